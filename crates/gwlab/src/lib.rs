@@ -1,0 +1,1 @@
+//! gwlab core
