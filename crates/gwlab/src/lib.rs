@@ -1,1 +1,3 @@
 //! gwlab core
+
+pub mod export;
