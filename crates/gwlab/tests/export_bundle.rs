@@ -220,3 +220,31 @@ fn zip_extracts_with_unzip() {
         }
     }
 }
+
+#[test]
+fn readme_is_a_runbook() {
+    let files = bundle(&fixtures::tls_missing_secret(), &Versions::default());
+    let readme = get(&files, "README.md");
+    for needle in [
+        "## Prerequisites",
+        "./install.sh",
+        "./verify.sh",
+        "./cleanup.sh",
+        "## Troubleshooting by symptom",
+        "Pending",
+        "Route not attached",
+        "**404**",
+        "**500**",
+        "**421 Misdirected Request**",
+        "TLS handshake errors",
+        "port-forward",
+        "19000",
+        "egctl config envoy-proxy",
+        "## Teardown",
+        "v1.9.0",
+        "v1.19.1",
+        "kindest/node:v1.36.1",
+    ] {
+        assert!(readme.contains(needle), "README lacks {needle:?}");
+    }
+}

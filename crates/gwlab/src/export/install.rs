@@ -18,8 +18,9 @@ pub fn kind_config(plan: &Plan, versions: &Versions) -> String {
          # listener port itself, so requests carry exactly the Host, SNI and ports the predictions were made for\n\
          # (a redirect's Location, for one). When a second Gateway listens on a port already mapped, it gets a free\n\
          # high host port instead and verify.sh connects there with curl --connect-to. Ports below 1024 are\n\
-         # bound by the Docker daemon, which rootful Docker and Docker Desktop allow; if one is taken on your\n\
-         # machine, change its hostPort here and the matching port in verify.sh.\n",
+         # bound by the Docker daemon, which rootful Docker and Docker Desktop allow. If one is taken on your\n\
+         # machine, change its hostPort here and, in verify.sh, replace `--resolve HOST:PORT:127.0.0.1` with\n\
+         # `--connect-to HOST:PORT:127.0.0.1:NEW-HOST-PORT`.\n",
     );
     let _ = writeln!(
         s,

@@ -88,6 +88,8 @@ pub fn readme(
             n += 1;
         }
     }
+    let _ = writeln!(s, "{n}. **Your manifests**, applied in load order with `kubectl apply`; a rejected file is reported and the install goes on.");
+    n += 1;
     let _ = writeln!(
         s,
         "{n}. **Envoy as NodePort**: kind has no LoadBalancer, so each Gateway's Envoy Service is made a NodePort \
@@ -101,8 +103,6 @@ pub fn readme(
          patched instead. `externalTrafficPolicy: Cluster` lets the control-plane node, where the host ports land, \
          forward to an Envoy pod on any node."
     );
-    n += 1;
-    let _ = writeln!(s, "{n}. **Your manifests**, applied in load order with `kubectl apply`; a rejected file is reported and the install goes on.");
     n += 1;
     if !plan.echoes.is_empty() {
         let _ = writeln!(
@@ -181,7 +181,12 @@ pub fn readme(
     s.push_str("| # | case | request | expected |\n|---|---|---|---|\n");
     for (i, p) in input.predictions.iter().enumerate() {
         let e = &p.expect;
-        let mut what = vec![format!("status {}", e.status)];
+        let http = matches!(p.scheme.to_ascii_lowercase().as_str(), "http" | "https");
+        let mut what = vec![if http {
+            format!("status {}", e.status)
+        } else {
+            "checked by the simulator only".into()
+        }];
         if let Some(d) = &e.distribution {
             let parts: Vec<String> = d
                 .iter()
