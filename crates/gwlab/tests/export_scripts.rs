@@ -388,3 +388,21 @@ fn hostile_text_is_never_executed() {
         .iter()
         .any(|a| a[0] == "kubectl" && a.contains(&"ns$(touch pwned)".to_string())));
 }
+
+#[test]
+fn the_marker_check_detects_execution() {
+    // Negative control for hostile_text_is_never_executed: an unquoted expansion is caught.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("lab")).unwrap();
+    let value = "$(touch pwned)";
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("echo {value} >/dev/null"))
+        .current_dir(dir.path().join("lab"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut found = Vec::new();
+    find_pwned(dir.path(), &mut found);
+    assert_eq!(found, [dir.path().join("lab/pwned")]);
+}
