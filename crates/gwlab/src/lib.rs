@@ -7,6 +7,7 @@
 
 pub mod diag;
 pub mod emit;
+pub mod export;
 pub mod model;
 pub mod request;
 pub mod resolve;
