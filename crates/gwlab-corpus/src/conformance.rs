@@ -670,6 +670,20 @@ impl Cx<'_> {
 
     // ---------------------------------------------------------------- traffic
 
+    /// The Gateway a case talks to (`ns/name`); for a ListenerSet, the Gateway it attaches to.
+    fn gateway_of(&self, case: &Value) -> Option<String> {
+        let g = case.get("gateway")?;
+        let kind = gs(g, "kind").unwrap_or("Gateway");
+        let ns = gs(g, "namespace").unwrap_or("default");
+        let name = gs(g, "name")?;
+        if kind == "Gateway" {
+            return Some(format!("{ns}/{name}"));
+        }
+        let obj = self.raw.find(kind, ns, name)?;
+        let p = obj.pointer("/spec/parentRef")?;
+        Some(format!("{}/{}", gs(p, "namespace").unwrap_or(ns), gs(p, "name")?))
+    }
+
     /// Destination port of a case (see the README).
     fn port(&self, case: &Value) -> Result<u16, Judged> {
         let g = case.get("gateway").cloned().unwrap_or(Value::Null);
@@ -737,7 +751,7 @@ impl Cx<'_> {
         let r = case.get("request").cloned().unwrap_or(Value::Null);
         let https = gs(case, "transport") == Some("https");
         let host_raw = gs(&r, "host").map(String::from);
-        let mut port = tryj_res(self.port(case))?;
+        let mut port = self.port(case)?;
         if self.test_name == "HTTPRouteListenerPortMatching" && protocol == RequestProtocol::Http {
             port = host_raw.as_deref().and_then(|h| h.rsplit_once(':')).and_then(|(_, p)| p.parse().ok()).unwrap_or(80);
         }
@@ -760,6 +774,7 @@ impl Cx<'_> {
             headers,
             sni,
             client_certificate,
+            gateway: self.gateway_of(case),
         })
     }
 
@@ -768,7 +783,7 @@ impl Cx<'_> {
         let e = case.get("expect").cloned().unwrap_or(Value::Null);
         let o = self.a.route(&req);
         let actual = o.redirect.as_ref().map(|r| r.status).unwrap_or(o.status);
-        let rejected = o.status == 0 || (!o.shares.is_empty() && o.shares.iter().all(|s| matches!(s.outcome, ShareOutcome::Rejected)));
+        let rejected = o.rejected() || o.status == 0 && o.shares.is_empty();
         let https = gs(case, "transport") == Some("https");
         let describe = || describe_outcome(&o, |ns, n| self.app_of(ns, n));
 
@@ -852,28 +867,16 @@ impl Cx<'_> {
                     }
                 }
             }
-            // Response headers: the backend's own, then the response filters.
-            let mut resp: Vec<(String, String)> = Vec::new();
+            // Response headers: the backend's own, then the response filters of the main share.
+            let mut backend_resp: Vec<(String, String)> = Vec::new();
             for (k, v) in e.get("backend_sets_response_headers").and_then(Value::as_object).into_iter().flatten() {
-                resp.push((k.to_ascii_lowercase(), value_str(v)));
+                backend_resp.push((k.to_ascii_lowercase(), value_str(v)));
             }
-            for r in &o.removed_response_headers {
-                resp.retain(|(k, _)| !k.eq_ignore_ascii_case(r));
-            }
-            let mut added: Vec<(String, String)> = Vec::new();
-            for (k, v) in &o.response_headers {
-                match added.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(k)) {
-                    Some((_, old)) => {
-                        old.push(',');
-                        old.push_str(v);
-                    }
-                    None => added.push((k.to_ascii_lowercase(), v.clone())),
-                }
-            }
-            for (k, v) in added {
-                resp.retain(|(n, _)| *n != k);
-                resp.push((k, v));
-            }
+            let ops = match o.primary().map(|s| &s.outcome) {
+                Some(ShareOutcome::Backend { response_header_ops, .. }) => response_header_ops.clone(),
+                _ => o.response_header_ops.clone(),
+            };
+            let resp = gwlab::route::apply_header_ops(&ops, &backend_resp);
             for (k, v) in e.get("response_headers").and_then(Value::as_object).into_iter().flatten() {
                 let want = value_str(v);
                 let got = header_get(&resp, k);
@@ -977,6 +980,7 @@ impl Cx<'_> {
             headers,
             sni: None,
             client_certificate: false,
+            gateway: self.gateway_of(case),
         };
         let e = case.get("expect").cloned().unwrap_or(Value::Null);
         let o = self.a.route(&req);
@@ -1032,6 +1036,7 @@ impl Cx<'_> {
             headers: Vec::new(),
             sni: if tls { sni } else { None },
             client_certificate: false,
+            gateway: self.gateway_of(case),
         })
     }
 
@@ -1059,9 +1064,9 @@ impl Cx<'_> {
         if bes.is_empty() {
             return fail_ea("no backend reached", "a backend", describe());
         }
-        let passthrough = self.listener_tls_mode(&o) == Some(gwlab::resolve::TlsMode::Passthrough);
         for (_, b, app) in &bes {
-            let ShareOutcome::Backend { namespace, tls, .. } = b else { continue };
+            let ShareOutcome::Backend { namespace, tls, passthrough, .. } = b else { continue };
+            let passthrough = *passthrough || self.listener_tls_mode(&o) == Some(gwlab::resolve::TlsMode::Passthrough);
             if let Some(w) = gs(&e, "backend") {
                 if !app.starts_with(w) {
                     return fail_ea("backend", w, describe());
@@ -1139,6 +1144,7 @@ impl Cx<'_> {
                 headers: Vec::new(),
                 sni: None,
                 client_certificate: false,
+                gateway: self.gateway_of(case),
             }
         } else if let Some(r) = case.get("request") {
             let c = serde_json::json!({"gateway": g, "request": r});
@@ -1181,10 +1187,6 @@ impl Cx<'_> {
         }
         Judged::Pass
     }
-}
-
-fn tryj_res<T>(r: Result<T, Judged>) -> Result<T, Judged> {
-    r
 }
 
 fn grpc_code_eq(a: &str, b: &str) -> bool {

@@ -841,7 +841,14 @@ pub fn compare_routing(a: &Analysis, expected: &Value) -> Part {
         let host = gs(e, "hostname").unwrap_or("*").to_string();
         let route = e.get("route").cloned().unwrap_or(Value::Null);
         let rid = format!("{}/{}", gs(&route, "namespace").unwrap_or(""), gs(&route, "name").unwrap_or(""));
-        let rule = gs(e, "name").and_then(|n| n.split("/rule/").nth(1)).and_then(|r| r.split('/').next()).unwrap_or("?").to_string();
+        // `…/rule/<i>/match/<j>/<host>` → `<i>/<j>`.
+        let rule = gs(e, "name")
+            .and_then(|n| n.split("/rule/").nth(1))
+            .map(|r| {
+                let p: Vec<&str> = r.split('/').collect();
+                format!("{}/{}", p.first().unwrap_or(&"?"), p.get(2).unwrap_or(&"0"))
+            })
+            .unwrap_or_default();
         exp_groups.entry((l.clone(), host)).or_default().push((e.get("order").and_then(Value::as_i64).unwrap_or(0), format!("{rid}#{rule}")));
     }
     let table = a.routing_table();
@@ -850,7 +857,7 @@ pub fn compare_routing(a: &Analysis, expected: &Value) -> Part {
         let host = if row.hostname.is_empty() { "*".to_string() } else { row.hostname.clone() };
         let parts: Vec<&str> = row.route.split('/').collect();
         let rid = if parts.len() >= 2 { format!("{}/{}", parts[parts.len() - 2], parts[parts.len() - 1]) } else { row.route.clone() };
-        sim_groups.entry((row.listener.clone(), host)).or_default().push(format!("{rid}#{}", row.rule));
+        sim_groups.entry((row.listener.clone(), host)).or_default().push(format!("{rid}#{}/{}", row.rule, row.match_index.unwrap_or(0)));
     }
     let dedup = |v: Vec<String>| {
         let mut out: Vec<String> = Vec::new();
