@@ -231,13 +231,29 @@ const GATEWAY_CLASS: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gat
 /// document (earlier = older).
 pub fn test_inputs(test: &Value) -> Vec<Input> {
     let mut inputs = vec![Input::new("gatewayclass.yaml", GATEWAY_CLASS)];
+    let fill_slices = test.get("name").and_then(Value::as_str) == Some("HTTPRouteServiceTypes");
     for (i, m) in strs(test, "manifests").into_iter().enumerate() {
+        let m = if fill_slices { fill_endpoint_slice(&m) } else { m };
         inputs.push(Input::new(format!("manifests[{i}]"), m));
     }
     for (i, m) in strs(test, "runtime_objects").into_iter().enumerate() {
         inputs.push(Input::new(format!("runtime_objects[{i}]"), m));
     }
     inputs
+}
+
+/// `HTTPRouteServiceTypes` ships EndpointSlices without endpoints that the upstream test fills with
+/// the `infra-backend-v1` pods at run time: give such a slice one ready endpoint.
+fn fill_endpoint_slice(doc: &str) -> String {
+    let (docs, _) = gwlab::source::parse_stream(doc);
+    let [d] = docs.as_slice() else { return doc.to_string() };
+    let mut v = d.value.clone();
+    if v.get("kind").and_then(Value::as_str) != Some("EndpointSlice") || v.get("endpoints").and_then(Value::as_array).is_some_and(|a| !a.is_empty()) {
+        return doc.to_string();
+    }
+    let ip = if v.get("addressType").and_then(Value::as_str) == Some("IPv6") { "fd00::10" } else { "10.244.0.10" };
+    v["endpoints"] = serde_json::json!([{"addresses": [ip], "conditions": {"ready": true}}]);
+    gwlab::emit::to_yaml(&v)
 }
 
 pub fn run_test(name: &str, test: &Value) -> TestResult {
@@ -717,6 +733,10 @@ impl Cx<'_> {
     fn app_of(&self, ns: &str, svc: &str) -> String {
         let Some(s) = self.raw.find("Service", ns, svc) else { return svc.to_string() };
         let sel = s.pointer("/spec/selector").and_then(Value::as_object).cloned().unwrap_or_default();
+        if sel.is_empty() && self.test_name == "HTTPRouteServiceTypes" {
+            // Its hand-made EndpointSlices are filled with the infra-backend-v1 pods (see test_inputs).
+            return "infra-backend-v1".into();
+        }
         if !sel.is_empty() {
             for d in self.raw.of_kind("Deployment") {
                 if self.raw.namespace_of(d) != ns {
