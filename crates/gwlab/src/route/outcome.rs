@@ -44,7 +44,8 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
         match &b.target {
             BackendTarget::Service { has_endpoints: true, .. } => valid += b.weight as u128,
             BackendTarget::Service { .. } => {
-                any_no_ep = true;
+                // A weight-0 backend is left out before its endpoints matter.
+                any_no_ep |= b.weight > 0;
                 no_ep += b.weight as u128;
             }
             BackendTarget::Invalid { .. } => {
@@ -144,7 +145,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     };
     if let Some(r) = &a.redirect {
         let scheme = if req.is_tls() { "https" } else { "http" };
-        let loc = filters::location(r, scheme, &host, l.port, &view.path, view.raw_query.as_deref(), matched_prefix);
+        let loc = filters::location(r, scheme, &host, l.port, &view.path, view.raw_query, matched_prefix);
         t.step("filter", || {
             let mut m = format!("RequestRedirect answers {} with Location {loc}", r.status);
             if r.status_defaulted {
@@ -166,7 +167,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         return out;
     }
     // Rule-level rewrite.
-    let mut path = view.path.clone();
+    let mut path = view.path.to_string();
     let mut rule_host = host.clone();
     if let Some(rw) = &a.rewrite {
         if let Some(p) = &rw.path {
@@ -182,7 +183,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             t.step("filter", || (format!("URLRewrite sets Host to `{h}`; Envoy Gateway also adds X-Forwarded-Host: {host}"), obj(), Some(format!("{}/hostname", rw.pointer))));
         }
     }
-    let full_path = match &view.raw_query {
+    let full_path = match view.raw_query {
         Some(q) => format!("{path}?{q}"),
         None => path,
     };
@@ -214,7 +215,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             Planned::Backend { backend, fraction, weight } => {
                 let b = &a.backends[*backend];
                 let BackendTarget::Service { namespace, name, port, tls, .. } = &b.target else { continue };
-                let mut headers = view.headers.clone();
+                let mut headers = view.owned_headers();
                 filters::apply_ops(&a.req_ops, &mut headers);
                 filters::apply_ops(&b.req_ops, &mut headers);
                 let mut bhost = rule_host.clone();
