@@ -785,7 +785,6 @@ impl Cx<'_> {
         let client_certificate = r.get("client_certificate").and_then(Value::as_bool).unwrap_or(false)
             && case.pointer("/expect/failure").and_then(Value::as_bool) != Some(true);
         Ok(Request {
-            gateway: case_gateway(case),
             protocol,
             method: gs(&r, "method").unwrap_or("GET").to_string(),
             scheme,
@@ -992,7 +991,6 @@ impl Cx<'_> {
             .map(|m| m.iter().map(|(k, v)| (k.clone(), value_str(v))).collect())
             .unwrap_or_default();
         let req = Request {
-            gateway: case_gateway(case),
             protocol: RequestProtocol::Grpc,
             method: "POST".into(),
             scheme: if gs(case, "transport") == Some("https") { "grpcs".into() } else { "grpc".into() },
@@ -1044,7 +1042,6 @@ impl Cx<'_> {
         let sni = gs(&r, "sni").filter(|s| !s.is_empty()).map(String::from);
         let protocol = if protocol == RequestProtocol::Tcp && tls { RequestProtocol::Tls } else { protocol };
         Ok(Request {
-            gateway: case_gateway(case),
             protocol,
             method: String::new(),
             scheme: match protocol {
@@ -1158,7 +1155,6 @@ impl Cx<'_> {
         let g = case.get("gateway").cloned().unwrap_or(Value::Null);
         let req = if let Some(r) = case.get("grpc_request") {
             Request {
-                gateway: case_gateway(case),
                 protocol: RequestProtocol::Grpc,
                 method: "POST".into(),
                 scheme: "grpc".into(),
@@ -1325,15 +1321,3 @@ mod tests {
     }
 }
 
-/// The Gateway a case addresses, as `namespace/name` (only for Gateway targets).
-fn case_gateway(case: &Value) -> Option<String> {
-    let g = case.get("gateway")?;
-    if g.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Gateway") {
-        return None;
-    }
-    let name = g.get("name")?.as_str()?;
-    Some(match g.get("namespace").and_then(Value::as_str) {
-        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
-        _ => name.to_string(),
-    })
-}

@@ -54,6 +54,11 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
             }
         }
     }
+    // Envoy Gateway leaves invalid backendRefs out of TCP/TLS/UDP routes altogether.
+    let l4_dropped = l4 && any_invalid;
+    if l4 {
+        invalid = 0;
+    }
     let fail = |code: u16, note: &str| -> (Vec<Planned>, String) {
         let total = (invalid + no_ep).min(u64::MAX as u128) as u64;
         if l4 {
@@ -76,6 +81,11 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
     }
     let total = valid + invalid + no_ep;
     let mut out = Vec::new();
+    let dropped_note = if l4_dropped {
+        "Envoy Gateway leaves invalid backendRefs out of an L4 route, so their weight goes to the others (the Gateway API spec asks for their share of connections to be rejected)"
+    } else {
+        ""
+    };
     for (i, b) in backends.iter().enumerate() {
         if let BackendTarget::Service { has_endpoints: true, .. } = b.target {
             if b.weight > 0 {
@@ -84,12 +94,15 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
         }
     }
     let pooled = invalid + no_ep;
-    let mut note = String::new();
+    let mut note = dropped_note.to_string();
     if pooled > 0 {
         let w = pooled.min(u64::MAX as u128) as u64;
         if l4 {
             out.push(Planned::Rejected { fraction: frac(pooled, total), weight: w });
-            note = "the weight of invalid or endpoint-less backends is pooled into one share whose connections are rejected".into();
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            note.push_str("the weight of endpoint-less backends is pooled into one share whose connections are rejected");
         } else {
             let code = if no_ep > 0 { 503 } else { 500 };
             out.push(Planned::Status { code, fraction: frac(pooled, total), weight: w });
@@ -349,6 +362,8 @@ mod tests {
             assert_eq!(shape(&p), want, "{:?}", bs.iter().map(|b| (b.weight, describe_backend(b))).collect::<Vec<_>>());
         }
         let (p, _) = plan(&[svc("a", 3, true), bad(1)], true);
+        assert_eq!(shape(&p), vec!["b0:100%"], "Envoy Gateway drops invalid L4 backends");
+        let (p, _) = plan(&[svc("a", 3, true), svc("b", 1, false)], true);
         assert_eq!(shape(&p), vec!["b0:75%", "rej:25%"]);
         let (p, _) = plan(&[bad(1)], true);
         assert_eq!(shape(&p), vec!["rej:100%"]);

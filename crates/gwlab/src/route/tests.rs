@@ -458,8 +458,8 @@ fn sni_tls_tcp_udp() {
     assert_eq!(host, "abc.example.com");
     let o = send(&r, "tls://x.example.com");
     assert_eq!(who(&o), "wild/0");
-    assert_eq!(o.shares.len(), 2);
-    assert_eq!(o.shares[1].outcome, ShareOutcome::Rejected);
+    assert_eq!(o.shares.len(), 1, "Envoy Gateway drops the invalid L4 backend");
+    assert!(o.trace.iter().any(|s| s.message.contains("spec asks")));
     assert!(send(&r, "tls://non.matching.com").rejected());
     assert_eq!(who(&send(&r, "GET https://web.example.org/")), "web/0");
     let o = send(&r, "GET https://web.example.org/ --sni abc.example.com");
@@ -474,8 +474,8 @@ fn sni_tls_tcp_udp() {
     // Routing table: L4 rows and the shadowed second TCPRoute.
     let rows = r.table();
     let tcp: Vec<&TableRow> = rows.iter().filter(|r| r.protocol == "TCP").collect();
-    assert_eq!(tcp.len(), 2);
-    assert!(!tcp[0].shadowed && tcp[1].shadowed);
+    assert_eq!(tcp.len(), 1, "only the oldest TCPRoute is programmed");
+    assert!(tcp[0].route.ends_with("tcp-old"));
     assert_eq!(tcp[0].probe.as_deref(), Some("tcp://192.0.2.1:9000 --gateway default/gw"));
     assert!(rows.iter().any(|r| r.protocol == "TLS" && r.hostname == "abc.example.com"));
 }
