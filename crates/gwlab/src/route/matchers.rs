@@ -41,6 +41,7 @@ impl PathMatch {
         }
     }
     /// Envoy Gateway's precedence length: characters of the value; prefix `/` counts 0.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         match self {
             PathMatch::Exact(v) => v.chars().count(),

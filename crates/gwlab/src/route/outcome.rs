@@ -241,7 +241,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
                 let mut resp = a.resp_ops.clone();
                 resp.extend(b.resp_ops.iter().cloned());
                 t.step("backend", || {
-                    let mut m = format!("{} of requests ({}weight {weight}) go to {}", pct(*fraction), if a.backends.len() > 1 { "" } else { "" }, describe_backend(b));
+                    let mut m = format!("{} of requests (weight {weight}) go to {}", pct(*fraction), describe_backend(b));
                     if !b.req_ops.is_empty() || !b.resp_ops.is_empty() || b.host_rewrite.is_some() {
                         m.push_str("; its backendRef filters apply to this share only");
                     }

@@ -274,7 +274,7 @@ impl Router {
             }
             for v in per_listener.iter_mut() {
                 // Stable: ties keep route, host, rule, match order.
-                v.sort_by(|a, b| b.1.m.key().cmp(&a.1.m.key()));
+                v.sort_by_key(|e| std::cmp::Reverse(e.1.m.key()));
             }
             let mut ports: Vec<u32> = gt.listeners.iter().map(|l| l.port).collect();
             ports.sort();
