@@ -1320,3 +1320,4 @@ mod tests {
         assert_eq!(skip_reason(&serde_json::json!({"request": {"path": "/a"}})), None);
     }
 }
+
