@@ -6,6 +6,7 @@
 //! knows about terminals or browsers.
 
 pub mod diag;
+pub mod eg;
 pub mod model;
 pub mod request;
 pub mod resolve;
