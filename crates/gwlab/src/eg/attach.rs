@@ -359,41 +359,42 @@ fn route_target(
     let mut anc = Vec::new();
     let mut merged_into = Vec::new();
     for pr in &route.parent_refs {
-        if pr.group() != GATEWAY_GROUP || pr.kind() != "Gateway" {
+        if pr.group() != GATEWAY_GROUP || pr.kind() != "Gateway" || cx.world.gateway(pr.namespace_or(&route.namespace), &pr.name).is_none() {
             continue;
         }
         let gw: GwKey = (pr.namespace_or(&route.namespace).to_string(), pr.name.clone());
         let sec = pr.section_name.clone();
-        let parent = if mergeable {
-            sec.as_ref()
-                .and_then(|s| gateway_policy.get(&(gw.clone(), s.clone())))
-                .or_else(|| gateway_policy.get(&(gw.clone(), String::new())))
-                .copied()
-        } else {
-            None
-        };
-        match parent {
-            Some(pp) => {
-                merged_into.push(pp);
-                merged_parents.insert(pp);
+        // With mergeType, each listener the route reaches merges into the nearest parent policy
+        // (that listener's, then the Gateway's); Merged is reported per listener.
+        let mut merged_here = false;
+        if mergeable {
+            if let Some(g) = cx.world.gateway(&gw.0, &gw.1) {
+                for l in cx.world.listeners_for(&route, pr, g) {
+                    let parent = gateway_policy
+                        .get(&(gw.clone(), l.clone()))
+                        .or_else(|| gateway_policy.get(&(gw.clone(), String::new())))
+                        .copied();
+                    if let Some(pp) = parent {
+                        merged_here = true;
+                        if !merged_into.contains(&pp) {
+                            merged_into.push(pp);
+                        }
+                        merged_parents.insert(pp);
+                        cx.out.statuses[p].ancestor(&gw.0, &gw.1, Some(&l)).set(cond("Merged", true, "Merged", "Merged with the parent policy"));
+                    }
+                }
             }
-            None => {
-                gateway_routes
-                    .entry(gw.clone())
-                    .or_default()
-                    .entry(sec.clone().unwrap_or_default())
-                    .or_default()
-                    .insert(format!("{}/{}", route.namespace, route.name));
-            }
+        }
+        if !merged_here {
+            gateway_routes
+                .entry(gw.clone())
+                .or_default()
+                .entry(sec.clone().unwrap_or_default())
+                .or_default()
+                .insert(format!("{}/{}", route.namespace, route.name));
         }
         if !anc.iter().any(|a: &(String, String, Option<String>)| a.0 == gw.0 && a.1 == gw.1 && a.2 == sec) {
             anc.push((gw.0, gw.1, sec));
-        }
-        if parent.is_some() {
-            let last = anc.last().unwrap().clone();
-            cx.out.statuses[p]
-                .ancestor(&last.0, &last.1, last.2.as_deref())
-                .set(cond("Merged", true, "Merged", "Merged with the parent policy"));
         }
     }
     if let Some((reason, msg)) = err {

@@ -136,7 +136,7 @@ pub struct JwtProvider {
     pub issuer: Option<String>,
     #[serde(default)]
     pub audiences: Vec<String>,
-    #[serde(default)]
+    #[serde(default, rename = "remoteJWKS")]
     pub remote_jwks: Option<Value>,
     #[serde(default, rename = "localJWKS")]
     pub local_jwks: Option<LocalJwks>,

@@ -72,7 +72,10 @@ impl V<'_> {
             self.push("policy-invalid", ptr, format!("{kind} {ns}/{} is in another namespace and no ReferenceGrant allows it", b.name));
             return false;
         }
-        let found = self.model.objects.iter().find(|o| o.kind == kind && o.namespace == ns && o.name() == b.name);
+        // Kinds gwlab does not decode (ServiceImport, …) keep their namespace only in metadata.
+        let found = self.model.objects.iter().find(|o| {
+            o.kind == kind && o.name() == b.name && (o.namespace == ns || o.meta.namespace.as_deref().unwrap_or("") == ns)
+        });
         match (kind.as_str(), found) {
             (_, None) => {
                 self.push("policy-invalid", ptr, format!("{kind} {ns}/{} does not exist", b.name));

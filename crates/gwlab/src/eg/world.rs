@@ -15,6 +15,8 @@ pub struct WorldGateway {
     pub class: String,
     /// (name, protocol, port) in spec order.
     pub listeners: Vec<(String, String, u32)>,
+    /// `allowedRoutes.namespaces.from` per listener (default `Same`).
+    pub listener_from: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +63,13 @@ impl World {
                         name: o.name().to_string(),
                         class: g.gateway_class_name.clone(),
                         listeners: g.listeners.iter().map(|l| (l.name.clone(), l.protocol.clone(), l.port)).collect(),
+                        listener_from: g
+                            .listeners
+                            .iter()
+                            .map(|l| {
+                                l.allowed_routes.as_ref().and_then(|a| a.namespaces.as_ref()).and_then(|n| n.from.clone()).unwrap_or_else(|| "Same".into())
+                            })
+                            .collect(),
                     });
                 }
             }
@@ -107,6 +116,29 @@ impl World {
 
     pub fn route(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
         self.routes.iter().position(|r| r.kind == kind && r.namespace == namespace && r.name == name)
+    }
+
+    /// Listeners of `gw` a route reaches through one parentRef (section/port, protocol and the
+    /// allowed namespaces; hostnames are not intersected here).
+    pub fn listeners_for(&self, route: &WorldRoute, pr: &ParentReference, gw: usize) -> Vec<String> {
+        let g = &self.gateways[gw];
+        let protos: &[&str] = match route.kind.as_str() {
+            "HTTPRoute" | "GRPCRoute" => &["HTTP", "HTTPS"],
+            "TLSRoute" => &["TLS"],
+            "TCPRoute" => &["TCP", "TLS"],
+            _ => &["UDP"],
+        };
+        g.listeners
+            .iter()
+            .zip(&g.listener_from)
+            .filter(|((name, proto, port), from)| {
+                pr.section_name.as_ref().is_none_or(|s| s == name)
+                    && pr.port.is_none_or(|p| p == *port)
+                    && protos.contains(&proto.as_str())
+                    && (from.as_str() != "Same" || route.namespace == g.namespace)
+            })
+            .map(|l| l.0 .0.clone())
+            .collect()
     }
 
     pub fn is_merged(&self, gw: &WorldGateway) -> bool {
