@@ -19,10 +19,26 @@ use std::collections::{BTreeMap, BTreeSet};
 #[serde(tag = "level", rename_all = "camelCase")]
 pub enum Level {
     /// One rule (`sectionName` = rule name) of a route.
-    Rule { route_kind: String, route_namespace: String, route: String, rule: usize },
-    Route { route_kind: String, route_namespace: String, route: String },
-    Listener { gateway_namespace: String, gateway: String, listener: String },
-    Gateway { gateway_namespace: String, gateway: String },
+    Rule {
+        route_kind: String,
+        route_namespace: String,
+        route: String,
+        rule: usize,
+    },
+    Route {
+        route_kind: String,
+        route_namespace: String,
+        route: String,
+    },
+    Listener {
+        gateway_namespace: String,
+        gateway: String,
+        listener: String,
+    },
+    Gateway {
+        gateway_namespace: String,
+        gateway: String,
+    },
 }
 
 impl Level {
@@ -129,7 +145,12 @@ impl PolicyStatus {
 }
 
 fn cond(t: &'static str, status: bool, reason: &'static str, msg: impl Into<String>) -> Condition {
-    Condition { type_: t, status, reason, message: msg.into() }
+    Condition {
+        type_: t,
+        status,
+        reason,
+        message: msg.into(),
+    }
 }
 
 /// One resolved target of a policy.
@@ -149,7 +170,11 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
     for (i, sel) in p.targets.target_selectors.iter().enumerate() {
         let group = sel.group.as_deref().unwrap_or(GATEWAY_GROUP);
         let ls = sel.label_selector();
-        let from = sel.namespaces.as_ref().and_then(|n| n.from.as_deref()).unwrap_or("Same");
+        let from = sel
+            .namespaces
+            .as_ref()
+            .and_then(|n| n.from.as_deref())
+            .unwrap_or("Same");
         let mut hits: Vec<&crate::model::Object> = model
             .objects
             .iter()
@@ -157,14 +182,30 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
             .filter(|o| match from {
                 "All" => true,
                 "Selector" => {
-                    let nsel = sel.namespaces.as_ref().and_then(|n| n.selector.clone()).unwrap_or_default();
+                    let nsel = sel
+                        .namespaces
+                        .as_ref()
+                        .and_then(|n| n.selector.clone())
+                        .unwrap_or_default();
                     model.objects.iter().any(|n| {
-                        matches!(n.body, Body::Namespace) && n.name() == o.namespace && nsel.matches(&n.meta.labels)
+                        matches!(n.body, Body::Namespace)
+                            && n.name() == o.namespace
+                            && nsel.matches(&n.meta.labels)
                     })
                 }
                 _ => o.namespace == p.namespace,
             })
-            .filter(|o| o.namespace == p.namespace || super::validate::granted(model, p.kind.name(), &p.namespace, &o.kind, &o.namespace, o.name()))
+            .filter(|o| {
+                o.namespace == p.namespace
+                    || super::validate::granted(
+                        model,
+                        p.kind.name(),
+                        &p.namespace,
+                        &o.kind,
+                        &o.namespace,
+                        o.name(),
+                    )
+            })
             .collect();
         hits.sort_by_key(|o| o.age_key());
         for o in hits {
@@ -177,8 +218,17 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
             });
         }
     }
-    let single = p.targets.target_ref.iter().map(|r| (r, "/spec/targetRef".to_string()));
-    let many = p.targets.target_refs.iter().enumerate().map(|(i, r)| (r, format!("/spec/targetRefs/{i}")));
+    let single = p
+        .targets
+        .target_ref
+        .iter()
+        .map(|r| (r, "/spec/targetRef".to_string()));
+    let many = p
+        .targets
+        .target_refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r, format!("/spec/targetRefs/{i}")));
     for (r, ptr) in single.chain(many) {
         out.push(Target {
             kind: r.kind.clone(),
@@ -223,19 +273,37 @@ impl Ctx<'_> {
                 Some(msg) => a.set(cond("Accepted", false, "Invalid", msg)),
                 None => {
                     if !a.has("Accepted") {
-                        a.set(cond("Accepted", true, "Accepted", "Policy has been accepted."))
+                        a.set(cond(
+                            "Accepted",
+                            true,
+                            "Accepted",
+                            "Policy has been accepted.",
+                        ))
                     }
                 }
             }
             if deprecated {
-                a.set(cond("Warning", true, "DeprecatedField", "spec.targetRef is deprecated, use spec.targetRefs instead"));
+                a.set(cond(
+                    "Warning",
+                    true,
+                    "DeprecatedField",
+                    "spec.targetRef is deprecated, use spec.targetRefs instead",
+                ));
             }
         }
     }
 
-    fn resolve_error(&mut self, p: usize, anc: &[(String, String, Option<String>)], reason: &'static str, msg: &str) {
+    fn resolve_error(
+        &mut self,
+        p: usize,
+        anc: &[(String, String, Option<String>)],
+        reason: &'static str,
+        msg: &str,
+    ) {
         for (ns, name, sec) in anc {
-            self.out.statuses[p].ancestor(ns, name, sec.as_deref()).set(cond("Accepted", false, reason, msg));
+            self.out.statuses[p]
+                .ancestor(ns, name, sec.as_deref())
+                .set(cond("Accepted", false, reason, msg));
         }
     }
 }
@@ -244,9 +312,18 @@ type GwKey = (String, String);
 
 /// Runs attachment for every policy kind. `policies` are in age order.
 pub fn attach(model: &Model, world: &World, policies: &[Policy]) -> AttachResult {
-    let mut cx = Ctx { model, world, policies, out: AttachResult::default() };
+    let mut cx = Ctx {
+        model,
+        world,
+        policies,
+        out: AttachResult::default(),
+    };
     cx.out.statuses = vec![PolicyStatus::default(); policies.len()];
-    for kind in [PolicyKind::BackendTraffic, PolicyKind::Security, PolicyKind::EnvoyExtension] {
+    for kind in [
+        PolicyKind::BackendTraffic,
+        PolicyKind::Security,
+        PolicyKind::EnvoyExtension,
+    ] {
         attach_route_kind(&mut cx, kind);
     }
     attach_client_traffic(&mut cx);
@@ -254,8 +331,13 @@ pub fn attach(model: &Model, world: &World, policies: &[Policy]) -> AttachResult
 }
 
 fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
-    let ids: Vec<usize> = (0..cx.policies.len()).filter(|&i| cx.policies[i].kind == kind).collect();
-    let all_targets: BTreeMap<usize, Vec<Target>> = ids.iter().map(|&i| (i, targets(cx.model, &cx.policies[i]))).collect();
+    let ids: Vec<usize> = (0..cx.policies.len())
+        .filter(|&i| cx.policies[i].kind == kind)
+        .collect();
+    let all_targets: BTreeMap<usize, Vec<Target>> = ids
+        .iter()
+        .map(|&i| (i, targets(cx.model, &cx.policies[i])))
+        .collect();
 
     let mut route_attached: BTreeSet<usize> = BTreeSet::new();
     let mut rule_attached: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
@@ -271,7 +353,10 @@ fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
     for &p in &ids {
         for t in &all_targets[&p] {
             if t.kind == "Gateway" && cx.world.gateway(&t.namespace, &t.name).is_some() {
-                let key = ((t.namespace.clone(), t.name.clone()), t.section.clone().unwrap_or_default());
+                let key = (
+                    (t.namespace.clone(), t.name.clone()),
+                    t.section.clone().unwrap_or_default(),
+                );
                 gateway_policy.entry(key).or_insert(p);
             }
         }
@@ -291,7 +376,11 @@ fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
                         if pass == 0 {
                             let d = Diagnostic::warning(
                                 "policy-target-not-found",
-                                format!("{} cannot target a {}; it is ignored", cx.policies[p].kind.name(), t.kind),
+                                format!(
+                                    "{} cannot target a {}; it is ignored",
+                                    cx.policies[p].kind.name(),
+                                    t.kind
+                                ),
                             );
                             cx.diag(p, d, &t.pointer);
                         }
@@ -302,9 +391,26 @@ fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
                     continue;
                 }
                 if level <= 1 {
-                    route_target(cx, p, &t, &mut route_attached, &mut rule_attached, &mut gateway_routes, &gateway_policy, &mut merged_parents);
+                    route_target(
+                        cx,
+                        p,
+                        &t,
+                        &mut route_attached,
+                        &mut rule_attached,
+                        &mut gateway_routes,
+                        &gateway_policy,
+                        &mut merged_parents,
+                    );
                 } else {
-                    gateway_target(cx, p, &t, &mut gw_attached, &mut listener_attached, &gateway_routes, &merged_parents);
+                    gateway_target(
+                        cx,
+                        p,
+                        &t,
+                        &mut gw_attached,
+                        &mut listener_attached,
+                        &gateway_routes,
+                        &merged_parents,
+                    );
                 }
             }
         }
@@ -312,8 +418,16 @@ fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
     // Parents that absorbed merges report `Merged` (they are processed after their children).
     for p in merged_parents {
         for a in &mut cx.out.statuses[p].ancestors {
-            if a.conditions.iter().any(|c| c.type_ == "Accepted" && c.status) {
-                a.set(cond("Merged", true, "Merged", "Merged with route-level policies"));
+            if a.conditions
+                .iter()
+                .any(|c| c.type_ == "Accepted" && c.status)
+            {
+                a.set(cond(
+                    "Merged",
+                    true,
+                    "Merged",
+                    "Merged with route-level policies",
+                ));
             }
         }
     }
@@ -342,8 +456,20 @@ fn route_target(
     let mut err: Option<(&'static str, String)> = None;
     let mut rule_index = None;
     if let Some(sec) = &t.section {
-        match route.rule_names.iter().position(|n| n.as_deref() == Some(sec.as_str())) {
-            None => err = Some(("TargetNotFound", format!("No section name {sec} found for {}/{}", route.namespace, route.name))),
+        match route
+            .rule_names
+            .iter()
+            .position(|n| n.as_deref() == Some(sec.as_str()))
+        {
+            None => {
+                err = Some((
+                    "TargetNotFound",
+                    format!(
+                        "No section name {sec} found for {}/{}",
+                        route.namespace, route.name
+                    ),
+                ))
+            }
             Some(i) => {
                 rule_index = Some(i);
                 if !rule_attached.entry(r).or_default().insert(sec.clone()) {
@@ -352,17 +478,34 @@ fn route_target(
             }
         }
     } else if !route_attached.insert(r) {
-        err = Some(("Conflicted", format!("Unable to target {} {}, another {} has already attached to it", route.kind, route.name, cx.policies[p].kind.name())));
+        err = Some((
+            "Conflicted",
+            format!(
+                "Unable to target {} {}, another {} has already attached to it",
+                route.kind,
+                route.name,
+                cx.policies[p].kind.name()
+            ),
+        ));
     }
 
     let mergeable = cx.policies[p].targets.merge_type.is_some() && err.is_none();
     let mut anc = Vec::new();
     let mut merged_into = Vec::new();
     for pr in &route.parent_refs {
-        if pr.group() != GATEWAY_GROUP || pr.kind() != "Gateway" || cx.world.gateway(pr.namespace_or(&route.namespace), &pr.name).is_none() {
+        if pr.group() != GATEWAY_GROUP
+            || pr.kind() != "Gateway"
+            || cx
+                .world
+                .gateway(pr.namespace_or(&route.namespace), &pr.name)
+                .is_none()
+        {
             continue;
         }
-        let gw: GwKey = (pr.namespace_or(&route.namespace).to_string(), pr.name.clone());
+        let gw: GwKey = (
+            pr.namespace_or(&route.namespace).to_string(),
+            pr.name.clone(),
+        );
         let sec = pr.section_name.clone();
         // With mergeType, each listener the route reaches merges into the nearest parent policy
         // (that listener's, then the Gateway's); Merged is reported per listener.
@@ -380,7 +523,14 @@ fn route_target(
                             merged_into.push(pp);
                         }
                         merged_parents.insert(pp);
-                        cx.out.statuses[p].ancestor(&gw.0, &gw.1, Some(&l)).set(cond("Merged", true, "Merged", "Merged with the parent policy"));
+                        cx.out.statuses[p]
+                            .ancestor(&gw.0, &gw.1, Some(&l))
+                            .set(cond(
+                                "Merged",
+                                true,
+                                "Merged",
+                                "Merged with the parent policy",
+                            ));
                     }
                 }
             }
@@ -393,14 +543,25 @@ fn route_target(
                 .or_default()
                 .insert(format!("{}/{}", route.namespace, route.name));
         }
-        if !anc.iter().any(|a: &(String, String, Option<String>)| a.0 == gw.0 && a.1 == gw.1 && a.2 == sec) {
+        if !anc
+            .iter()
+            .any(|a: &(String, String, Option<String>)| a.0 == gw.0 && a.1 == gw.1 && a.2 == sec)
+        {
             anc.push((gw.0, gw.1, sec));
         }
     }
     if let Some((reason, msg)) = err {
         cx.resolve_error(p, &anc, reason, &msg);
-        let code = if reason == "Conflicted" { "policy-conflicted" } else { "policy-target-not-found" };
-        let d = if reason == "Conflicted" { Diagnostic::warning(code, msg) } else { Diagnostic::error(code, msg) };
+        let code = if reason == "Conflicted" {
+            "policy-conflicted"
+        } else {
+            "policy-target-not-found"
+        };
+        let d = if reason == "Conflicted" {
+            Diagnostic::warning(code, msg)
+        } else {
+            Diagnostic::error(code, msg)
+        };
         cx.diag(p, d, &t.pointer);
         return;
     }
@@ -408,26 +569,47 @@ fn route_target(
     cx.finish(p, &anc, problem.as_deref());
     if t.section.is_none() {
         if let Some(rules) = rule_attached.get(&r).filter(|s| !s.is_empty()) {
-            let msg = format!("This policy is being overridden by other {}s for these route rules: {:?}", cx.policies[p].kind.name(), rules);
+            let msg = format!(
+                "This policy is being overridden by other {}s for these route rules: {:?}",
+                cx.policies[p].kind.name(),
+                rules
+            );
             for (ns, name, sec) in &anc {
-                cx.out.statuses[p].ancestor(ns, name, sec.as_deref()).set(cond("Overridden", true, "Overridden", msg.clone()));
+                cx.out.statuses[p]
+                    .ancestor(ns, name, sec.as_deref())
+                    .set(cond("Overridden", true, "Overridden", msg.clone()));
             }
             let d = Diagnostic::info("policy-overridden", msg);
             cx.diag(p, d, &t.pointer);
         }
     }
     let level = match rule_index {
-        Some(rule) => Level::Rule { route_kind: route.kind.clone(), route_namespace: route.namespace.clone(), route: route.name.clone(), rule },
-        None => Level::Route { route_kind: route.kind.clone(), route_namespace: route.namespace.clone(), route: route.name.clone() },
+        Some(rule) => Level::Rule {
+            route_kind: route.kind.clone(),
+            route_namespace: route.namespace.clone(),
+            route: route.name.clone(),
+            rule,
+        },
+        None => Level::Route {
+            route_kind: route.kind.clone(),
+            route_namespace: route.namespace.clone(),
+            route: route.name.clone(),
+        },
     };
     push_attachment(cx, p, level, problem.is_some(), merged_into);
 }
 
 fn push_attachment(cx: &mut Ctx, p: usize, level: Level, invalid: bool, merged_into: Vec<usize>) {
     let pol = &cx.policies[p];
-    let applies = !invalid || pol.kind.invalid_is_500() && !pol.problems.iter().all(|x| x.fail_open);
+    let applies =
+        !invalid || pol.kind.invalid_is_500() && !pol.problems.iter().all(|x| x.fail_open);
     if !invalid || applies {
-        cx.out.attachments.push(Attachment { policy: p, level, broken: invalid, merged_into });
+        cx.out.attachments.push(Attachment {
+            policy: p,
+            level,
+            broken: invalid,
+            merged_into,
+        });
     }
 }
 
@@ -452,18 +634,47 @@ fn gateway_target(
     let mut err: Option<(&'static str, String)> = None;
     if let Some(sec) = &t.section {
         if !gw.listeners.iter().any(|l| &l.0 == sec) {
-            err = Some(("TargetNotFound", format!("No section name {sec} found for {}/{}", gw.namespace, gw.name)));
+            err = Some((
+                "TargetNotFound",
+                format!(
+                    "No section name {sec} found for {}/{}",
+                    gw.namespace, gw.name
+                ),
+            ));
         } else if !listener_attached.entry(g).or_default().insert(sec.clone()) {
-            err = Some(("Conflicted", format!("Unable to target Listener {}/{}, another {} has already attached to it", gw.name, sec, cx.policies[p].kind.name())));
+            err = Some((
+                "Conflicted",
+                format!(
+                    "Unable to target Listener {}/{}, another {} has already attached to it",
+                    gw.name,
+                    sec,
+                    cx.policies[p].kind.name()
+                ),
+            ));
         }
     } else if !gw_attached.insert(g) {
-        err = Some(("Conflicted", format!("Unable to target Gateway {}, another {} has already attached to it", gw.name, cx.policies[p].kind.name())));
+        err = Some((
+            "Conflicted",
+            format!(
+                "Unable to target Gateway {}, another {} has already attached to it",
+                gw.name,
+                cx.policies[p].kind.name()
+            ),
+        ));
     }
     let anc = vec![(gw.namespace.clone(), gw.name.clone(), t.section.clone())];
     if let Some((reason, msg)) = err {
         cx.resolve_error(p, &anc, reason, &msg);
-        let code = if reason == "Conflicted" { "policy-conflicted" } else { "policy-target-not-found" };
-        let d = if reason == "Conflicted" { Diagnostic::warning(code, msg) } else { Diagnostic::error(code, msg) };
+        let code = if reason == "Conflicted" {
+            "policy-conflicted"
+        } else {
+            "policy-target-not-found"
+        };
+        let d = if reason == "Conflicted" {
+            Diagnostic::warning(code, msg)
+        } else {
+            Diagnostic::error(code, msg)
+        };
         cx.diag(p, d, &t.pointer);
         return;
     }
@@ -473,10 +684,18 @@ fn gateway_target(
     let routes = gateway_routes.get(&(gw.namespace.clone(), gw.name.clone()));
     let (listeners, routes): (Vec<String>, BTreeSet<String>) = match &t.section {
         None => (
-            listener_attached.get(&g).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
-            routes.map(|m| m.values().flatten().cloned().collect()).unwrap_or_default(),
+            listener_attached
+                .get(&g)
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default(),
+            routes
+                .map(|m| m.values().flatten().cloned().collect())
+                .unwrap_or_default(),
         ),
-        Some(sec) => (Vec::new(), routes.and_then(|m| m.get(sec)).cloned().unwrap_or_default()),
+        Some(sec) => (
+            Vec::new(),
+            routes.and_then(|m| m.get(sec)).cloned().unwrap_or_default(),
+        ),
     };
     if !listeners.is_empty() || !routes.is_empty() {
         let mut parts = Vec::new();
@@ -486,22 +705,40 @@ fn gateway_target(
         if !routes.is_empty() {
             parts.push(format!("routes: {:?}", routes.iter().collect::<Vec<_>>()));
         }
-        let msg = format!("This policy is being overridden by other {}s for these {}", cx.policies[p].kind.name(), parts.join(" and "));
-        cx.out.statuses[p].ancestor(&anc[0].0, &anc[0].1, anc[0].2.as_deref()).set(cond("Overridden", true, "Overridden", msg.clone()));
+        let msg = format!(
+            "This policy is being overridden by other {}s for these {}",
+            cx.policies[p].kind.name(),
+            parts.join(" and ")
+        );
+        cx.out.statuses[p]
+            .ancestor(&anc[0].0, &anc[0].1, anc[0].2.as_deref())
+            .set(cond("Overridden", true, "Overridden", msg.clone()));
         cx.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
     }
     let _ = merged_parents;
     let level = match &t.section {
-        Some(l) => Level::Listener { gateway_namespace: gw.namespace.clone(), gateway: gw.name.clone(), listener: l.clone() },
-        None => Level::Gateway { gateway_namespace: gw.namespace.clone(), gateway: gw.name.clone() },
+        Some(l) => Level::Listener {
+            gateway_namespace: gw.namespace.clone(),
+            gateway: gw.name.clone(),
+            listener: l.clone(),
+        },
+        None => Level::Gateway {
+            gateway_namespace: gw.namespace.clone(),
+            gateway: gw.name.clone(),
+        },
     };
     push_attachment(cx, p, level, problem.is_some(), Vec::new());
 }
 
 /// ClientTrafficPolicy: listener targets first, then Gateway-wide ones (which skip claimed listeners).
 fn attach_client_traffic(cx: &mut Ctx) {
-    let ids: Vec<usize> = (0..cx.policies.len()).filter(|&i| cx.policies[i].kind == PolicyKind::ClientTraffic).collect();
-    let all_targets: BTreeMap<usize, Vec<Target>> = ids.iter().map(|&i| (i, targets(cx.model, &cx.policies[i]))).collect();
+    let ids: Vec<usize> = (0..cx.policies.len())
+        .filter(|&i| cx.policies[i].kind == PolicyKind::ClientTraffic)
+        .collect();
+    let all_targets: BTreeMap<usize, Vec<Target>> = ids
+        .iter()
+        .map(|&i| (i, targets(cx.model, &cx.policies[i])))
+        .collect();
     let mut claimed: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     let mut whole: BTreeSet<usize> = BTreeSet::new();
     for pass in 0..2 {
@@ -509,7 +746,13 @@ fn attach_client_traffic(cx: &mut Ctx) {
             for t in all_targets[&p].clone() {
                 if t.kind != "Gateway" {
                     if pass == 0 {
-                        let d = Diagnostic::warning("policy-target-not-found", format!("ClientTrafficPolicy cannot target a {}; it is ignored", t.kind));
+                        let d = Diagnostic::warning(
+                            "policy-target-not-found",
+                            format!(
+                                "ClientTrafficPolicy cannot target a {}; it is ignored",
+                                t.kind
+                            ),
+                        );
                         cx.diag(p, d, &t.pointer);
                     }
                     continue;
@@ -531,7 +774,13 @@ fn attach_client_traffic(cx: &mut Ctx) {
                 match &t.section {
                     Some(sec) => {
                         if !gw.listeners.iter().any(|l| &l.0 == sec) {
-                            err = Some(("TargetNotFound", format!("No section name {sec} found for {}/{}", gw.namespace, gw.name)));
+                            err = Some((
+                                "TargetNotFound",
+                                format!(
+                                    "No section name {sec} found for {}/{}",
+                                    gw.namespace, gw.name
+                                ),
+                            ));
                         } else if !claimed.entry(g).or_default().insert(sec.clone()) {
                             err = Some(("Conflicted", "Unable to target section, another ClientTrafficPolicy has already attached to it".into()));
                         }
@@ -544,16 +793,34 @@ fn attach_client_traffic(cx: &mut Ctx) {
                 }
                 if let Some((reason, msg)) = err {
                     cx.resolve_error(p, &anc, reason, &msg);
-                    let code = if reason == "Conflicted" { "policy-conflicted" } else { "policy-target-not-found" };
-                    let d = if reason == "Conflicted" { Diagnostic::warning(code, msg) } else { Diagnostic::error(code, msg) };
+                    let code = if reason == "Conflicted" {
+                        "policy-conflicted"
+                    } else {
+                        "policy-target-not-found"
+                    };
+                    let d = if reason == "Conflicted" {
+                        Diagnostic::warning(code, msg)
+                    } else {
+                        Diagnostic::error(code, msg)
+                    };
                     cx.diag(p, d, &t.pointer);
                     continue;
                 }
                 // Listeners this policy programs.
                 let taken = claimed.get(&g).cloned().unwrap_or_default();
                 let listeners: Vec<(String, String, u32)> = match &t.section {
-                    Some(sec) => gw.listeners.iter().filter(|l| &l.0 == sec).cloned().collect(),
-                    None => gw.listeners.iter().filter(|l| !taken.contains(&l.0)).cloned().collect(),
+                    Some(sec) => gw
+                        .listeners
+                        .iter()
+                        .filter(|l| &l.0 == sec)
+                        .cloned()
+                        .collect(),
+                    None => gw
+                        .listeners
+                        .iter()
+                        .filter(|l| !taken.contains(&l.0))
+                        .cloned()
+                        .collect(),
                 };
                 let mut problem = cx.policies[p].problems.first().map(|pr| pr.message.clone());
                 if problem.is_none() {
@@ -568,13 +835,24 @@ fn attach_client_traffic(cx: &mut Ctx) {
                 }
                 if t.section.is_none() && !taken.is_empty() {
                     let msg = format!("There are existing ClientTrafficPolicies that are overriding these sections {:?}", taken);
-                    cx.out.statuses[p].ancestor(&anc[0].0, &anc[0].1, None).set(cond("Overridden", true, "Overridden", msg.clone()));
+                    cx.out.statuses[p]
+                        .ancestor(&anc[0].0, &anc[0].1, None)
+                        .set(cond("Overridden", true, "Overridden", msg.clone()));
                     cx.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
                 }
                 if problem.is_none() {
                     for l in listeners {
-                        let level = Level::Listener { gateway_namespace: gw.namespace.clone(), gateway: gw.name.clone(), listener: l.0 };
-                        cx.out.attachments.push(Attachment { policy: p, level, broken: false, merged_into: Vec::new() });
+                        let level = Level::Listener {
+                            gateway_namespace: gw.namespace.clone(),
+                            gateway: gw.name.clone(),
+                            listener: l.0,
+                        };
+                        cx.out.attachments.push(Attachment {
+                            policy: p,
+                            level,
+                            broken: false,
+                            merged_into: Vec::new(),
+                        });
                     }
                 }
             }
@@ -584,7 +862,12 @@ fn attach_client_traffic(cx: &mut Ctx) {
 
 /// A ClientTrafficPolicy configures a whole Envoy listener: plain-HTTP Gateway listeners sharing a
 /// port share one, so a policy that would apply to only some of them is rejected.
-fn port_overlap(world: &World, g: usize, listeners: &[(String, String, u32)], section: bool) -> Option<String> {
+fn port_overlap(
+    world: &World,
+    g: usize,
+    listeners: &[(String, String, u32)],
+    section: bool,
+) -> Option<String> {
     let gw = &world.gateways[g];
     for (name, proto, port) in listeners {
         if proto != "HTTP" {

@@ -24,18 +24,26 @@ pub struct ClientView {
 }
 
 /// The ClientTrafficPolicy configuring a listener, if any.
-pub fn policy_for<'a>(index: &'a PolicyIndex, gateway_namespace: &str, gateway: &str, listener: &str) -> Option<(&'a super::Policy, &'a ClientTrafficPolicySpec)> {
+pub fn policy_for<'a>(
+    index: &'a PolicyIndex,
+    gateway_namespace: &str,
+    gateway: &str,
+    listener: &str,
+) -> Option<(&'a super::Policy, &'a ClientTrafficPolicySpec)> {
     index.attachments.iter().find_map(|a| {
         let p = &index.policies[a.policy];
         if p.kind != PolicyKind::ClientTraffic {
             return None;
         }
         match (&a.level, &p.spec) {
-            (Level::Listener { gateway_namespace: ns, gateway: g, listener: l }, PolicySpec::ClientTraffic(s))
-                if ns == gateway_namespace && g == gateway && l == listener =>
-            {
-                Some((p, &**s))
-            }
+            (
+                Level::Listener {
+                    gateway_namespace: ns,
+                    gateway: g,
+                    listener: l,
+                },
+                PolicySpec::ClientTraffic(s),
+            ) if ns == gateway_namespace && g == gateway && l == listener => Some((p, &**s)),
             _ => None,
         }
     })
@@ -77,7 +85,14 @@ fn merge_slashes(path: &str) -> String {
 
 /// Applies the listener's client settings to a request. `peer_ip` is the TCP peer (the client, or
 /// the last proxy in front of the gateway).
-pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, listener: &str, req: &Request, peer_ip: Option<&str>) -> ClientView {
+pub fn client_view(
+    index: &PolicyIndex,
+    gateway_namespace: &str,
+    gateway: &str,
+    listener: &str,
+    req: &Request,
+    peer_ip: Option<&str>,
+) -> ClientView {
     let pol = policy_for(index, gateway_namespace, gateway, listener);
     let spec = pol.map(|p| p.1.clone()).unwrap_or_default();
     let obj = pol.map(|(p, _)| format!("ClientTrafficPolicy/{}/{}", p.namespace, p.name));
@@ -90,18 +105,40 @@ pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, 
         trace: Vec::new(),
     };
     let step = |v: &mut ClientView, m: String, ptr: Option<&str>| {
-        v.trace.push(TraceStep { stage: "listener".into(), message: m, object: obj.clone(), pointer: ptr.map(str::to_string) })
+        v.trace.push(TraceStep {
+            stage: "listener".into(),
+            message: m,
+            object: obj.clone(),
+            pointer: ptr.map(str::to_string),
+        })
     };
 
     // Header names with underscores.
-    let action = spec.headers.as_ref().and_then(|h| h.with_underscores_action.clone()).unwrap_or_else(|| "RejectRequest".into());
-    let under: Vec<String> = req.headers.iter().filter(|(k, _)| k.contains('_')).map(|(k, _)| k.clone()).collect();
+    let action = spec
+        .headers
+        .as_ref()
+        .and_then(|h| h.with_underscores_action.clone())
+        .unwrap_or_else(|| "RejectRequest".into());
+    let under: Vec<String> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.contains('_'))
+        .map(|(k, _)| k.clone())
+        .collect();
     if !under.is_empty() {
         match action.as_str() {
-            "Allow" => step(&mut v, format!("headers {under:?} contain underscores; the policy allows them"), Some("/spec/headers/withUnderscoresAction")),
+            "Allow" => step(
+                &mut v,
+                format!("headers {under:?} contain underscores; the policy allows them"),
+                Some("/spec/headers/withUnderscoresAction"),
+            ),
             "DropHeader" => {
                 v.request.headers.retain(|(k, _)| !k.contains('_'));
-                step(&mut v, format!("headers {under:?} contain underscores and are dropped"), Some("/spec/headers/withUnderscoresAction"));
+                step(
+                    &mut v,
+                    format!("headers {under:?} contain underscores and are dropped"),
+                    Some("/spec/headers/withUnderscoresAction"),
+                );
             }
             _ => {
                 v.reply = Some((400, format!("header {:?} contains an underscore; Envoy Gateway rejects such requests by default", under[0])));
@@ -116,11 +153,21 @@ pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, 
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (req.path.clone(), None),
     };
-    let escaped = ["%2F", "%2f", "%5C", "%5c"].iter().any(|e| path.contains(e));
+    let escaped = ["%2F", "%2f", "%5C", "%5c"]
+        .iter()
+        .any(|e| path.contains(e));
     let mut new_path = path.clone();
     if escaped {
-        let action = spec.path.as_ref().and_then(|p| p.escaped_slashes_action.clone()).unwrap_or_else(|| "UnescapeAndRedirect".into());
-        let unescaped = path.replace("%2F", "/").replace("%2f", "/").replace("%5C", "\\").replace("%5c", "\\");
+        let action = spec
+            .path
+            .as_ref()
+            .and_then(|p| p.escaped_slashes_action.clone())
+            .unwrap_or_else(|| "UnescapeAndRedirect".into());
+        let unescaped = path
+            .replace("%2F", "/")
+            .replace("%2f", "/")
+            .replace("%5C", "\\")
+            .replace("%5c", "\\");
         match action.as_str() {
             "KeepUnchanged" => {}
             "RejectRequest" => {
@@ -134,7 +181,10 @@ pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, 
                 if let Some(q) = &query {
                     loc = format!("{loc}?{q}");
                 }
-                v.reply = Some((307, "escaped slashes are unescaped and the client redirected".into()));
+                v.reply = Some((
+                    307,
+                    "escaped slashes are unescaped and the client redirected".into(),
+                ));
                 step(&mut v, format!("the path has escaped slashes (%2F/%5C): redirect to {loc} (the default escapedSlashesAction is UnescapeAndRedirect)"), Some("/spec/path"));
                 v.location = Some(loc);
                 return v;
@@ -143,7 +193,11 @@ pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, 
     }
     let normalized = merge_and_normalize(&new_path, &spec);
     if normalized != path {
-        step(&mut v, format!("the path {path} is normalized to {normalized} before routing"), Some("/spec/path"));
+        step(
+            &mut v,
+            format!("the path {path} is normalized to {normalized} before routing"),
+            Some("/spec/path"),
+        );
     }
     v.request.path = match query {
         Some(q) => format!("{normalized}?{q}"),
@@ -156,14 +210,32 @@ pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, 
             match header(req, &ch.name) {
                 Some(ip) if ip.trim().parse::<std::net::IpAddr>().is_ok() => {
                     v.client_ip = Some(ip.trim().to_string());
-                    step(&mut v, format!("client IP {} taken from header {}", ip.trim(), ch.name), Some("/spec/clientIPDetection/customHeader"));
+                    step(
+                        &mut v,
+                        format!("client IP {} taken from header {}", ip.trim(), ch.name),
+                        Some("/spec/clientIPDetection/customHeader"),
+                    );
                 }
                 _ if ch.fail_closed == Some(true) => {
                     v.reply = Some((403, format!("no valid client IP in header {}", ch.name)));
-                    step(&mut v, format!("header {} has no valid IP and failClosed is set: 403", ch.name), Some("/spec/clientIPDetection/customHeader"));
+                    step(
+                        &mut v,
+                        format!(
+                            "header {} has no valid IP and failClosed is set: 403",
+                            ch.name
+                        ),
+                        Some("/spec/clientIPDetection/customHeader"),
+                    );
                     return v;
                 }
-                _ => step(&mut v, format!("header {} has no valid IP; the peer address is used", ch.name), Some("/spec/clientIPDetection/customHeader")),
+                _ => step(
+                    &mut v,
+                    format!(
+                        "header {} has no valid IP; the peer address is used",
+                        ch.name
+                    ),
+                    Some("/spec/clientIPDetection/customHeader"),
+                ),
             }
         } else if let Some(x) = &c.x_forwarded_for {
             let xff: Vec<String> = req
@@ -176,7 +248,11 @@ pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, 
             let detected = if !x.trusted_cidrs.is_empty() {
                 let trusted = |ip: &str| x.trusted_cidrs.iter().any(|c| cidr_contains(c, ip));
                 if peer_ip.is_some_and(trusted) {
-                    xff.iter().rev().find(|ip| !trusted(ip)).cloned().or_else(|| xff.first().cloned())
+                    xff.iter()
+                        .rev()
+                        .find(|ip| !trusted(ip))
+                        .cloned()
+                        .or_else(|| xff.first().cloned())
                 } else {
                     None
                 }
@@ -186,20 +262,41 @@ pub fn client_view(index: &PolicyIndex, gateway_namespace: &str, gateway: &str, 
             };
             match detected {
                 Some(ip) => {
-                    step(&mut v, format!("client IP {ip} taken from X-Forwarded-For {xff:?}"), Some("/spec/clientIPDetection/xForwardedFor"));
+                    step(
+                        &mut v,
+                        format!("client IP {ip} taken from X-Forwarded-For {xff:?}"),
+                        Some("/spec/clientIPDetection/xForwardedFor"),
+                    );
                     v.client_ip = Some(ip);
                 }
-                None => step(&mut v, "X-Forwarded-For does not yield a trusted client IP; the peer address is used".into(), Some("/spec/clientIPDetection/xForwardedFor")),
+                None => step(
+                    &mut v,
+                    "X-Forwarded-For does not yield a trusted client IP; the peer address is used"
+                        .into(),
+                    Some("/spec/clientIPDetection/xForwardedFor"),
+                ),
             }
         }
     } else if header(req, "x-forwarded-for").is_some() {
-        step(&mut v, "X-Forwarded-For is not trusted by default: the client IP is the peer address".into(), None);
+        step(
+            &mut v,
+            "X-Forwarded-For is not trusted by default: the client IP is the peer address".into(),
+            None,
+        );
     }
     v
 }
 
 fn merge_and_normalize(path: &str, spec: &ClientTrafficPolicySpec) -> String {
-    let merge = !spec.path.as_ref().and_then(|p| p.disable_merge_slashes).unwrap_or(false);
-    let p = if merge { merge_slashes(path) } else { path.to_string() };
+    let merge = !spec
+        .path
+        .as_ref()
+        .and_then(|p| p.disable_merge_slashes)
+        .unwrap_or(false);
+    let p = if merge {
+        merge_slashes(path)
+    } else {
+        path.to_string()
+    };
     remove_dot_segments(&p)
 }

@@ -37,7 +37,11 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 pub fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = ((b[0] as u32) << 16) | ((b[1] as u32) << 8) | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -52,7 +56,10 @@ pub fn base64_encode(data: &[u8]) -> String {
 
 /// URL-safe base64 without padding (the JWT encoding).
 pub fn base64url_encode(data: &[u8]) -> String {
-    base64_encode(data).trim_end_matches('=').replace('+', "-").replace('/', "_")
+    base64_encode(data)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
 }
 
 /// SHA-1 (FIPS 180-4). Only used to check `{SHA}` htpasswd entries, as Envoy's basic auth does.
@@ -81,7 +88,12 @@ pub fn sha1(data: &[u8]) -> [u8; 20] {
                 40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
                 _ => (b ^ c ^ d, 0xCA62C1D6),
             };
-            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
             e = d;
             d = c;
             c = b.rotate_left(30);
@@ -115,9 +127,14 @@ mod tests {
     #[test]
     fn sha1_known_vectors() {
         assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        assert_eq!(hex(&sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
         assert_eq!(
-            hex(&sha1(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex(&sha1(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
             "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
         );
     }
@@ -125,7 +142,10 @@ mod tests {
     #[test]
     fn htpasswd_matches_apache() {
         // `htpasswd -nbs user password`
-        assert_eq!(htpasswd_sha("password"), "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=");
+        assert_eq!(
+            htpasswd_sha("password"),
+            "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="
+        );
     }
 
     #[test]
@@ -133,7 +153,10 @@ mod tests {
         for s in ["", "f", "fo", "foo", "foob", "fooba", "foobar"] {
             let e = base64_encode(s.as_bytes());
             assert_eq!(base64_decode(&e).unwrap(), s.as_bytes());
-            assert_eq!(base64_decode(&base64url_encode(s.as_bytes())).unwrap(), s.as_bytes());
+            assert_eq!(
+                base64_decode(&base64url_encode(s.as_bytes())).unwrap(),
+                s.as_bytes()
+            );
         }
         assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
         assert!(base64_decode("a").is_none());

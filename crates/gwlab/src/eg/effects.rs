@@ -83,19 +83,42 @@ impl PolicyEffect {
             pointer: ptr.map(str::to_string),
         });
     }
-    fn answer(&mut self, p: &Policy, status: u16, headers: Vec<(String, String)>, body: &str, reason: String, ptr: &str) {
-        self.step(Some(p), format!("{reason}: the gateway answers {status}"), Some(ptr));
-        self.short_circuit = Some(ShortCircuit { status, headers, body: body.into(), reason });
+    fn answer(
+        &mut self,
+        p: &Policy,
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: &str,
+        reason: String,
+        ptr: &str,
+    ) {
+        self.step(
+            Some(p),
+            format!("{reason}: the gateway answers {status}"),
+            Some(ptr),
+        );
+        self.short_circuit = Some(ShortCircuit {
+            status,
+            headers,
+            body: body.into(),
+            reason,
+        });
     }
 }
 
 pub(crate) fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    req.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 pub(crate) fn query_param(req: &Request, name: &str) -> Option<String> {
     let q = req.path.split_once('?')?.1;
-    q.split('&').filter_map(|kv| kv.split_once('=').or(Some((kv, "")))).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    q.split('&')
+        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
 }
 
 pub(crate) fn cookie(req: &Request, name: &str) -> Option<String> {
@@ -124,10 +147,14 @@ pub fn parse_duration(s: &str) -> Option<f64> {
         return None;
     }
     while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         let num: f64 = rest[..n].parse().ok()?;
         rest = &rest[n..];
-        let u = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let u = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let mul = match &rest[..u] {
             "h" => 3600.0,
             "m" => 60.0,
@@ -156,14 +183,20 @@ pub fn parse_cidr(s: &str) -> Option<(std::net::IpAddr, u8)> {
 }
 
 pub fn cidr_contains(cidr: &str, ip: &str) -> bool {
-    let (Some((net, len)), Ok(ip)) = (parse_cidr(cidr), ip.parse::<std::net::IpAddr>()) else { return false };
+    let (Some((net, len)), Ok(ip)) = (parse_cidr(cidr), ip.parse::<std::net::IpAddr>()) else {
+        return false;
+    };
     match (net, ip) {
         (std::net::IpAddr::V4(n), std::net::IpAddr::V4(i)) => {
             let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
             u32::from(n) & mask == u32::from(i) & mask
         }
         (std::net::IpAddr::V6(n), std::net::IpAddr::V6(i)) => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(n) & mask == u128::from(i) & mask
         }
         _ => false,
@@ -182,10 +215,16 @@ pub fn parse_htpasswd(text: &str) -> Result<Vec<(String, String)>, String> {
             return Err(format!("line {} is not `user:hash`", i + 1));
         };
         let Some(b64) = hash.strip_prefix("{SHA}") else {
-            return Err(format!("line {} (user `{user}`): only {{SHA}} hashes are supported", i + 1));
+            return Err(format!(
+                "line {} (user `{user}`): only {{SHA}} hashes are supported",
+                i + 1
+            ));
         };
         if super::codec::base64_decode(b64).map(|b| b.len()) != Some(20) {
-            return Err(format!("line {} (user `{user}`): the {{SHA}} hash is not base64 of 20 bytes", i + 1));
+            return Err(format!(
+                "line {} (user `{user}`): the {{SHA}} hash is not base64 of 20 bytes",
+                i + 1
+            ));
         }
         out.push((user.to_string(), hash.to_string()));
     }
@@ -215,23 +254,50 @@ pub fn json_merge(base: &Value, patch: &Value) -> Value {
 }
 
 /// The policy of `kind` governing this route entry, with its level, after `mergeType` merging.
-pub fn governing(index: &PolicyIndex, kind: PolicyKind, ctx: &RouteContext) -> Option<(usize, Level, bool, Option<Value>)> {
+pub fn governing(
+    index: &PolicyIndex,
+    kind: PolicyKind,
+    ctx: &RouteContext,
+) -> Option<(usize, Level, bool, Option<Value>)> {
     let mut best: Option<&super::Attachment> = None;
     for a in &index.attachments {
         if index.policies[a.policy].kind != kind {
             continue;
         }
         let hit = match &a.level {
-            Level::Rule { route_kind, route_namespace, route, rule } => {
-                *route_kind == ctx.route_kind && *route_namespace == ctx.route_namespace && *route == ctx.route && *rule == ctx.rule
+            Level::Rule {
+                route_kind,
+                route_namespace,
+                route,
+                rule,
+            } => {
+                *route_kind == ctx.route_kind
+                    && *route_namespace == ctx.route_namespace
+                    && *route == ctx.route
+                    && *rule == ctx.rule
             }
-            Level::Route { route_kind, route_namespace, route } => {
-                *route_kind == ctx.route_kind && *route_namespace == ctx.route_namespace && *route == ctx.route
+            Level::Route {
+                route_kind,
+                route_namespace,
+                route,
+            } => {
+                *route_kind == ctx.route_kind
+                    && *route_namespace == ctx.route_namespace
+                    && *route == ctx.route
             }
-            Level::Listener { gateway_namespace, gateway, listener } => {
-                *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway && *listener == ctx.listener
+            Level::Listener {
+                gateway_namespace,
+                gateway,
+                listener,
+            } => {
+                *gateway_namespace == ctx.gateway_namespace
+                    && *gateway == ctx.gateway
+                    && *listener == ctx.listener
             }
-            Level::Gateway { gateway_namespace, gateway } => *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway,
+            Level::Gateway {
+                gateway_namespace,
+                gateway,
+            } => *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway,
         };
         if hit && best.is_none_or(|b| a.level.rank() < b.level.rank()) {
             best = Some(a);
@@ -243,15 +309,25 @@ pub fn governing(index: &PolicyIndex, kind: PolicyKind, ctx: &RouteContext) -> O
         index.attachments.iter().find(|x| {
             x.policy == pp
                 && match &x.level {
-                    Level::Listener { gateway_namespace, gateway, listener } => {
-                        *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway && *listener == ctx.listener
+                    Level::Listener {
+                        gateway_namespace,
+                        gateway,
+                        listener,
+                    } => {
+                        *gateway_namespace == ctx.gateway_namespace
+                            && *gateway == ctx.gateway
+                            && *listener == ctx.listener
                     }
-                    Level::Gateway { gateway_namespace, gateway } => *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway,
+                    Level::Gateway {
+                        gateway_namespace,
+                        gateway,
+                    } => *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway,
                     _ => false,
                 }
         })
     });
-    let merged_raw = merged.map(|m| json_merge(&index.policies[m.policy].raw, &index.policies[a.policy].raw));
+    let merged_raw =
+        merged.map(|m| json_merge(&index.policies[m.policy].raw, &index.policies[a.policy].raw));
     Some((a.policy, a.level.clone(), a.broken, merged_raw))
 }
 
@@ -259,7 +335,9 @@ fn level_words(l: &Level) -> String {
     match l {
         Level::Rule { route, rule, .. } => format!("rule {rule} of route {route}"),
         Level::Route { route, .. } => format!("route {route}"),
-        Level::Listener { gateway, listener, .. } => format!("listener {listener} of Gateway {gateway}"),
+        Level::Listener {
+            gateway, listener, ..
+        } => format!("listener {listener} of Gateway {gateway}"),
         Level::Gateway { gateway, .. } => format!("Gateway {gateway}"),
     }
 }
@@ -270,30 +348,81 @@ pub fn effects(index: &PolicyIndex, req: &Request, ctx: &RouteContext) -> Policy
     let mut sp: Option<(&Policy, SecurityPolicySpec, bool)> = None;
     let mut btp: Option<(&Policy, BackendTrafficPolicySpec, bool)> = None;
     for kind in [PolicyKind::BackendTraffic, PolicyKind::Security] {
-        let Some((pi, level, broken, merged)) = governing(index, kind, ctx) else { continue };
+        let Some((pi, level, broken, merged)) = governing(index, kind, ctx) else {
+            continue;
+        };
         let p = &index.policies[pi];
-        let how = if merged.is_some() { ", merged into its parent policy" } else { "" };
-        fx.policies.push(format!("{} {}/{} ({}{how})", p.kind.name(), p.namespace, p.name, level_words(&level)));
-        fx.step(Some(p), format!("{} {}/{} applies, attached to {}{how}", p.kind.name(), p.namespace, p.name, level_words(&level)), None);
+        let how = if merged.is_some() {
+            ", merged into its parent policy"
+        } else {
+            ""
+        };
+        fx.policies.push(format!(
+            "{} {}/{} ({}{how})",
+            p.kind.name(),
+            p.namespace,
+            p.name,
+            level_words(&level)
+        ));
+        fx.step(
+            Some(p),
+            format!(
+                "{} {}/{} applies, attached to {}{how}",
+                p.kind.name(),
+                p.namespace,
+                p.name,
+                level_words(&level)
+            ),
+            None,
+        );
         match (&p.spec, merged) {
             (PolicySpec::Security(s), None) => sp = Some((p, (**s).clone(), broken)),
             (PolicySpec::BackendTraffic(s), None) => btp = Some((p, (**s).clone(), broken)),
             (PolicySpec::Security(s), Some(raw)) => {
-                sp = Some((p, serde_json::from_value(raw).unwrap_or_else(|_| (**s).clone()), broken))
+                sp = Some((
+                    p,
+                    serde_json::from_value(raw).unwrap_or_else(|_| (**s).clone()),
+                    broken,
+                ))
             }
             (PolicySpec::BackendTraffic(s), Some(raw)) => {
-                btp = Some((p, serde_json::from_value(raw).unwrap_or_else(|_| (**s).clone()), broken))
+                btp = Some((
+                    p,
+                    serde_json::from_value(raw).unwrap_or_else(|_| (**s).clone()),
+                    broken,
+                ))
             }
             _ => {}
         }
     }
 
     // A policy that failed to translate answers 500 on everything it governs.
-    for (p, broken) in [btp.as_ref().map(|b| (b.0, b.2)), sp.as_ref().map(|s| (s.0, s.2))].into_iter().flatten() {
+    for (p, broken) in [
+        btp.as_ref().map(|b| (b.0, b.2)),
+        sp.as_ref().map(|s| (s.0, s.2)),
+    ]
+    .into_iter()
+    .flatten()
+    {
         if broken {
-            let why = p.problems.first().map(|x| x.message.clone()).unwrap_or_default();
-            let ptr = p.problems.first().map(|x| x.pointer.clone()).unwrap_or_default();
-            fx.answer(p, 500, vec![], "", format!("{} {} is invalid ({why})", p.kind.name(), p.name), &ptr);
+            let why = p
+                .problems
+                .first()
+                .map(|x| x.message.clone())
+                .unwrap_or_default();
+            let ptr = p
+                .problems
+                .first()
+                .map(|x| x.pointer.clone())
+                .unwrap_or_default();
+            fx.answer(
+                p,
+                500,
+                vec![],
+                "",
+                format!("{} {} is invalid ({why})", p.kind.name(), p.name),
+                &ptr,
+            );
             return fx;
         }
     }
@@ -318,13 +447,25 @@ pub fn effects(index: &PolicyIndex, req: &Request, ctx: &RouteContext) -> Policy
             let words = if rules.is_empty() {
                 "no local rate-limit bucket applies: unlimited".to_string()
             } else {
-                rules.iter().map(|b| b.describe()).collect::<Vec<_>>().join("; ")
+                rules
+                    .iter()
+                    .map(|b| b.describe())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             };
-            fx.route_facts.push(("local rate limit".into(), words.clone()));
+            fx.route_facts
+                .push(("local rate limit".into(), words.clone()));
             fx.step(Some(p), format!("local rate limit: {words} (a single request is within the limit; use a burst to see 429s)"), Some("/spec/rateLimit/local"));
         }
-        if s.rate_limit.as_ref().and_then(|r| r.global.as_ref()).is_some() {
-            fx.route_facts.push(("global rate limit".into(), "counted by the external rate limit service; over the limit: 429".into()));
+        if s.rate_limit
+            .as_ref()
+            .and_then(|r| r.global.as_ref())
+            .is_some()
+        {
+            fx.route_facts.push((
+                "global rate limit".into(),
+                "counted by the external rate limit service; over the limit: 429".into(),
+            ));
         }
     }
     fx.step(None, "policies let the request through to the router", None);
@@ -334,15 +475,41 @@ pub fn effects(index: &PolicyIndex, req: &Request, ctx: &RouteContext) -> Policy
 fn route_facts(fx: &mut PolicyEffect, p: &Policy, s: &BackendTrafficPolicySpec) {
     if let Some(r) = &s.retry {
         let n = r.get("numRetries").and_then(Value::as_u64).unwrap_or(2);
-        let on = r.pointer("/retryOn/triggers").map(|t| t.to_string()).unwrap_or_else(|| "[connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes]".into());
-        let codes = r.pointer("/retryOn/httpStatusCodes").map(|t| t.to_string()).unwrap_or_else(|| "[503]".into());
-        fx.route_facts.push(("retries".into(), format!("{n} retries on {on}, status codes {codes}")));
+        let on = r
+            .pointer("/retryOn/triggers")
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| {
+                "[connect-failure, refused-stream, unavailable, cancelled, retriable-status-codes]"
+                    .into()
+            });
+        let codes = r
+            .pointer("/retryOn/httpStatusCodes")
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "[503]".into());
+        fx.route_facts.push((
+            "retries".into(),
+            format!("{n} retries on {on}, status codes {codes}"),
+        ));
     }
-    if let Some(t) = s.timeout.as_ref().and_then(|t| t.pointer("/http/requestTimeout")).and_then(Value::as_str) {
-        fx.route_facts.push(("request timeout".into(), format!("{t} (unless the HTTPRoute sets timeouts.request)")));
+    if let Some(t) = s
+        .timeout
+        .as_ref()
+        .and_then(|t| t.pointer("/http/requestTimeout"))
+        .and_then(Value::as_str)
+    {
+        fx.route_facts.push((
+            "request timeout".into(),
+            format!("{t} (unless the HTTPRoute sets timeouts.request)"),
+        ));
     }
-    if let Some(t) = s.timeout.as_ref().and_then(|t| t.pointer("/tcp/connectTimeout")).and_then(Value::as_str) {
-        fx.route_facts.push(("connect timeout".into(), t.to_string()));
+    if let Some(t) = s
+        .timeout
+        .as_ref()
+        .and_then(|t| t.pointer("/tcp/connectTimeout"))
+        .and_then(Value::as_str)
+    {
+        fx.route_facts
+            .push(("connect timeout".into(), t.to_string()));
     }
     if let Some(cb) = &s.circuit_breaker {
         let g = |k: &str| cb.get(k).and_then(Value::as_u64).unwrap_or(1024);
@@ -371,28 +538,50 @@ fn route_facts(fx: &mut PolicyEffect, p: &Policy, s: &BackendTrafficPolicySpec) 
         let to = match (&o.response, &o.redirect) {
             (Some(r), _) => format!(
                 "status {}{}",
-                r.status_code.map(|c| c.to_string()).unwrap_or_else(|| "unchanged".into()),
-                r.body.as_ref().and_then(|b| b.inline.as_ref()).map(|b| format!(", body {b:?}")).unwrap_or_default()
+                r.status_code
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "unchanged".into()),
+                r.body
+                    .as_ref()
+                    .and_then(|b| b.inline.as_ref())
+                    .map(|b| format!(", body {b:?}"))
+                    .unwrap_or_default()
             ),
             (None, Some(_)) => "a redirect".into(),
             _ => "nothing".into(),
         };
-        fx.route_facts.push(("response override".into(), format!("backend status {} becomes {to}", codes.join(", "))));
+        fx.route_facts.push((
+            "response override".into(),
+            format!("backend status {} becomes {to}", codes.join(", ")),
+        ));
     }
     let _ = p;
 }
 
 /// Applies the response overrides of a BackendTrafficPolicy to a backend status.
-pub fn override_response(s: &BackendTrafficPolicySpec, status: u16) -> Option<(u16, Option<String>)> {
+pub fn override_response(
+    s: &BackendTrafficPolicySpec,
+    status: u16,
+) -> Option<(u16, Option<String>)> {
     for o in &s.response_override {
-        let hit = o.matches.status_codes.iter().any(|c| match (&c.range, c.value) {
-            (Some(r), _) if c.type_.as_deref() == Some("Range") => (r.start..=r.end).contains(&status),
-            (_, Some(v)) => v == status,
-            _ => false,
-        });
+        let hit = o
+            .matches
+            .status_codes
+            .iter()
+            .any(|c| match (&c.range, c.value) {
+                (Some(r), _) if c.type_.as_deref() == Some("Range") => {
+                    (r.start..=r.end).contains(&status)
+                }
+                (_, Some(v)) => v == status,
+                _ => false,
+            });
         if hit {
             let r = o.response.as_ref();
-            return Some((r.and_then(|r| r.status_code).unwrap_or(status), r.and_then(|r| r.body.as_ref()).and_then(|b| b.inline.clone())));
+            return Some((
+                r.and_then(|r| r.status_code).unwrap_or(status),
+                r.and_then(|r| r.body.as_ref())
+                    .and_then(|b| b.inline.clone()),
+            ));
         }
     }
     None
@@ -403,21 +592,51 @@ fn fault(fx: &mut PolicyEffect, p: &Policy, s: &BackendTrafficPolicySpec) {
     if let Some(d) = &f.delay {
         let pct = d.percentage.unwrap_or(100.0);
         let secs = d.fixed_delay.as_deref().and_then(parse_duration);
-        fx.faults.push(FaultShare { percent: pct, kind: "delay".into(), status: None, delay_seconds: secs });
-        fx.step(Some(p), format!("fault injection delays {pct}% of requests by {}", d.fixed_delay.as_deref().unwrap_or("?")), Some("/spec/faultInjection/delay"));
+        fx.faults.push(FaultShare {
+            percent: pct,
+            kind: "delay".into(),
+            status: None,
+            delay_seconds: secs,
+        });
+        fx.step(
+            Some(p),
+            format!(
+                "fault injection delays {pct}% of requests by {}",
+                d.fixed_delay.as_deref().unwrap_or("?")
+            ),
+            Some("/spec/faultInjection/delay"),
+        );
     }
     if let Some(a) = &f.abort {
         let pct = a.percentage.unwrap_or(100.0);
-        let status = a.http_status.unwrap_or(if a.grpc_status.is_some() { 200 } else { 503 });
-        fx.faults.push(FaultShare { percent: pct, kind: "abort".into(), status: Some(status), delay_seconds: None });
+        let status = a
+            .http_status
+            .unwrap_or(if a.grpc_status.is_some() { 200 } else { 503 });
+        fx.faults.push(FaultShare {
+            percent: pct,
+            kind: "abort".into(),
+            status: Some(status),
+            delay_seconds: None,
+        });
         let what = match a.grpc_status {
             Some(g) => format!("gRPC status {g}"),
             None => format!("HTTP {status}"),
         };
         if pct >= 100.0 {
-            fx.answer(p, status, vec![], "fault filter abort", format!("fault injection aborts every request with {what}"), "/spec/faultInjection/abort");
+            fx.answer(
+                p,
+                status,
+                vec![],
+                "fault filter abort",
+                format!("fault injection aborts every request with {what}"),
+                "/spec/faultInjection/abort",
+            );
         } else {
-            fx.step(Some(p), format!("fault injection aborts {pct}% of requests with {what}; the rest continue"), Some("/spec/faultInjection/abort"));
+            fx.step(
+                Some(p),
+                format!("fault injection aborts {pct}% of requests with {what}; the rest continue"),
+                Some("/spec/faultInjection/abort"),
+            );
         }
     }
 }
@@ -429,7 +648,9 @@ fn origin_allowed(c: &CorsSpec, origin: &str) -> bool {
         }
         if o.contains('*') {
             let pat = format!("^{}$", regex::escape(o).replace("\\*", ".*"));
-            regex::Regex::new(&pat).map(|r| r.is_match(origin)).unwrap_or(false)
+            regex::Regex::new(&pat)
+                .map(|r| r.is_match(origin))
+                .unwrap_or(false)
         } else {
             o == origin
         }
@@ -445,14 +666,33 @@ fn join_star(v: &[String]) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &SecurityPolicySpec, req: &Request, ctx: &RouteContext, jwt_ok: &mut Option<(String, jwt::Jwt)>) {
-    let model_data = |r: &crate::model::ObjectRef, kind: &str| -> Option<std::collections::BTreeMap<String, Vec<u8>>> {
-        index.data.get(&(kind.to_string(), r.namespace_or(&p.namespace).to_string(), r.name.clone())).cloned()
+fn security(
+    fx: &mut PolicyEffect,
+    index: &PolicyIndex,
+    p: &Policy,
+    s: &SecurityPolicySpec,
+    req: &Request,
+    ctx: &RouteContext,
+    jwt_ok: &mut Option<(String, jwt::Jwt)>,
+) {
+    let model_data = |r: &crate::model::ObjectRef,
+                      kind: &str|
+     -> Option<std::collections::BTreeMap<String, Vec<u8>>> {
+        index
+            .data
+            .get(&(
+                kind.to_string(),
+                r.namespace_or(&p.namespace).to_string(),
+                r.name.clone(),
+            ))
+            .cloned()
     };
     // CORS
     if let Some(c) = &s.cors {
         let origin = header(req, "origin");
-        let preflight = req.method.eq_ignore_ascii_case("OPTIONS") && origin.is_some() && header(req, "access-control-request-method").is_some();
+        let preflight = req.method.eq_ignore_ascii_case("OPTIONS")
+            && origin.is_some()
+            && header(req, "access-control-request-method").is_some();
         match (origin, preflight) {
             (Some(o), true) => {
                 if origin_allowed(c, o) {
@@ -494,7 +734,15 @@ fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &Security
         let sent: Vec<(String, String)> = if e.headers_to_ext_auth.is_empty() {
             req.headers.clone()
         } else {
-            req.headers.iter().filter(|(k, _)| e.headers_to_ext_auth.iter().any(|h| h.eq_ignore_ascii_case(k))).cloned().collect()
+            req.headers
+                .iter()
+                .filter(|(k, _)| {
+                    e.headers_to_ext_auth
+                        .iter()
+                        .any(|h| h.eq_ignore_ascii_case(k))
+                })
+                .cloned()
+                .collect()
         };
         fx.ext_auth_headers = sent.clone();
         let names: Vec<&str> = sent.iter().map(|(k, _)| k.as_str()).collect();
@@ -502,8 +750,23 @@ fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &Security
             fx.answer(p, 403, vec![], "", format!("the external authorization service denies the request (it was sent headers {names:?})"), "/spec/extAuth");
             return;
         }
-        let kept = e.http.as_ref().map(|h| h.headers_to_backend.clone()).unwrap_or_default();
-        fx.step(Some(p), format!("the external authorization service allows the request (sent headers {names:?}){}", if kept.is_empty() { String::new() } else { format!("; its headers {kept:?} are copied upstream") }), Some("/spec/extAuth"));
+        let kept = e
+            .http
+            .as_ref()
+            .map(|h| h.headers_to_backend.clone())
+            .unwrap_or_default();
+        fx.step(
+            Some(p),
+            format!(
+                "the external authorization service allows the request (sent headers {names:?}){}",
+                if kept.is_empty() {
+                    String::new()
+                } else {
+                    format!("; its headers {kept:?} are copied upstream")
+                }
+            ),
+            Some("/spec/extAuth"),
+        );
     }
     // API key
     if let Some(a) = &s.api_key_auth {
@@ -532,31 +795,64 @@ fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &Security
             }
         }
         let Some((key, hname)) = found else {
-            fx.answer(p, 401, vec![], "Client authentication failed.", "API key auth: no API key in the request".into(), "/spec/apiKeyAuth/extractFrom");
+            fx.answer(
+                p,
+                401,
+                vec![],
+                "Client authentication failed.",
+                "API key auth: no API key in the request".into(),
+                "/spec/apiKeyAuth/extractFrom",
+            );
             return;
         };
         let Some((client, _)) = keys.iter().find(|(_, v)| v.as_slice() == key.as_bytes()) else {
-            fx.answer(p, 401, vec![], "Client authentication failed.", "API key auth: the API key matches no client".into(), "/spec/apiKeyAuth/credentialRefs");
+            fx.answer(
+                p,
+                401,
+                vec![],
+                "Client authentication failed.",
+                "API key auth: the API key matches no client".into(),
+                "/spec/apiKeyAuth/credentialRefs",
+            );
             return;
         };
         if let Some(h) = &a.forward_client_id_header {
-            fx.request_headers.push((h.to_ascii_lowercase(), client.clone()));
+            fx.request_headers
+                .push((h.to_ascii_lowercase(), client.clone()));
         }
         if a.sanitize == Some(true) {
             if let Some(h) = hname {
                 fx.removed_request_headers.push(h.to_ascii_lowercase());
             }
         }
-        fx.step(Some(p), format!("API key auth: the key belongs to client `{client}`"), Some("/spec/apiKeyAuth"));
+        fx.step(
+            Some(p),
+            format!("API key auth: the key belongs to client `{client}`"),
+            Some("/spec/apiKeyAuth"),
+        );
     }
     // Basic auth
     if let Some(b) = &s.basic_auth {
-        let realm = format!("Basic realm=\"http://{}{}\"", req.host.as_deref().unwrap_or(""), path_only(req));
+        let realm = format!(
+            "Basic realm=\"http://{}{}\"",
+            req.host.as_deref().unwrap_or(""),
+            path_only(req)
+        );
         let deny = |fx: &mut PolicyEffect, why: &str| {
-            fx.answer(p, 401, vec![("www-authenticate".into(), realm.clone())], "User authentication failed.", format!("basic auth: {why}"), "/spec/basicAuth");
+            fx.answer(
+                p,
+                401,
+                vec![("www-authenticate".into(), realm.clone())],
+                "User authentication failed.",
+                format!("basic auth: {why}"),
+                "/spec/basicAuth",
+            );
         };
         let creds = header(req, "authorization")
-            .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+            .and_then(|v| {
+                v.strip_prefix("Basic ")
+                    .or_else(|| v.strip_prefix("basic "))
+            })
             .and_then(|b64| super::codec::base64_decode(b64.trim()))
             .and_then(|raw| String::from_utf8(raw).ok());
         let Some(creds) = creds else {
@@ -580,9 +876,14 @@ fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &Security
             _ => {}
         }
         if let Some(h) = &b.forward_username_header {
-            fx.request_headers.push((h.to_ascii_lowercase(), user.to_string()));
+            fx.request_headers
+                .push((h.to_ascii_lowercase(), user.to_string()));
         }
-        fx.step(Some(p), format!("basic auth: user `{user}` authenticated ({{SHA}} hash matches)"), Some("/spec/basicAuth"));
+        fx.step(
+            Some(p),
+            format!("basic auth: user `{user}` authenticated ({{SHA}} hash matches)"),
+            Some("/spec/basicAuth"),
+        );
     }
     // OIDC
     if let Some(o) = &s.oidc {
@@ -590,15 +891,33 @@ fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &Security
             .headers
             .iter()
             .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
-            .any(|(_, v)| v.split(';').any(|c| c.trim().starts_with("IdToken-") || c.trim().starts_with("AccessToken-")));
+            .any(|(_, v)| {
+                v.split(';').any(|c| {
+                    c.trim().starts_with("IdToken-") || c.trim().starts_with("AccessToken-")
+                })
+            });
         if !logged_in {
             let authz = o
                 .provider
                 .as_ref()
-                .and_then(|pv| pv.get("authorizationEndpoint").and_then(Value::as_str).map(str::to_string).or_else(|| pv.get("issuer").and_then(Value::as_str).map(|i| format!("{}/authorize", i.trim_end_matches('/')))))
+                .and_then(|pv| {
+                    pv.get("authorizationEndpoint")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .or_else(|| {
+                            pv.get("issuer")
+                                .and_then(Value::as_str)
+                                .map(|i| format!("{}/authorize", i.trim_end_matches('/')))
+                        })
+                })
                 .unwrap_or_default();
             let scheme = header(req, "x-forwarded-proto").unwrap_or(&req.scheme);
-            let redirect = o.redirect_url.clone().unwrap_or_else(|| format!("{scheme}://{}/oauth2/callback", req.host.as_deref().unwrap_or("")));
+            let redirect = o.redirect_url.clone().unwrap_or_else(|| {
+                format!(
+                    "{scheme}://{}/oauth2/callback",
+                    req.host.as_deref().unwrap_or("")
+                )
+            });
             let mut scopes = vec!["openid".to_string()];
             scopes.extend(o.scopes.iter().filter(|s| *s != "openid").cloned());
             let loc = format!(
@@ -607,10 +926,21 @@ fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &Security
                 pct(&redirect),
                 scopes.join("+")
             );
-            fx.answer(p, 302, vec![("location".into(), loc)], "", "OIDC: no session cookie, so the browser is sent to the identity provider".into(), "/spec/oidc");
+            fx.answer(
+                p,
+                302,
+                vec![("location".into(), loc)],
+                "",
+                "OIDC: no session cookie, so the browser is sent to the identity provider".into(),
+                "/spec/oidc",
+            );
             return;
         }
-        fx.step(Some(p), "OIDC: the request carries a session cookie (assumed valid)", Some("/spec/oidc"));
+        fx.step(
+            Some(p),
+            "OIDC: the request carries a session cookie (assumed valid)",
+            Some("/spec/oidc"),
+        );
     }
     // JWT
     if let Some(j) = &s.jwt {
@@ -627,7 +957,9 @@ fn security(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, s: &Security
 fn pct(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -638,7 +970,10 @@ fn extract_token(req: &Request, pr: &JwtProvider) -> Option<(String, String)> {
         None => {
             if let Some(v) = header(req, "authorization") {
                 if let Some(t) = v.strip_prefix("Bearer ") {
-                    return Some((t.trim().to_string(), "the Authorization: Bearer header".into()));
+                    return Some((
+                        t.trim().to_string(),
+                        "the Authorization: Bearer header".into(),
+                    ));
                 }
             }
             query_param(req, "access_token").map(|t| (t, "the access_token query parameter".into()))
@@ -668,42 +1003,88 @@ fn extract_token(req: &Request, pr: &JwtProvider) -> Option<(String, String)> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn jwt_filter(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, j: &JwtSpec, req: &Request, ctx: &RouteContext, jwt_ok: &mut Option<(String, jwt::Jwt)>) -> bool {
-    let realm = format!("Bearer realm=\"{}://{}{}\"", req.scheme, req.host.as_deref().unwrap_or(""), path_only(req));
+fn jwt_filter(
+    fx: &mut PolicyEffect,
+    index: &PolicyIndex,
+    p: &Policy,
+    j: &JwtSpec,
+    req: &Request,
+    ctx: &RouteContext,
+    jwt_ok: &mut Option<(String, jwt::Jwt)>,
+) -> bool {
+    let realm = format!(
+        "Bearer realm=\"{}://{}{}\"",
+        req.scheme,
+        req.host.as_deref().unwrap_or(""),
+        path_only(req)
+    );
     let optional = j.optional == Some(true);
     let fail_open = j.fail_open == Some(true);
     let mut failure: Option<(u16, String)> = None;
     let mut saw_token = false;
     for (i, pr) in j.providers.iter().enumerate() {
-        let Some((token, from)) = extract_token(req, pr) else { continue };
+        let Some((token, from)) = extract_token(req, pr) else {
+            continue;
+        };
         saw_token = true;
         let t = match jwt::decode(&token) {
             Ok(t) => t,
             Err(e) => {
-                failure.get_or_insert((401, format!("provider `{}`: the token from {from} is malformed ({e})", pr.name)));
+                failure.get_or_insert((
+                    401,
+                    format!(
+                        "provider `{}`: the token from {from} is malformed ({e})",
+                        pr.name
+                    ),
+                ));
                 continue;
             }
         };
         if let Some(iss) = &pr.issuer {
             if t.issuer() != Some(iss.as_str()) {
-                failure = Some((401, format!("provider `{}`: issuer {:?} is not {iss:?}", pr.name, t.issuer().unwrap_or(""))));
+                failure = Some((
+                    401,
+                    format!(
+                        "provider `{}`: issuer {:?} is not {iss:?}",
+                        pr.name,
+                        t.issuer().unwrap_or("")
+                    ),
+                ));
                 continue;
             }
         }
         if let Some(now) = ctx.now {
-            if t.claims.get("exp").and_then(Value::as_i64).is_some_and(|exp| exp <= now) {
-                failure = Some((401, format!("provider `{}`: the token has expired", pr.name)));
+            if t.claims
+                .get("exp")
+                .and_then(Value::as_i64)
+                .is_some_and(|exp| exp <= now)
+            {
+                failure = Some((
+                    401,
+                    format!("provider `{}`: the token has expired", pr.name),
+                ));
                 continue;
             }
-            if t.claims.get("nbf").and_then(Value::as_i64).is_some_and(|nbf| nbf > now) {
-                failure = Some((401, format!("provider `{}`: the token is not valid yet", pr.name)));
+            if t.claims
+                .get("nbf")
+                .and_then(Value::as_i64)
+                .is_some_and(|nbf| nbf > now)
+            {
+                failure = Some((
+                    401,
+                    format!("provider `{}`: the token is not valid yet", pr.name),
+                ));
                 continue;
             }
         }
         if let Some(l) = &pr.local_jwks {
             let text = match (&l.inline, &l.value_ref) {
                 (Some(t), _) => Some(t.clone()),
-                (None, Some(r)) => index.data.get(&("ConfigMap".into(), p.namespace.clone(), r.name.clone())).and_then(|d| d.get("jwks")).map(|b| String::from_utf8_lossy(b).into_owned()),
+                (None, Some(r)) => index
+                    .data
+                    .get(&("ConfigMap".into(), p.namespace.clone(), r.name.clone()))
+                    .and_then(|d| d.get("jwks"))
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
                 _ => None,
             };
             if let Some(keys) = text.and_then(|t| jwt::parse_jwks(&t).ok()) {
@@ -714,11 +1095,23 @@ fn jwt_filter(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, j: &JwtSpe
             }
         }
         if !pr.audiences.is_empty() && !t.audiences().iter().any(|a| pr.audiences.contains(a)) {
-            failure = Some((403, format!("provider `{}`: audiences {:?} do not include any of {:?}", pr.name, t.audiences(), pr.audiences)));
+            failure = Some((
+                403,
+                format!(
+                    "provider `{}`: audiences {:?} do not include any of {:?}",
+                    pr.name,
+                    t.audiences(),
+                    pr.audiences
+                ),
+            ));
             continue;
         }
         let mut msg = format!("JWT provider `{}` accepts the token from {from} (signature assumed valid: gwlab decodes tokens but does not verify signatures", pr.name);
-        msg.push_str(if ctx.now.is_none() { "; expiry not checked)" } else { ")" });
+        msg.push_str(if ctx.now.is_none() {
+            "; expiry not checked)"
+        } else {
+            ")"
+        });
         fx.step(Some(p), msg, Some(&format!("/spec/jwt/providers/{i}")));
         for c in &pr.claim_to_headers {
             if let Some(v) = t.claim_text(&c.claim) {
@@ -732,7 +1125,11 @@ fn jwt_filter(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, j: &JwtSpe
         Some(f) => f,
         None if !saw_token => {
             if optional || fail_open {
-                fx.step(Some(p), "JWT: no token, and the policy makes JWT optional: the request continues", Some("/spec/jwt"));
+                fx.step(
+                    Some(p),
+                    "JWT: no token, and the policy makes JWT optional: the request continues",
+                    Some("/spec/jwt"),
+                );
                 return true;
             }
             (401, "JWT: the request has no token".to_string())
@@ -740,21 +1137,50 @@ fn jwt_filter(fx: &mut PolicyEffect, index: &PolicyIndex, p: &Policy, j: &JwtSpe
         None => (401, "JWT: no provider accepted the token".to_string()),
     };
     if fail_open {
-        fx.step(Some(p), format!("{why}; failOpen lets the request continue"), Some("/spec/jwt"));
+        fx.step(
+            Some(p),
+            format!("{why}; failOpen lets the request continue"),
+            Some("/spec/jwt"),
+        );
         return true;
     }
-    let hdr = if status == 403 { format!("{realm}, error=\"insufficient_scope\"") } else { format!("{realm}, error=\"invalid_token\"") };
-    let body = if status == 403 { "Audiences in Jwt are not allowed" } else { "Jwt verification fails" };
-    fx.answer(p, status, vec![("www-authenticate".into(), hdr)], body, why, "/spec/jwt");
+    let hdr = if status == 403 {
+        format!("{realm}, error=\"insufficient_scope\"")
+    } else {
+        format!("{realm}, error=\"invalid_token\"")
+    };
+    let body = if status == 403 {
+        "Audiences in Jwt are not allowed"
+    } else {
+        "Jwt verification fails"
+    };
+    fx.answer(
+        p,
+        status,
+        vec![("www-authenticate".into(), hdr)],
+        body,
+        why,
+        "/spec/jwt",
+    );
     false
 }
 
-fn authorization(fx: &mut PolicyEffect, p: &Policy, a: &AuthorizationSpec, req: &Request, ctx: &RouteContext, jwt: Option<&(String, jwt::Jwt)>) {
+fn authorization(
+    fx: &mut PolicyEffect,
+    p: &Policy,
+    a: &AuthorizationSpec,
+    req: &Request,
+    ctx: &RouteContext,
+    jwt: Option<&(String, jwt::Jwt)>,
+) {
     for (i, r) in a.rules.iter().enumerate() {
         let mut ok = true;
         if let Some(pr) = &r.principal {
             if !pr.client_cidrs.is_empty() {
-                ok &= ctx.client_ip.as_deref().is_some_and(|ip| pr.client_cidrs.iter().any(|c| cidr_contains(c, ip)));
+                ok &= ctx
+                    .client_ip
+                    .as_deref()
+                    .is_some_and(|ip| pr.client_cidrs.iter().any(|c| cidr_contains(c, ip)));
             }
             if let Some(jp) = &pr.jwt {
                 ok &= match jwt {
@@ -763,7 +1189,10 @@ fn authorization(fx: &mut PolicyEffect, p: &Policy, a: &AuthorizationSpec, req: 
                         jp.scopes.iter().all(|s| scopes.contains(s))
                             && jp.claims.iter().all(|c| match t.claim(&c.name) {
                                 Some(Value::String(s)) => c.values.contains(s),
-                                Some(Value::Array(arr)) => arr.iter().filter_map(Value::as_str).any(|s| c.values.iter().any(|v| v == s)),
+                                Some(Value::Array(arr)) => arr
+                                    .iter()
+                                    .filter_map(Value::as_str)
+                                    .any(|s| c.values.iter().any(|v| v == s)),
                                 Some(other) => c.values.contains(&other.to_string()),
                                 None => false,
                             })
@@ -777,24 +1206,49 @@ fn authorization(fx: &mut PolicyEffect, p: &Policy, a: &AuthorizationSpec, req: 
         }
         if let Some(op) = &r.operation {
             if !op.methods.is_empty() {
-                ok &= op.methods.iter().any(|m| m.eq_ignore_ascii_case(&req.method));
+                ok &= op
+                    .methods
+                    .iter()
+                    .any(|m| m.eq_ignore_ascii_case(&req.method));
             }
         }
         if ok {
             let name = r.name.clone().unwrap_or_else(|| format!("#{i}"));
             let ptr = format!("/spec/authorization/rules/{i}");
             if r.action == "Allow" {
-                fx.step(Some(p), format!("authorization rule {name} matches first: Allow"), Some(&ptr));
+                fx.step(
+                    Some(p),
+                    format!("authorization rule {name} matches first: Allow"),
+                    Some(&ptr),
+                );
             } else {
-                fx.answer(p, 403, vec![], "RBAC: access denied", format!("authorization rule {name} matches first: Deny"), &ptr);
+                fx.answer(
+                    p,
+                    403,
+                    vec![],
+                    "RBAC: access denied",
+                    format!("authorization rule {name} matches first: Deny"),
+                    &ptr,
+                );
             }
             return;
         }
     }
     let default = a.default_action.as_deref().unwrap_or("Deny");
     if default == "Allow" {
-        fx.step(Some(p), "no authorization rule matches; the default action is Allow", Some("/spec/authorization"));
+        fx.step(
+            Some(p),
+            "no authorization rule matches; the default action is Allow",
+            Some("/spec/authorization"),
+        );
     } else {
-        fx.answer(p, 403, vec![], "RBAC: access denied", "no authorization rule matches; the default action is Deny".into(), "/spec/authorization");
+        fx.answer(
+            p,
+            403,
+            vec![],
+            "RBAC: access denied",
+            "no authorization rule matches; the default action is Deny".into(),
+            "/spec/authorization",
+        );
     }
 }

@@ -25,7 +25,13 @@ pub fn direct_response(f: &HttpRouteFilterSpec) -> Option<DirectReply> {
 /// `\1`-style group references in the substitution are honoured. None when there is no regex
 /// rewrite or the pattern does not compile.
 pub fn rewrite_path(f: &HttpRouteFilterSpec, path_and_query: &str) -> Option<String> {
-    let r = f.url_rewrite.as_ref()?.path.as_ref()?.replace_regex_match.as_ref()?;
+    let r = f
+        .url_rewrite
+        .as_ref()?
+        .path
+        .as_ref()?
+        .replace_regex_match
+        .as_ref()?;
     let re = regex::Regex::new(&r.pattern).ok()?;
     let (path, query) = match path_and_query.split_once('?') {
         Some((p, q)) => (p, Some(q)),

@@ -26,7 +26,10 @@ impl Jwt {
     pub fn audiences(&self) -> Vec<String> {
         match self.claims.get("aud") {
             Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -42,7 +45,15 @@ impl Jwt {
     pub fn claim_text(&self, name: &str) -> Option<String> {
         Some(match self.claim(name)? {
             Value::String(s) => s.clone(),
-            Value::Array(a) => a.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>().join(","),
+            Value::Array(a) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(","),
             Value::Object(_) => return None,
             other => other.to_string(),
         })
@@ -52,8 +63,12 @@ impl Jwt {
         let mut out = Vec::new();
         for k in ["scope", "scp"] {
             match self.claims.get(k) {
-                Some(Value::String(s)) => out.extend(s.split(' ').filter(|x| !x.is_empty()).map(str::to_string)),
-                Some(Value::Array(a)) => out.extend(a.iter().filter_map(|v| v.as_str().map(str::to_string))),
+                Some(Value::String(s)) => {
+                    out.extend(s.split(' ').filter(|x| !x.is_empty()).map(str::to_string))
+                }
+                Some(Value::Array(a)) => {
+                    out.extend(a.iter().filter_map(|v| v.as_str().map(str::to_string)))
+                }
                 _ => {}
             }
         }
@@ -65,11 +80,16 @@ impl Jwt {
 pub fn decode(token: &str) -> Result<Jwt, String> {
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(format!("a JWT has 3 dot-separated parts, this one has {}", parts.len()));
+        return Err(format!(
+            "a JWT has 3 dot-separated parts, this one has {}",
+            parts.len()
+        ));
     }
     let part = |i: usize, what: &str| -> Result<Value, String> {
-        let bytes = base64_decode(parts[i]).ok_or_else(|| format!("the {what} is not base64url"))?;
-        let v: Value = serde_json::from_slice(&bytes).map_err(|e| format!("the {what} is not JSON: {e}"))?;
+        let bytes =
+            base64_decode(parts[i]).ok_or_else(|| format!("the {what} is not base64url"))?;
+        let v: Value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("the {what} is not JSON: {e}"))?;
         if !v.is_object() {
             return Err(format!("the {what} is not a JSON object"));
         }
@@ -95,13 +115,19 @@ pub struct Jwk {
 /// members their `kty` requires (RSA: n, e; EC: crv, x, y; oct: k; OKP: crv, x).
 pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let keys = v.get("keys").and_then(Value::as_array).ok_or("no `keys` array")?;
+    let keys = v
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or("no `keys` array")?;
     if keys.is_empty() {
         return Err("`keys` is empty".into());
     }
     let mut out = Vec::new();
     for (i, k) in keys.iter().enumerate() {
-        let kty = k.get("kty").and_then(Value::as_str).ok_or(format!("key {i} has no `kty`"))?;
+        let kty = k
+            .get("kty")
+            .and_then(Value::as_str)
+            .ok_or(format!("key {i} has no `kty`"))?;
         let need: &[&str] = match kty {
             "RSA" => &["n", "e"],
             "EC" => &["crv", "x", "y"],
@@ -110,7 +136,10 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
             other => return Err(format!("key {i} has unsupported kty `{other}`")),
         };
         for m in need {
-            let s = k.get(*m).and_then(Value::as_str).ok_or(format!("key {i} ({kty}) lacks `{m}`"))?;
+            let s = k
+                .get(*m)
+                .and_then(Value::as_str)
+                .ok_or(format!("key {i} ({kty}) lacks `{m}`"))?;
             if *m != "crv" && base64_decode(s).is_none() {
                 return Err(format!("key {i} member `{m}` is not base64url"));
             }
@@ -133,7 +162,9 @@ pub fn key_matches(jwt: &Jwt, keys: &[Jwk]) -> bool {
         Some("Ed") => "OKP",
         _ => return false,
     };
-    keys.iter().any(|k| k.kty == fam && (jwt.kid().is_none() || k.kid.is_none() || k.kid.as_deref() == jwt.kid()))
+    keys.iter().any(|k| {
+        k.kty == fam && (jwt.kid().is_none() || k.kid.is_none() || k.kid.as_deref() == jwt.kid())
+    })
 }
 
 #[cfg(test)]
@@ -142,12 +173,19 @@ mod tests {
     use super::*;
 
     pub fn token(header: &str, claims: &str) -> String {
-        format!("{}.{}.c2ln", base64url_encode(header.as_bytes()), base64url_encode(claims.as_bytes()))
+        format!(
+            "{}.{}.c2ln",
+            base64url_encode(header.as_bytes()),
+            base64url_encode(claims.as_bytes())
+        )
     }
 
     #[test]
     fn decodes_claims_and_scopes() {
-        let t = token(r#"{"alg":"RS256","kid":"k1"}"#, r#"{"iss":"https://i","aud":["a","b"],"scope":"read write","org":{"team":"x"}}"#);
+        let t = token(
+            r#"{"alg":"RS256","kid":"k1"}"#,
+            r#"{"iss":"https://i","aud":["a","b"],"scope":"read write","org":{"team":"x"}}"#,
+        );
         let j = decode(&t).unwrap();
         assert_eq!(j.issuer(), Some("https://i"));
         assert_eq!(j.audiences(), vec!["a", "b"]);

@@ -127,7 +127,10 @@ pub struct PolicyIndex {
     /// Backends by `namespace/name`, with their `Accepted` verdict.
     pub backends: Vec<(String, BackendSpec, Result<(), String>)>,
     /// Decoded Secret and ConfigMap data, keyed by (kind, namespace, name), for auth checks.
-    pub data: std::collections::BTreeMap<(String, String, String), std::collections::BTreeMap<String, Vec<u8>>>,
+    pub data: std::collections::BTreeMap<
+        (String, String, String),
+        std::collections::BTreeMap<String, Vec<u8>>,
+    >,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
@@ -167,15 +170,23 @@ impl PolicyIndex {
             let at = |ptr: &str| model.locate(o, ptr);
             if let Some(kind) = PolicyKind::from_kind(&o.kind) {
                 let typed = match kind {
-                    PolicyKind::Security => decode::<SecurityPolicySpec>(spec).map(|s| (s.targets.clone(), PolicySpec::Security(Box::new(s)))),
-                    PolicyKind::BackendTraffic => decode::<BackendTrafficPolicySpec>(spec).map(|s| (s.targets.clone(), PolicySpec::BackendTraffic(Box::new(s)))),
-                    PolicyKind::ClientTraffic => decode::<ClientTrafficPolicySpec>(spec).map(|s| (s.targets.clone(), PolicySpec::ClientTraffic(Box::new(s)))),
-                    PolicyKind::EnvoyExtension => decode::<PolicyTargets>(spec).map(|t| (t, PolicySpec::EnvoyExtension)),
+                    PolicyKind::Security => decode::<SecurityPolicySpec>(spec)
+                        .map(|s| (s.targets.clone(), PolicySpec::Security(Box::new(s)))),
+                    PolicyKind::BackendTraffic => decode::<BackendTrafficPolicySpec>(spec)
+                        .map(|s| (s.targets.clone(), PolicySpec::BackendTraffic(Box::new(s)))),
+                    PolicyKind::ClientTraffic => decode::<ClientTrafficPolicySpec>(spec)
+                        .map(|s| (s.targets.clone(), PolicySpec::ClientTraffic(Box::new(s)))),
+                    PolicyKind::EnvoyExtension => {
+                        decode::<PolicyTargets>(spec).map(|t| (t, PolicySpec::EnvoyExtension))
+                    }
                 };
                 let (targets, pspec) = match typed {
                     Ok(t) => t,
                     Err((ptr, msg)) => {
-                        let d = Diagnostic::error("policy-invalid", format!("{} `{ptr}`: {msg}", o.kind));
+                        let d = Diagnostic::error(
+                            "policy-invalid",
+                            format!("{} `{ptr}`: {msg}", o.kind),
+                        );
                         ix.diagnostics.push(d.at(at(&ptr)).on(o.id()));
                         continue;
                     }
@@ -203,29 +214,53 @@ impl PolicyIndex {
                 "HTTPRouteFilter" => match decode::<HttpRouteFilterSpec>(spec) {
                     Ok(f) => {
                         for (code, msg, ptr) in validate::http_route_filter(&f) {
-                            ix.diagnostics.push(Diagnostic::error(code, msg).at(at(&ptr)).on(o.id()));
+                            ix.diagnostics
+                                .push(Diagnostic::error(code, msg).at(at(&ptr)).on(o.id()));
                         }
-                        ix.filters.push((format!("{}/{}", o.namespace, o.name()), f, i));
+                        ix.filters
+                            .push((format!("{}/{}", o.namespace, o.name()), f, i));
                     }
-                    Err((ptr, msg)) => {
-                        ix.diagnostics.push(Diagnostic::error("policy-invalid", format!("HTTPRouteFilter `{ptr}`: {msg}")).at(at(&ptr)).on(o.id()))
-                    }
+                    Err((ptr, msg)) => ix.diagnostics.push(
+                        Diagnostic::error(
+                            "policy-invalid",
+                            format!("HTTPRouteFilter `{ptr}`: {msg}"),
+                        )
+                        .at(at(&ptr))
+                        .on(o.id()),
+                    ),
                 },
                 "Backend" => match decode::<BackendSpec>(spec) {
                     Ok(b) => {
                         let verdict = validate::backend(&b);
                         if let Err((msg, ptr)) = &verdict {
-                            ix.diagnostics.push(Diagnostic::error("backend-invalid", msg.clone()).at(at(ptr)).on(o.id()));
+                            ix.diagnostics.push(
+                                Diagnostic::error("backend-invalid", msg.clone())
+                                    .at(at(ptr))
+                                    .on(o.id()),
+                            );
                         }
-                        ix.backends.push((format!("{}/{}", o.namespace, o.name()), b, verdict.map_err(|e| e.0)));
+                        ix.backends.push((
+                            format!("{}/{}", o.namespace, o.name()),
+                            b,
+                            verdict.map_err(|e| e.0),
+                        ));
                     }
-                    Err((ptr, msg)) => {
-                        ix.diagnostics.push(Diagnostic::error("backend-invalid", format!("Backend `{ptr}`: {msg}")).at(at(&ptr)).on(o.id()))
-                    }
+                    Err((ptr, msg)) => ix.diagnostics.push(
+                        Diagnostic::error("backend-invalid", format!("Backend `{ptr}`: {msg}"))
+                            .at(at(&ptr))
+                            .on(o.id()),
+                    ),
                 },
                 "EnvoyProxy" => {
                     if let Err((ptr, msg)) = decode::<EnvoyProxySpec>(spec) {
-                        ix.diagnostics.push(Diagnostic::error("policy-invalid", format!("EnvoyProxy `{ptr}`: {msg}")).at(at(&ptr)).on(o.id()));
+                        ix.diagnostics.push(
+                            Diagnostic::error(
+                                "policy-invalid",
+                                format!("EnvoyProxy `{ptr}`: {msg}"),
+                            )
+                            .at(at(&ptr))
+                            .on(o.id()),
+                        );
                     }
                 }
                 _ => {}
@@ -234,7 +269,10 @@ impl PolicyIndex {
         for o in &model.objects {
             if matches!(o.body, Body::Secret(_) | Body::ConfigMap(_)) {
                 if let Some(d) = validate::object_data(model, &o.kind, &o.namespace, o.name()) {
-                    ix.data.insert((o.kind.clone(), o.namespace.clone(), o.name().to_string()), d);
+                    ix.data.insert(
+                        (o.kind.clone(), o.namespace.clone(), o.name().to_string()),
+                        d,
+                    );
                 }
             }
         }
@@ -274,8 +312,13 @@ pub fn merge_gateways_enabled(model: &Model, gateway_class_name: &str) -> bool {
 
 /// The raw spec of the EnvoyProxy referenced by a GatewayClass.
 pub fn envoy_proxy_for_class<'a>(model: &'a Model, gateway_class_name: &str) -> Option<&'a Value> {
-    let class = model.objects.iter().find(|o| o.kind == "GatewayClass" && o.name() == gateway_class_name)?;
-    let Body::GatewayClass(c) = &class.body else { return None };
+    let class = model
+        .objects
+        .iter()
+        .find(|o| o.kind == "GatewayClass" && o.name() == gateway_class_name)?;
+    let Body::GatewayClass(c) = &class.body else {
+        return None;
+    };
     let r = c.parameters_ref.as_ref()?;
     if r.group_or("") != EG_GROUP || r.kind_or("") != "EnvoyProxy" {
         return None;
@@ -284,6 +327,8 @@ pub fn envoy_proxy_for_class<'a>(model: &'a Model, gateway_class_name: &str) -> 
     model
         .objects
         .iter()
-        .find(|o| o.kind == "EnvoyProxy" && o.name() == r.name && (ns.is_empty() || o.namespace == ns))
+        .find(|o| {
+            o.kind == "EnvoyProxy" && o.name() == r.name && (ns.is_empty() || o.namespace == ns)
+        })
         .and_then(raw_spec)
 }

@@ -23,8 +23,17 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn describe(&self) -> String {
-        let k = self.key.as_ref().map(|k| format!(" for {k}")).unwrap_or_default();
-        format!("rule {}: {} requests per {}{k}", self.rule, self.requests, self.unit.to_lowercase())
+        let k = self
+            .key
+            .as_ref()
+            .map(|k| format!(" for {k}"))
+            .unwrap_or_default();
+        format!(
+            "rule {}: {} requests per {}{k}",
+            self.rule,
+            self.requests,
+            self.unit.to_lowercase()
+        )
     }
 }
 
@@ -38,12 +47,18 @@ pub fn unit_seconds(unit: &str) -> Option<f64> {
     })
 }
 
-fn value_match(kind: Option<&str>, want: Option<&str>, have: Option<&str>) -> (bool, Option<String>) {
+fn value_match(
+    kind: Option<&str>,
+    want: Option<&str>,
+    have: Option<&str>,
+) -> (bool, Option<String>) {
     match kind.unwrap_or("Exact") {
         "Distinct" => (have.is_some(), have.map(str::to_string)),
         "RegularExpression" => {
             let ok = match (want, have) {
-                (Some(w), Some(h)) => regex::Regex::new(&format!("^(?:{w})$")).map(|r| r.is_match(h)).unwrap_or(false),
+                (Some(w), Some(h)) => regex::Regex::new(&format!("^(?:{w})$"))
+                    .map(|r| r.is_match(h))
+                    .unwrap_or(false),
                 _ => false,
             };
             (ok, None)
@@ -53,10 +68,15 @@ fn value_match(kind: Option<&str>, want: Option<&str>, have: Option<&str>) -> (b
 }
 
 /// Whether a selector matches, and the distinct key it contributes.
-fn selector_matches(sel: &ClientSelector, req: &Request, client_ip: Option<&str>) -> (bool, Vec<String>) {
+fn selector_matches(
+    sel: &ClientSelector,
+    req: &Request,
+    client_ip: Option<&str>,
+) -> (bool, Vec<String>) {
     let mut keys = Vec::new();
     for h in &sel.headers {
-        let (mut ok, key) = value_match(h.type_.as_deref(), h.value.as_deref(), header(req, &h.name));
+        let (mut ok, key) =
+            value_match(h.type_.as_deref(), h.value.as_deref(), header(req, &h.name));
         if h.invert == Some(true) {
             ok = !ok;
         }
@@ -94,7 +114,9 @@ fn selector_matches(sel: &ClientSelector, req: &Request, client_ip: Option<&str>
         let v = p.value.as_deref().unwrap_or("/");
         let mut ok = match p.type_.as_deref().unwrap_or("PathPrefix") {
             "Exact" => path == v,
-            "RegularExpression" => regex::Regex::new(&format!("^(?:{v})$")).map(|r| r.is_match(path)).unwrap_or(false),
+            "RegularExpression" => regex::Regex::new(&format!("^(?:{v})$"))
+                .map(|r| r.is_match(path))
+                .unwrap_or(false),
             _ => {
                 let v = v.trim_end_matches('/');
                 v.is_empty() || path == v || path.starts_with(&format!("{v}/"))
@@ -108,7 +130,9 @@ fn selector_matches(sel: &ClientSelector, req: &Request, client_ip: Option<&str>
         }
     }
     if let Some(c) = &sel.source_cidr {
-        let Some(ip) = client_ip else { return (false, keys) };
+        let Some(ip) = client_ip else {
+            return (false, keys);
+        };
         let mut ok = cidr_contains(&c.value, ip);
         if c.invert == Some(true) {
             ok = !ok;
@@ -124,7 +148,11 @@ fn selector_matches(sel: &ClientSelector, req: &Request, client_ip: Option<&str>
 }
 
 /// The buckets a request consumes: every matching selector rule, or else the default rule.
-pub fn matching_buckets(rl: &RateLimitRules, req: &Request, client_ip: Option<&str>) -> Vec<Bucket> {
+pub fn matching_buckets(
+    rl: &RateLimitRules,
+    req: &Request,
+    client_ip: Option<&str>,
+) -> Vec<Bucket> {
     let mut out = Vec::new();
     let mut default = None;
     for (i, r) in rl.rules.iter().enumerate() {
@@ -177,17 +205,28 @@ pub struct BurstResult {
 
 /// Sends `n` copies of `req` at `rate` requests per second through the buckets governing `ctx`.
 /// Buckets start full at the first request and refill completely at every multiple of their unit.
-pub fn burst(index: &PolicyIndex, req: &Request, ctx: &RouteContext, n: usize, rate: f64) -> BurstResult {
-    let rules = super::effects::governing(index, PolicyKind::BackendTraffic, ctx).and_then(|(pi, _, _, merged)| {
-        let p = &index.policies[pi];
-        let spec: Option<BackendTrafficPolicySpec> = match (merged, &p.spec) {
-            (Some(raw), _) => serde_json::from_value(raw).ok(),
-            (None, PolicySpec::BackendTraffic(s)) => Some((**s).clone()),
-            _ => None,
-        };
-        spec.and_then(|s| s.rate_limit).and_then(|r| r.local)
-    });
-    let buckets = rules.as_ref().map(|r| matching_buckets(r, req, ctx.client_ip.as_deref())).unwrap_or_default();
+pub fn burst(
+    index: &PolicyIndex,
+    req: &Request,
+    ctx: &RouteContext,
+    n: usize,
+    rate: f64,
+) -> BurstResult {
+    let rules = super::effects::governing(index, PolicyKind::BackendTraffic, ctx).and_then(
+        |(pi, _, _, merged)| {
+            let p = &index.policies[pi];
+            let spec: Option<BackendTrafficPolicySpec> = match (merged, &p.spec) {
+                (Some(raw), _) => serde_json::from_value(raw).ok(),
+                (None, PolicySpec::BackendTraffic(s)) => Some((**s).clone()),
+                _ => None,
+            };
+            spec.and_then(|s| s.rate_limit).and_then(|r| r.local)
+        },
+    );
+    let buckets = rules
+        .as_ref()
+        .map(|r| matching_buckets(r, req, ctx.client_ip.as_deref()))
+        .unwrap_or_default();
     burst_buckets(&buckets, n, rate)
 }
 
@@ -218,14 +257,22 @@ pub fn burst_buckets(buckets: &[Bucket], n: usize, rate: f64) -> BurstResult {
             let reset = ((*win + 1) as f64 * b.unit_seconds - at).ceil() as u64;
             headers = vec![
                 ("x-ratelimit-limit".to_string(), b.requests.to_string()),
-                ("x-ratelimit-remaining".to_string(), b.requests.saturating_sub(*cnt).to_string()),
+                (
+                    "x-ratelimit-remaining".to_string(),
+                    b.requests.saturating_sub(*cnt).to_string(),
+                ),
                 ("x-ratelimit-reset".to_string(), reset.to_string()),
             ];
         }
         if !ok {
             limited.push(i);
         }
-        requests.push(BurstRequest { index: i, at, status: if ok { 200 } else { 429 }, headers });
+        requests.push(BurstRequest {
+            index: i,
+            at,
+            status: if ok { 200 } else { 429 },
+            headers,
+        });
     }
     let summary = if buckets.is_empty() {
         format!("no local rate limit applies: all {n} requests pass")
@@ -233,10 +280,19 @@ pub fn burst_buckets(buckets: &[Bucket], n: usize, rate: f64) -> BurstResult {
         format!(
             "{} of {n} requests at {rate}/s get 429 ({})",
             limited.len(),
-            buckets.iter().map(|b| b.describe()).collect::<Vec<_>>().join("; ")
+            buckets
+                .iter()
+                .map(|b| b.describe())
+                .collect::<Vec<_>>()
+                .join("; ")
         )
     };
-    BurstResult { requests, limited, buckets: buckets.to_vec(), summary }
+    BurstResult {
+        requests,
+        limited,
+        buckets: buckets.to_vec(),
+        summary,
+    }
 }
 
 /// Adds a one-line rate limit fact to an effect (used by views that show a burst next to a request).

@@ -48,7 +48,10 @@ pub struct SelectorNamespaces {
 
 impl TargetSelector {
     pub fn label_selector(&self) -> LabelSelector {
-        LabelSelector { match_labels: self.match_labels.clone(), match_expressions: self.match_expressions.clone() }
+        LabelSelector {
+            match_labels: self.match_labels.clone(),
+            match_expressions: self.match_expressions.clone(),
+        }
     }
 }
 
@@ -71,7 +74,11 @@ pub struct PolicyTargets {
 impl PolicyTargets {
     /// `targetRef` then `targetRefs`, as Envoy Gateway lists them.
     pub fn refs(&self) -> Vec<TargetRef> {
-        self.target_ref.iter().cloned().chain(self.target_refs.iter().cloned()).collect()
+        self.target_ref
+            .iter()
+            .cloned()
+            .chain(self.target_refs.iter().cloned())
+            .collect()
     }
 }
 
@@ -251,7 +258,10 @@ pub struct ExtAuthService {
 
 impl ExtAuthService {
     pub fn refs(&self) -> Vec<&crate::model::BackendRef> {
-        self.backend_ref.iter().chain(self.backend_refs.iter()).collect()
+        self.backend_ref
+            .iter()
+            .chain(self.backend_refs.iter())
+            .collect()
     }
 }
 
@@ -556,7 +566,11 @@ pub struct ClientTrafficPolicySpec {
     pub headers: Option<CtpHeaders>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<CtpPath>,
-    #[serde(default, rename = "clientIPDetection", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "clientIPDetection",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub client_ip_detection: Option<ClientIpDetection>,
 }
 

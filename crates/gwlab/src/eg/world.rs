@@ -52,7 +52,8 @@ impl World {
         }
         let mut w = World::default();
         for c in &classes {
-            w.merged_classes.insert(c.clone(), super::merge_gateways_enabled(model, c));
+            w.merged_classes
+                .insert(c.clone(), super::merge_gateways_enabled(model, c));
         }
         for (i, o) in model.objects.iter().enumerate() {
             if let Body::Gateway(g) = &o.body {
@@ -62,12 +63,20 @@ impl World {
                         namespace: o.namespace.clone(),
                         name: o.name().to_string(),
                         class: g.gateway_class_name.clone(),
-                        listeners: g.listeners.iter().map(|l| (l.name.clone(), l.protocol.clone(), l.port)).collect(),
+                        listeners: g
+                            .listeners
+                            .iter()
+                            .map(|l| (l.name.clone(), l.protocol.clone(), l.port))
+                            .collect(),
                         listener_from: g
                             .listeners
                             .iter()
                             .map(|l| {
-                                l.allowed_routes.as_ref().and_then(|a| a.namespaces.as_ref()).and_then(|n| n.from.clone()).unwrap_or_else(|| "Same".into())
+                                l.allowed_routes
+                                    .as_ref()
+                                    .and_then(|a| a.namespaces.as_ref())
+                                    .and_then(|n| n.from.clone())
+                                    .unwrap_or_else(|| "Same".into())
                             })
                             .collect(),
                     });
@@ -75,20 +84,25 @@ impl World {
             }
         }
         for (i, o) in model.objects.iter().enumerate() {
-            let (parent_refs, rule_names): (Vec<ParentReference>, Vec<Option<String>>) = match &o.body {
-                Body::HttpRoute(r) => (
-                    r.parent_refs.clone(),
-                    match &r.rules {
-                        Some(rules) => rules.iter().map(|r| r.name.clone()).collect(),
-                        None => vec![None],
-                    },
-                ),
-                Body::GrpcRoute(r) => (r.parent_refs.clone(), r.rules.iter().map(|r| r.name.clone()).collect()),
-                Body::TlsRoute(r) | Body::TcpRoute(r) | Body::UdpRoute(r) => {
-                    (r.parent_refs.clone(), r.rules.iter().map(|r| r.name.clone()).collect())
-                }
-                _ => continue,
-            };
+            let (parent_refs, rule_names): (Vec<ParentReference>, Vec<Option<String>>) =
+                match &o.body {
+                    Body::HttpRoute(r) => (
+                        r.parent_refs.clone(),
+                        match &r.rules {
+                            Some(rules) => rules.iter().map(|r| r.name.clone()).collect(),
+                            None => vec![None],
+                        },
+                    ),
+                    Body::GrpcRoute(r) => (
+                        r.parent_refs.clone(),
+                        r.rules.iter().map(|r| r.name.clone()).collect(),
+                    ),
+                    Body::TlsRoute(r) | Body::TcpRoute(r) | Body::UdpRoute(r) => (
+                        r.parent_refs.clone(),
+                        r.rules.iter().map(|r| r.name.clone()).collect(),
+                    ),
+                    _ => continue,
+                };
             // A route matters when one of its parents is a Gateway this controller owns.
             let relevant = parent_refs.iter().any(|p| {
                 p.group() == GATEWAY_GROUP
@@ -111,16 +125,25 @@ impl World {
     }
 
     pub fn gateway(&self, namespace: &str, name: &str) -> Option<usize> {
-        self.gateways.iter().position(|g| g.namespace == namespace && g.name == name)
+        self.gateways
+            .iter()
+            .position(|g| g.namespace == namespace && g.name == name)
     }
 
     pub fn route(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
-        self.routes.iter().position(|r| r.kind == kind && r.namespace == namespace && r.name == name)
+        self.routes
+            .iter()
+            .position(|r| r.kind == kind && r.namespace == namespace && r.name == name)
     }
 
     /// Listeners of `gw` a route reaches through one parentRef (section/port, protocol and the
     /// allowed namespaces; hostnames are not intersected here).
-    pub fn listeners_for(&self, route: &WorldRoute, pr: &ParentReference, gw: usize) -> Vec<String> {
+    pub fn listeners_for(
+        &self,
+        route: &WorldRoute,
+        pr: &ParentReference,
+        gw: usize,
+    ) -> Vec<String> {
         let g = &self.gateways[gw];
         let protos: &[&str] = match route.kind.as_str() {
             "HTTPRoute" | "GRPCRoute" => &["HTTP", "HTTPS"],
