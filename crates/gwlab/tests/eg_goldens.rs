@@ -164,7 +164,7 @@ fn conds(a: &Value) -> BTreeSet<(String, String, String)> {
 }
 
 /// Compares one expected policy with the computed status; None = agreement.
-fn compare(expected: &Value, got: Option<&Value>, ns: &str) -> Option<String> {
+fn compare(expected: &Value, got: Option<&Value>, ns: &str, accepted_only: bool) -> Option<String> {
     let exp: Vec<(String, BTreeSet<_>)> = expected["ancestors"]
         .as_array()
         .into_iter()
@@ -185,7 +185,10 @@ fn compare(expected: &Value, got: Option<&Value>, ns: &str) -> Option<String> {
     for (r, c) in &exp {
         let g = &got.iter().find(|x| &x.0 == r).unwrap().1;
         // Every expected condition must be reported with equal status and reason.
-        let missing: Vec<_> = c.iter().filter(|x| !g.contains(*x)).collect();
+        let missing: Vec<_> = c
+            .iter()
+            .filter(|x| !g.contains(*x) && (!accepted_only || x.0 == "Accepted"))
+            .collect();
         if !missing.is_empty() {
             return Some(format!("{r}: missing {missing:?}, got {g:?}"));
         }
@@ -210,7 +213,7 @@ fn policy_status_agrees_with_the_goldens() {
         .map(|e| e.unwrap().path())
         .collect();
     names.sort();
-    let (mut cases, mut cases_ok, mut pols, mut pols_ok) = (0, 0, 0, 0);
+    let (mut cases, mut cases_ok, mut pols, mut pols_ok, mut accepted_ok) = (0, 0, 0, 0, 0);
     for path in names {
         let fname = path.file_name().unwrap().to_string_lossy().to_string();
         if !fname.ends_with(".json") || fname.starts_with('_') {
@@ -248,7 +251,8 @@ fn policy_status_agrees_with_the_goldens() {
                 .iter()
                 .find(|s| s.kind == kind && s.namespace == ns && s.name == name)
                 .map(|s| &s.status);
-            match compare(e, got, ns) {
+            accepted_ok += compare(e, got, ns, true).is_none() as usize;
+            match compare(e, got, ns, false) {
                 None => pols_ok += 1,
                 Some(why) => {
                     all = false;
@@ -266,6 +270,7 @@ fn policy_status_agrees_with_the_goldens() {
     println!(
         "policy status agreement: {pols_ok}/{pols} policies, {cases_ok}/{cases} cases fully agree"
     );
+    println!("ancestors and Accepted condition only: {accepted_ok}/{pols} policies");
     // Guards against regressions; raise as agreement improves.
     assert!(
         pols_ok * 100 >= pols * 75,

@@ -11,7 +11,9 @@
 //!   normalization, client IP detection); [`filter`] evaluates HTTPRouteFilter; [`ratelimit`]
 //!   replays a burst through the local rate limiter's token buckets.
 //!
-//! See `docs/envoy-gateway.md` for what is and is not simulated.
+//! Not simulated: OIDC token exchange, JWT signature verification (tokens are decoded and their
+//! claims checked; the trace says the signature is assumed valid), global rate limiting counts,
+//! GeoIP and CEL authorization, EnvoyExtensionPolicy behaviour (only its attachment and status).
 
 pub mod attach;
 pub mod client;
