@@ -71,6 +71,7 @@ fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
         sni: None,
         client_certificate: false,
         gateway: None,
+        ext_auth_deny: false,
     }
 }
 
