@@ -1,0 +1,455 @@
+//! Typed objects decoded from the positioned tree.
+//!
+//! Each document becomes an [`Object`]: its identity, its typed body, and where it came from (file,
+//! span, and a [`SpanMap`] for every field), so resolution can blame the exact field it rejects.
+//! Decoding problems (wrong types, unknown fields, missing names) become located diagnostics; the
+//! object is kept whenever its body decoded.
+
+pub mod core_k8s;
+pub mod gateway;
+pub mod meta;
+pub mod policy;
+pub mod routes;
+
+use crate::diag::{Diagnostic, Location, Span};
+use crate::source::{self, escape_token, SourceFile, SpanMap};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+pub use core_k8s::*;
+pub use gateway::*;
+pub use meta::*;
+pub use policy::*;
+pub use routes::*;
+
+/// The typed body of an object, by kind.
+#[derive(Debug, Clone)]
+pub enum Body {
+    GatewayClass(GatewayClassSpec),
+    Gateway(GatewaySpec),
+    ListenerSet(ListenerSetSpec),
+    HttpRoute(HttpRouteSpec),
+    GrpcRoute(GrpcRouteSpec),
+    TlsRoute(L4RouteSpec),
+    TcpRoute(L4RouteSpec),
+    UdpRoute(L4RouteSpec),
+    ReferenceGrant(ReferenceGrantSpec),
+    BackendTlsPolicy(BackendTlsPolicySpec),
+    Namespace,
+    Service(ServiceSpec),
+    EndpointSlice(EndpointSliceData),
+    Secret(DataObject),
+    ConfigMap(DataObject),
+    /// A kind gwlab knows of but models elsewhere (Envoy Gateway policies, cert-manager): the raw
+    /// object, minus metadata and status.
+    Extension(Value),
+    /// A kind gwlab does not simulate (Deployments, …): kept, reported once as ignored.
+    Ignored,
+}
+
+/// Where an object came from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub file: usize,
+    /// The whole document (or `List` item).
+    pub span: Span,
+    /// Field spans, keyed by JSON pointer relative to the object (`/spec/rules/0`).
+    pub spans: SpanMap,
+}
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub meta: ObjectMeta,
+    /// Effective namespace ("" for cluster-scoped kinds).
+    pub namespace: String,
+    pub body: Body,
+    pub origin: Origin,
+    /// Position in the input stream; earlier = older when no creationTimestamp is given.
+    pub order: usize,
+}
+
+impl Object {
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+    pub fn generation(&self) -> i64 {
+        self.meta.generation.unwrap_or(1)
+    }
+    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds.
+    pub fn id(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{}/{}", self.kind, self.meta.name)
+        } else {
+            format!("{}/{}/{}", self.kind, self.namespace, self.meta.name)
+        }
+    }
+    /// The API group of the object's apiVersion.
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+    }
+    /// Creation order key: creationTimestamp when given, then stream position.
+    pub fn age_key(&self) -> (String, usize) {
+        (self.meta.creation_timestamp.clone().unwrap_or_else(|| "~".into()), self.order)
+    }
+}
+
+/// Everything loaded from the inputs.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub files: Vec<SourceFile>,
+    pub objects: Vec<Object>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Model {
+    /// Location of a field of an object (or of its nearest existing ancestor).
+    pub fn locate(&self, obj: &Object, ptr: &str) -> Option<Location> {
+        let span = obj.origin.spans.nearest(ptr).unwrap_or(obj.origin.span);
+        self.files.get(obj.origin.file).map(|f| f.location(obj.origin.file, span))
+    }
+    /// Location of a mapping key (falls back to the value).
+    pub fn locate_key(&self, obj: &Object, ptr: &str) -> Option<Location> {
+        match obj.origin.spans.key(ptr) {
+            Some(span) => self.files.get(obj.origin.file).map(|f| f.location(obj.origin.file, span)),
+            None => self.locate(obj, ptr),
+        }
+    }
+}
+
+/// How namespaced objects without `metadata.namespace` are placed.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub default_namespace: String,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { default_namespace: "default".into() }
+    }
+}
+
+/// Kinds gwlab decodes, with whether they are namespaced.
+fn known_kind(group: &str, kind: &str) -> Option<bool> {
+    let gw = matches!(group, "gateway.networking.k8s.io" | "gateway.networking.x-k8s.io");
+    Some(match (kind, group) {
+        ("GatewayClass", _) if gw => false,
+        ("Gateway" | "HTTPRoute" | "GRPCRoute" | "TLSRoute" | "TCPRoute" | "UDPRoute" | "ReferenceGrant"
+        | "BackendTLSPolicy" | "ListenerSet" | "XListenerSet", _)
+            if gw =>
+        {
+            true
+        }
+        ("Namespace", "") => false,
+        ("Service" | "Secret" | "ConfigMap", "") => true,
+        ("EndpointSlice", "discovery.k8s.io") => true,
+        (_, "gateway.envoyproxy.io") => true,
+        ("Certificate" | "Issuer", "cert-manager.io") => true,
+        ("ClusterIssuer", "cert-manager.io") => false,
+        _ => return None,
+    })
+}
+
+fn path_to_pointer(base: &str, path: &serde_path_to_error::Path) -> String {
+    let mut p = base.to_string();
+    for seg in path.iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => p.push_str(&format!("/{index}")),
+            serde_path_to_error::Segment::Map { key } => {
+                p.push('/');
+                p.push_str(&escape_token(key));
+            }
+            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    p
+}
+
+fn ignored_to_pointer(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => String::new(),
+        P::Seq { parent, index } => format!("{}/{index}", ignored_to_pointer(parent)),
+        P::Map { parent, key } => format!("{}/{}", ignored_to_pointer(parent), escape_token(key)),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => ignored_to_pointer(parent),
+    }
+}
+
+/// Decodes `v` (found at `base`) into `T`; fields nobody reads come back as pointers for warnings.
+fn decode<T: DeserializeOwned>(v: Value, base: &str) -> Result<(T, Vec<String>), (String, String)> {
+    let mut ignored = Vec::new();
+    let mut cb = |p: serde_ignored::Path| ignored.push(format!("{base}{}", ignored_to_pointer(&p)));
+    let de = serde_ignored::Deserializer::new(v, &mut cb);
+    let r = serde_path_to_error::deserialize::<_, T>(de);
+    match r {
+        Ok(t) => Ok((t, ignored)),
+        Err(e) => Err((path_to_pointer(base, e.path()), e.inner().to_string())),
+    }
+}
+
+struct Loader<'a> {
+    model: &'a mut Model,
+    opts: &'a LoadOptions,
+    file: usize,
+}
+
+impl Loader<'_> {
+    fn diag_at(&mut self, d: Diagnostic, span: Span) {
+        let loc = self.model.files[self.file].location(self.file, span);
+        self.model.diagnostics.push(d.at(Some(loc)));
+    }
+
+    fn document(&mut self, value: Value, spans: SpanMap, span: Span) {
+        let Value::Object(map) = value else {
+            if !value.is_null() {
+                let d = Diagnostic::error("not-an-object", "a manifest document must be a mapping with apiVersion and kind");
+                self.diag_at(d, span);
+            }
+            return;
+        };
+        let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
+        if kind == "List" || kind.ends_with("List") && map.get("items").is_some_and(Value::is_array) {
+            let Some(Value::Array(items)) = map.get("items") else { return };
+            for (i, item) in items.iter().enumerate() {
+                let ptr = format!("/items/{i}");
+                let sub = spans.subtree(&ptr);
+                let sp = spans.value(&ptr).unwrap_or(span);
+                self.object(item.clone(), sub, sp);
+            }
+            return;
+        }
+        self.object(Value::Object(map), spans, span);
+    }
+
+    fn object(&mut self, value: Value, spans: SpanMap, span: Span) {
+        let Value::Object(mut map) = value else {
+            self.diag_at(Diagnostic::error("not-an-object", "a List item must be a mapping with apiVersion and kind"), span);
+            return;
+        };
+        let at = |p: &str| spans.nearest(p).unwrap_or(span);
+        let api_version = match map.remove("apiVersion") {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            _ => {
+                self.diag_at(Diagnostic::error("invalid-field", "missing `apiVersion`: every object needs apiVersion and kind"), at(""));
+                return;
+            }
+        };
+        let kind = match map.remove("kind") {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            _ => {
+                self.diag_at(Diagnostic::error("invalid-field", "missing `kind`: every object needs apiVersion and kind"), at(""));
+                return;
+            }
+        };
+        let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("").to_string();
+        let meta_val = map.remove("metadata").unwrap_or(Value::Null);
+        map.remove("status");
+        let meta: ObjectMeta = match decode::<ObjectMeta>(if meta_val.is_null() { Value::Object(Map::new()) } else { meta_val }, "/metadata") {
+            Ok((m, ignored)) => {
+                self.unknown_fields(&spans, span, &kind, ignored);
+                m
+            }
+            Err((ptr, msg)) => {
+                self.diag_at(Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")), at(&ptr));
+                return;
+            }
+        };
+        if meta.name.is_empty() {
+            self.diag_at(Diagnostic::error("invalid-field", format!("{kind} has no `metadata.name`")), at("/metadata"));
+            return;
+        }
+        let Some(namespaced) = known_kind(&group, &kind) else {
+            let d = Diagnostic::info("unknown-kind", format!("{api_version} {kind} `{}` is not simulated; it is kept and ignored", meta.name));
+            self.diag_at(d, at("/kind"));
+            self.push(api_version, kind, meta, String::new(), Body::Ignored, spans, span);
+            return;
+        };
+        let namespace = if namespaced {
+            meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.opts.default_namespace.clone())
+        } else {
+            String::new()
+        };
+        let spec = map.remove("spec").unwrap_or(Value::Object(Map::new()));
+        let body = match self.body(&group, &kind, spec, map, &spans, span) {
+            Some(b) => b,
+            None => return,
+        };
+        self.push(api_version, kind, meta, namespace, body, spans, span);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(&mut self, api_version: String, kind: String, meta: ObjectMeta, namespace: String, body: Body, spans: SpanMap, span: Span) {
+        let order = self.model.objects.len();
+        let kind = if kind == "XListenerSet" { "ListenerSet".to_string() } else { kind };
+        self.model.objects.push(Object {
+            api_version,
+            kind,
+            meta,
+            namespace,
+            body,
+            origin: Origin { file: self.file, span, spans },
+            order,
+        });
+    }
+
+    fn unknown_fields(&mut self, spans: &SpanMap, span: Span, kind: &str, ignored: Vec<String>) {
+        for ptr in ignored {
+            let field = ptr.rsplit('/').next().unwrap_or("");
+            let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`; it is ignored (a typo of `{field}`?)"));
+            let s = spans.key(&ptr).or_else(|| spans.nearest(&ptr)).unwrap_or(span);
+            self.diag_at(d, s);
+        }
+    }
+
+    fn typed<T: DeserializeOwned>(&mut self, kind: &str, v: Value, base: &str, spans: &SpanMap, span: Span) -> Option<T> {
+        match decode::<T>(v, base) {
+            Ok((t, ignored)) => {
+                self.unknown_fields(spans, span, kind, ignored);
+                Some(t)
+            }
+            Err((ptr, msg)) => {
+                let s = spans.nearest(&ptr).unwrap_or(span);
+                self.diag_at(Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")), s);
+                None
+            }
+        }
+    }
+
+    fn body(&mut self, group: &str, kind: &str, spec: Value, rest: Map<String, Value>, spans: &SpanMap, span: Span) -> Option<Body> {
+        let k = kind;
+        Some(match kind {
+            "GatewayClass" => Body::GatewayClass(self.typed(k, spec, "/spec", spans, span)?),
+            "Gateway" => Body::Gateway(self.typed(k, spec, "/spec", spans, span)?),
+            "ListenerSet" | "XListenerSet" => Body::ListenerSet(self.typed(k, spec, "/spec", spans, span)?),
+            "HTTPRoute" => Body::HttpRoute(self.typed(k, spec, "/spec", spans, span)?),
+            "GRPCRoute" => Body::GrpcRoute(self.typed(k, spec, "/spec", spans, span)?),
+            "TLSRoute" => Body::TlsRoute(self.typed(k, spec, "/spec", spans, span)?),
+            "TCPRoute" => Body::TcpRoute(self.typed(k, spec, "/spec", spans, span)?),
+            "UDPRoute" => Body::UdpRoute(self.typed(k, spec, "/spec", spans, span)?),
+            "ReferenceGrant" => Body::ReferenceGrant(self.typed(k, spec, "/spec", spans, span)?),
+            "BackendTLSPolicy" => Body::BackendTlsPolicy(self.typed(k, spec, "/spec", spans, span)?),
+            "Namespace" => Body::Namespace,
+            "Service" => Body::Service(self.typed(k, spec, "/spec", spans, span)?),
+            "EndpointSlice" => Body::EndpointSlice(self.typed(k, Value::Object(rest), "", spans, span)?),
+            "Secret" => Body::Secret(self.typed(k, Value::Object(rest), "", spans, span)?),
+            "ConfigMap" => Body::ConfigMap(self.typed(k, Value::Object(rest), "", spans, span)?),
+            _ => {
+                let _ = group;
+                let mut m = rest;
+                m.insert("spec".into(), spec);
+                Body::Extension(Value::Object(m))
+            }
+        })
+    }
+}
+
+/// Loads every input into one model. Objects with the same kind, namespace and name replace
+/// earlier ones (as `kubectl apply` would), with a `duplicate-object` warning.
+pub fn load(files: Vec<SourceFile>, opts: &LoadOptions) -> Model {
+    let mut model = Model { files, ..Default::default() };
+    for file in 0..model.files.len() {
+        let text = std::mem::take(&mut model.files[file].text);
+        let (docs, diags) = source::parse_stream(&text);
+        model.files[file].text = text;
+        for (d, span) in diags {
+            let loc = model.files[file].location(file, span);
+            model.diagnostics.push(d.at(Some(loc)));
+        }
+        let mut loader = Loader { model: &mut model, opts, file };
+        for doc in docs {
+            loader.document(doc.value, doc.spans, doc.span);
+        }
+    }
+    dedupe(&mut model);
+    model
+}
+
+fn dedupe(model: &mut Model) {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut drop = vec![false; model.objects.len()];
+    for (i, o) in model.objects.iter().enumerate() {
+        if matches!(o.body, Body::Ignored) {
+            continue;
+        }
+        if let Some(prev) = seen.insert(o.id(), i) {
+            drop[prev] = true;
+            let d = Diagnostic::warning("duplicate-object", format!("{} is defined twice; the later definition replaces the earlier one", o.id()));
+            let loc = model.files.get(o.origin.file).map(|f| f.location(o.origin.file, o.origin.span));
+            model.diagnostics.push(d.at(loc));
+        }
+    }
+    let mut i = 0;
+    model.objects.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_one(text: &str) -> Model {
+        load(vec![SourceFile::new("t.yaml", text)], &LoadOptions::default())
+    }
+
+    #[test]
+    fn decodes_kinds_and_applies_the_default_namespace() {
+        let m = load_one(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n  - backendRefs: [{name: svc, port: 80}]\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {env: prod}}\n",
+        );
+        assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+        assert_eq!(m.objects.len(), 2);
+        assert_eq!(m.objects[0].id(), "HTTPRoute/default/r");
+        assert_eq!(m.objects[1].id(), "Namespace/team");
+        let Body::HttpRoute(r) = &m.objects[0].body else { panic!() };
+        assert_eq!(r.rules.as_ref().unwrap()[0].backend_refs[0].weight(), 1);
+    }
+
+    #[test]
+    fn type_errors_point_at_the_field() {
+        let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - backendRefs:\n    - name: svc\n      port: \"eighty\"\n";
+        let m = load_one(text);
+        let d = &m.diagnostics[0];
+        assert_eq!(d.code, "invalid-field");
+        assert!(d.message.contains("/spec/rules/0/backendRefs/0/port"), "{}", d.message);
+        assert_eq!(d.location.as_ref().unwrap().line, 8);
+    }
+
+    #[test]
+    fn unknown_fields_warn_at_the_key() {
+        let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs:\n  - name: gw\n    sectionname: http\n";
+        let m = load_one(text);
+        assert_eq!(m.objects.len(), 1);
+        let d = &m.diagnostics[0];
+        assert_eq!(d.code, "unknown-field");
+        let l = d.location.as_ref().unwrap();
+        assert_eq!((l.line, l.column), (7, 5));
+    }
+
+    #[test]
+    fn unknown_kinds_are_kept_and_reported() {
+        let m = load_one("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n");
+        assert_eq!(m.objects.len(), 1);
+        assert!(matches!(m.objects[0].body, Body::Ignored));
+        assert_eq!(m.diagnostics[0].code, "unknown-kind");
+    }
+
+    #[test]
+    fn lists_are_flattened_with_item_positions() {
+        let text = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: a}\n  spec: {ports: [{port: 80}]}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: b}\n  spec: {ports: [{port: x}]}\n";
+        let m = load_one(text);
+        assert_eq!(m.objects.len(), 1);
+        assert_eq!(m.diagnostics[0].location.as_ref().unwrap().line, 11);
+    }
+
+    #[test]
+    fn duplicates_keep_the_later_object() {
+        let m = load_one("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 81}]}\n");
+        assert_eq!(m.objects.len(), 1);
+        let Body::Service(s) = &m.objects[0].body else { panic!() };
+        assert_eq!(s.ports[0].port, 81);
+        assert_eq!(m.diagnostics[0].code, "duplicate-object");
+    }
+}
