@@ -3,7 +3,6 @@ use std::collections::{HashMap, HashSet};
 
 use gloo::events::EventListener;
 use gloo::timers::callback::Timeout;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -66,7 +65,7 @@ pub enum Msg {
     Tab(Tab),
     TabKey(KeyboardEvent),
     Jump(Option<(usize, usize)>),
-    JumpObject(String, String, String),
+    Probe(String),
     Learn(String),
     PickScenario(String),
     Share,
@@ -350,18 +349,11 @@ impl Component for App {
                 }
                 false
             }
-            Msg::JumpObject(kind, ns, name) => {
-                match engine::find_object(&self.text, &kind, &ns, &name) {
-                    Some((a, b)) => {
-                        let m = engine::Utf16Map::new(&self.text);
-                        self.select((m.to_utf16(a), m.to_utf16(b)));
-                        false
-                    }
-                    None => {
-                        self.toast(ctx, format!("{kind} {name} is not defined in the editor"));
-                        true
-                    }
-                }
+            Msg::Probe(line) => {
+                self.draft = line;
+                self.draft_outcome = Some(engine::route(&self.computed, &self.draft));
+                dom::focus_by_id("request");
+                true
             }
             Msg::Learn(code) => {
                 self.learn_code = Some(code);
@@ -555,7 +547,7 @@ impl App {
     fn view_result(&self, ctx: &Context<Self>) -> Html {
         let body = match &self.draft_outcome {
             None => html! { <p class="muted">{ "Type a request line and press Enter." }</p> },
-            Some(o) => view_outcome(o, true, ctx),
+            Some(o) => self.view_outcome(o, ctx),
         };
         html! { <div class="result" role="region" aria-label="Result" aria-live="polite">{ body }</div> }
     }
@@ -591,10 +583,14 @@ impl App {
                     { match self.tab {
                         Tab::Problems => self.view_problems(ctx),
                         Tab::Status => self.view_status(ctx),
-                        Tab::Routes => self.view_routes(),
+                        Tab::Routes => self.view_routes(ctx),
                         Tab::Requests => self.view_requests(ctx),
-                        Tab::Graph => graph::view(&graph::from_json(&self.computed.graph),
-                            link.callback(|(k, ns, n): (String, String, String)| Msg::JumpObject(k, ns, n))),
+                        Tab::Graph => html! {
+                            <div class="graph-wrap">
+                                <p class="muted legend">{ "Click a node to see its YAML. Dashed red edges are rejected attachments or unusable backends (hover for the reason)." }</p>
+                                { graph::view(&self.computed.graph, link.callback(Msg::Jump)) }
+                            </div>
+                        },
                         Tab::Learn => self.view_learn(),
                     } }
                 </div>
@@ -636,7 +632,7 @@ impl App {
         html! {
             <div class="statuses">
                 { for self.computed.statuses.iter().map(|st| {
-                    let (k, ns, n) = (st.kind.clone(), st.namespace.clone(), st.name.clone());
+                    let range = st.range;
                     let all_ok = st.conditions.iter().all(|c| cond_ok(c));
                     html! {
                         <details class={classes!("status", (!all_ok).then_some("bad"))} open={!all_ok}>
@@ -649,7 +645,7 @@ impl App {
                                         html! { <span class={cls} {title}>{ format!("{} {}", c.kind, if c.status == "True" { "✓" } else if c.status == "False" { "✗" } else { "?" }) }</span> }
                                     }) }
                                 </span>
-                                <button class="link" title="Show in the editor" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::JumpObject(k.clone(), ns.clone(), n.clone()) })}>{ "YAML ↗" }</button>
+                                <button class="link" title="Show in the editor" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::Jump(range) })}>{ "YAML ↗" }</button>
                             </summary>
                             <pre class="yaml">{ format!("status:\n{}", indent(&yamlish::to_yaml(&st.status), 2)) }</pre>
                         </details>
@@ -659,34 +655,38 @@ impl App {
         }
     }
 
-    fn view_routes(&self) -> Html {
+    fn view_routes(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
         let rows = &self.computed.table;
         if rows.is_empty() {
-            return html! { <table class="routes" aria-label="Routes"><tbody><tr><td class="empty">{ "No route is attached to a listener." }</td></tr></tbody></table> };
-        }
-        // Columns are the row fields, in the core's order; `shadowed` is shown as a row flag.
-        let mut cols: Vec<String> = Vec::new();
-        for r in rows {
-            if let Some(m) = r.as_object() {
-                for k in m.keys() {
-                    if k != "shadowed" && !cols.contains(k) {
-                        cols.push(k.clone());
-                    }
-                }
-            }
+            return html! { <table class="routes" aria-label="Routes"><tbody><tr><td class="empty">{ "No route is attached to a programmed listener." }</td></tr></tbody></table> };
         }
         html! {
             <table class="routes" aria-label="Routes">
-                <thead><tr>{ for cols.iter().map(|c| html! { <th scope="col">{ header(c) }</th> }) }<th scope="col"></th></tr></thead>
+                <thead><tr>
+                    <th scope="col">{ "Listener" }</th><th scope="col">{ "Hostname" }</th><th scope="col">{ "Match" }</th>
+                    <th scope="col">{ "Route" }</th><th scope="col">{ "Backends / action" }</th><th scope="col"><span class="sr">{ "Notes" }</span></th>
+                </tr></thead>
                 <tbody>
                     { for rows.iter().map(|r| {
-                        let shadowed = r.get("shadowed").map(truthy).unwrap_or(false);
+                        let probe = r.probe.clone();
+                        let range = self.computed.locate(&r.route, Some(&format!("/spec/rules/{}", r.rule)));
                         html! {
-                            <tr class={classes!(shadowed.then_some("shadowed"))}>
-                                { for cols.iter().map(|c| html! { <td>{ cell(&r[c.as_str()]) }</td> }) }
-                                <td>if shadowed {
-                                    <span class="chip bad" title={ r.get("shadowed").and_then(Value::as_str).unwrap_or("an earlier rule matches every request this one would").to_string() }>{ "shadowed" }</span>
-                                }</td>
+                            <tr class={classes!(r.shadowed.then_some("shadowed"))}>
+                                <td>{ format!("{} :{}", r.listener, r.port) }</td>
+                                <td>{ if r.hostname.is_empty() { "*".to_string() } else { r.hostname.clone() } }</td>
+                                <td>{ r.matches.clone() }</td>
+                                <td><button class="link" title="Show the rule in the editor" onclick={link.callback(move |_| Msg::Jump(range))}>
+                                    { format!("{} #{}", r.route, r.rule) }</button></td>
+                                <td>{ r.action.clone() }</td>
+                                <td class="notes">
+                                    if r.shadowed {
+                                        <span class="chip bad" title="An earlier entry matches every request this one would: it can never be reached">{ "shadowed" }</span>
+                                    }
+                                    if let Some(p) = probe {
+                                        <button class="try" title={format!("Try: {p}")} onclick={link.callback(move |_| Msg::Probe(p.clone()))}>{ "Try" }</button>
+                                    }
+                                </td>
                             </tr>
                         }
                     }) }
@@ -700,7 +700,7 @@ impl App {
         self.requests
             .iter()
             .zip(&self.outcomes)
-            .filter(|(r, o)| b.outcomes.get(*r).map(|p| p.fingerprint() != o.fingerprint()).unwrap_or(true))
+            .filter(|(r, o)| b.outcomes.get(*r).map(|p| !p.same_answer(o)).unwrap_or(true))
             .count()
     }
 
@@ -731,7 +731,7 @@ impl App {
                 <ol class="request-list" aria-label="Saved requests">
                     { for self.requests.iter().zip(&self.outcomes).enumerate().map(|(i, (r, o))| {
                         let before = self.baseline.as_ref().map(|b| b.outcomes.get(r));
-                        let changed = match before { Some(Some(p)) => p.fingerprint() != o.fingerprint(), Some(None) => true, None => false };
+                        let changed = match before { Some(Some(p)) => !p.same_answer(o), Some(None) => true, None => false };
                         let open = self.open_traces.contains(&i);
                         html! {
                             <li class={classes!("saved", changed.then_some("changed"))}>
@@ -750,7 +750,7 @@ impl App {
                                         <button onclick={link.callback(move |_| Msg::RemoveRequest(i))} aria-label={format!("Remove {r}")}>{ "✕" }</button>
                                     </span>
                                 </div>
-                                if open { { view_outcome(o, false, ctx) } }
+                                if open { { self.view_outcome(o, ctx) } }
                             </li>
                         }
                     }) }
@@ -791,163 +791,134 @@ fn cond_ok(c: &engine::Cond) -> bool {
     (c.status == "True") != engine::negative_polarity(&c.kind)
 }
 
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Bool(b) => *b,
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        _ => true,
+fn pct(f: f64) -> String {
+    let p = f * 100.0;
+    if (p - p.round()).abs() < 0.05 {
+        format!("{}%", p.round() as i64)
+    } else {
+        format!("{p:.1}%")
     }
 }
 
-fn header(k: &str) -> String {
-    let mut out = String::new();
-    for (i, ch) in k.chars().enumerate() {
-        if ch == '_' {
-            out.push(' ');
-        } else if i == 0 {
-            out.extend(ch.to_uppercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-fn cell(v: &Value) -> Html {
-    match v {
-        Value::Null => html! {},
-        Value::String(s) => html! { { s.clone() } },
-        Value::Array(a) => html! { <ul class="cell-list">{ for a.iter().map(|x| html! { <li>{ cell_text(x) }</li> }) }</ul> },
-        other => html! { { cell_text(other) } },
-    }
-}
-
-fn cell_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Object(m) => {
-            let name = ["backend", "name", "service", "to"].iter().find_map(|k| m.get(*k)).map(|x| cell_text(x));
-            let share = ["percent", "share", "weight"].iter().find_map(|k| m.get(*k).map(|x| (k, x)));
-            match (name, share) {
-                (Some(n), Some((k, w))) if *k == "percent" || *k == "share" => format!("{n} ({}%)", num(w)),
-                (Some(n), Some((_, w))) => format!("{n} (weight {})", num(w)),
-                (Some(n), None) => n,
-                _ => m.iter().map(|(k, v)| format!("{k}: {}", cell_text(v))).collect::<Vec<_>>().join(", "),
-            }
-        }
-        Value::Array(a) => a.iter().map(cell_text).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
-}
-
-fn num(v: &Value) -> String {
-    match v.as_f64() {
-        Some(f) if (f - f.round()).abs() < 1e-9 => format!("{}", f.round() as i64),
-        Some(f) => format!("{f:.1}"),
-        None => cell_text(v),
+fn share_text(sh: &gwlab::route::Share) -> String {
+    use gwlab::route::ShareOutcome;
+    match &sh.outcome {
+        ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+        ShareOutcome::Status { code } => format!("{code} from the gateway"),
+        ShareOutcome::Rejected => "connection rejected".to_string(),
     }
 }
 
 /// One line: status and where the request went.
 pub fn summary(o: &Outcome) -> String {
-    let v = match o {
+    let o = match o {
         Outcome::BadRequest(e) => return format!("invalid request: {e}"),
-        Outcome::Ok(v) => v,
+        Outcome::Ok(o) => o,
     };
     let mut parts = Vec::new();
-    if let Some(st) = v.get("status").filter(|s| !s.is_null()) {
-        parts.push(cell_text(st));
+    if let Some(g) = &o.grpc_status {
+        parts.push(g.clone());
+    } else if o.status != 0 {
+        parts.push(o.status.to_string());
     }
-    if let Some(r) = v.get("redirect").filter(|s| !s.is_null()) {
-        parts.push(format!("→ {}", redirect_text(r)));
+    if let Some(r) = &o.redirect {
+        parts.push(format!("→ {}", r.location));
     }
-    if let Some(b) = v.get("backends").filter(|s| !s.is_null()) {
-        let t = cell_text(b);
-        if !t.is_empty() {
-            parts.push(format!("→ {t}"));
-        }
-    } else if let Some(b) = v.get("backend").filter(|s| !s.is_null()) {
-        parts.push(format!("→ {}", cell_text(b)));
+    let shares: Vec<String> = o
+        .shares
+        .iter()
+        .filter(|s| !matches!(s.outcome, gwlab::route::ShareOutcome::Status { code } if code == o.status && o.shares.len() == 1))
+        .map(|s| if o.shares.len() > 1 { format!("{} {}", share_text(s), pct(s.fraction)) } else { share_text(s) })
+        .collect();
+    if !shares.is_empty() {
+        parts.push(format!("→ {}", shares.join(", ")));
     }
-    if parts.is_empty() {
-        v.to_string()
-    } else {
-        parts.join(" ")
-    }
+    parts.join(" ")
 }
 
-fn redirect_text(r: &Value) -> String {
-    r.get("location").map(cell_text).unwrap_or_else(|| cell_text(r))
-}
-
-fn view_outcome(o: &Outcome, with_trace: bool, _ctx: &Context<App>) -> Html {
-    let v = match o {
-        Outcome::BadRequest(e) => return html! { <p class="bad-request" role="alert">{ format!("Invalid request: {e}") }</p> },
-        Outcome::Ok(v) => v,
-    };
-    let status = v.get("status").and_then(Value::as_u64);
-    let status_cls = match status {
-        Some(200..=299) => "chip ok",
-        Some(300..=399) => "chip info",
-        Some(_) => "chip bad",
-        None => "chip unknown",
-    };
-    let mut rest = v.clone();
-    let trace = rest.as_object_mut().and_then(|m| m.remove("trace"));
-    let backends: Vec<Value> = match v.get("backends") {
-        Some(Value::Array(a)) => a.clone(),
-        Some(Value::Object(m)) => m.iter().map(|(k, w)| serde_json::json!({"backend": k, "percent": w})).collect(),
-        _ => v.get("backend").filter(|b| !b.is_null()).cloned().into_iter().collect(),
-    };
-    html! {
-        <div class="outcome">
-            <div class="headline">
-                <span class={status_cls}>{ v.get("status").map(cell_text).unwrap_or_else(|| "—".into()) }</span>
-                if let Some(r) = v.get("redirect").filter(|r| !r.is_null()) {
-                    <span class="redirect">{ format!("redirect → {}", redirect_text(r)) }</span>
+impl App {
+    fn view_outcome(&self, o: &Outcome, ctx: &Context<Self>) -> Html {
+        use gwlab::route::ShareOutcome;
+        let link = ctx.link();
+        let o = match o {
+            Outcome::BadRequest(e) => return html! { <p class="bad-request" role="alert">{ format!("Invalid request: {e}") }</p> },
+            Outcome::Ok(o) => o,
+        };
+        let status_cls = match o.status {
+            0 => "chip unknown",
+            200..=299 => "chip ok",
+            300..=399 => "chip info",
+            _ => "chip bad",
+        };
+        let status_text = match (&o.grpc_status, o.status) {
+            (Some(g), _) => format!("gRPC {g}"),
+            (None, 0) => "L4".to_string(),
+            (None, s) => s.to_string(),
+        };
+        let shares = o.shares.iter().map(|sh| {
+            let share = if o.shares.len() > 1 || sh.fraction < 1.0 { Some(pct(sh.fraction)) } else { None };
+            match &sh.outcome {
+                ShareOutcome::Backend { namespace, name, port, path, host, headers, tls } => html! {
+                    <li class="share">
+                        <span class="backend">{ format!("{namespace}/{name}:{port}") }</span>
+                        if let Some(p) = share { <span class="pct">{ p }</span> }
+                        <span class="muted">{ format!(" receives {host}{path}") }</span>
+                        if let Some(t) = tls { <span class="chip info" title={format!("BackendTLSPolicy {} · CA {}", t.policy, t.ca)}>{ format!("TLS, SNI {}", t.sni) }</span> }
+                        if !headers.is_empty() {
+                            <details class="details"><summary>{ format!("{} request headers", headers.len()) }</summary>
+                                <pre class="yaml">{ headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>() }</pre>
+                            </details>
+                        }
+                    </li>
+                },
+                other => html! {
+                    <li class="share">
+                        <span class="chip bad">{ match other { ShareOutcome::Status { code } => format!("{code} from the gateway"), _ => "connection rejected".to_string() } }</span>
+                        if let Some(p) = share { <span class="pct">{ p }</span> }
+                    </li>
+                },
+            }
+        });
+        html! {
+            <div class="outcome">
+                <div class="headline">
+                    <span class={status_cls}>{ status_text }</span>
+                    if let Some(r) = &o.redirect {
+                        <span class="redirect">{ format!("redirect {} → {}", r.status, r.location) }</span>
+                    }
+                    if let Some((route, rule)) = &o.route {
+                        <span class="muted">{ format!("via {route} rule {rule}") }</span>
+                    }
+                    if let Some(l) = &o.listener { <span class="muted">{ format!("on {l}") }</span> }
+                </div>
+                if !o.shares.is_empty() {
+                    <ul class="shares" aria-label="Backends">{ for shares }</ul>
                 }
-                if !backends.is_empty() {
-                    <ul class="backends" aria-label="Backends">
-                        { for backends.iter().map(|b| html! { <li class="backend">{ cell_text(b) }</li> }) }
-                    </ul>
+                if !o.response_headers.is_empty() || !o.removed_response_headers.is_empty() {
+                    <details class="details"><summary>{ "Response headers" }</summary>
+                        <pre class="yaml">{ o.response_headers.iter().map(|(k, v)| format!("{k}: {v}\n")).chain(o.removed_response_headers.iter().map(|k| format!("(removed) {k}\n"))).collect::<String>() }</pre>
+                    </details>
+                }
+                if !o.mirrors.is_empty() {
+                    <p class="muted">{ format!("mirrored to {}", o.mirrors.iter().map(|(m, p)| format!("{m} ({p}%)")).collect::<Vec<_>>().join(", ")) }</p>
+                }
+                if !o.trace.is_empty() {
+                    <ol class="trace" aria-label="Trace">
+                        { for o.trace.iter().map(|t| {
+                            let range = t.object.as_deref().and_then(|obj| self.computed.locate(obj, t.pointer.as_deref()));
+                            html! {
+                                <li class={format!("stage-{}", t.stage)}>
+                                    <span class="stage">{ t.stage.clone() }</span>
+                                    { format!(" {}", t.message) }
+                                    if range.is_some() {
+                                        <button class="link" title="Show in the editor" onclick={link.callback(move |_| Msg::Jump(range))}>{ "↗" }</button>
+                                    }
+                                </li>
+                            }
+                        }) }
+                    </ol>
                 }
             </div>
-            <details class="details">
-                <summary>{ "Details" }</summary>
-                <pre class="yaml">{ yamlish::to_yaml(&rest) }</pre>
-            </details>
-            if with_trace {
-                if let Some(t) = trace { { view_trace(&t) } }
-            } else if let Some(t) = trace { { view_trace(&t) } }
-        </div>
-    }
-}
-
-fn view_trace(t: &Value) -> Html {
-    let items: Vec<String> = match t {
-        Value::Array(a) => a
-            .iter()
-            .map(|x| match x {
-                Value::String(s) => s.clone(),
-                Value::Object(m) => {
-                    let step = ["step", "stage", "kind"].iter().find_map(|k| m.get(*k)).map(cell_text);
-                    let text = ["message", "detail", "text", "decision"].iter().find_map(|k| m.get(*k)).map(cell_text);
-                    match (step, text) {
-                        (Some(s), Some(t)) => format!("{s}: {t}"),
-                        (None, Some(t)) => t,
-                        _ => cell_text(x),
-                    }
-                }
-                other => cell_text(other),
-            })
-            .collect(),
-        Value::Null => return html! {},
-        other => vec![cell_text(other)],
-    };
-    html! {
-        <ol class="trace" aria-label="Trace">
-            { for items.into_iter().map(|i| html! { <li>{ i }</li> }) }
-        </ol>
+        }
     }
 }

@@ -1,6 +1,5 @@
-//! The one place the web app talks to the core: runs the analysis and turns its serialized
-//! results into what the panels show. No routing logic lives here.
-use crate::core_api as core;
+//! The one place the web app talks to the core: runs the analysis and turns its results into what
+//! the panels show. No routing logic lives here.
 use serde_json::Value;
 
 /// The name of the single editor buffer, as diagnostics report it.
@@ -36,6 +35,8 @@ pub struct StatusView {
     pub name: String,
     pub status: Value,
     pub conditions: Vec<Cond>,
+    /// Where the object's name is, in UTF-16 editor offsets.
+    pub range: Option<(usize, usize)>,
 }
 
 impl StatusView {
@@ -49,57 +50,101 @@ impl StatusView {
 }
 
 pub struct Computed {
-    pub analysis: core::Analysis,
+    pub analysis: gwlab::Analysis,
     pub diags: Vec<Diag>,
     pub statuses: Vec<StatusView>,
-    pub table: Vec<Value>,
-    pub graph: Value,
+    pub table: Vec<gwlab::TableRow>,
+    pub graph: crate::graph::Graph,
+    map: Utf16Map,
     pub ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    Ok(Value),
+    Ok(Box<gwlab::Outcome>),
     BadRequest(String),
 }
 
 impl Outcome {
-    /// What the what-if comparison looks at: everything but the trace.
-    pub fn fingerprint(&self) -> String {
-        match self {
-            Outcome::Ok(v) => {
-                let mut v = v.clone();
-                if let Some(m) = v.as_object_mut() {
-                    m.remove("trace");
-                }
-                v.to_string()
+    /// Same answer, ignoring how it is explained: what the what-if comparison looks at.
+    pub fn same_answer(&self, other: &Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Ok(a), Outcome::Ok(b)) => {
+                let mut a = (**a).clone();
+                let mut b = (**b).clone();
+                a.trace.clear();
+                b.trace.clear();
+                a == b
             }
-            Outcome::BadRequest(e) => format!("error: {e}"),
+            (a, b) => a == b,
         }
     }
 }
 
 pub fn compute(text: &str, now: impl Fn() -> f64) -> Computed {
     let t0 = now();
-    let inputs = [core::Input { name: FILE_NAME.to_string(), text: text.to_string() }];
-    let analysis = core::analyze(&inputs, &core::Options::default());
-    let json = serde_json::to_value(&analysis).unwrap_or(Value::Null);
-    let table: Vec<Value> = analysis
-        .routing_table()
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
-        .collect();
+    let inputs = [gwlab::Input::new(FILE_NAME, text)];
+    let analysis = gwlab::analyze(&inputs, &gwlab::Options::default());
+    let table = analysis.routing_table();
     let map = Utf16Map::new(text);
-    let diags = json["diagnostics"].as_array().map(|a| a.iter().map(|d| diag(d, &map)).collect()).unwrap_or_default();
-    let statuses = json["statuses"].as_array().map(|a| a.iter().map(status).collect()).unwrap_or_default();
-    let graph = json.get("graph").cloned().unwrap_or(Value::Null);
-    Computed { analysis, diags, statuses, table, graph, ms: now() - t0 }
+    let diags = analysis.diagnostics.iter().map(|d| diag(d, &map)).collect();
+    let mut c = Computed {
+        diags,
+        statuses: Vec::new(),
+        table,
+        graph: Default::default(),
+        map,
+        analysis,
+        ms: 0.0,
+    };
+    c.statuses = c.analysis.resolved.statuses.iter().map(|s| status(&c, s)).collect();
+    c.graph = crate::graph::build(&c);
+    c.ms = now() - t0;
+    c
+}
+
+impl Computed {
+    /// The editor range of an object's field (JSON pointer), or of its name, or of the whole document.
+    pub fn locate(&self, object: &str, pointer: Option<&str>) -> Option<(usize, usize)> {
+        let obj = self.analysis.model.objects.iter().find(|o| o.id() == object)?;
+        self.locate_obj(obj, pointer)
+    }
+
+    pub fn locate_index(&self, index: usize, pointer: Option<&str>) -> Option<(usize, usize)> {
+        self.locate_obj(self.analysis.model.objects.get(index)?, pointer)
+    }
+
+    fn locate_obj(&self, obj: &gwlab::model::Object, pointer: Option<&str>) -> Option<(usize, usize)> {
+        if obj.origin.file != 0 {
+            return None;
+        }
+        let spans = &obj.origin.spans;
+        let span = pointer
+            .and_then(|p| spans.nearest(p))
+            .or_else(|| spans.value("/metadata/name"))
+            .unwrap_or(obj.origin.span);
+        Some((self.map.to_utf16(span.start), self.map.to_utf16(span.end)))
+    }
 }
 
 pub fn route(c: &Computed, line: &str) -> Outcome {
-    match core::parse_request(line) {
-        Ok(req) => Outcome::Ok(serde_json::to_value(c.analysis.route(&req)).unwrap_or(Value::Null)),
+    match gwlab::parse_request(line) {
+        Ok(req) => Outcome::Ok(Box::new(c.analysis.route(&req))),
         Err(d) => Outcome::BadRequest(d.message),
+    }
+}
+
+fn diag(d: &gwlab::Diagnostic, map: &Utf16Map) -> Diag {
+    let loc = d.location.as_ref();
+    Diag {
+        code: d.code.to_string(),
+        severity: d.severity.as_str().to_string(),
+        message: d.message.clone(),
+        line: loc.map(|l| l.line).unwrap_or(0),
+        column: loc.map(|l| l.column).unwrap_or(0),
+        range: loc.filter(|l| l.file == 0).map(|l| (map.to_utf16(l.span.start), map.to_utf16(l.span.end))),
+        object: d.object.clone(),
+        learn: d.learn.clone(),
     }
 }
 
@@ -111,86 +156,54 @@ fn s(v: &Value) -> String {
     }
 }
 
-fn diag(d: &Value, map: &Utf16Map) -> Diag {
-    let loc = &d["location"];
-    // Accept both a nested `location` and flat line/column fields.
-    let pick = |k: &str| loc.get(k).or_else(|| d.get(k)).and_then(Value::as_u64).map(|n| n as usize);
-    let range = loc
-        .get("span")
-        .and_then(|sp| Some((sp["start"].as_u64()? as usize, sp["end"].as_u64()? as usize)))
-        .map(|(a, b)| (map.to_utf16(a), map.to_utf16(b)))
-        .or_else(|| {
-            let (l, c) = (pick("line")?, pick("column")?);
-            let a = map.line_col(l, c);
-            let b = match (pick("end_line"), pick("end_column")) {
-                (Some(el), Some(ec)) => map.line_col(el, ec),
-                _ => a,
-            };
-            Some((a, b))
-        });
-    Diag {
-        code: s(&d["code"]),
-        severity: s(&d["severity"]),
-        message: s(&d["message"]),
-        line: pick("line").unwrap_or(0),
-        column: pick("column").unwrap_or(0),
-        range,
-        object: d.get("object").map(s).filter(|o| !o.is_empty()),
-        learn: d.get("learn").map(s).unwrap_or_else(|| format!("docs/diagnostics.md#{}", s(&d["code"]))),
-    }
-}
-
-fn status(v: &Value) -> StatusView {
-    let status = v.get("status").cloned().unwrap_or(Value::Null);
+fn status(c: &Computed, st: &gwlab::resolve::ObjectStatus) -> StatusView {
     let mut conditions = Vec::new();
-    collect_conditions(&status, "", &mut conditions);
+    collect_conditions(&st.status, "", &mut conditions);
     StatusView {
-        kind: s(&v["kind"]),
-        namespace: s(&v["namespace"]),
-        name: s(&v["name"]),
-        status,
+        kind: st.kind.clone(),
+        namespace: st.namespace.clone(),
+        name: st.name.clone(),
+        status: st.status.clone(),
         conditions,
+        range: c.locate_index(st.object, None),
     }
 }
 
 /// Finds every `conditions` list in a status (top level, per parent, per listener, per ancestor).
 fn collect_conditions(v: &Value, scope: &str, out: &mut Vec<Cond>) {
-    match v {
-        Value::Object(m) => {
-            if let Some(Value::Array(cs)) = m.get("conditions") {
-                for c in cs {
-                    out.push(Cond {
-                        kind: s(&c["type"]),
-                        status: s(&c["status"]),
-                        reason: s(&c["reason"]),
-                        message: s(&c["message"]),
-                        scope: scope.to_string(),
-                    });
-                }
+    if let Value::Object(m) = v {
+        if let Some(Value::Array(cs)) = m.get("conditions") {
+            for c in cs {
+                out.push(Cond {
+                    kind: s(&c["type"]),
+                    status: s(&c["status"]),
+                    reason: s(&c["reason"]),
+                    message: s(&c["message"]),
+                    scope: scope.to_string(),
+                });
             }
-            for (k, val) in m {
-                if k == "conditions" {
-                    continue;
-                }
-                if let Value::Array(items) = val {
-                    for it in items {
-                        let label = it
-                            .get("name")
-                            .or_else(|| it.get("parentRef").and_then(|p| p.get("name")))
-                            .or_else(|| it.get("ancestorRef").and_then(|p| p.get("name")))
-                            .map(s)
-                            .unwrap_or_default();
-                        let sc = match (scope.is_empty(), label.is_empty()) {
-                            (_, true) => scope.to_string(),
-                            (true, false) => format!("{}: {label}", singular(k)),
-                            (false, false) => format!("{scope} › {}: {label}", singular(k)),
-                        };
-                        collect_conditions(it, &sc, out);
-                    }
+        }
+        for (k, val) in m {
+            if k == "conditions" {
+                continue;
+            }
+            if let Value::Array(items) = val {
+                for it in items {
+                    let label = it
+                        .get("name")
+                        .or_else(|| it.get("parentRef").and_then(|p| p.get("name")))
+                        .or_else(|| it.get("ancestorRef").and_then(|p| p.get("name")))
+                        .map(s)
+                        .unwrap_or_default();
+                    let sc = match (scope.is_empty(), label.is_empty()) {
+                        (_, true) => scope.to_string(),
+                        (true, false) => format!("{}: {label}", singular(k)),
+                        (false, false) => format!("{scope} › {}: {label}", singular(k)),
+                    };
+                    collect_conditions(it, &sc, out);
                 }
             }
         }
-        _ => {}
     }
 }
 
@@ -252,69 +265,6 @@ impl Utf16Map {
     }
 }
 
-/// Finds the YAML document that defines `kind`/`name` (and `namespace`, when given) and returns the byte range
-/// of its `name:` value, so a click in the graph or the status panel can jump to the object.
-pub fn find_object(text: &str, kind: &str, namespace: &str, name: &str) -> Option<(usize, usize)> {
-    let mut doc_start = 0;
-    let mut docs = Vec::new();
-    let mut off = 0;
-    for line in text.split_inclusive('\n') {
-        if line.trim_end() == "---" || line.starts_with("--- ") {
-            docs.push((doc_start, off));
-            doc_start = off + line.len();
-        }
-        off += line.len();
-    }
-    docs.push((doc_start, text.len()));
-    let mut fallback = None;
-    for (a, b) in docs {
-        let doc = &text[a..b];
-        let mut kind_ok = false;
-        let mut ns_found: Option<String> = None;
-        let mut name_at = None;
-        let mut in_meta = false;
-        let mut off = a;
-        for line in doc.split_inclusive('\n') {
-            let t = line.trim_end();
-            if let Some(k) = t.strip_prefix("kind:") {
-                kind_ok |= unq(k) == kind;
-            }
-            if !t.starts_with(' ') && !t.is_empty() {
-                in_meta = t.starts_with("metadata:");
-            } else if in_meta {
-                let tt = t.trim_start();
-                let depth = t.len() - tt.len();
-                if let Some(n) = tt.strip_prefix("name:") {
-                    if unq(n) == name && name_at.is_none() && depth <= 2 {
-                        let vstart = off + (line.len() - line.trim_start().len()) + 5;
-                        let v = &text[vstart..off + t.len()];
-                        let lead = v.len() - v.trim_start().len();
-                        name_at = Some((vstart + lead, off + t.len()));
-                    }
-                } else if let Some(n) = tt.strip_prefix("namespace:") {
-                    ns_found = Some(unq(n).to_string());
-                }
-            }
-            off += line.len();
-        }
-        if kind_ok {
-            if let Some(at) = name_at {
-                match ns_found.as_deref() {
-                    Some(ns) if ns == namespace || namespace.is_empty() => return Some(at),
-                    None if namespace.is_empty() || namespace == "default" => return Some(at),
-                    _ => fallback = fallback.or(Some(at)),
-                }
-            }
-        }
-    }
-    fallback
-}
-
-fn unq(v: &str) -> &str {
-    let v = v.split(" #").next().unwrap_or(v).trim();
-    v.trim_matches(|c| c == '"' || c == '\'')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,25 +284,14 @@ mod tests {
     }
 
     #[test]
-    fn finds_objects_by_kind_namespace_and_name() {
-        let t = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n---\nkind: HTTPRoute\nmetadata:\n  name: web\n  namespace: apps\nspec:\n  rules:\n  - name: web\n";
-        let (a, b) = find_object(t, "HTTPRoute", "apps", "web").unwrap();
-        assert_eq!(&t[a..b], "web");
-        assert!(a > t.find("---").unwrap());
-        let (a, _) = find_object(t, "Service", "default", "web").unwrap();
-        assert!(a < t.find("---").unwrap());
-        assert!(find_object(t, "Gateway", "", "web").is_none());
-    }
-
-    #[test]
     fn condition_scopes_name_parents_and_listeners() {
         let v = serde_json::json!({"kind": "Gateway", "namespace": "default", "name": "gw", "status": {
             "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted"}],
             "listeners": [{"name": "http", "conditions": [{"type": "Conflicted", "status": "False", "reason": "NoConflicts"}]}]}});
-        let st = status(&v);
-        assert_eq!(st.id(), "Gateway/default/gw");
-        assert_eq!(st.conditions.len(), 2);
-        assert_eq!(st.conditions[1].scope, "listener: http");
-        assert!(negative_polarity(&st.conditions[1].kind));
+        let mut conds = Vec::new();
+        collect_conditions(&v["status"], "", &mut conds);
+        assert_eq!(conds.len(), 2);
+        assert_eq!(conds[1].scope, "listener: http");
+        assert!(negative_polarity(&conds[1].kind));
     }
 }

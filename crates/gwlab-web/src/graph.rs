@@ -1,5 +1,8 @@
-//! The Graph panel: Gateway → listeners → routes → backends as SVG, from the core's graph data.
-//! Layout only; what is attached, rejected or weighted comes from the core.
+//! The Graph panel: Gateway → listeners → routes → backends as SVG. The nodes and edges come
+//! straight from the core's resolution (attachments, rule backends, route status); this file only lays
+//! them out.
+use crate::engine::Computed;
+use gwlab::resolve::{BackendTarget, Protocol};
 use serde_json::Value;
 use yew::prelude::*;
 
@@ -7,11 +10,11 @@ use yew::prelude::*;
 pub struct Node {
     pub id: String,
     pub kind: String,
-    pub namespace: String,
-    pub name: String,
     pub label: String,
     pub col: usize,
     pub bad: bool,
+    /// Where clicking the node jumps to (UTF-16 editor offsets).
+    pub range: Option<(usize, usize)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -28,61 +31,153 @@ pub struct Graph {
     pub edges: Vec<Edge>,
 }
 
+impl Graph {
+    fn node(&mut self, n: Node) {
+        if !self.nodes.iter().any(|m| m.id == n.id) {
+            self.nodes.push(n);
+        }
+    }
+    fn edge(&mut self, from: &str, to: &str, label: String, rejected: Option<String>) {
+        self.edges.push(Edge { from: from.into(), to: to.into(), label, rejected });
+    }
+}
+
+fn proto(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Http => "HTTP",
+        Protocol::Https => "HTTPS",
+        Protocol::Tls => "TLS",
+        Protocol::Tcp => "TCP",
+        Protocol::Udp => "UDP",
+        Protocol::Unsupported => "?",
+    }
+}
+
 fn s(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        o => o.to_string(),
-    }
+    v.as_str().map(str::to_string).unwrap_or_default()
 }
 
-pub fn column(kind: &str) -> usize {
-    match kind {
-        "GatewayClass" => 0,
-        "Gateway" => 1,
-        "Listener" | "ListenerSet" => 2,
-        k if k.ends_with("Route") => 3,
-        "Service" | "Backend" | "ServiceImport" | "Backends" => 4,
-        _ => 5,
-    }
-}
-
-pub fn from_json(v: &Value) -> Graph {
+pub fn build(c: &Computed) -> Graph {
+    let model = &c.analysis.model;
+    let res = &c.analysis.resolved;
     let mut g = Graph::default();
-    for n in v["nodes"].as_array().into_iter().flatten() {
-        let kind = s(&n["kind"]);
-        let name = s(&n["name"]);
-        let label = n.get("label").map(s).filter(|l| !l.is_empty()).unwrap_or_else(|| name.clone());
-        let bad = n.get("ok").and_then(Value::as_bool).map(|ok| !ok).unwrap_or(false)
-            || n.get("problem").map(|p| !p.is_null() && p != false).unwrap_or(false)
-            || n.get("missing").and_then(Value::as_bool).unwrap_or(false);
-        g.nodes.push(Node {
-            id: s(&n["id"]),
-            col: n.get("column").and_then(Value::as_u64).map(|c| c as usize).unwrap_or_else(|| column(&kind)),
-            kind,
-            namespace: s(&n["namespace"]),
-            name,
-            label,
-            bad,
+    let text = model.files.first().map(|f| f.text.as_str()).unwrap_or("");
+    for gw in &res.gateways {
+        let gid = format!("Gateway/{}/{}", gw.namespace, gw.name);
+        g.node(Node {
+            id: gid.clone(),
+            kind: "Gateway".into(),
+            label: gw.name.clone(),
+            col: 0,
+            bad: !gw.accepted,
+            range: c.locate_index(gw.object, None),
         });
+        for l in &gw.listeners {
+            let lid = format!("{gid}#{}", l.name);
+            let host = l.hostname.clone().unwrap_or_else(|| "*".into());
+            // The listener's own entry in the Gateway (or ListenerSet) that declares it.
+            let ptr = model.objects.get(l.source).and_then(|o| match &o.body {
+                gwlab::model::Body::Gateway(sp) => sp.listeners.iter().position(|x| x.name == l.name),
+                gwlab::model::Body::ListenerSet(sp) => sp.listeners.iter().position(|x| x.name == l.name),
+                _ => None,
+            });
+            g.node(Node {
+                id: lid.clone(),
+                kind: "Listener".into(),
+                label: format!("{} {}:{} {host}", l.name, proto(l.protocol), l.port),
+                col: 1,
+                bad: !l.programmed,
+                range: c.locate_index(l.source, ptr.map(|i| format!("/spec/listeners/{i}")).as_deref()),
+            });
+            g.edge(&gid, &lid, String::new(), None);
+        }
     }
-    for e in v["edges"].as_array().into_iter().flatten() {
-        let accepted = e.get("accepted").and_then(Value::as_bool).unwrap_or(true);
-        let reason = e.get("reason").map(s).unwrap_or_default();
-        let weight = e.get("weight").map(s).unwrap_or_default();
-        let label = e.get("label").map(s).filter(|l| !l.is_empty()).unwrap_or_else(|| {
-            if weight.is_empty() {
-                String::new()
-            } else {
-                format!("weight {weight}")
+    for r in &res.routes {
+        let Some(obj) = model.objects.get(r.object) else { continue };
+        let rid = obj.id();
+        g.node(Node {
+            id: rid.clone(),
+            kind: obj.kind.clone(),
+            label: obj.name().to_string(),
+            col: 2,
+            bad: r.attachments.is_empty(),
+            range: c.locate_index(r.object, None),
+        });
+        for a in &r.attachments {
+            if let Some(gw) = res.gateways.get(a.gateway) {
+                if let Some(l) = gw.listeners.get(a.listener) {
+                    let lid = format!("Gateway/{}/{}#{}", gw.namespace, gw.name, l.name);
+                    g.edge(&lid, &rid, a.hostnames.join(", "), None);
+                }
             }
-        });
-        g.edges.push(Edge {
-            from: s(&e["from"]),
-            to: s(&e["to"]),
-            label,
-            rejected: (!accepted).then(|| if reason.is_empty() { "rejected".to_string() } else { reason }),
-        });
+        }
+        // Rejected attachments, from the route's own status (parents with Accepted=False).
+        let status = res.statuses.iter().find(|s| s.object == r.object).map(|s| &s.status);
+        for p in status.and_then(|s| s["parents"].as_array()).into_iter().flatten() {
+            let accepted = p["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == "Accepted");
+            let Some(cond) = accepted.filter(|c| c["status"] != "True") else { continue };
+            let pr = &p["parentRef"];
+            let ns = pr.get("namespace").map(s).filter(|n| !n.is_empty()).unwrap_or_else(|| obj.namespace.clone());
+            let gid = format!("Gateway/{ns}/{}", s(&pr["name"]));
+            let target = match pr.get("sectionName").map(s).filter(|x| !x.is_empty()) {
+                Some(sec) if g.nodes.iter().any(|n| n.id == format!("{gid}#{sec}")) => format!("{gid}#{sec}"),
+                _ => gid.clone(),
+            };
+            if !g.nodes.iter().any(|n| n.id == target) {
+                g.node(Node {
+                    id: target.clone(),
+                    kind: "Gateway".into(),
+                    label: format!("{} (not ours)", s(&pr["name"])),
+                    col: 0,
+                    bad: true,
+                    range: c.locate(&gid, None),
+                });
+            }
+            let why = format!("{}: {}", s(&cond["reason"]), s(&cond["message"]));
+            g.edge(&target, &rid, String::new(), Some(why));
+        }
+        for rule in &r.rules {
+            let total: u64 = rule.backends.iter().map(|b| b.weight).sum();
+            for b in &rule.backends {
+                let ptr = format!("/spec/rules/{}/backendRefs/{}", rule.index, b.index);
+                let pct = if total > 0 { format!("{}%", (b.weight as f64 * 100.0 / total as f64 * 10.0).round() / 10.0) } else { "0%".into() };
+                let label = if rule.backends.len() > 1 || total == 0 { format!("rule {} · {pct}", rule.index) } else { format!("rule {}", rule.index) };
+                match &b.target {
+                    BackendTarget::Service { namespace, name, port, has_endpoints, .. } => {
+                        let sid = format!("Service/{namespace}/{name}");
+                        let nid = format!("{sid}:{port}");
+                        g.node(Node {
+                            id: nid.clone(),
+                            kind: "Service".into(),
+                            label: format!("{name}:{port}"),
+                            col: 3,
+                            bad: !has_endpoints,
+                            range: c.locate(&sid, None).or_else(|| c.locate_index(r.object, Some(&ptr))),
+                        });
+                        g.edge(&rid, &nid, label, None);
+                    }
+                    BackendTarget::Invalid { reason, message } => {
+                        let name = obj
+                            .origin
+                            .spans
+                            .value(&format!("{ptr}/name"))
+                            .and_then(|sp| text.get(sp.start..sp.end))
+                            .unwrap_or("backend")
+                            .to_string();
+                        let nid = format!("invalid:{rid}:{}:{}", rule.index, b.index);
+                        g.node(Node {
+                            id: nid.clone(),
+                            kind: "Backend".into(),
+                            label: name,
+                            col: 3,
+                            bad: true,
+                            range: c.locate_index(r.object, Some(&ptr)),
+                        });
+                        g.edge(&rid, &nid, label, Some(format!("{reason}: {message}")));
+                    }
+                }
+            }
+        }
     }
     g
 }
@@ -92,7 +187,7 @@ const NODE_W: f64 = 160.0;
 const NODE_H: f64 = 40.0;
 const ROW_H: f64 = 62.0;
 
-pub fn view(g: &Graph, on_click: Callback<(String, String, String)>) -> Html {
+pub fn view(g: &Graph, on_click: Callback<Option<(usize, usize)>>) -> Html {
     if g.nodes.is_empty() {
         return html! { <p class="empty">{ "Nothing to draw yet: add a Gateway." }</p> };
     }
@@ -123,7 +218,7 @@ pub fn view(g: &Graph, on_click: Callback<(String, String, String)>) -> Html {
         let d = format!("M{sx},{sy} C{mx},{sy} {mx},{ty} {tx},{ty}");
         let class = if e.rejected.is_some() { "edge rejected" } else { "edge" };
         let text = match &e.rejected {
-            Some(r) => r.clone(),
+            Some(r) => r.split(':').next().unwrap_or(r).to_string(),
             None => e.label.clone(),
         };
         let title = match &e.rejected {
@@ -143,14 +238,14 @@ pub fn view(g: &Graph, on_click: Callback<(String, String, String)>) -> Html {
     let nodes = g.nodes.iter().map(|n| {
         let (x, y) = pos[n.id.as_str()];
         let cb = on_click.clone();
-        let key = (n.kind.clone(), n.namespace.clone(), n.name.clone());
-        let key2 = key.clone();
+        let key = n.range;
+        let key2 = key;
         let cb2 = on_click.clone();
-        let onclick = Callback::from(move |_: MouseEvent| cb.emit(key.clone()));
+        let onclick = Callback::from(move |_: MouseEvent| cb.emit(key));
         let onkeydown = Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" || e.key() == " " {
                 e.prevent_default();
-                cb2.emit(key2.clone());
+                cb2.emit(key2);
             }
         });
         let class = classes!("node", format!("k-{}", n.kind.to_lowercase()), n.bad.then_some("bad"));
@@ -162,7 +257,7 @@ pub fn view(g: &Graph, on_click: Callback<(String, String, String)>) -> Html {
         html! {
             <g class={class} role="button" tabindex="0" aria-label={format!("{} {} (go to YAML)", n.kind, n.label)}
                {onclick} {onkeydown} transform={format!("translate({x},{y})")}>
-                <title>{ format!("{} {}{}", n.kind, if n.namespace.is_empty() { String::new() } else { format!("{}/", n.namespace) }, n.name) }</title>
+                <title>{ format!("{} {}", n.kind, n.id) }</title>
                 <rect width={NODE_W.to_string()} height={NODE_H.to_string()} rx="6" />
                 <text class="kind" x="8" y="14">{ n.kind.clone() }</text>
                 <text class="label" x="8" y="31">{ label }</text>
@@ -186,21 +281,3 @@ pub fn view(g: &Graph, on_click: Callback<(String, String, String)>) -> Html {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_nodes_edges_and_rejections() {
-        let v = serde_json::json!({
-            "nodes": [{"id": "g", "kind": "Gateway", "namespace": "default", "name": "gw"},
-                      {"id": "r", "kind": "HTTPRoute", "namespace": "default", "name": "web"}],
-            "edges": [{"from": "g", "to": "r", "accepted": false, "reason": "NotAllowedByListeners"},
-                      {"from": "r", "to": "s", "weight": 90}]});
-        let g = from_json(&v);
-        assert_eq!(g.nodes[0].col, 1);
-        assert_eq!(g.nodes[1].col, 3);
-        assert_eq!(g.edges[0].rejected.as_deref(), Some("NotAllowedByListeners"));
-        assert_eq!(g.edges[1].label, "weight 90");
-    }
-}

@@ -2,7 +2,6 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 mod app;
 mod builtin;
-mod core_api;
 mod dom;
 mod editor;
 mod engine;
