@@ -126,12 +126,18 @@ fn inline(text: &str) -> Html {
                     let label = rest[1..close].to_string();
                     let href = rest[close + 2..close + 2 + end].to_string();
                     out.push(html! { <>{ std::mem::take(&mut plain) }</> });
-                    let href = if href.starts_with("http") || href.starts_with('#') {
-                        href
+                    // Links are relative to docs/; without a known repository they stay plain text.
+                    let href = if href.starts_with("http") {
+                        Some(href)
+                    } else if let Some(anchor) = href.strip_prefix('#') {
+                        crate::builtin::repo_link(&format!("docs/diagnostics.md#{anchor}"))
                     } else {
-                        crate::builtin::repo_link(&href).unwrap_or(href)
+                        crate::builtin::repo_link(&format!("docs/{href}"))
                     };
-                    out.push(html! { <a href={href} target="_blank" rel="noopener">{ label }</a> });
+                    out.push(match href {
+                        Some(h) => html! { <a href={h} target="_blank" rel="noopener">{ label }</a> },
+                        None => html! { <span class="ref">{ label }</span> },
+                    });
                     rest = &rest[close + 3 + end..];
                     continue;
                 }

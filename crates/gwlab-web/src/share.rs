@@ -129,6 +129,17 @@ mod tests {
     }
 
     #[test]
+    fn links_made_by_node_and_python_decode() {
+        let want = State::new("kind: Gateway\n", vec!["GET http://a/".into()]);
+        // zlib.deflateRawSync(JSON.stringify(...)).toString("base64url") in Node.
+        let node = "q1YqU7Iy1FHKTczLTEstLilWslLKzsxLsVJwTyxJLU-sjMlT0lEqSi0shUhGK7m7hihklJQUWOnrJ-orxdYCAA";
+        // The Python recipe of web/SHARE-FORMAT.md (json.dumps puts spaces after separators).
+        let python = "q1YqU7JSMNRRUMpNzMtMSy0uKQbylbIz81KsFNwTS1LLEytj8pSA8kWphaVQ6Wgld9cQhYySkgIrff1EfaXYWgA";
+        assert_eq!(decode(node).unwrap(), want);
+        assert_eq!(decode(python).unwrap(), want);
+    }
+
+    #[test]
     fn bad_links_are_explained_not_panicked_on() {
         assert!(decode("!!!").unwrap_err().contains("base64url"));
         assert!(decode("AAAA").is_err());
