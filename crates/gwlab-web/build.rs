@@ -24,7 +24,11 @@ fn main() {
         let slug = dir.file_name().unwrap().to_string_lossy().into_owned();
         let title = fs::read_to_string(dir.join("README.md"))
             .ok()
-            .and_then(|r| r.lines().find(|l| l.starts_with("# ")).map(|l| l[2..].trim().to_string()))
+            .and_then(|r| {
+                r.lines()
+                    .find(|l| l.starts_with("# "))
+                    .map(|l| l[2..].trim().to_string())
+            })
             .unwrap_or_else(|| title_from_slug(&slug));
         let requests = fs::read_to_string(dir.join("expect.yaml"))
             .map(|e| request_lines(&e))
@@ -45,7 +49,11 @@ fn main() {
     writeln!(out, "pub static LEARN_MD: &str = {learn};").unwrap();
     let repo = env::var("GWLAB_REPO_URL").unwrap_or_default();
     writeln!(out, "pub static REPO_URL: &str = {repo:?};").unwrap();
-    fs::write(PathBuf::from(env::var("OUT_DIR").unwrap()).join("builtin.rs"), out).unwrap();
+    fs::write(
+        PathBuf::from(env::var("OUT_DIR").unwrap()).join("builtin.rs"),
+        out,
+    )
+    .unwrap();
 }
 
 fn canonical(p: &Path) -> String {

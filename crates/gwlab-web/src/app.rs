@@ -28,7 +28,14 @@ pub enum Tab {
     Learn,
 }
 
-const TABS: [Tab; 6] = [Tab::Problems, Tab::Status, Tab::Routes, Tab::Requests, Tab::Graph, Tab::Learn];
+const TABS: [Tab; 6] = [
+    Tab::Problems,
+    Tab::Status,
+    Tab::Routes,
+    Tab::Requests,
+    Tab::Graph,
+    Tab::Learn,
+];
 
 impl Tab {
     fn label(self) -> &'static str {
@@ -121,7 +128,9 @@ fn initial_state(embed: bool) -> (State, String, Option<String>) {
             return (st, String::new(), notice);
         }
     }
-    let sc = dom::query_flag("scenario").and_then(|s| builtin::find(&s)).or_else(builtin::default_scenario);
+    let sc = dom::query_flag("scenario")
+        .and_then(|s| builtin::find(&s))
+        .or_else(builtin::default_scenario);
     match sc {
         Some(sc) => (scenario_state(sc), sc.slug.to_string(), notice),
         None => (State::new(builtin::FALLBACK, vec![]), String::new(), notice),
@@ -129,7 +138,10 @@ fn initial_state(embed: bool) -> (State, String, Option<String>) {
 }
 
 fn scenario_state(sc: &builtin::Scenario) -> State {
-    State::new(sc.manifests, sc.requests.iter().map(|r| r.to_string()).collect())
+    State::new(
+        sc.manifests,
+        sc.requests.iter().map(|r| r.to_string()).collect(),
+    )
 }
 
 impl App {
@@ -151,8 +163,13 @@ impl App {
     }
 
     fn reroute(&mut self) {
-        self.outcomes = self.requests.iter().map(|r| engine::route(&self.computed, r)).collect();
-        self.draft_outcome = (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
+        self.outcomes = self
+            .requests
+            .iter()
+            .map(|r| engine::route(&self.computed, r))
+            .collect();
+        self.draft_outcome =
+            (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
     }
 
     fn persist(&self) {
@@ -178,7 +195,10 @@ impl App {
 
     fn toast(&mut self, ctx: &Context<Self>, text: impl Into<String>) {
         let link = ctx.link().clone();
-        self.toast = Some((text.into(), Timeout::new(2500, move || link.send_message(Msg::ClearToast))));
+        self.toast = Some((
+            text.into(),
+            Timeout::new(2500, move || link.send_message(Msg::ClearToast)),
+        ));
     }
 
     fn select(&self, range: (usize, usize)) {
@@ -201,7 +221,10 @@ impl Component for App {
 
     fn create(ctx: &Context<Self>) -> Self {
         let embed = dom::query_flag("embed").is_some_and(|v| v != "0");
-        let dark = match dom::query_flag("theme").or_else(|| dom::load(THEME_KEY)).as_deref() {
+        let dark = match dom::query_flag("theme")
+            .or_else(|| dom::load(THEME_KEY))
+            .as_deref()
+        {
             Some("dark") => true,
             Some("light") => false,
             _ => dom::prefers_dark(),
@@ -209,7 +232,9 @@ impl Component for App {
         dom::set_root_attr("data-theme", if dark { "dark" } else { "light" });
         let (st, scenario, notice) = initial_state(embed);
         let link = ctx.link().clone();
-        let hash_listener = EventListener::new(&dom::window(), "hashchange", move |_| link.send_message(Msg::HashChanged));
+        let hash_listener = EventListener::new(&dom::window(), "hashchange", move |_| {
+            link.send_message(Msg::HashChanged)
+        });
         let mut app = App {
             text: String::new(),
             requests: Vec::new(),
@@ -242,7 +267,9 @@ impl Component for App {
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         if first_render {
             let link = ctx.link().clone();
-            let cb = Closure::<dyn Fn(String)>::new(move |text: String| link.send_message(Msg::Edited(text)));
+            let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
+                link.send_message(Msg::Edited(text))
+            });
             if let Some(host) = self.editor_host.cast::<web_sys::Element>() {
                 self.cm = editor::mount(&host, &self.text, &cb);
             }
@@ -252,7 +279,10 @@ impl Component for App {
             } else {
                 ctx.link().send_message(Msg::ClearToast); // re-render with the textarea fallback
             }
-            dom::set_root_attr("data-editor", if self.cm { "codemirror" } else { "textarea" });
+            dom::set_root_attr(
+                "data-editor",
+                if self.cm { "codemirror" } else { "textarea" },
+            );
             dom::publish("firstRender", dom::now());
         }
         if let Some(t0) = self.render_start.take() {
@@ -271,7 +301,9 @@ impl Component for App {
                 self.text = text;
                 self.dirty = true;
                 let link = ctx.link().clone();
-                self.debounce = Some(Timeout::new(DEBOUNCE_MS, move || link.send_message(Msg::Analyze)));
+                self.debounce = Some(Timeout::new(DEBOUNCE_MS, move || {
+                    link.send_message(Msg::Analyze)
+                }));
                 !self.cm
             }
             Msg::Analyze => {
@@ -286,7 +318,8 @@ impl Component for App {
                 false
             }
             Msg::RunDraft => {
-                self.draft_outcome = (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
+                self.draft_outcome = (!self.draft.trim().is_empty())
+                    .then(|| engine::route(&self.computed, &self.draft));
                 true
             }
             Msg::SaveDraft => {
@@ -395,7 +428,12 @@ impl Component for App {
                 true
             }
             Msg::PinBaseline => {
-                let outcomes = self.requests.iter().cloned().zip(self.outcomes.iter().cloned()).collect();
+                let outcomes = self
+                    .requests
+                    .iter()
+                    .cloned()
+                    .zip(self.outcomes.iter().cloned())
+                    .collect();
                 self.baseline = Some(Baseline { outcomes });
                 self.toast(ctx, "Baseline pinned: edits now show which requests change");
                 true
@@ -409,7 +447,9 @@ impl Component for App {
                     match share::decode(payload) {
                         Ok(st) if st != self.state() => self.load(st, String::new()),
                         Ok(_) => return false,
-                        Err(e) => self.notice = Some(format!("Could not open the shared link: {e}")),
+                        Err(e) => {
+                            self.notice = Some(format!("Could not open the shared link: {e}"))
+                        }
                     }
                     return true;
                 }
@@ -424,8 +464,18 @@ impl Component for App {
 
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
-        let errors = self.computed.diags.iter().filter(|d| d.severity == "error").count();
-        let warnings = self.computed.diags.iter().filter(|d| d.severity == "warning").count();
+        let errors = self
+            .computed
+            .diags
+            .iter()
+            .filter(|d| d.severity == "error")
+            .count();
+        let warnings = self
+            .computed
+            .diags
+            .iter()
+            .filter(|d| d.severity == "warning")
+            .count();
         let editor = html! {
             <section class="pane editor-pane" aria-label="Editor">
                 if self.cm {
@@ -452,7 +502,10 @@ impl Component for App {
                 { self.view_tabs(ctx) }
             </section>
         };
-        let toast = self.toast.as_ref().map(|(t, _)| html! { <div class="toast" role="status">{ t.clone() }</div> });
+        let toast = self
+            .toast
+            .as_ref()
+            .map(|(t, _)| html! { <div class="toast" role="status">{ t.clone() }</div> });
         if self.embed {
             let open = format!("{}#s={}", dom::base_url(), share::encode(&self.state()));
             return html! {
@@ -700,7 +753,12 @@ impl App {
         self.requests
             .iter()
             .zip(&self.outcomes)
-            .filter(|(r, o)| b.outcomes.get(*r).map(|p| !p.same_answer(o)).unwrap_or(true))
+            .filter(|(r, o)| {
+                b.outcomes
+                    .get(*r)
+                    .map(|p| !p.same_answer(o))
+                    .unwrap_or(true)
+            })
             .count()
     }
 
@@ -803,7 +861,12 @@ fn pct(f: f64) -> String {
 fn share_text(sh: &gwlab::route::Share) -> String {
     use gwlab::route::ShareOutcome;
     match &sh.outcome {
-        ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+        ShareOutcome::Backend {
+            namespace,
+            name,
+            port,
+            ..
+        } => format!("{namespace}/{name}:{port}"),
         ShareOutcome::Status { code } => format!("{code} from the gateway"),
         ShareOutcome::Rejected => "connection rejected".to_string(),
     }
@@ -841,7 +904,9 @@ impl App {
         use gwlab::route::ShareOutcome;
         let link = ctx.link();
         let o = match o {
-            Outcome::BadRequest(e) => return html! { <p class="bad-request" role="alert">{ format!("Invalid request: {e}") }</p> },
+            Outcome::BadRequest(e) => {
+                return html! { <p class="bad-request" role="alert">{ format!("Invalid request: {e}") }</p> }
+            }
             Outcome::Ok(o) => o,
         };
         let status_cls = match o.status {

@@ -48,8 +48,16 @@ pub fn query_flag(name: &str) -> Option<String> {
 /// Replaces the fragment without adding a history entry or firing `hashchange`.
 pub fn replace_hash(fragment: &str) {
     let loc = window().location();
-    let base = format!("{}{}", loc.pathname().unwrap_or_default(), loc.search().unwrap_or_default());
-    let url = if fragment.is_empty() { base } else { format!("{base}#{fragment}") };
+    let base = format!(
+        "{}{}",
+        loc.pathname().unwrap_or_default(),
+        loc.search().unwrap_or_default()
+    );
+    let url = if fragment.is_empty() {
+        base
+    } else {
+        format!("{base}#{fragment}")
+    };
     if let Ok(h) = window().history() {
         let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
@@ -58,7 +66,11 @@ pub fn replace_hash(fragment: &str) {
 /// The page URL without query or fragment.
 pub fn base_url() -> String {
     let loc = window().location();
-    format!("{}{}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default())
+    format!(
+        "{}{}",
+        loc.origin().unwrap_or_default(),
+        loc.pathname().unwrap_or_default()
+    )
 }
 
 pub fn copy_to_clipboard(text: &str) {

@@ -5,7 +5,11 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = gwlabEditor, js_name = mount, catch)]
-    fn cm_mount(parent: &web_sys::Element, text: &str, on_change: &js_sys::Function) -> Result<JsValue, JsValue>;
+    fn cm_mount(
+        parent: &web_sys::Element,
+        text: &str,
+        on_change: &js_sys::Function,
+    ) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_namespace = gwlabEditor, js_name = setText, catch)]
     fn cm_set_text(text: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(js_namespace = gwlabEditor, js_name = setDiagnostics, catch)]

@@ -97,7 +97,13 @@ pub fn compute(text: &str, now: impl Fn() -> f64) -> Computed {
         analysis,
         ms: 0.0,
     };
-    c.statuses = c.analysis.resolved.statuses.iter().map(|s| status(&c, s)).collect();
+    c.statuses = c
+        .analysis
+        .resolved
+        .statuses
+        .iter()
+        .map(|s| status(&c, s))
+        .collect();
     c.graph = crate::graph::build(&c);
     c.ms = now() - t0;
     c
@@ -106,7 +112,12 @@ pub fn compute(text: &str, now: impl Fn() -> f64) -> Computed {
 impl Computed {
     /// The editor range of an object's field (JSON pointer), or of its name, or of the whole document.
     pub fn locate(&self, object: &str, pointer: Option<&str>) -> Option<(usize, usize)> {
-        let obj = self.analysis.model.objects.iter().find(|o| o.id() == object)?;
+        let obj = self
+            .analysis
+            .model
+            .objects
+            .iter()
+            .find(|o| o.id() == object)?;
         self.locate_obj(obj, pointer)
     }
 
@@ -114,7 +125,11 @@ impl Computed {
         self.locate_obj(self.analysis.model.objects.get(index)?, pointer)
     }
 
-    fn locate_obj(&self, obj: &gwlab::model::Object, pointer: Option<&str>) -> Option<(usize, usize)> {
+    fn locate_obj(
+        &self,
+        obj: &gwlab::model::Object,
+        pointer: Option<&str>,
+    ) -> Option<(usize, usize)> {
         if obj.origin.file != 0 {
             return None;
         }
@@ -142,7 +157,9 @@ fn diag(d: &gwlab::Diagnostic, map: &Utf16Map) -> Diag {
         message: d.message.clone(),
         line: loc.map(|l| l.line).unwrap_or(0),
         column: loc.map(|l| l.column).unwrap_or(0),
-        range: loc.filter(|l| l.file == 0).map(|l| (map.to_utf16(l.span.start), map.to_utf16(l.span.end))),
+        range: loc
+            .filter(|l| l.file == 0)
+            .map(|l| (map.to_utf16(l.span.start), map.to_utf16(l.span.end))),
         object: d.object.clone(),
         learn: d.learn.clone(),
     }
@@ -218,7 +235,10 @@ fn singular(k: &str) -> &str {
 
 /// Condition types where `False` is the healthy value.
 pub fn negative_polarity(kind: &str) -> bool {
-    matches!(kind, "Conflicted" | "OverlappingTLSConfig" | "Degraded" | "Detached")
+    matches!(
+        kind,
+        "Conflicted" | "OverlappingTLSConfig" | "Degraded" | "Detached"
+    )
 }
 
 /// Converts byte offsets and 1-based line/character columns of a text into UTF-16 offsets.
@@ -238,7 +258,10 @@ impl Utf16Map {
                 lines.push((i + 1, u));
             }
         }
-        Utf16Map { lines, text: text.to_string() }
+        Utf16Map {
+            lines,
+            text: text.to_string(),
+        }
     }
 
     pub fn to_utf16(&self, byte: usize) -> usize {
@@ -254,15 +277,6 @@ impl Utf16Map {
         }
         u0 + self.text[b0..end].encode_utf16().count()
     }
-
-    /// 1-based line and character column.
-    pub fn line_col(&self, line: usize, col: usize) -> usize {
-        let li = line.max(1).min(self.lines.len()) - 1;
-        let (b0, u0) = self.lines[li];
-        let rest = &self.text[b0..];
-        let line_text = rest.split('\n').next().unwrap_or("");
-        u0 + line_text.chars().take(col.max(1) - 1).map(char::len_utf16).sum::<usize>()
-    }
 }
 
 #[cfg(test)]
@@ -276,10 +290,6 @@ mod tests {
         assert_eq!(m.to_utf16(0), 0);
         assert_eq!(m.to_utf16(t.find('b').unwrap()), 5);
         assert_eq!(m.to_utf16(t.find('x').unwrap()), 10);
-        assert_eq!(m.line_col(2, 4), 8);
-        assert_eq!(m.line_col(2, 5), 10);
-        assert_eq!(m.line_col(3, 1), 12);
-        assert_eq!(m.line_col(99, 1), 12);
         assert_eq!(m.to_utf16(999), t.encode_utf16().count());
     }
 

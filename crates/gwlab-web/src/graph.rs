@@ -38,7 +38,12 @@ impl Graph {
         }
     }
     fn edge(&mut self, from: &str, to: &str, label: String, rejected: Option<String>) {
-        self.edges.push(Edge { from: from.into(), to: to.into(), label, rejected });
+        self.edges.push(Edge {
+            from: from.into(),
+            to: to.into(),
+            label,
+            rejected,
+        });
     }
 }
 
@@ -77,8 +82,12 @@ pub fn build(c: &Computed) -> Graph {
             let host = l.hostname.clone().unwrap_or_else(|| "*".into());
             // The listener's own entry in the Gateway (or ListenerSet) that declares it.
             let ptr = model.objects.get(l.source).and_then(|o| match &o.body {
-                gwlab::model::Body::Gateway(sp) => sp.listeners.iter().position(|x| x.name == l.name),
-                gwlab::model::Body::ListenerSet(sp) => sp.listeners.iter().position(|x| x.name == l.name),
+                gwlab::model::Body::Gateway(sp) => {
+                    sp.listeners.iter().position(|x| x.name == l.name)
+                }
+                gwlab::model::Body::ListenerSet(sp) => {
+                    sp.listeners.iter().position(|x| x.name == l.name)
+                }
                 _ => None,
             });
             g.node(Node {
@@ -87,13 +96,18 @@ pub fn build(c: &Computed) -> Graph {
                 label: format!("{} {}:{} {host}", l.name, proto(l.protocol), l.port),
                 col: 1,
                 bad: !l.programmed,
-                range: c.locate_index(l.source, ptr.map(|i| format!("/spec/listeners/{i}")).as_deref()),
+                range: c.locate_index(
+                    l.source,
+                    ptr.map(|i| format!("/spec/listeners/{i}")).as_deref(),
+                ),
             });
             g.edge(&gid, &lid, String::new(), None);
         }
     }
     for r in &res.routes {
-        let Some(obj) = model.objects.get(r.object) else { continue };
+        let Some(obj) = model.objects.get(r.object) else {
+            continue;
+        };
         let rid = obj.id();
         g.node(Node {
             id: rid.clone(),
@@ -112,15 +126,35 @@ pub fn build(c: &Computed) -> Graph {
             }
         }
         // Rejected attachments, from the route's own status (parents with Accepted=False).
-        let status = res.statuses.iter().find(|s| s.object == r.object).map(|s| &s.status);
-        for p in status.and_then(|s| s["parents"].as_array()).into_iter().flatten() {
-            let accepted = p["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == "Accepted");
-            let Some(cond) = accepted.filter(|c| c["status"] != "True") else { continue };
+        let status = res
+            .statuses
+            .iter()
+            .find(|s| s.object == r.object)
+            .map(|s| &s.status);
+        for p in status
+            .and_then(|s| s["parents"].as_array())
+            .into_iter()
+            .flatten()
+        {
+            let accepted = p["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["type"] == "Accepted");
+            let Some(cond) = accepted.filter(|c| c["status"] != "True") else {
+                continue;
+            };
             let pr = &p["parentRef"];
-            let ns = pr.get("namespace").map(s).filter(|n| !n.is_empty()).unwrap_or_else(|| obj.namespace.clone());
+            let ns = pr
+                .get("namespace")
+                .map(s)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| obj.namespace.clone());
             let gid = format!("Gateway/{ns}/{}", s(&pr["name"]));
             let target = match pr.get("sectionName").map(s).filter(|x| !x.is_empty()) {
-                Some(sec) if g.nodes.iter().any(|n| n.id == format!("{gid}#{sec}")) => format!("{gid}#{sec}"),
+                Some(sec) if g.nodes.iter().any(|n| n.id == format!("{gid}#{sec}")) => {
+                    format!("{gid}#{sec}")
+                }
                 _ => gid.clone(),
             };
             if !g.nodes.iter().any(|n| n.id == target) {
@@ -140,10 +174,27 @@ pub fn build(c: &Computed) -> Graph {
             let total: u64 = rule.backends.iter().map(|b| b.weight).sum();
             for b in &rule.backends {
                 let ptr = format!("/spec/rules/{}/backendRefs/{}", rule.index, b.index);
-                let pct = if total > 0 { format!("{}%", (b.weight as f64 * 100.0 / total as f64 * 10.0).round() / 10.0) } else { "0%".into() };
-                let label = if rule.backends.len() > 1 || total == 0 { format!("rule {} · {pct}", rule.index) } else { format!("rule {}", rule.index) };
+                let pct = if total > 0 {
+                    format!(
+                        "{}%",
+                        (b.weight as f64 * 100.0 / total as f64 * 10.0).round() / 10.0
+                    )
+                } else {
+                    "0%".into()
+                };
+                let label = if rule.backends.len() > 1 || total == 0 {
+                    format!("rule {} · {pct}", rule.index)
+                } else {
+                    format!("rule {}", rule.index)
+                };
                 match &b.target {
-                    BackendTarget::Service { namespace, name, port, has_endpoints, .. } => {
+                    BackendTarget::Service {
+                        namespace,
+                        name,
+                        port,
+                        has_endpoints,
+                        ..
+                    } => {
                         let sid = format!("Service/{namespace}/{name}");
                         let nid = format!("{sid}:{port}");
                         g.node(Node {
@@ -152,7 +203,9 @@ pub fn build(c: &Computed) -> Graph {
                             label: format!("{name}:{port}"),
                             col: 3,
                             bad: !has_endpoints,
-                            range: c.locate(&sid, None).or_else(|| c.locate_index(r.object, Some(&ptr))),
+                            range: c
+                                .locate(&sid, None)
+                                .or_else(|| c.locate_index(r.object, Some(&ptr))),
                         });
                         g.edge(&rid, &nid, label, None);
                     }
@@ -206,7 +259,10 @@ pub fn view(g: &Graph, on_click: Callback<Option<(usize, usize)>>) -> Html {
     for (ci, col) in per_col.iter().enumerate() {
         let offset = (height - col.len() as f64 * ROW_H) / 2.0;
         for (ri, n) in col.iter().enumerate() {
-            pos.insert(n.id.as_str(), (ci as f64 * COL_W + 10.0, offset + ri as f64 * ROW_H + 10.0));
+            pos.insert(
+                n.id.as_str(),
+                (ci as f64 * COL_W + 10.0, offset + ri as f64 * ROW_H + 10.0),
+            );
         }
     }
     let edges = g.edges.iter().filter_map(|e| {
@@ -280,4 +336,3 @@ pub fn view(g: &Graph, on_click: Callback<Option<(usize, usize)>>) -> Html {
         </svg>
     }
 }
-

@@ -47,7 +47,9 @@ pub fn render(md: &str) -> Html {
             para.clear();
         }
         if !list.is_empty() {
-            blocks.push(html! { <ul>{ for list.iter().map(|i| html! { <li>{ inline(i) }</li> }) }</ul> });
+            blocks.push(
+                html! { <ul>{ for list.iter().map(|i| html! { <li>{ inline(i) }</li> }) }</ul> },
+            );
             list.clear();
         }
     };
@@ -135,7 +137,9 @@ fn inline(text: &str) -> Html {
                         crate::builtin::repo_link(&format!("docs/{href}"))
                     };
                     out.push(match href {
-                        Some(h) => html! { <a href={h} target="_blank" rel="noopener">{ label }</a> },
+                        Some(h) => {
+                            html! { <a href={h} target="_blank" rel="noopener">{ label }</a> }
+                        }
                         None => html! { <span class="ref">{ label }</span> },
                     });
                     rest = &rest[close + 3 + end..];
@@ -161,8 +165,14 @@ mod tests {
         assert!(s.starts_with("## `backend-not-found`"));
         assert!(s.contains("# not a heading") && s.contains("Create it."));
         assert!(!s.contains("grant"));
-        assert_eq!(section(md, "ref-not-permitted").unwrap(), "## ref-not-permitted\n\nNeeds a grant.\n");
+        assert_eq!(
+            section(md, "ref-not-permitted").unwrap(),
+            "## ref-not-permitted\n\nNeeds a grant.\n"
+        );
         assert!(section(md, "nope").is_none());
-        assert_eq!(slug("`Route` is *not* accepted (v1.2)"), "route-is-not-accepted-v12");
+        assert_eq!(
+            slug("`Route` is *not* accepted (v1.2)"),
+            "route-is-not-accepted-v12"
+        );
     }
 }

@@ -14,7 +14,11 @@ pub struct State {
 
 impl State {
     pub fn new(manifests: impl Into<String>, requests: Vec<String>) -> Self {
-        State { v: VERSION, manifests: manifests.into(), requests }
+        State {
+            v: VERSION,
+            manifests: manifests.into(),
+            requests,
+        }
     }
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("state serializes")
@@ -22,7 +26,10 @@ impl State {
     pub fn from_json(s: &str) -> Result<Self, String> {
         let st: State = serde_json::from_str(s).map_err(|e| format!("not a gwlab state: {e}"))?;
         if st.v != VERSION {
-            return Err(format!("unsupported state version {} (this build reads version {VERSION})", st.v));
+            return Err(format!(
+                "unsupported state version {} (this build reads version {VERSION})",
+                st.v
+            ));
         }
         Ok(st)
     }
@@ -44,7 +51,10 @@ pub fn decode(payload: &str) -> Result<State, String> {
 
 /// Finds `s=` in a URL fragment (`#s=…`, also `#a=b&s=…`).
 pub fn from_fragment(fragment: &str) -> Option<&str> {
-    fragment.trim_start_matches('#').split('&').find_map(|kv| kv.strip_prefix("s="))
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("s="))
 }
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -52,7 +62,11 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn b64url_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         let chars = chunk.len() + 1;
         for i in 0..chars {
@@ -98,7 +112,9 @@ mod tests {
     #[test]
     fn base64url_round_trips_every_length() {
         for n in 0..40u8 {
-            let data: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37).wrapping_add(250)).collect();
+            let data: Vec<u8> = (0..n)
+                .map(|i| i.wrapping_mul(37).wrapping_add(250))
+                .collect();
             let enc = b64url_encode(&data);
             assert!(!enc.contains('=') && !enc.contains('+') && !enc.contains('/'));
             assert_eq!(b64url_decode(&enc).unwrap(), data, "length {n}");
@@ -111,21 +127,33 @@ mod tests {
 
     #[test]
     fn state_round_trips_through_a_link() {
-        let st = State::new("kind: Gateway\nmetadata:\n  name: gw # ünïcode\n", vec!["GET http://a.example.com/".into()]);
+        let st = State::new(
+            "kind: Gateway\nmetadata:\n  name: gw # ünïcode\n",
+            vec!["GET http://a.example.com/".into()],
+        );
         let link = encode(&st);
         assert_eq!(decode(&link).unwrap(), st);
         assert_eq!(from_fragment(&format!("#s={link}")), Some(link.as_str()));
-        assert_eq!(from_fragment(&format!("#x=1&s={link}")), Some(link.as_str()));
+        assert_eq!(
+            from_fragment(&format!("#x=1&s={link}")),
+            Some(link.as_str())
+        );
         assert_eq!(from_fragment("#other"), None);
     }
 
     #[test]
     fn json_shape_is_the_documented_one() {
         let st = State::new("a: 1\n", vec!["GET http://x/".into()]);
-        assert_eq!(st.to_json(), r#"{"v":1,"manifests":"a: 1\n","requests":["GET http://x/"]}"#);
+        assert_eq!(
+            st.to_json(),
+            r#"{"v":1,"manifests":"a: 1\n","requests":["GET http://x/"]}"#
+        );
         // A link made by another tool with a plain DEFLATE library decodes too.
         let raw = miniz_oxide::deflate::compress_to_vec(br#"{"v":1,"manifests":"x: y"}"#, 1);
-        assert_eq!(decode(&b64url_encode(&raw)).unwrap(), State::new("x: y", vec![]));
+        assert_eq!(
+            decode(&b64url_encode(&raw)).unwrap(),
+            State::new("x: y", vec![])
+        );
     }
 
     #[test]
@@ -144,6 +172,8 @@ mod tests {
         assert!(decode("!!!").unwrap_err().contains("base64url"));
         assert!(decode("AAAA").is_err());
         let v2 = miniz_oxide::deflate::compress_to_vec(br#"{"v":2,"manifests":""}"#, 6);
-        assert!(decode(&b64url_encode(&v2)).unwrap_err().contains("version 2"));
+        assert!(decode(&b64url_encode(&v2))
+            .unwrap_err()
+            .contains("version 2"));
     }
 }

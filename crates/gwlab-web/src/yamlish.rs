@@ -117,8 +117,10 @@ fn scalar(v: &Value) -> String {
 /// Strings a YAML 1.1 or 1.2 reader would not take as a string when unquoted.
 fn looks_typed(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
-    matches!(l.as_str(), "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~")
-        || s.parse::<f64>().is_ok()
+    matches!(
+        l.as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "null" | "~"
+    ) || s.parse::<f64>().is_ok()
         || s.starts_with("0x")
 }
 
@@ -158,6 +160,9 @@ mod tests {
     fn scalars_and_empties() {
         assert_eq!(to_yaml(&json!({})), "{}\n");
         assert_eq!(to_yaml(&json!("x")), "x\n");
-        assert_eq!(to_yaml(&json!([[1, 2], "- a"])), "-\n  - 1\n  - 2\n- \"- a\"\n");
+        assert_eq!(
+            to_yaml(&json!([[1, 2], "- a"])),
+            "-\n  - 1\n  - 2\n- \"- a\"\n"
+        );
     }
 }
