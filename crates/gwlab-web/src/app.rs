@@ -82,6 +82,7 @@ pub enum Msg {
     ClearBaseline,
     HashChanged,
     ClearToast,
+    Refresh,
 }
 
 struct Baseline {
@@ -248,7 +249,8 @@ impl Component for App {
             embed,
             scenario: String::new(),
             editor_host: NodeRef::default(),
-            cm: false,
+            // The editor bundle is a blocking script before the app: it is there now or never.
+            cm: editor::available(),
             on_change: None,
             debounce: None,
             toast: None,
@@ -270,14 +272,16 @@ impl Component for App {
             let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
                 link.send_message(Msg::Edited(text))
             });
-            if let Some(host) = self.editor_host.cast::<web_sys::Element>() {
-                self.cm = editor::mount(&host, &self.text, &cb);
-            }
+            self.cm = self.cm
+                && self
+                    .editor_host
+                    .cast::<web_sys::Element>()
+                    .is_some_and(|host| editor::mount(&host, &self.text, &cb));
             self.on_change = Some(cb);
             if self.cm {
                 editor::set_diagnostics(&self.computed.diags);
             } else {
-                ctx.link().send_message(Msg::ClearToast); // re-render with the textarea fallback
+                ctx.link().send_message(Msg::Refresh); // re-render with the textarea fallback
             }
             dom::set_root_attr(
                 "data-editor",
@@ -455,6 +459,7 @@ impl Component for App {
                 }
                 false
             }
+            Msg::Refresh => true,
             Msg::ClearToast => {
                 self.toast = None;
                 true
@@ -478,10 +483,8 @@ impl Component for App {
             .count();
         let editor = html! {
             <section class="pane editor-pane" aria-label="Editor">
-                if self.cm {
-                    <div class="editor-host" ref={self.editor_host.clone()} />
-                } else {
-                    <div class="editor-host" ref={self.editor_host.clone()} hidden=true />
+                <div class="editor-host" ref={self.editor_host.clone()} hidden={!self.cm} />
+                if !self.cm {
                     <textarea id="manifests-fallback" class="fallback" aria-label="Manifests" spellcheck="false"
                         value={self.text.clone()}
                         oninput={link.callback(|e: InputEvent| Msg::Edited(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
@@ -923,11 +926,15 @@ impl App {
         let shares = o.shares.iter().map(|sh| {
             let share = if o.shares.len() > 1 || sh.fraction < 1.0 { Some(pct(sh.fraction)) } else { None };
             match &sh.outcome {
-                ShareOutcome::Backend { namespace, name, port, path, host, headers, tls } => html! {
+                ShareOutcome::Backend { namespace, name, port, path, host, headers, tls, passthrough, .. } => html! {
                     <li class="share">
                         <span class="backend">{ format!("{namespace}/{name}:{port}") }</span>
                         if let Some(p) = share { <span class="pct">{ p }</span> }
-                        <span class="muted">{ format!(" receives {host}{path}") }</span>
+                        if *passthrough {
+                            <span class="chip info">{ "TLS passthrough" }</span>
+                        } else {
+                            <span class="muted">{ format!(" receives {host}{path}") }</span>
+                        }
                         if let Some(t) = tls { <span class="chip info" title={format!("BackendTLSPolicy {} · CA {}", t.policy, t.ca)}>{ format!("TLS, SNI {}", t.sni) }</span> }
                         if !headers.is_empty() {
                             <details class="details"><summary>{ format!("{} request headers", headers.len()) }</summary>
