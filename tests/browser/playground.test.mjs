@@ -102,7 +102,7 @@ async function runRequest(page, line) {
   const box = page.getByRole("textbox", { name: "Request" });
   await box.fill(line);
   await box.press("Enter");
-  return page.getByRole("region", { name: "Result" });
+  return page.getByRole("region", { name: "Result", exact: true });
 }
 
 async function shot(page, name) {
@@ -118,9 +118,9 @@ export default function ({ test }) {
     assert.equal(await page.evaluate(() => document.documentElement.dataset.editor), "codemirror");
     await page.getByRole("textbox", { name: "Manifests" }).waitFor();
     await page.getByRole("textbox", { name: "Request" }).waitFor();
-    await page.getByRole("region", { name: "Result" }).waitFor();
+    await page.getByRole("region", { name: "Result", exact: true }).waitFor();
     await page.getByRole("list", { name: "Problems" }).waitFor();
-    await page.getByRole("button", { name: "Share" }).waitFor();
+    await page.getByRole("button", { name: "Share", exact: true }).waitFor();
     await page.getByRole("button", { name: "Export" }).waitFor();
     const scenario = await page.getByRole("combobox", { name: "Scenario" }).inputValue();
     const text = await editorText(page);
@@ -174,8 +174,11 @@ export default function ({ test }) {
     assert.equal(await page.locator(".saved.changed").count(), 0);
     await setManifests(page, MINIMAL.replace("    - name: web\n      port: 80", "    - name: api\n      port: 80")
       + "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  selector:\n    app: api\n  ports:\n  - port: 80\n");
-    const changed = page.locator(".saved.changed");
+    const changed = page.locator(".saved.changed", { hasText: "GET http://app.example.com/" }).first();
     await changed.waitFor();
+    // A request the edit does not touch stays as it was.
+    const unchanged = await page.locator(".saved:not(.changed)").allInnerTexts();
+    assert.ok(unchanged.some((t) => t.includes("anything.test")), "an unaffected request is not flagged");
     assert.match(await changed.locator(".before").innerText(), /default\/web:80/);
     assert.match(await changed.locator(".after").innerText(), /default\/api:80/);
   });
@@ -185,7 +188,7 @@ export default function ({ test }) {
     await setManifests(page, MINIMAL + "# shared ✓\n");
     await page.getByRole("textbox", { name: "Request" }).fill("GET http://app.example.com/shared");
     await page.getByRole("button", { name: "Save", exact: true }).click();
-    await page.getByRole("button", { name: "Share" }).click();
+    await page.getByRole("button", { name: "Share", exact: true }).click();
     const link = await page.evaluate(() => navigator.clipboard.readText());
     assert.match(link, /#s=[A-Za-z0-9_-]+$/);
     const other = await browser.newContext();
@@ -218,7 +221,7 @@ export default function ({ test }) {
     await open(page, base, "?embed=1");
     assert.equal(await page.locator(".topbar").count(), 0);
     await page.getByRole("textbox", { name: "Manifests" }).waitFor();
-    await page.getByRole("region", { name: "Result" }).waitFor();
+    await page.getByRole("region", { name: "Result", exact: true }).waitFor();
     const link = page.getByRole("link", { name: /Open in gwlab/ });
     assert.match(await link.getAttribute("href"), /#s=/);
     assert.doesNotMatch(await link.getAttribute("href"), /embed/);

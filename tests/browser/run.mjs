@@ -2,13 +2,14 @@
 // each test in a fresh browser context, and closes with `N passed, M failed`.
 // Usage: GWLAB_URL=http://127.0.0.1:8080/ node tests/browser/run.mjs [name filter]
 import { chromium } from "playwright-core";
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const base = process.env.GWLAB_URL || "http://127.0.0.1:8080/";
 const filter = process.argv[2] || "";
+const only = (name) => name.toLowerCase().startsWith(filter.toLowerCase());
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
 const tests = [];
@@ -28,7 +29,7 @@ const browser = await chromium.launch({
 });
 
 let passed = 0, failed = 0, skipped = 0;
-for (const t of tests.filter((t) => t.name.includes(filter))) {
+for (const t of tests.filter((t) => only(t.name))) {
   const context = await browser.newContext({
     viewport: t.opts.viewport || { width: 1280, height: 800 },
     colorScheme: t.opts.colorScheme || "light",
@@ -51,6 +52,8 @@ for (const t of tests.filter((t) => t.name.includes(filter))) {
     }
   } catch (e) {
     failed++;
+    mkdirSync(join(here, "out"), { recursive: true });
+    await page.screenshot({ path: join(here, "out", t.name.replace(/[^a-z0-9]+/gi, "-") + ".png") }).catch(() => {});
     console.log(`FAIL  ${t.name}\n      ${String(e && e.stack || e).split("\n").slice(0, 6).join("\n      ")}`);
   } finally {
     await context.close();

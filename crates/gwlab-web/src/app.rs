@@ -104,6 +104,7 @@ pub struct App {
     editor_host: NodeRef,
     cm: bool,
     on_change: Option<Closure<dyn Fn(String)>>,
+    editor_root: Option<web_sys::Element>,
     debounce: Option<Timeout>,
     toast: Option<(String, Timeout)>,
     open_traces: HashSet<usize>,
@@ -252,6 +253,7 @@ impl Component for App {
             // The editor bundle is a blocking script before the app: it is there now or never.
             cm: editor::available(),
             on_change: None,
+            editor_root: None,
             debounce: None,
             toast: None,
             open_traces: HashSet::new(),
@@ -272,11 +274,14 @@ impl Component for App {
             let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
                 link.send_message(Msg::Edited(text))
             });
-            self.cm = self.cm
-                && self
-                    .editor_host
-                    .cast::<web_sys::Element>()
-                    .is_some_and(|host| editor::mount(&host, &self.text, &cb));
+            // CodeMirror lives in an element of our own, outside Yew's virtual DOM, and is put back into the
+            // host if a re-render ever replaces the host.
+            let root = dom::window().document().and_then(|d| d.create_element("div").ok());
+            if let Some(root) = &root {
+                root.set_class_name("editor-root");
+            }
+            self.cm = self.cm && root.as_ref().is_some_and(|r| editor::mount(r, &self.text, &cb));
+            self.editor_root = root.filter(|_| self.cm);
             self.on_change = Some(cb);
             if self.cm {
                 editor::set_diagnostics(&self.computed.diags);
@@ -288,6 +293,11 @@ impl Component for App {
                 if self.cm { "codemirror" } else { "textarea" },
             );
             dom::publish("firstRender", dom::now());
+        }
+        if let (Some(root), Some(host)) = (&self.editor_root, self.editor_host.cast::<web_sys::Element>()) {
+            if root.parent_element().as_ref() != Some(&host) {
+                let _ = host.append_child(root);
+            }
         }
         if let Some(t0) = self.render_start.take() {
             dom::publish("editToResult", dom::now() - t0);
@@ -499,7 +509,7 @@ impl Component for App {
             </section>
         };
         let results = html! {
-            <section class="pane results-pane" aria-label="Results">
+            <section class="pane results-pane" aria-label="Analysis">
                 { self.view_request_bar(ctx) }
                 { self.view_result(ctx) }
                 { self.view_tabs(ctx) }
