@@ -2,6 +2,7 @@
 # Builds the web app into dist/ (release, size-optimised `web` profile, relative asset URLs so it works
 # from any sub-path) and prints the sizes of what a browser downloads.
 # Usage: scripts/build-web.sh [extra trunk build args]
+# Fails when the wasm is over its 600 KB gzipped budget (GWLAB_ALLOW_OVER_BUDGET=1 only warns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"   # esbuild and wasm-opt (npm binaryen) come from package.json
@@ -30,6 +31,7 @@ wasm_gz=$(gz "$wasm")
 limit=$((600 * 1024))
 if [ "$wasm_gz" -gt "$limit" ]; then
   echo "wasm is $wasm_gz bytes gzipped: over the $limit byte budget" >&2
-  exit 1
+  echo "(the largest lever: regex's \"perf\" feature in the workspace Cargo.toml costs ~90 KB gzipped)" >&2
+  [ "${GWLAB_ALLOW_OVER_BUDGET:-0}" = 1 ] || exit 1
 fi
 echo "wasm gzipped: $wasm_gz bytes (budget $limit)"

@@ -291,21 +291,33 @@ export default function ({ test }) {
 
   test("performance report (printed, not asserted)", async ({ page, base }) => {
     await open(page, base);
-    const firstRender = await page.evaluate(() => window.__gwlab.firstRender);
+    const boot = await page.evaluate(() => {
+      const res = performance.getEntriesByType("resource");
+      const end = (re) => Math.round((res.find((r) => re.test(r.name)) || {}).responseEnd || 0);
+      return { html: Math.round(performance.getEntriesByType("navigation")[0].responseEnd), editorJs: end(/editor\.js/),
+        wasm: end(/\.wasm/), appStart: Math.round(window.__gwlab.appStart), firstAnalyzeMs: +window.__gwlab.firstAnalyzeMs.toFixed(1),
+        firstRender: Math.round(window.__gwlab.firstRender) };
+    });
+    const firstRender = boot.firstRender;
     const rows = [];
     const options = await page.locator("select[aria-label=Scenario] option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
     for (const slug of options) {
       const before = await analyses(page);
       await page.getByRole("combobox", { name: "Scenario" }).selectOption(slug);
       await waitAnalysis(page, before);
-      // An edit: one character typed at the end of the document.
-      const n = await analyses(page);
+      // Three edits: one character typed at the end of the document each time; the median is reported.
+      const samples = [];
       await page.getByRole("textbox", { name: "Manifests" }).click();
       await page.keyboard.press("Control+End");
-      await page.keyboard.type("#");
-      await waitAnalysis(page, n);
-      const m = await page.evaluate(() => ({ analyze: window.__gwlab.analyzeMs, edit: window.__gwlab.editToResult }));
-      rows.push({ scenario: slug, analyzeMs: +m.analyze.toFixed(2), editToResultMs: +m.edit.toFixed(2) });
+      for (let i = 0; i < 3; i++) {
+        const n = await analyses(page);
+        await page.keyboard.type("#");
+        await waitAnalysis(page, n);
+        samples.push(await page.evaluate(() => ({ analyze: window.__gwlab.analyzeMs, edit: window.__gwlab.editToResult })));
+      }
+      const med = (k) => samples.map((x) => x[k]).sort((a, b) => a - b)[1];
+      rows.push({ scenario: slug, analyzeMs: +med("analyze").toFixed(2), editToResultMs: +med("edit").toFixed(2),
+        maxEditMs: +Math.max(...samples.map((x) => x.edit)).toFixed(2) });
     }
     if (!options.length) {
       const n = await analyses(page);
@@ -314,10 +326,11 @@ export default function ({ test }) {
       const m = await page.evaluate(() => ({ analyze: window.__gwlab.analyzeMs, edit: window.__gwlab.editToResult }));
       rows.push({ scenario: "(minimal)", analyzeMs: +m.analyze.toFixed(2), editToResultMs: +m.edit.toFixed(2) });
     }
-    console.log(`      first render: ${firstRender.toFixed(0)} ms after navigation start`);
+    console.log(`      first render: ${firstRender} ms after navigation start (html ${boot.html}, editor.js ${boot.editorJs}, wasm ${boot.wasm} loaded; app started ${boot.appStart}; first analysis ${boot.firstAnalyzeMs} ms)`);
     console.log("      edit → result (core analysis + render, excluding the 120 ms typing debounce):");
-    for (const r of rows) console.log(`        ${r.scenario.padEnd(36)} analyze ${String(r.analyzeMs).padStart(6)} ms   edit→result ${String(r.editToResultMs).padStart(6)} ms`);
+    console.log("        (median of 3 edits; max in brackets)");
+    for (const r of rows) console.log(`        ${r.scenario.padEnd(30)} analyze ${String(r.analyzeMs).padStart(6)} ms   edit→result ${String(r.editToResultMs).padStart(6)} ms  [${r.maxEditMs ?? "-"}]`);
     mkdirSync("tests/browser/out", { recursive: true });
-    writeFileSync("tests/browser/out/perf.json", JSON.stringify({ firstRender, rows }, null, 2));
+    writeFileSync("tests/browser/out/perf.json", JSON.stringify({ boot, rows }, null, 2));
   });
 }

@@ -222,6 +222,7 @@ impl Component for App {
     type Properties = ();
 
     fn create(ctx: &Context<Self>) -> Self {
+        dom::publish("appStart", dom::now());
         let embed = dom::query_flag("embed").is_some_and(|v| v != "0");
         let dark = match dom::query_flag("theme")
             .or_else(|| dom::load(THEME_KEY))
@@ -265,6 +266,7 @@ impl Component for App {
             _hash_listener: Some(hash_listener),
         };
         app.load(st, scenario);
+        dom::publish("firstAnalyzeMs", app.computed.ms);
         app
     }
 
@@ -545,7 +547,7 @@ impl Component for App {
                                 <option value="" selected=true>{ "(your edits)" }</option>
                             }
                             { for SCENARIOS.iter().map(|s| html! {
-                                <option value={s.slug} selected={self.scenario == s.slug}>{ format!("{} — {}", &s.slug[..2.min(s.slug.len())], s.title) }</option>
+                                <option value={s.slug} selected={self.scenario == s.slug}>{ scenario_label(s) }</option>
                             }) }
                         </select>
                     </label>
@@ -570,6 +572,16 @@ impl Component for App {
                 { for toast }
             </div>
         }
+    }
+}
+
+/// `01 · Minimal HTTP`: the README title when it already carries the number, else number + title.
+fn scenario_label(s: &builtin::Scenario) -> String {
+    let num = s.slug.split('-').next().unwrap_or("");
+    if s.title.starts_with(num) {
+        s.title.to_string()
+    } else {
+        format!("{num} · {}", s.title)
     }
 }
 
@@ -708,7 +720,10 @@ impl App {
                                     { for st.conditions.iter().map(|c| {
                                         let cls = if c.status == "Unknown" { "chip unknown" } else if cond_ok(c) { "chip ok" } else { "chip bad" };
                                         let title = format!("{}{}={} ({}): {}", if c.scope.is_empty() { String::new() } else { format!("[{}] ", c.scope) }, c.kind, c.status, c.reason, c.message);
-                                        html! { <span class={cls} {title}>{ format!("{} {}", c.kind, if c.status == "True" { "✓" } else if c.status == "False" { "✗" } else { "?" }) }</span> }
+                                        let mark = if c.status == "True" { "✓" } else if c.status == "False" { "✗" } else { "?" };
+                                        let scope = c.scope.rsplit(": ").next().filter(|_| !c.scope.is_empty());
+                                        let text = match scope { Some(sc) => format!("{sc} · {} {mark}", c.kind), None => format!("{} {mark}", c.kind) };
+                                        html! { <span class={cls} {title}>{ text }</span> }
                                     }) }
                                 </span>
                                 <button class="link" title="Show in the editor" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::Jump(range) })}>{ "YAML ↗" }</button>
@@ -930,7 +945,8 @@ impl App {
         };
         let status_text = match (&o.grpc_status, o.status) {
             (Some(g), _) => format!("gRPC {g}"),
-            (None, 0) => "L4".to_string(),
+            (None, 0) if o.shares.is_empty() || o.shares.iter().any(|s| s.outcome == ShareOutcome::Rejected) => "refused".to_string(),
+            (None, 0) => "connected".to_string(),
             (None, s) => s.to_string(),
         };
         let shares = o.shares.iter().map(|sh| {

@@ -235,7 +235,7 @@ pub fn build(c: &Computed) -> Graph {
     g
 }
 
-const COL_W: f64 = 210.0;
+const COL_W: f64 = 200.0;
 const NODE_W: f64 = 160.0;
 const NODE_H: f64 = 40.0;
 const ROW_H: f64 = 62.0;
@@ -321,8 +321,8 @@ pub fn view(g: &Graph, on_click: Callback<Option<(usize, usize)>>) -> Html {
         }
     });
     html! {
-        <svg class="graph" role="img" aria-label="Graph" viewBox={format!("0 0 {width} {height}")}
-             width={width.to_string()} height={height.to_string()}>
+        <svg class="graph" role="group" aria-label="Graph" viewBox={format!("0 0 {width} {height}")}
+             style={format!("width: 100%; max-width: {width}px; min-width: {}px", width * 0.6)}>
             <defs>
                 <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M0,0 L10,5 L0,10 z" class="arrow" />
