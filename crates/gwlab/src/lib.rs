@@ -6,6 +6,7 @@
 //! knows about terminals or browsers.
 
 pub mod diag;
+pub mod eg;
 pub mod emit;
 pub mod export;
 pub mod model;

@@ -196,7 +196,12 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
             "All" => NsPolicy::All,
             "Same" => NsPolicy::Same,
             "Selector" => match &n.selector {
-                Some(s) => NsPolicy::Selector(s.clone()),
+                Some(s) if selector_valid(s) => NsPolicy::Selector(s.clone()),
+                Some(_) => {
+                    conds.set("Programmed", CondStatus::False, "Invalid", "The allowedRoutes.namespaces.selector is not a valid label selector.");
+                    cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: the namespace selector is invalid (operators In/NotIn need values, Exists/DoesNotExist take none; keys must be label names)")), owner, &format!("{ptr}/allowedRoutes/namespaces/selector"));
+                    NsPolicy::Nothing
+                }
                 None => {
                     conds.set("Programmed", CondStatus::False, "Invalid", "The allowedRoutes.namespaces.selector field must be specified when allowedRoutes.namespaces.from is set to \"Selector\".");
                     cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: `from: Selector` needs a `selector`")), owner, &format!("{ptr}/allowedRoutes/namespaces"));
@@ -345,7 +350,8 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
                     }
                 }
             }
-            client_validation = valid > 0;
+            // AllowInsecureFallback lets clients without a certificate through.
+            client_validation = valid > 0 && v.mode.as_deref() != Some("AllowInsecureFallback");
             if !errs.is_empty() {
                 let msg = errs.iter().map(|e| e.1.clone()).collect::<Vec<_>>().join("; ");
                 conds.set("ResolvedRefs", CondStatus::False, errs[0].0, msg);
@@ -378,6 +384,25 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
         spec_index,
         clean,
     }
+}
+
+/// metav1.LabelSelectorAsSelector validity: known operators, values only where they belong, and
+/// label-name keys.
+pub fn selector_valid(s: &LabelSelector) -> bool {
+    let key_ok = |k: &str| {
+        let name = k.rsplit_once('/').map(|(_, n)| n).unwrap_or(k);
+        !name.is_empty() && name.len() <= 63 && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) && name.as_bytes()[0].is_ascii_alphanumeric()
+    };
+    let val_ok = |v: &str| v.len() <= 63 && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    s.match_labels.iter().all(|(k, v)| key_ok(k) && val_ok(v))
+        && s.match_expressions.iter().all(|e| {
+            key_ok(&e.key)
+                && match e.operator.as_str() {
+                    "In" | "NotIn" => !e.values.is_empty() && e.values.iter().all(|v| val_ok(v)),
+                    "Exists" | "DoesNotExist" => e.values.is_empty(),
+                    _ => false,
+                }
+        })
 }
 
 fn family(p: Protocol) -> u8 {
