@@ -1,0 +1,1022 @@
+//! The playground: editor on the left, live results on the right.
+use std::collections::{HashMap, HashSet};
+
+use gloo::events::EventListener;
+use gloo::timers::callback::Timeout;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use crate::builtin::{self, SCENARIOS};
+use crate::engine::{self, Computed, Outcome};
+use crate::share::{self, State};
+use crate::{dom, editor, graph, learn, yamlish};
+
+const STORAGE_KEY: &str = "gwlab.state.v1";
+const THEME_KEY: &str = "gwlab.theme";
+const DEBOUNCE_MS: u32 = 120;
+const EXPORT_AVAILABLE: bool = false;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tab {
+    Problems,
+    Status,
+    Routes,
+    Requests,
+    Graph,
+    Learn,
+}
+
+const TABS: [Tab; 6] = [
+    Tab::Problems,
+    Tab::Status,
+    Tab::Routes,
+    Tab::Requests,
+    Tab::Graph,
+    Tab::Learn,
+];
+
+impl Tab {
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Problems => "Problems",
+            Tab::Status => "Status",
+            Tab::Routes => "Routes",
+            Tab::Requests => "Requests",
+            Tab::Graph => "Graph",
+            Tab::Learn => "Learn",
+        }
+    }
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Problems => "problems",
+            Tab::Status => "status",
+            Tab::Routes => "routes",
+            Tab::Requests => "requests",
+            Tab::Graph => "graph",
+            Tab::Learn => "learn",
+        }
+    }
+}
+
+pub enum Msg {
+    Edited(String),
+    Analyze,
+    SetDraft(String),
+    RunDraft,
+    SaveDraft,
+    RemoveRequest(usize),
+    UseRequest(usize),
+    ToggleTrace(usize),
+    Tab(Tab),
+    TabKey(KeyboardEvent),
+    Jump(Option<(usize, usize)>),
+    Probe(String),
+    Learn(String),
+    PickScenario(String),
+    Share,
+    Reset,
+    ToggleTheme,
+    PinBaseline,
+    ClearBaseline,
+    HashChanged,
+    ClearToast,
+    Refresh,
+}
+
+struct Baseline {
+    outcomes: HashMap<String, Outcome>,
+}
+
+pub struct App {
+    text: String,
+    requests: Vec<String>,
+    draft: String,
+    draft_outcome: Option<Outcome>,
+    computed: Computed,
+    outcomes: Vec<Outcome>,
+    baseline: Option<Baseline>,
+    tab: Tab,
+    dark: bool,
+    embed: bool,
+    scenario: String,
+    editor_host: NodeRef,
+    cm: bool,
+    on_change: Option<Closure<dyn Fn(String)>>,
+    editor_root: Option<web_sys::Element>,
+    debounce: Option<Timeout>,
+    toast: Option<(String, Timeout)>,
+    open_traces: HashSet<usize>,
+    learn_code: Option<String>,
+    notice: Option<String>,
+    render_start: Option<f64>,
+    analyses: u32,
+    dirty: bool,
+    _hash_listener: Option<EventListener>,
+}
+
+/// Where the first state comes from: a share link, then the autosave, then `?scenario=`, then scenario 01.
+fn initial_state(embed: bool) -> (State, String, Option<String>) {
+    let mut notice = None;
+    if let Some(payload) = share::from_fragment(&dom::hash()) {
+        match share::decode(payload) {
+            Ok(st) => return (st, String::new(), None),
+            Err(e) => notice = Some(format!("Could not open the shared link: {e}")),
+        }
+    }
+    if !embed {
+        if let Some(st) = dom::load(STORAGE_KEY).and_then(|s| State::from_json(&s).ok()) {
+            return (st, String::new(), notice);
+        }
+    }
+    let sc = dom::query_flag("scenario")
+        .and_then(|s| builtin::find(&s))
+        .or_else(builtin::default_scenario);
+    match sc {
+        Some(sc) => (scenario_state(sc), sc.slug.to_string(), notice),
+        None => (State::new(builtin::FALLBACK, vec![]), String::new(), notice),
+    }
+}
+
+fn scenario_state(sc: &builtin::Scenario) -> State {
+    State::new(
+        sc.manifests,
+        sc.requests.iter().map(|r| r.to_string()).collect(),
+    )
+}
+
+impl App {
+    fn state(&self) -> State {
+        State::new(self.text.clone(), self.requests.clone())
+    }
+
+    fn share_url(&self) -> String {
+        format!("{}#s={}", dom::base_url(), share::encode(&self.state()))
+    }
+
+    fn analyze(&mut self) {
+        self.computed = engine::compute(&self.text, dom::now);
+        self.reroute();
+        self.analyses += 1;
+        if self.cm {
+            editor::set_diagnostics(&self.computed.diags);
+        }
+    }
+
+    fn reroute(&mut self) {
+        self.outcomes = self
+            .requests
+            .iter()
+            .map(|r| engine::route(&self.computed, r))
+            .collect();
+        self.draft_outcome =
+            (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
+    }
+
+    fn persist(&self) {
+        let st = self.state();
+        if !self.embed {
+            dom::save(STORAGE_KEY, &st.to_json());
+        }
+        // The address bar always holds a link to the current state, so a reload (or a copy of the URL) keeps it.
+        dom::replace_hash(&format!("s={}", share::encode(&st)));
+    }
+
+    fn load(&mut self, st: State, scenario: String) {
+        self.text = st.manifests;
+        self.requests = st.requests;
+        self.draft = self.requests.first().cloned().unwrap_or_default();
+        self.scenario = scenario;
+        self.open_traces.clear();
+        if self.cm {
+            editor::set_text(&self.text);
+        }
+        self.analyze();
+    }
+
+    fn toast(&mut self, ctx: &Context<Self>, text: impl Into<String>) {
+        let link = ctx.link().clone();
+        self.toast = Some((
+            text.into(),
+            Timeout::new(2500, move || link.send_message(Msg::ClearToast)),
+        ));
+    }
+
+    fn select(&self, range: (usize, usize)) {
+        if self.cm {
+            editor::select(range.0, range.1);
+        } else if let Some(ta) = dom::window()
+            .document()
+            .and_then(|d| d.get_element_by_id("manifests-fallback"))
+            .and_then(|e| e.dyn_into::<HtmlTextAreaElement>().ok())
+        {
+            let _ = ta.focus();
+            let _ = ta.set_selection_range(range.0 as u32, range.1 as u32);
+        }
+    }
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        dom::publish("appStart", dom::now());
+        let embed = dom::query_flag("embed").is_some_and(|v| v != "0");
+        let dark = match dom::query_flag("theme")
+            .or_else(|| dom::load(THEME_KEY))
+            .as_deref()
+        {
+            Some("dark") => true,
+            Some("light") => false,
+            _ => dom::prefers_dark(),
+        };
+        dom::set_root_attr("data-theme", if dark { "dark" } else { "light" });
+        let (st, scenario, notice) = initial_state(embed);
+        let link = ctx.link().clone();
+        let hash_listener = EventListener::new(&dom::window(), "hashchange", move |_| {
+            link.send_message(Msg::HashChanged)
+        });
+        let mut app = App {
+            text: String::new(),
+            requests: Vec::new(),
+            draft: String::new(),
+            draft_outcome: None,
+            computed: engine::compute("", dom::now),
+            outcomes: Vec::new(),
+            baseline: None,
+            tab: if embed { Tab::Requests } else { Tab::Problems },
+            dark,
+            embed,
+            scenario: String::new(),
+            editor_host: NodeRef::default(),
+            // The editor bundle is a blocking script before the app: it is there now or never.
+            cm: editor::available(),
+            on_change: None,
+            editor_root: None,
+            debounce: None,
+            toast: None,
+            open_traces: HashSet::new(),
+            learn_code: None,
+            notice,
+            render_start: None,
+            analyses: 0,
+            dirty: false,
+            _hash_listener: Some(hash_listener),
+        };
+        app.load(st, scenario);
+        dom::publish("firstAnalyzeMs", app.computed.ms);
+        app
+    }
+
+    fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
+        if first_render {
+            let link = ctx.link().clone();
+            let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
+                link.send_message(Msg::Edited(text))
+            });
+            // CodeMirror lives in an element of our own, outside Yew's virtual DOM, and is put back into the
+            // host if a re-render ever replaces the host.
+            let root = dom::window().document().and_then(|d| d.create_element("div").ok());
+            if let Some(root) = &root {
+                root.set_class_name("editor-root");
+            }
+            self.cm = self.cm && root.as_ref().is_some_and(|r| editor::mount(r, &self.text, &cb));
+            self.editor_root = root.filter(|_| self.cm);
+            self.on_change = Some(cb);
+            if self.cm {
+                editor::set_diagnostics(&self.computed.diags);
+            } else {
+                ctx.link().send_message(Msg::Refresh); // re-render with the textarea fallback
+            }
+            dom::set_root_attr(
+                "data-editor",
+                if self.cm { "codemirror" } else { "textarea" },
+            );
+            dom::publish("firstRender", dom::now());
+        }
+        if let (Some(root), Some(host)) = (&self.editor_root, self.editor_host.cast::<web_sys::Element>()) {
+            if root.parent_element().as_ref() != Some(&host) {
+                let _ = host.append_child(root);
+            }
+        }
+        if let Some(t0) = self.render_start.take() {
+            dom::publish("editToResult", dom::now() - t0);
+        }
+        dom::publish("analyzeMs", self.computed.ms);
+        dom::publish("analyses", self.analyses as f64);
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Edited(text) => {
+                if text == self.text {
+                    return false;
+                }
+                self.text = text;
+                self.dirty = true;
+                let link = ctx.link().clone();
+                self.debounce = Some(Timeout::new(DEBOUNCE_MS, move || {
+                    link.send_message(Msg::Analyze)
+                }));
+                !self.cm
+            }
+            Msg::Analyze => {
+                self.debounce = None;
+                self.render_start = Some(dom::now());
+                self.analyze();
+                self.persist();
+                true
+            }
+            Msg::SetDraft(d) => {
+                self.draft = d;
+                false
+            }
+            Msg::RunDraft => {
+                self.draft_outcome = (!self.draft.trim().is_empty())
+                    .then(|| engine::route(&self.computed, &self.draft));
+                true
+            }
+            Msg::SaveDraft => {
+                let d = self.draft.trim().to_string();
+                if d.is_empty() {
+                    return false;
+                }
+                if !self.requests.contains(&d) {
+                    self.requests.push(d);
+                }
+                self.reroute();
+                self.persist();
+                self.tab = Tab::Requests;
+                true
+            }
+            Msg::RemoveRequest(i) => {
+                if i < self.requests.len() {
+                    self.requests.remove(i);
+                    self.open_traces.clear();
+                    self.reroute();
+                    self.persist();
+                }
+                true
+            }
+            Msg::UseRequest(i) => {
+                if let Some(r) = self.requests.get(i) {
+                    self.draft = r.clone();
+                    self.draft_outcome = Some(engine::route(&self.computed, &self.draft));
+                    dom::focus_by_id("request");
+                }
+                true
+            }
+            Msg::ToggleTrace(i) => {
+                if !self.open_traces.remove(&i) {
+                    self.open_traces.insert(i);
+                }
+                true
+            }
+            Msg::Tab(t) => {
+                self.tab = t;
+                true
+            }
+            Msg::TabKey(e) => {
+                let i = TABS.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let next = match e.key().as_str() {
+                    "ArrowRight" => (i + 1) % TABS.len(),
+                    "ArrowLeft" => (i + TABS.len() - 1) % TABS.len(),
+                    "Home" => 0,
+                    "End" => TABS.len() - 1,
+                    _ => return false,
+                };
+                e.prevent_default();
+                self.tab = TABS[next];
+                dom::focus_by_id(&format!("tab-{}", self.tab.id()));
+                true
+            }
+            Msg::Jump(range) => {
+                if let Some(r) = range {
+                    self.select(r);
+                }
+                false
+            }
+            Msg::Probe(line) => {
+                self.draft = line;
+                self.draft_outcome = Some(engine::route(&self.computed, &self.draft));
+                dom::focus_by_id("request");
+                true
+            }
+            Msg::Learn(code) => {
+                self.learn_code = Some(code);
+                self.tab = Tab::Learn;
+                true
+            }
+            Msg::PickScenario(slug) => {
+                if let Some(sc) = builtin::find(&slug) {
+                    self.baseline = None;
+                    self.load(scenario_state(sc), sc.slug.to_string());
+                    self.persist();
+                }
+                true
+            }
+            Msg::Share => {
+                let url = self.share_url();
+                dom::replace_hash(url.split_once('#').map(|(_, f)| f).unwrap_or(""));
+                dom::copy_to_clipboard(&url);
+                self.toast(ctx, "Link copied to the clipboard");
+                true
+            }
+            Msg::Reset => {
+                dom::remove(STORAGE_KEY);
+                dom::replace_hash("");
+                self.baseline = None;
+                let sc = builtin::find(&self.scenario).or_else(builtin::default_scenario);
+                match sc {
+                    Some(sc) => self.load(scenario_state(sc), sc.slug.to_string()),
+                    None => self.load(State::new(builtin::FALLBACK, vec![]), String::new()),
+                }
+                self.toast(ctx, "Reset to the scenario; saved edits cleared");
+                true
+            }
+            Msg::ToggleTheme => {
+                self.dark = !self.dark;
+                let t = if self.dark { "dark" } else { "light" };
+                dom::set_root_attr("data-theme", t);
+                dom::save(THEME_KEY, t);
+                true
+            }
+            Msg::PinBaseline => {
+                let outcomes = self
+                    .requests
+                    .iter()
+                    .cloned()
+                    .zip(self.outcomes.iter().cloned())
+                    .collect();
+                self.baseline = Some(Baseline { outcomes });
+                self.toast(ctx, "Baseline pinned: edits now show which requests change");
+                true
+            }
+            Msg::ClearBaseline => {
+                self.baseline = None;
+                true
+            }
+            Msg::HashChanged => {
+                if let Some(payload) = share::from_fragment(&dom::hash()) {
+                    match share::decode(payload) {
+                        Ok(st) if st != self.state() => self.load(st, String::new()),
+                        Ok(_) => return false,
+                        Err(e) => {
+                            self.notice = Some(format!("Could not open the shared link: {e}"))
+                        }
+                    }
+                    return true;
+                }
+                false
+            }
+            Msg::Refresh => true,
+            Msg::ClearToast => {
+                self.toast = None;
+                true
+            }
+        }
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let errors = self
+            .computed
+            .diags
+            .iter()
+            .filter(|d| d.severity == "error")
+            .count();
+        let warnings = self
+            .computed
+            .diags
+            .iter()
+            .filter(|d| d.severity == "warning")
+            .count();
+        let editor = html! {
+            <section class="pane editor-pane" aria-label="Editor">
+                <div class="editor-host" ref={self.editor_host.clone()} hidden={!self.cm} />
+                if !self.cm {
+                    <textarea id="manifests-fallback" class="fallback" aria-label="Manifests" spellcheck="false"
+                        value={self.text.clone()}
+                        oninput={link.callback(|e: InputEvent| Msg::Edited(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
+                }
+                <div class="statusbar" aria-live="polite">
+                    <span class={classes!("count", (errors > 0).then_some("err"))}>{ plural(errors, "error") }</span>
+                    <span class={classes!("count", (warnings > 0).then_some("warn"))}>{ plural(warnings, "warning") }</span>
+                    <span class="muted" title="time the core took for the last analysis">
+                        { format!("analyzed in {:.1} ms", self.computed.ms) }
+                    </span>
+                </div>
+            </section>
+        };
+        let results = html! {
+            <section class="pane results-pane" aria-label="Analysis">
+                { self.view_request_bar(ctx) }
+                { self.view_result(ctx) }
+                { self.view_tabs(ctx) }
+            </section>
+        };
+        let toast = self
+            .toast
+            .as_ref()
+            .map(|(t, _)| html! { <div class="toast" role="status">{ t.clone() }</div> });
+        if self.embed {
+            let open = format!("{}#s={}", dom::base_url(), share::encode(&self.state()));
+            return html! {
+                <div class="app embed">
+                    <header class="embed-bar">
+                        <span class="brand">{ "gwlab" }</span>
+                        <a class="open" href={open} target="_blank" rel="noopener">{ "Open in gwlab ↗" }</a>
+                    </header>
+                    <main class="split">{ editor }{ results }</main>
+                    { for toast }
+                </div>
+            };
+        }
+        html! {
+            <div class="app">
+                <a class="skip" href="#results-tabs">{ "Skip to results" }</a>
+                <header class="topbar">
+                    <h1 class="brand">{ "gwlab" }<span class="tagline">{ "Gateway API playground" }</span></h1>
+                    <label class="picker">
+                        <span>{ "Scenario" }</span>
+                        <select aria-label="Scenario"
+                            onchange={link.callback(|e: Event| Msg::PickScenario(e.target_unchecked_into::<HtmlSelectElement>().value()))}>
+                            if self.scenario.is_empty() {
+                                <option value="" selected=true>{ "(your edits)" }</option>
+                            }
+                            { for SCENARIOS.iter().map(|s| html! {
+                                <option value={s.slug} selected={self.scenario == s.slug}>{ scenario_label(s) }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <div class="actions">
+                        <button onclick={link.callback(|_| Msg::Share)} title="Copy a link to these manifests and requests">{ "Share" }</button>
+                        <button disabled={!EXPORT_AVAILABLE}
+                            title={ if EXPORT_AVAILABLE { "Download a lab bundle (zip)" } else { "Export needs the core's lab-bundle export, which this build does not include yet" } }>
+                            { "Export" }
+                        </button>
+                        <button onclick={link.callback(|_| Msg::Reset)} title="Forget saved edits and reload the scenario">{ "Reset" }</button>
+                        <button class="theme" onclick={link.callback(|_| Msg::ToggleTheme)}
+                            aria-label={ if self.dark { "Light theme" } else { "Dark theme" } }
+                            title={ if self.dark { "Switch to the light theme" } else { "Switch to the dark theme" } }>
+                            { if self.dark { "☀" } else { "☾" } }
+                        </button>
+                    </div>
+                </header>
+                if let Some(n) = &self.notice {
+                    <div class="notice" role="alert">{ n.clone() }</div>
+                }
+                <main class="split">{ editor }{ results }</main>
+                { for toast }
+            </div>
+        }
+    }
+}
+
+/// `01 · Minimal HTTP`: the README title when it already carries the number, else number + title.
+fn scenario_label(s: &builtin::Scenario) -> String {
+    let num = s.slug.split('-').next().unwrap_or("");
+    if s.title.starts_with(num) {
+        s.title.to_string()
+    } else {
+        format!("{num} · {}", s.title)
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+impl App {
+    fn view_request_bar(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let onkeydown = link.batch_callback(|e: KeyboardEvent| {
+            if e.key() == "Enter" {
+                e.prevent_default();
+                let line = e.target_unchecked_into::<HtmlInputElement>().value();
+                if e.ctrl_key() || e.meta_key() {
+                    vec![Msg::SetDraft(line), Msg::SaveDraft]
+                } else {
+                    vec![Msg::SetDraft(line), Msg::RunDraft]
+                }
+            } else {
+                vec![]
+            }
+        });
+        html! {
+            <form class="request-bar" onsubmit={link.callback(|e: SubmitEvent| { e.prevent_default(); Msg::RunDraft })}>
+                <input id="request" type="text" aria-label="Request" spellcheck="false" autocomplete="off"
+                    placeholder="GET http://app.example.com/path -H 'x-env: canary'"
+                    value={self.draft.clone()}
+                    oninput={link.callback(|e: InputEvent| Msg::SetDraft(e.target_unchecked_into::<HtmlInputElement>().value()))}
+                    {onkeydown} />
+                <button type="submit" title="Send the request (Enter)">{ "Run" }</button>
+                <button type="button" onclick={link.callback(|_| Msg::SaveDraft)} title="Keep it in the request list (Ctrl+Enter)">{ "Save" }</button>
+            </form>
+        }
+    }
+
+    fn view_result(&self, ctx: &Context<Self>) -> Html {
+        let body = match &self.draft_outcome {
+            None => html! { <p class="muted">{ "Type a request line and press Enter." }</p> },
+            Some(o) => self.view_outcome(o, ctx),
+        };
+        html! { <div class="result" role="region" aria-label="Result" aria-live="polite">{ body }</div> }
+    }
+
+    fn view_tabs(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let badge = |t: Tab| match t {
+            Tab::Problems => Some(self.computed.diags.len()),
+            Tab::Requests => Some(self.requests.len()),
+            Tab::Routes => Some(self.computed.table.len()),
+            _ => None,
+        };
+        let changed = self.changed_count();
+        html! {
+            <div class="tabs" id="results-tabs">
+                <div class="tablist" role="tablist" aria-label="Result panels" onkeydown={link.callback(Msg::TabKey)}>
+                    { for TABS.iter().map(|&t| {
+                        let selected = t == self.tab;
+                        let sev = if t == Tab::Problems && self.computed.diags.iter().any(|d| d.severity == "error") { Some("err") } else { None };
+                        html! {
+                            <button role="tab" id={format!("tab-{}", t.id())} aria-selected={selected.to_string()}
+                                aria-controls={format!("panel-{}", t.id())} tabindex={ if selected { "0" } else { "-1" } }
+                                class={classes!(selected.then_some("active"))}
+                                onclick={link.callback(move |_| Msg::Tab(t))}>
+                                { t.label() }
+                                if let Some(n) = badge(t) { <span class={classes!("badge", sev)}>{ n }</span> }
+                                if t == Tab::Requests && changed > 0 { <span class="badge changed" title="changed since the baseline">{ format!("{changed} Δ") }</span> }
+                            </button>
+                        }
+                    }) }
+                </div>
+                <div class="panel" role="tabpanel" id={format!("panel-{}", self.tab.id())} aria-labelledby={format!("tab-{}", self.tab.id())}>
+                    { match self.tab {
+                        Tab::Problems => self.view_problems(ctx),
+                        Tab::Status => self.view_status(ctx),
+                        Tab::Routes => self.view_routes(ctx),
+                        Tab::Requests => self.view_requests(ctx),
+                        Tab::Graph => html! {
+                            <div class="graph-wrap">
+                                <p class="muted legend">{ "Click a node to see its YAML. Dashed red edges are rejected attachments or unusable backends (hover for the reason)." }</p>
+                                { graph::view(&self.computed.graph, link.callback(Msg::Jump)) }
+                            </div>
+                        },
+                        Tab::Learn => self.view_learn(),
+                    } }
+                </div>
+            </div>
+        }
+    }
+
+    fn view_problems(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        if self.computed.diags.is_empty() {
+            return html! { <ul class="problems" aria-label="Problems"><li class="ok">{ "No problems: every object is accepted and every reference resolves." }</li></ul> };
+        }
+        html! {
+            <ul class="problems" aria-label="Problems">
+                { for self.computed.diags.iter().map(|d| {
+                    let range = d.range;
+                    let code = d.code.clone();
+                    let pos = if d.line > 0 { format!("{}:{}", d.line, d.column) } else { "—".to_string() };
+                    html! {
+                        <li class={classes!("problem", d.severity.clone())} data-line={d.line.to_string()}>
+                            <span class={classes!("sev", d.severity.clone())}>{ d.severity.clone() }</span>
+                            <button class="pos" disabled={range.is_none()} title="Show in the editor"
+                                onclick={link.callback(move |_| Msg::Jump(range))}>{ pos }</button>
+                            <span class="message">{ d.message.clone() }</span>
+                            if let Some(o) = &d.object { <span class="object muted">{ o.clone() }</span> }
+                            <button class="code" title="Why? Open the explanation" onclick={link.callback(move |_| Msg::Learn(code.clone()))}>{ d.code.clone() }</button>
+                        </li>
+                    }
+                }) }
+            </ul>
+        }
+    }
+
+    fn view_status(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        if self.computed.statuses.is_empty() {
+            return html! { <p class="empty">{ "No objects with a status yet." }</p> };
+        }
+        html! {
+            <div class="statuses">
+                { for self.computed.statuses.iter().map(|st| {
+                    let range = st.range;
+                    let all_ok = st.conditions.iter().all(|c| cond_ok(c));
+                    html! {
+                        <details class={classes!("status", (!all_ok).then_some("bad"))} open={!all_ok}>
+                            <summary>
+                                <span class="obj">{ st.id() }</span>
+                                <span class="chips">
+                                    { for st.conditions.iter().map(|c| {
+                                        let cls = if c.status == "Unknown" { "chip unknown" } else if cond_ok(c) { "chip ok" } else { "chip bad" };
+                                        let title = format!("{}{}={} ({}): {}", if c.scope.is_empty() { String::new() } else { format!("[{}] ", c.scope) }, c.kind, c.status, c.reason, c.message);
+                                        let mark = if c.status == "True" { "✓" } else if c.status == "False" { "✗" } else { "?" };
+                                        let scope = c.scope.rsplit(": ").next().filter(|_| !c.scope.is_empty());
+                                        let text = match scope { Some(sc) => format!("{sc} · {} {mark}", c.kind), None => format!("{} {mark}", c.kind) };
+                                        html! { <span class={cls} {title}>{ text }</span> }
+                                    }) }
+                                </span>
+                                <button class="link" title="Show in the editor" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::Jump(range) })}>{ "YAML ↗" }</button>
+                            </summary>
+                            <pre class="yaml">{ format!("status:\n{}", indent(&yamlish::to_yaml(&st.status), 2)) }</pre>
+                        </details>
+                    }
+                }) }
+            </div>
+        }
+    }
+
+    fn view_routes(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let rows = &self.computed.table;
+        if rows.is_empty() {
+            return html! { <table class="routes" aria-label="Routes"><tbody><tr><td class="empty">{ "No route is attached to a programmed listener." }</td></tr></tbody></table> };
+        }
+        html! {
+            <table class="routes" aria-label="Routes">
+                <thead><tr>
+                    <th scope="col">{ "Listener" }</th><th scope="col">{ "Hostname" }</th><th scope="col">{ "Match" }</th>
+                    <th scope="col">{ "Route" }</th><th scope="col">{ "Backends / action" }</th><th scope="col"><span class="sr">{ "Notes" }</span></th>
+                </tr></thead>
+                <tbody>
+                    { for rows.iter().map(|r| {
+                        let probe = r.probe.clone();
+                        let range = self.computed.locate(&r.route, Some(&format!("/spec/rules/{}", r.rule)));
+                        html! {
+                            <tr class={classes!(r.shadowed.then_some("shadowed"))}>
+                                <td>{ format!("{} :{}", r.listener, r.port) }</td>
+                                <td>{ if r.hostname.is_empty() { "*".to_string() } else { r.hostname.clone() } }</td>
+                                <td>{ r.matches.clone() }</td>
+                                <td><button class="link" title="Show the rule in the editor" onclick={link.callback(move |_| Msg::Jump(range))}>
+                                    { format!("{} #{}", r.route, r.rule) }</button></td>
+                                <td>{ r.action.clone() }</td>
+                                <td class="notes">
+                                    if r.shadowed {
+                                        <span class="chip bad" title="An earlier entry matches every request this one would: it can never be reached">{ "shadowed" }</span>
+                                    }
+                                    if let Some(p) = probe {
+                                        <button class="try" title={format!("Try: {p}")} onclick={link.callback(move |_| Msg::Probe(p.clone()))}>{ "Try" }</button>
+                                    }
+                                </td>
+                            </tr>
+                        }
+                    }) }
+                </tbody>
+            </table>
+        }
+    }
+
+    fn changed_count(&self) -> usize {
+        let Some(b) = &self.baseline else { return 0 };
+        self.requests
+            .iter()
+            .zip(&self.outcomes)
+            .filter(|(r, o)| {
+                b.outcomes
+                    .get(*r)
+                    .map(|p| !p.same_answer(o))
+                    .unwrap_or(true)
+            })
+            .count()
+    }
+
+    fn view_requests(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let baseline_bar = match &self.baseline {
+            None => html! {
+                <div class="whatif">
+                    <button onclick={link.callback(|_| Msg::PinBaseline)} disabled={self.requests.is_empty()}
+                        title="Remember today's outcomes; after edits, changed requests are highlighted">{ "Pin baseline" }</button>
+                    <span class="muted">{ "What if: pin a baseline, edit the manifests, see which requests move." }</span>
+                </div>
+            },
+            Some(_) => html! {
+                <div class="whatif pinned">
+                    <span>{ format!("{} of {} requests changed since the baseline", self.changed_count(), self.requests.len()) }</span>
+                    <button onclick={link.callback(|_| Msg::PinBaseline)}>{ "Re-pin" }</button>
+                    <button onclick={link.callback(|_| Msg::ClearBaseline)}>{ "Clear baseline" }</button>
+                </div>
+            },
+        };
+        html! {
+            <div class="requests">
+                { baseline_bar }
+                if self.requests.is_empty() {
+                    <p class="empty">{ "No saved requests. Type one above and press Save (Ctrl+Enter)." }</p>
+                }
+                <ol class="request-list" aria-label="Saved requests">
+                    { for self.requests.iter().zip(&self.outcomes).enumerate().map(|(i, (r, o))| {
+                        let before = self.baseline.as_ref().map(|b| b.outcomes.get(r));
+                        let changed = match before { Some(Some(p)) => !p.same_answer(o), Some(None) => true, None => false };
+                        let open = self.open_traces.contains(&i);
+                        html! {
+                            <li class={classes!("saved", changed.then_some("changed"))}>
+                                <div class="line">
+                                    <code class="req">{ r.clone() }</code>
+                                    <span class="summary">
+                                        if changed {
+                                            <span class="before">{ before.flatten().map(summary).unwrap_or_else(|| "(new)".into()) }</span>
+                                            <span class="arrow">{ " → " }</span>
+                                        }
+                                        <span class="after">{ summary(o) }</span>
+                                    </span>
+                                    <span class="buttons">
+                                        <button onclick={link.callback(move |_| Msg::ToggleTrace(i))} aria-expanded={open.to_string()}>{ if open { "Hide trace" } else { "Trace" } }</button>
+                                        <button onclick={link.callback(move |_| Msg::UseRequest(i))} title="Put it in the request box">{ "Edit" }</button>
+                                        <button onclick={link.callback(move |_| Msg::RemoveRequest(i))} aria-label={format!("Remove {r}")}>{ "✕" }</button>
+                                    </span>
+                                </div>
+                                if open { { self.view_outcome(o, ctx) } }
+                            </li>
+                        }
+                    }) }
+                </ol>
+            </div>
+        }
+    }
+
+    fn view_learn(&self) -> Html {
+        let md = builtin::LEARN_MD;
+        let Some(code) = &self.learn_code else {
+            return html! { <p class="empty">{ "Click a problem's code to read why it happens and how to fix it." }</p> };
+        };
+        let path = format!("docs/diagnostics.md#{code}");
+        let section = learn::section(md, code);
+        html! {
+            <article class="learn">
+                { match section {
+                    Some(s) => learn::render(s),
+                    None => html! { <p>{ format!("No explanation for {code} in this build.") }</p> },
+                } }
+                if let Some(url) = builtin::repo_link(&path) {
+                    <p><a href={url} target="_blank" rel="noopener">{ format!("{path} ↗") }</a></p>
+                } else {
+                    <p class="muted"><code>{ path }</code></p>
+                }
+            </article>
+        }
+    }
+}
+
+fn indent(s: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    s.lines().map(|l| format!("{pad}{l}\n")).collect()
+}
+
+fn cond_ok(c: &engine::Cond) -> bool {
+    (c.status == "True") != engine::negative_polarity(&c.kind)
+}
+
+fn pct(f: f64) -> String {
+    let p = f * 100.0;
+    if (p - p.round()).abs() < 0.05 {
+        format!("{}%", p.round() as i64)
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+fn share_text(sh: &gwlab::route::Share) -> String {
+    use gwlab::route::ShareOutcome;
+    match &sh.outcome {
+        ShareOutcome::Backend {
+            namespace,
+            name,
+            port,
+            ..
+        } => format!("{namespace}/{name}:{port}"),
+        ShareOutcome::Status { code } => format!("{code} from the gateway"),
+        ShareOutcome::Rejected => "connection rejected".to_string(),
+    }
+}
+
+/// One line: status and where the request went.
+pub fn summary(o: &Outcome) -> String {
+    let o = match o {
+        Outcome::BadRequest(e) => return format!("invalid request: {e}"),
+        Outcome::Ok(o) => o,
+    };
+    let mut parts = Vec::new();
+    if let Some(g) = &o.grpc_status {
+        parts.push(g.clone());
+    } else if o.status != 0 {
+        parts.push(o.status.to_string());
+    }
+    if let Some(r) = &o.redirect {
+        parts.push(format!("→ {}", r.location));
+    }
+    let shares: Vec<String> = o
+        .shares
+        .iter()
+        .filter(|s| !matches!(s.outcome, gwlab::route::ShareOutcome::Status { code } if code == o.status && o.shares.len() == 1))
+        .map(|s| if o.shares.len() > 1 { format!("{} {}", share_text(s), pct(s.fraction)) } else { share_text(s) })
+        .collect();
+    if !shares.is_empty() {
+        parts.push(format!("→ {}", shares.join(", ")));
+    }
+    parts.join(" ")
+}
+
+impl App {
+    fn view_outcome(&self, o: &Outcome, ctx: &Context<Self>) -> Html {
+        use gwlab::route::ShareOutcome;
+        let link = ctx.link();
+        let o = match o {
+            Outcome::BadRequest(e) => {
+                return html! { <p class="bad-request" role="alert">{ format!("Invalid request: {e}") }</p> }
+            }
+            Outcome::Ok(o) => o,
+        };
+        let status_cls = match o.status {
+            0 => "chip unknown",
+            200..=299 => "chip ok",
+            300..=399 => "chip info",
+            _ => "chip bad",
+        };
+        let status_text = match (&o.grpc_status, o.status) {
+            (Some(g), _) => format!("gRPC {g}"),
+            (None, 0) if o.shares.is_empty() || o.shares.iter().any(|s| s.outcome == ShareOutcome::Rejected) => "refused".to_string(),
+            (None, 0) => "connected".to_string(),
+            (None, s) => s.to_string(),
+        };
+        let shares = o.shares.iter().map(|sh| {
+            let share = if o.shares.len() > 1 || sh.fraction < 1.0 { Some(pct(sh.fraction)) } else { None };
+            match &sh.outcome {
+                ShareOutcome::Backend { namespace, name, port, path, host, headers, tls, passthrough, .. } => html! {
+                    <li class="share">
+                        <span class="backend">{ format!("{namespace}/{name}:{port}") }</span>
+                        if let Some(p) = share { <span class="pct">{ p }</span> }
+                        if *passthrough {
+                            <span class="chip info">{ "TLS passthrough" }</span>
+                        } else {
+                            <span class="muted">{ format!(" receives {host}{path}") }</span>
+                        }
+                        if let Some(t) = tls { <span class="chip info" title={format!("BackendTLSPolicy {} · CA {}", t.policy, t.ca)}>{ format!("TLS, SNI {}", t.sni) }</span> }
+                        if !headers.is_empty() {
+                            <details class="details"><summary>{ format!("{} request headers", headers.len()) }</summary>
+                                <pre class="yaml">{ headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>() }</pre>
+                            </details>
+                        }
+                    </li>
+                },
+                other => html! {
+                    <li class="share">
+                        <span class="chip bad">{ match other { ShareOutcome::Status { code } => format!("{code} from the gateway"), _ => "connection rejected".to_string() } }</span>
+                        if let Some(p) = share { <span class="pct">{ p }</span> }
+                    </li>
+                },
+            }
+        });
+        html! {
+            <div class="outcome">
+                <div class="headline">
+                    <span class={status_cls}>{ status_text }</span>
+                    if let Some(r) = &o.redirect {
+                        <span class="redirect">{ format!("redirect {} → {}", r.status, r.location) }</span>
+                    }
+                    if let Some((route, rule)) = &o.route {
+                        <span class="muted">{ format!("via {route} rule {rule}") }</span>
+                    }
+                    if let Some(l) = &o.listener { <span class="muted">{ format!("on {l}") }</span> }
+                </div>
+                if !o.shares.is_empty() {
+                    <ul class="shares" aria-label="Backends">{ for shares }</ul>
+                }
+                if !o.response_headers.is_empty() || !o.removed_response_headers.is_empty() {
+                    <details class="details"><summary>{ "Response headers" }</summary>
+                        <pre class="yaml">{ o.response_headers.iter().map(|(k, v)| format!("{k}: {v}\n")).chain(o.removed_response_headers.iter().map(|k| format!("(removed) {k}\n"))).collect::<String>() }</pre>
+                    </details>
+                }
+                if !o.mirrors.is_empty() {
+                    <p class="muted">{ format!("mirrored to {}", o.mirrors.iter().map(|(m, p)| format!("{m} ({p}%)")).collect::<Vec<_>>().join(", ")) }</p>
+                }
+                if !o.trace.is_empty() {
+                    <ol class="trace" aria-label="Trace">
+                        { for o.trace.iter().map(|t| {
+                            let range = t.object.as_deref().and_then(|obj| self.computed.locate(obj, t.pointer.as_deref()));
+                            html! {
+                                <li class={format!("stage-{}", t.stage)}>
+                                    <span class="stage">{ t.stage.clone() }</span>
+                                    { format!(" {}", t.message) }
+                                    if range.is_some() {
+                                        <button class="link" title="Show in the editor" onclick={link.callback(move |_| Msg::Jump(range))}>{ "↗" }</button>
+                                    }
+                                </li>
+                            }
+                        }) }
+                    </ol>
+                }
+            </div>
+        }
+    }
+}

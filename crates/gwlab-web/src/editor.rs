@@ -1,0 +1,52 @@
+//! Bindings to the CodeMirror glue (`web/editor/editor.js`, exposed as `window.gwlabEditor`).
+//! When the glue is missing or fails, the app falls back to a plain textarea.
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = gwlabEditor, js_name = mount, catch)]
+    fn cm_mount(
+        parent: &web_sys::Element,
+        text: &str,
+        on_change: &js_sys::Function,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_namespace = gwlabEditor, js_name = setText, catch)]
+    fn cm_set_text(text: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_namespace = gwlabEditor, js_name = setDiagnostics, catch)]
+    fn cm_set_diagnostics(json: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_namespace = gwlabEditor, js_name = select, catch)]
+    fn cm_select(from: usize, to: usize) -> Result<(), JsValue>;
+}
+
+pub fn available() -> bool {
+    js_sys::Reflect::get(&crate::dom::window(), &"gwlabEditor".into())
+        .map(|v| v.is_object())
+        .unwrap_or(false)
+}
+
+/// Mounts CodeMirror; `false` when it could not be loaded (the caller shows the textarea instead).
+pub fn mount(parent: &web_sys::Element, text: &str, on_change: &Closure<dyn Fn(String)>) -> bool {
+    available() && cm_mount(parent, text, on_change.as_ref().unchecked_ref()).is_ok()
+}
+
+pub fn set_text(text: &str) {
+    let _ = cm_set_text(text);
+}
+
+pub fn set_diagnostics(diags: &[crate::engine::Diag]) {
+    let list: Vec<serde_json::Value> = diags
+        .iter()
+        .filter_map(|d| {
+            let (from, to) = d.range?;
+            Some(serde_json::json!({
+                "from": from, "to": to, "severity": d.severity,
+                "message": format!("{} [{}]", d.message, d.code), "source": d.code,
+            }))
+        })
+        .collect();
+    let _ = cm_set_diagnostics(&serde_json::Value::Array(list).to_string());
+}
+
+pub fn select(from: usize, to: usize) {
+    let _ = cm_select(from, to);
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the web app into dist/ (release, size-optimised `web` profile, relative asset URLs so it works
+# from any sub-path) and prints the sizes of what a browser downloads.
+# Usage: scripts/build-web.sh [extra trunk build args]
+# Fails when the wasm is over its 600 KB gzipped budget (GWLAB_ALLOW_OVER_BUDGET=1 only warns).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"   # esbuild and wasm-opt (npm binaryen) come from package.json
+
+if [ ! -x node_modules/.bin/esbuild ]; then
+  npm ci --no-audit --no-fund
+fi
+# Everything cargo needs, fetched once; the build itself never touches the network.
+cargo fetch --locked --offline --target wasm32-unknown-unknown >/dev/null 2>&1 ||
+  cargo fetch --locked --target wasm32-unknown-unknown
+
+trunk build --release --offline --public-url ./ "$@"
+
+gz() { gzip -9c "$1" | wc -c; }
+printf '\n%-28s %12s %12s\n' "dist/ file" "bytes" "gzip -9"
+total=0
+for f in dist/*.wasm dist/*.js dist/*.css dist/index.html; do
+  [ -f "$f" ] || continue
+  g=$(gz "$f")
+  total=$((total + g))
+  printf '%-28s %12s %12s\n' "$(basename "$f" | sed -E 's/-[0-9a-f]{16}//')" "$(wc -c <"$f")" "$g"
+done
+printf '%-28s %12s %12s\n' "total" "" "$total"
+wasm=$(ls dist/*_bg.wasm)
+wasm_gz=$(gz "$wasm")
+limit=$((600 * 1024))
+if [ "$wasm_gz" -gt "$limit" ]; then
+  echo "wasm is $wasm_gz bytes gzipped: over the $limit byte budget" >&2
+  echo "(the largest lever: regex's \"perf\" feature in the workspace Cargo.toml costs ~90 KB gzipped)" >&2
+  [ "${GWLAB_ALLOW_OVER_BUDGET:-0}" = 1 ] || exit 1
+fi
+echo "wasm gzipped: $wasm_gz bytes (budget $limit)"

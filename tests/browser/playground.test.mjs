@@ -1,0 +1,336 @@
+// What a person sees in the playground. Each test gets a fresh browser context (empty storage).
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+
+const SHOTS = "docs/screenshots";
+
+export const MINIMAL = `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata:
+  name: eg
+spec:
+  controllerName: gateway.envoyproxy.io/gatewayclass-controller
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: gw
+spec:
+  gatewayClassName: eg
+  listeners:
+  - name: http
+    protocol: HTTP
+    port: 80
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+spec:
+  parentRefs:
+  - name: gw
+  hostnames: ["app.example.com"]
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector:
+    app: web
+  ports:
+  - port: 80
+    targetPort: 8080
+`;
+
+// Line 11 has a string where a port number belongs; line 17 repeats a key.
+export const BROKEN = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+spec:
+  parentRefs:
+  - name: gw
+  rules:
+  - backendRefs:
+    - name: web
+      port: eighty
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: a
+  name: b
+`;
+
+async function open(page, base, query = "") {
+  await page.goto(base + query);
+  await page.waitForFunction(() => document.documentElement.dataset.editor && window.__gwlab && window.__gwlab.firstRender);
+}
+
+async function analyses(page) {
+  return page.evaluate(() => window.__gwlab.analyses);
+}
+
+async function waitAnalysis(page, before) {
+  await page.waitForFunction((n) => window.__gwlab.analyses > n, before, { timeout: 5000 });
+}
+
+/** Replaces the editor's text the way a person would (select all, type/paste), then waits for the result. */
+async function setManifests(page, text) {
+  const before = await analyses(page);
+  const editor = page.getByRole("textbox", { name: "Manifests" });
+  await editor.click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(text);
+  await waitAnalysis(page, before);
+}
+
+async function editorText(page) {
+  return page.evaluate(() =>
+    document.documentElement.dataset.editor === "codemirror"
+      ? window.gwlabEditor.getText()
+      : document.getElementById("manifests-fallback").value);
+}
+
+async function runRequest(page, line) {
+  const box = page.getByRole("textbox", { name: "Request" });
+  await box.fill(line);
+  await box.press("Enter");
+  return page.getByRole("region", { name: "Result", exact: true });
+}
+
+async function shot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.waitForTimeout(150);
+  await page.screenshot({ path: `${SHOTS}/${name}.png` });
+}
+
+export default function ({ test }) {
+  test("loads the page with a scenario, the editor and the result panels", async ({ page, base }) => {
+    await open(page, base);
+    assert.equal(await page.title(), "gwlab — Gateway API playground");
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.editor), "codemirror");
+    await page.getByRole("textbox", { name: "Manifests" }).waitFor();
+    await page.getByRole("textbox", { name: "Request" }).waitFor();
+    await page.getByRole("region", { name: "Result", exact: true }).waitFor();
+    await page.getByRole("list", { name: "Problems" }).waitFor();
+    await page.getByRole("button", { name: "Share", exact: true }).waitFor();
+    await page.getByRole("button", { name: "Export" }).waitFor();
+    const scenario = await page.getByRole("combobox", { name: "Scenario" }).inputValue();
+    const text = await editorText(page);
+    if (scenario) assert.match(scenario, /^01-/, "scenario 01 is loaded by default");
+    assert.ok(text.includes("kind:"), "the editor shows manifests");
+  });
+
+  test("a typed mistake shows up in Problems and in the editor at its line", async ({ page, base }) => {
+    await open(page, base);
+    await setManifests(page, BROKEN);
+    assert.equal(await editorText(page), BROKEN);
+    const problems = page.getByRole("list", { name: "Problems" });
+    const port = problems.locator("li.problem", { hasText: "eighty" });
+    await port.waitFor();
+    assert.equal(await port.getAttribute("data-line"), "11");
+    assert.equal((await port.locator("button.pos").innerText()).trim(), "11:13");
+    assert.equal(await port.locator("button.code").innerText(), "invalid-field");
+    const dup = problems.locator("li.problem", { hasText: "duplicate key" });
+    assert.equal(await dup.getAttribute("data-line"), "17");
+    // The editor underlines it and marks the gutter.
+    await page.locator(".cm-lintRange-error").first().waitFor();
+    assert.ok(await page.locator(".cm-lint-marker-error").count() >= 2);
+    // Jump from the problem to the position.
+    await port.locator("button.pos").click();
+    const active = await page.locator(".cm-activeLine").innerText();
+    assert.match(active, /port: eighty/);
+    // Learn: the code opens its explanation.
+    await port.locator("button.code").click();
+    await page.locator("#panel-learn").waitFor();
+  });
+
+  test("a request line shows its backend and trace", async ({ page, base }) => {
+    await open(page, base);
+    await setManifests(page, MINIMAL);
+    const result = await runRequest(page, "GET http://app.example.com/hello");
+    await result.locator(".backend").first().waitFor({ timeout: 3000 });
+    assert.equal(await result.locator(".backend").first().innerText(), "default/web:80");
+    assert.ok(await result.locator(".trace li").count() > 0, "the trace explains the decision");
+    // A bad line is explained, not crashed on.
+    const bad = await runRequest(page, "FETCH nothing");
+    await bad.locator(".bad-request").waitFor();
+  });
+
+  test("what-if: a pinned baseline highlights requests whose answer changed", async ({ page, base }) => {
+    await open(page, base);
+    await setManifests(page, MINIMAL);
+    await runRequest(page, "GET http://app.example.com/");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("tab", { name: /Requests/ }).click();
+    await page.getByRole("button", { name: "Pin baseline" }).click();
+    assert.equal(await page.locator(".saved.changed").count(), 0);
+    await setManifests(page, MINIMAL.replace("    - name: web\n      port: 80", "    - name: api\n      port: 80")
+      + "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  selector:\n    app: api\n  ports:\n  - port: 80\n");
+    const changed = page.locator(".saved.changed", { hasText: "GET http://app.example.com/" }).first();
+    await changed.waitFor();
+    // A request the edit does not touch stays as it was.
+    const unchanged = await page.locator(".saved:not(.changed)").allInnerTexts();
+    assert.ok(unchanged.some((t) => t.includes("anything.test")), "an unaffected request is not flagged");
+    assert.match(await changed.locator(".before").innerText(), /default\/web:80/);
+    assert.match(await changed.locator(".after").innerText(), /default\/api:80/);
+  });
+
+  test("a share link opens the same manifests and requests in a fresh page", async ({ page, context, browser, base }) => {
+    await open(page, base);
+    await setManifests(page, MINIMAL + "# shared ✓\n");
+    await page.getByRole("textbox", { name: "Request" }).fill("GET http://app.example.com/shared");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("button", { name: "Share", exact: true }).click();
+    const link = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(link, /#s=[A-Za-z0-9_-]+$/);
+    const other = await browser.newContext();
+    try {
+      const p2 = await other.newPage();
+      await open(p2, link, "");
+      assert.equal(await editorText(p2), MINIMAL + "# shared ✓\n");
+      await p2.getByRole("tab", { name: /Requests/ }).click();
+      assert.match(await p2.locator(".request-list").innerText(), /GET http:\/\/app.example.com\/shared/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("reload keeps edits; Reset brings the scenario back", async ({ page, base }) => {
+    await open(page, base);
+    const original = await editorText(page);
+    await setManifests(page, "# my edits\n" + MINIMAL);
+    await page.reload();
+    await page.waitForFunction(() => window.__gwlab && window.__gwlab.firstRender);
+    assert.equal(await editorText(page), "# my edits\n" + MINIMAL);
+    // Also without the fragment: the autosave alone restores it.
+    await open(page, base);
+    assert.equal(await editorText(page), "# my edits\n" + MINIMAL);
+    await page.getByRole("button", { name: "Reset" }).click();
+    assert.equal(await editorText(page), original);
+  });
+
+  test("embed layout: editor and results only, with an open-in-gwlab link", async ({ page, base }) => {
+    await open(page, base, "?embed=1");
+    assert.equal(await page.locator(".topbar").count(), 0);
+    await page.getByRole("textbox", { name: "Manifests" }).waitFor();
+    await page.getByRole("region", { name: "Result", exact: true }).waitFor();
+    const link = page.getByRole("link", { name: /Open in gwlab/ });
+    assert.match(await link.getAttribute("href"), /#s=/);
+    assert.doesNotMatch(await link.getAttribute("href"), /embed/);
+    // Embeds never overwrite the visitor's own saved state.
+    await setManifests(page, MINIMAL);
+    assert.equal(await page.evaluate(() => localStorage.getItem("gwlab.state.v1")), null);
+    await shot(page, "embed-light");
+  });
+
+  test("without the editor bundle, a plain textarea still works", async ({ page, base }) => {
+    await page.route(/editor\.js$/, (r) => r.abort());
+    await open(page, base);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.editor), "textarea");
+    await setManifests(page, BROKEN);
+    const port = page.getByRole("list", { name: "Problems" }).locator("li.problem", { hasText: "eighty" });
+    await port.waitFor();
+    await port.locator("button.pos").click();
+    const sel = await page.evaluate(() => {
+      const t = document.getElementById("manifests-fallback");
+      return t.value.slice(t.selectionStart, t.selectionEnd);
+    });
+    assert.equal(sel, "eighty");
+  });
+
+  test("keyboard: tabs move with the arrow keys", async ({ page, base }) => {
+    await open(page, base);
+    await page.getByRole("tab", { name: /Problems/ }).focus();
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await page.getByRole("tab", { name: /Status/ }).getAttribute("aria-selected"), "true");
+    await page.keyboard.press("End");
+    assert.equal(await page.getByRole("tab", { name: /Learn/ }).getAttribute("aria-selected"), "true");
+    await page.getByRole("tab", { name: /Routes/ }).click();
+    await page.getByRole("table", { name: "Routes" }).waitFor();
+  });
+
+  test("Export downloads a zip", async ({ page, base }) => {
+    await open(page, base);
+    const button = page.getByRole("button", { name: "Export" });
+    if (await button.isDisabled()) return "skip";
+    const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
+    assert.match(download.suggestedFilename(), /\.zip$/);
+    const path = await download.path();
+    const { readFileSync } = await import("node:fs");
+    assert.equal(readFileSync(path).subarray(0, 2).toString(), "PK");
+  });
+
+  for (const theme of ["light", "dark"]) {
+    test(`screenshots (${theme})`, async ({ page, base }) => {
+      await open(page, base, `?theme=${theme}`);
+      const first = await page.getByRole("textbox", { name: "Request" }).inputValue();
+      if (first) await runRequest(page, first);
+      await page.getByRole("tab", { name: /Requests/ }).click();
+      const trace = page.getByRole("button", { name: "Trace" }).first();
+      if (await trace.count()) await trace.click();
+      await shot(page, `requests-${theme}`);
+      await page.getByRole("tab", { name: /Status/ }).click();
+      await shot(page, `status-${theme}`);
+      await page.getByRole("tab", { name: /Routes/ }).click();
+      await shot(page, `routes-${theme}`);
+      await page.getByRole("tab", { name: /Graph/ }).click();
+      await shot(page, `graph-${theme}`);
+      await setManifests(page, BROKEN);
+      await page.getByRole("tab", { name: /Problems/ }).click();
+      await shot(page, `problems-${theme}`);
+    }, { colorScheme: theme });
+  }
+
+  test("performance report (printed, not asserted)", async ({ page, base }) => {
+    await open(page, base);
+    const boot = await page.evaluate(() => {
+      const res = performance.getEntriesByType("resource");
+      const end = (re) => Math.round((res.find((r) => re.test(r.name)) || {}).responseEnd || 0);
+      return { html: Math.round(performance.getEntriesByType("navigation")[0].responseEnd), editorJs: end(/editor\.js/),
+        wasm: end(/\.wasm/), appStart: Math.round(window.__gwlab.appStart), firstAnalyzeMs: +window.__gwlab.firstAnalyzeMs.toFixed(1),
+        firstRender: Math.round(window.__gwlab.firstRender) };
+    });
+    const firstRender = boot.firstRender;
+    const rows = [];
+    const options = await page.locator("select[aria-label=Scenario] option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    for (const slug of options) {
+      const before = await analyses(page);
+      await page.getByRole("combobox", { name: "Scenario" }).selectOption(slug);
+      await waitAnalysis(page, before);
+      // Three edits: one character typed at the end of the document each time; the median is reported.
+      const samples = [];
+      await page.getByRole("textbox", { name: "Manifests" }).click();
+      await page.keyboard.press("Control+End");
+      for (let i = 0; i < 3; i++) {
+        const n = await analyses(page);
+        await page.keyboard.type("#");
+        await waitAnalysis(page, n);
+        samples.push(await page.evaluate(() => ({ analyze: window.__gwlab.analyzeMs, edit: window.__gwlab.editToResult })));
+      }
+      const med = (k) => samples.map((x) => x[k]).sort((a, b) => a - b)[1];
+      rows.push({ scenario: slug, analyzeMs: +med("analyze").toFixed(2), editToResultMs: +med("edit").toFixed(2),
+        maxEditMs: +Math.max(...samples.map((x) => x.edit)).toFixed(2) });
+    }
+    if (!options.length) {
+      const n = await analyses(page);
+      await setManifests(page, MINIMAL);
+      await waitAnalysis(page, n).catch(() => {});
+      const m = await page.evaluate(() => ({ analyze: window.__gwlab.analyzeMs, edit: window.__gwlab.editToResult }));
+      rows.push({ scenario: "(minimal)", analyzeMs: +m.analyze.toFixed(2), editToResultMs: +m.edit.toFixed(2) });
+    }
+    console.log(`      first render: ${firstRender} ms after navigation start (html ${boot.html}, editor.js ${boot.editorJs}, wasm ${boot.wasm} loaded; app started ${boot.appStart}; first analysis ${boot.firstAnalyzeMs} ms)`);
+    console.log("      edit → result (core analysis + render, excluding the 120 ms typing debounce):");
+    console.log("        (median of 3 edits; max in brackets)");
+    for (const r of rows) console.log(`        ${r.scenario.padEnd(30)} analyze ${String(r.analyzeMs).padStart(6)} ms   edit→result ${String(r.editToResultMs).padStart(6)} ms  [${r.maxEditMs ?? "-"}]`);
+    mkdirSync("tests/browser/out", { recursive: true });
+    writeFileSync("tests/browser/out/perf.json", JSON.stringify({ boot, rows }, null, 2));
+  });
+}
