@@ -108,6 +108,7 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
         cases.push((format!("{} {at} ({}, {})", row.route, row.hostname, row.matches), probe, req));
     }
 
+    let backend_services = backends(a);
     let mut predictions = Vec::new();
     let mut requests_yaml = Vec::new();
     // SNI names served by listeners without a hostname, per listener id, to put into the generated certificates.
@@ -121,7 +122,7 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
         entry.insert("request".into(), json!(line));
         entry.insert("expect".into(), Value::Object(expect_yaml(&o, req)));
         requests_yaml.push(Value::Object(entry));
-        match prediction(&o, req, name, line) {
+        match prediction(&o, req, name, line, &backend_services) {
             Ok(p) => {
                 if p.scheme == "https" {
                     if let Some(l) = &o.listener {
@@ -188,7 +189,7 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
         input: ExportInput {
             manifests,
             namespaces,
-            backends: backends(a),
+            backends: backend_services,
             gateways: gateways(a),
             missing_gateway_classes,
             missing_tls_secrets,
@@ -619,6 +620,16 @@ fn expect_yaml(o: &Outcome, req: &Request) -> Map<String, Value> {
     if !removed.is_empty() {
         e.insert("absent_request_headers".into(), json!(removed));
     }
+    let snis: BTreeSet<Option<&str>> = shares
+        .iter()
+        .map(|(_, s)| match s {
+            ShareOutcome::Backend { tls, .. } => tls.as_ref().map(|t| t.sni.as_str()),
+            _ => None,
+        })
+        .collect();
+    if let [Some(sni)] = snis.into_iter().collect::<Vec<_>>()[..] {
+        e.insert("backend_tls".into(), json!({"sni": sni}));
+    }
     let mut resp = Map::new();
     for (n, _) in &o.response_headers {
         if !resp.contains_key(n) {
@@ -676,7 +687,7 @@ fn applied_response(ops: &[HeaderOp]) -> (Vec<(String, String)>, Vec<String>) {
 }
 
 /// The lab's prediction for one request, or why the lab cannot check it.
-fn prediction(o: &Outcome, req: &Request, name: &str, line: &str) -> Result<Prediction, String> {
+fn prediction(o: &Outcome, req: &Request, name: &str, line: &str, backends: &[BackendService]) -> Result<Prediction, String> {
     let scheme = req.scheme.to_ascii_lowercase();
     let http = scheme == "http" || scheme == "https";
     let gateway = o.gateway.as_ref().and_then(|g| g.split_once('/')).map(|(ns, n)| (ns.to_string(), n.to_string()));
@@ -735,6 +746,13 @@ fn prediction(o: &Outcome, req: &Request, name: &str, line: &str) -> Result<Pred
     if !statuses.is_empty() {
         let codes: Vec<String> = statuses.iter().map(u16::to_string).collect();
         return Err(format!("a share of the requests gets {} from the gateway, and verify.sh checks one status per case", codes.join("/")));
+    }
+    for (_, s) in &shares {
+        if let ShareOutcome::Backend { namespace, name, tls: Some(_), .. } = s {
+            if !backends.iter().any(|b| b.namespace == *namespace && b.name == *name && b.has_workload) {
+                return Err(format!("the hop to {namespace}/{name} is TLS, and the generated echo backend speaks plain HTTP"));
+            }
+        }
     }
     let mut dist: Vec<((String, String), f64)> = Vec::new();
     for (f, s) in &shares {
