@@ -129,7 +129,6 @@ fn run_inner(args: &Args) -> Result<(), String> {
         }
     }
     let loaded = read_paths(&args.paths)?;
-    // The bundle names the files by their base names; read_paths keeps the paths as given.
     let opts = match &args.controller {
         Some(c) => Options { controller_name: c.clone() },
         None => Options::default(),
@@ -141,7 +140,7 @@ fn run_inner(args: &Args) -> Result<(), String> {
 
     if let Some(out) = &args.out {
         write_dir(&files, out)?;
-        println!("wrote {} ({}, {}) to {}", plural(files.len(), "file", "files"), size(total), "scripts executable", out.display());
+        println!("wrote {} ({}, scripts executable) to {}", plural(files.len(), "file", "files"), size(total), out.display());
     }
     if let Some(z) = &args.zip {
         let bytes = export::zip(&files);
