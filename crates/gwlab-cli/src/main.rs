@@ -1,8 +1,9 @@
-//! `gwlab`: check manifests, route requests, run expectation files, diff configurations, and run
-//! the conformance and goldens corpora.
+//! `gwlab`: check manifests, route requests, run expectation files, diff configurations, export a
+//! kind + Helm lab bundle, and run the conformance and goldens corpora.
 
 mod commands;
 mod corpus;
+mod export;
 mod input;
 mod render;
 
@@ -87,6 +88,45 @@ enum Cmd {
         #[arg(long)]
         controller: Option<String>,
     },
+    /// Write a kind + Helm lab bundle that installs Envoy Gateway, applies the manifests and checks every
+    /// prediction with curl: the given requests plus one probe per routing-table row.
+    Export {
+        /// Files or directories (`-` reads standard input).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// A request line to predict and verify (repeatable).
+        #[arg(long = "request", short = 'r')]
+        requests: Vec<String>,
+        /// Also take the `request:` lines of this expectations file (repeatable).
+        #[arg(long = "requests-from", value_name = "EXPECT.yaml")]
+        requests_from: Vec<PathBuf>,
+        /// Write the bundle into this directory.
+        #[arg(long, value_name = "DIR", required_unless_present = "zip")]
+        out: Option<PathBuf>,
+        /// Write the bundle as a zip file.
+        #[arg(long, value_name = "FILE")]
+        zip: Option<PathBuf>,
+        /// Write into a non-empty --out directory (files are overwritten, none are deleted).
+        #[arg(long)]
+        force: bool,
+        /// The version set to install.
+        #[arg(long, default_value = "current", value_parser = clap::builder::PossibleValuesParser::new(gwlab::export::Versions::names()))]
+        versions: String,
+        /// Override the Envoy Gateway Helm chart version.
+        #[arg(long, value_name = "V")]
+        eg_version: Option<String>,
+        /// Override the cert-manager Helm chart version.
+        #[arg(long, value_name = "V")]
+        cert_manager_version: Option<String>,
+        /// Override the kind node image.
+        #[arg(long, value_name = "IMAGE")]
+        kind_image: Option<String>,
+        /// Override the echo backend image.
+        #[arg(long, value_name = "IMAGE")]
+        echo_image: Option<String>,
+        #[arg(long)]
+        controller: Option<String>,
+    },
     /// Run the Gateway API conformance corpus (default: $GWLAB_CONFORMANCE_DIR or ../shared/conformance).
     Conformance {
         dir: Option<PathBuf>,
@@ -147,6 +187,9 @@ fn main() -> ExitCode {
         Cmd::Table { paths, output, controller } => commands::table(&paths, output, controller),
         Cmd::Test { files, quiet, json } => commands::test(&files, quiet, json),
         Cmd::Diff { old, new, requests, json, controller } => commands::diff(&old, &new, &requests, json, controller),
+        Cmd::Export { paths, requests, requests_from, out, zip, force, versions, eg_version, cert_manager_version, kind_image, echo_image, controller } => {
+            export::run(export::Args { paths, requests, requests_from, out, zip, force, versions, eg_version, cert_manager_version, kind_image, echo_image, controller })
+        }
         Cmd::Conformance { dir, json, category, case, verbose } => corpus::conformance(dir, json, category, case, verbose),
         Cmd::Goldens { dir, json, tier, case, verbose } => corpus::goldens(dir, json, tier, case, verbose),
     };

@@ -4,6 +4,7 @@
 //! [`bundle`] builds the files from an [`ExportInput`] and a [`Versions`] set; [`zip()`] packs them
 //! deterministically for a browser download. Everything is pure and builds for wasm32.
 
+mod from_analysis;
 mod generated;
 pub mod input;
 mod install;
@@ -14,6 +15,7 @@ mod verify;
 pub mod versions;
 mod zip;
 
+pub use from_analysis::{export, export_input, export_zip, Export};
 pub use input::{
     BackendService, BundleFile, Expected, ExportInput, GatewayInfo, ListenerInfo, Prediction,
     TargetPort,
