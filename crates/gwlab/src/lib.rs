@@ -6,6 +6,7 @@
 //! knows about terminals or browsers.
 
 pub mod diag;
+pub mod emit;
 pub mod model;
 pub mod request;
 pub mod resolve;
@@ -39,6 +40,8 @@ pub struct Analysis {
     pub resolved: resolve::Resolved,
     /// Load, resolve and lint diagnostics, in stable order.
     pub diagnostics: Vec<Diagnostic>,
+    /// The compiled router, built on first use.
+    router: std::sync::OnceLock<route::Router>,
 }
 
 /// Loads and resolves the inputs. Never panics; every problem is a diagnostic.
@@ -53,15 +56,28 @@ pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions)
     let mut diagnostics = model.diagnostics.clone();
     diagnostics.extend(resolved.diagnostics.iter().cloned());
     diag::sort(&mut diagnostics);
-    Analysis { model, resolved, diagnostics }
+    Analysis { model, resolved, diagnostics, router: std::sync::OnceLock::new() }
 }
 
 impl Analysis {
+    /// Builds an analysis from already loaded and resolved parts.
+    pub fn from_parts(model: model::Model, resolved: resolve::Resolved, diagnostics: Vec<Diagnostic>) -> Analysis {
+        Analysis { model, resolved, diagnostics, router: std::sync::OnceLock::new() }
+    }
+    /// The compiled routing tables (built once, on first use).
+    pub fn router(&self) -> &route::Router {
+        self.router.get_or_init(|| route::Router::new(&self.model, &self.resolved))
+    }
+    /// Routes one request, with a trace.
     pub fn route(&self, req: &Request) -> Outcome {
-        route::route(&self.model, &self.resolved, req)
+        self.router().route(req)
+    }
+    /// Routes one request without a trace (the fast path).
+    pub fn route_fast(&self, req: &Request) -> Outcome {
+        self.router().route_fast(req)
     }
     pub fn routing_table(&self) -> Vec<TableRow> {
-        route::routing_table(&self.model, &self.resolved)
+        self.router().table()
     }
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.severity == Severity::Error)

@@ -4,6 +4,17 @@
 //! The output is data, consumed by the router (`crate::route`) and the views. Status is written
 //! exactly as Envoy Gateway writes it (see `docs/`), so a user can compare it with `kubectl get -o yaml`.
 
+pub mod attach;
+pub mod backend_refs;
+pub mod backend_tls;
+pub mod filters;
+pub mod gatewayclass;
+pub mod hostname;
+pub mod index;
+pub mod listeners;
+pub mod routes;
+pub mod status;
+
 use crate::diag::Diagnostic;
 use crate::model::Model;
 use serde::Serialize;
@@ -188,6 +199,24 @@ pub struct Resolved {
 
 /// Resolves the model. Pure and deterministic; never panics.
 pub fn resolve(model: &Model, opts: &Options) -> Resolved {
-    let _ = (model, opts);
-    Resolved::default()
+    let ix = index::Index::build(model);
+    let mut out = Resolved::default();
+    let classes = gatewayclass::process(&ix, opts, &mut out.statuses, &mut out.diagnostics);
+    let mut gws = listeners::process(&ix, &classes, &mut out.diagnostics);
+    let mut pols = backend_tls::process(&ix, &mut out.diagnostics);
+    let parents = attach::Parents::build(&ix, &gws);
+    let mut route_statuses = Vec::new();
+    for oi in 0..model.objects.len() {
+        if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &opts.controller_name, &mut out.diagnostics) {
+            if let Some(s) = r.status {
+                route_statuses.push(s);
+            }
+            out.routes.push(r.state);
+        }
+    }
+    listeners::statuses(&ix, &gws, &mut out.statuses);
+    out.statuses.extend(route_statuses);
+    backend_tls::statuses(&ix, &pols, &opts.controller_name, &mut out.statuses);
+    out.gateways = gws.iter().map(|g| g.to_state()).collect();
+    out
 }

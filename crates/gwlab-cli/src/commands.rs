@@ -1,0 +1,323 @@
+//! `check`, `route`, `table`, `test` and `diff`.
+
+use crate::input::{read_paths, Loaded};
+use crate::{render, Format};
+use gwlab::route::{Outcome, ShareOutcome};
+use gwlab::{Analysis, Options};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+fn options(controller: Option<String>) -> Options {
+    match controller {
+        Some(c) => Options { controller_name: c },
+        None => Options::default(),
+    }
+}
+
+fn load(paths: &[PathBuf], controller: Option<String>) -> Result<(Loaded, Analysis), u8> {
+    let loaded = read_paths(paths).map_err(|e| {
+        eprintln!("gwlab: {e}");
+        2
+    })?;
+    let mut a = gwlab::analyze(&loaded.inputs, &options(controller));
+    a.diagnostics.splice(0..0, loaded.diagnostics.iter().cloned());
+    Ok((loaded, a))
+}
+
+fn texts(a: &Analysis) -> Vec<&str> {
+    a.model.files.iter().map(|f| f.text.as_str()).collect()
+}
+
+fn print_diagnostics(a: &Analysis, to_stderr: bool) {
+    let t = texts(a);
+    for d in &a.diagnostics {
+        let s = render::diagnostic(d, &t);
+        if to_stderr {
+            eprintln!("{s}");
+        } else {
+            println!("{s}");
+        }
+    }
+}
+
+fn counts_line(a: &Analysis) -> String {
+    let n = |s: gwlab::Severity| a.diagnostics.iter().filter(|d| d.severity == s).count();
+    format!(
+        "{} objects, {} errors, {} warnings, {} infos",
+        a.model.objects.len(),
+        n(gwlab::Severity::Error),
+        n(gwlab::Severity::Warning),
+        n(gwlab::Severity::Info)
+    )
+}
+
+fn status_docs(a: &Analysis) -> Vec<Value> {
+    a.resolved
+        .statuses
+        .iter()
+        .map(|s| {
+            let mut m = serde_json::Map::new();
+            m.insert("kind".into(), json!(s.kind));
+            if !s.namespace.is_empty() {
+                m.insert("namespace".into(), json!(s.namespace));
+            }
+            m.insert("name".into(), json!(s.name));
+            m.insert("status".into(), s.status.clone());
+            Value::Object(m)
+        })
+        .collect()
+}
+
+pub fn check(paths: &[PathBuf], output: Option<Format>, controller: Option<String>) -> u8 {
+    let (_, a) = match load(paths, controller) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    match output {
+        Some(Format::Json) => {
+            let v = json!({"statuses": status_docs(&a), "diagnostics": a.diagnostics});
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Some(Format::Human) => {
+            for s in &a.resolved.statuses {
+                print!("{}", render::status_human(&s.kind, &s.namespace, &s.name, &s.status));
+            }
+            if !a.resolved.statuses.is_empty() {
+                println!();
+            }
+            print_diagnostics(&a, false);
+            println!("{}", counts_line(&a));
+        }
+        Some(Format::Yaml) | None => {
+            print!("{}", gwlab::emit::to_yaml_stream(&status_docs(&a)));
+            print_diagnostics(&a, true);
+            eprintln!("{}", counts_line(&a));
+        }
+    }
+    u8::from(a.has_errors())
+}
+
+fn parse_requests(lines: &[String]) -> Result<Vec<gwlab::Request>, u8> {
+    let mut out = Vec::new();
+    for l in lines {
+        match gwlab::parse_request(l) {
+            Ok(r) => out.push(r),
+            Err(d) => {
+                eprintln!("gwlab: {}", d.render());
+                return Err(2);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn outcome_human(line: &str, o: &Outcome) -> String {
+    let mut s = format!("{line}\n  → {}\n", gwlab_corpus::testfile::summarize(o));
+    if let Some(l) = &o.listener {
+        s.push_str(&format!("  listener: {l}\n"));
+    }
+    if let Some((r, i)) = &o.route {
+        s.push_str(&format!("  route: {r} rule {i}\n"));
+    }
+    for share in &o.shares {
+        if let ShareOutcome::Backend { namespace, name, port, path, host, headers, tls } = &share.outcome {
+            s.push_str(&format!("  {:.1}% → {namespace}/{name}:{port}  {host}{path}\n", share.fraction * 100.0));
+            for (k, v) in headers {
+                s.push_str(&format!("      {k}: {v}\n"));
+            }
+            if let Some(t) = tls {
+                s.push_str(&format!("      TLS to backend: SNI {} (CA {}, policy {})\n", t.sni, t.ca, t.policy));
+            }
+        }
+    }
+    for (k, v) in &o.response_headers {
+        s.push_str(&format!("  response header {k}: {v}\n"));
+    }
+    for k in &o.removed_response_headers {
+        s.push_str(&format!("  response header {k} removed\n"));
+    }
+    for (m, p) in &o.mirrors {
+        s.push_str(&format!("  mirrored to {m} ({p}%)\n"));
+    }
+    if !o.trace.is_empty() {
+        s.push_str("  trace:\n");
+        for t in &o.trace {
+            s.push_str(&format!("    [{}] {}\n", t.stage, t.message));
+        }
+    }
+    s
+}
+
+pub fn route(paths: &[PathBuf], requests: &[String], output: Format, controller: Option<String>) -> u8 {
+    let reqs = match parse_requests(requests) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let (_, a) = match load(paths, controller) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let results: Vec<(String, Outcome)> = requests.iter().cloned().zip(reqs.iter().map(|r| a.route(r))).collect();
+    match output {
+        Format::Human => {
+            for (line, o) in &results {
+                println!("{}", outcome_human(line, o));
+            }
+            if a.has_errors() {
+                eprintln!("note: the manifests have errors (run `gwlab check`)");
+            }
+        }
+        Format::Json | Format::Yaml => {
+            let v: Vec<Value> = results.iter().map(|(l, o)| json!({"request": l, "outcome": o})).collect();
+            if output == Format::Json {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                print!("{}", gwlab::emit::to_yaml(&Value::Array(v)));
+            }
+        }
+    }
+    0
+}
+
+pub fn table(paths: &[PathBuf], output: Format, controller: Option<String>) -> u8 {
+    let (_, a) = match load(paths, controller) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let rows = a.routing_table();
+    match output {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default()),
+        Format::Yaml => print!("{}", gwlab::emit::to_yaml(&serde_json::to_value(&rows).unwrap_or(Value::Null))),
+        Format::Human => {
+            let header = ["LISTENER", "HOST", "MATCH", "ROUTE", "ACTION"];
+            let cells: Vec<[String; 5]> = rows
+                .iter()
+                .map(|r| {
+                    [
+                        format!("{} :{}", r.listener, r.port),
+                        r.hostname.clone(),
+                        r.matches.clone(),
+                        format!("{} #{}", r.route, r.rule),
+                        format!("{}{}", r.action, if r.shadowed { "  (shadowed)" } else { "" }),
+                    ]
+                })
+                .collect();
+            let mut w = header.map(|h| h.chars().count());
+            for c in &cells {
+                for i in 0..5 {
+                    w[i] = w[i].max(c[i].chars().count());
+                }
+            }
+            let line = |c: [&str; 5]| {
+                let mut s = String::new();
+                for i in 0..5 {
+                    if i == 4 {
+                        s.push_str(c[i]);
+                    } else {
+                        s.push_str(&format!("{:<width$}  ", c[i], width = w[i]));
+                    }
+                }
+                s
+            };
+            println!("{}", line(header));
+            for c in &cells {
+                println!("{}", line([&c[0], &c[1], &c[2], &c[3], &c[4]]));
+            }
+            if rows.is_empty() {
+                println!("(no routes are programmed)");
+            }
+        }
+    }
+    0
+}
+
+pub fn test(files: &[PathBuf], quiet: bool, json_out: bool) -> u8 {
+    let mut passed = 0;
+    let mut failed = 0;
+    let mut reports = Vec::new();
+    for f in files {
+        let r = gwlab_corpus::testfile::run_file(f);
+        passed += r.passed();
+        failed += r.failed();
+        if !json_out {
+            if let Some(e) = &r.error {
+                println!("FAIL {}: {e}", r.file);
+            }
+            for c in &r.checks {
+                let name = match &c.variant {
+                    Some(v) => format!("[{v}] {}", c.name),
+                    None => c.name.clone(),
+                };
+                if c.passed {
+                    if !quiet {
+                        println!("ok   {}: {name}", r.file);
+                    }
+                } else {
+                    println!("FAIL {}: {name}: {}", r.file, c.detail.as_deref().unwrap_or(""));
+                }
+            }
+        }
+        reports.push(r);
+    }
+    if json_out {
+        let v = json!({"files": reports, "passed": passed, "failed": failed});
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
+    u8::from(failed > 0)
+}
+
+/// A comparable summary of an outcome.
+fn outcome_key(o: &Outcome) -> String {
+    gwlab_corpus::testfile::summarize(o)
+}
+
+pub fn diff(old: &Path, new: &Path, requests: &[String], json_out: bool, controller: Option<String>) -> u8 {
+    let mut lines: Vec<String> = requests.to_vec();
+    let reqs_given = match parse_requests(requests) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let (_, a) = match load(&[old.to_path_buf()], controller.clone()) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let (_, b) = match load(&[new.to_path_buf()], controller) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let mut reqs = reqs_given;
+    for row in a.routing_table().into_iter().chain(b.routing_table()) {
+        if let Some(p) = row.probe {
+            if !lines.contains(&p) {
+                if let Ok(r) = gwlab::parse_request(&p) {
+                    lines.push(p);
+                    reqs.push(r);
+                }
+            }
+        }
+    }
+    let mut changes = Vec::new();
+    let mut unchanged = 0;
+    for (line, r) in lines.iter().zip(&reqs) {
+        let (oa, ob) = (a.route(r), b.route(r));
+        let (ka, kb) = (outcome_key(&oa), outcome_key(&ob));
+        if ka != kb {
+            changes.push(json!({"request": line, "old": ka, "new": kb}));
+        } else {
+            unchanged += 1;
+        }
+    }
+    if json_out {
+        let v = json!({"changed": changes, "unchanged": unchanged, "requests": lines.len()});
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        for c in &changes {
+            let short = c["request"].as_str().unwrap_or("").to_string();
+            println!("{short}: {} → {}", c["old"].as_str().unwrap_or(""), c["new"].as_str().unwrap_or(""));
+        }
+        println!("{} of {} requests changed", changes.len(), lines.len());
+    }
+    u8::from(!changes.is_empty())
+}

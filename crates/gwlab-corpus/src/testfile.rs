@@ -1,0 +1,553 @@
+//! The `gwlab test` expectations runner (format: `docs/test-format.md`).
+
+use crate::{cond_summary, find_status};
+use gwlab::route::{Outcome, ShareOutcome};
+use gwlab::{Analysis, Input, Options};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The variant this check belongs to (None = the base configuration).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    pub name: String,
+    pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    pub checks: Vec<Check>,
+    /// The file could not be run at all (unreadable, invalid, missing manifests).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl FileReport {
+    pub fn passed(&self) -> usize {
+        self.checks.iter().filter(|c| c.passed).count()
+    }
+    pub fn failed(&self) -> usize {
+        self.checks.iter().filter(|c| !c.passed).count() + usize::from(self.error.is_some())
+    }
+}
+
+fn err(file: &str, e: String) -> FileReport {
+    FileReport { file: file.into(), checks: Vec::new(), error: Some(e) }
+}
+
+/// Reads and parses a YAML/JSON file (first document).
+fn read_doc(path: &Path) -> Result<Value, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (text, bad) = gwlab::source::decode_bytes(&path.display().to_string(), &bytes);
+    if let Some(d) = bad {
+        return Err(d.render());
+    }
+    let (docs, diags) = gwlab::source::parse_stream(&text);
+    if let Some((d, _)) = diags.iter().find(|(d, _)| d.severity == gwlab::Severity::Error) {
+        return Err(format!("{}: {}", path.display(), d.message));
+    }
+    docs.into_iter().next().map(|d| d.value).ok_or_else(|| format!("{}: empty file", path.display()))
+}
+
+/// One manifest file: its name (as given) and documents.
+#[derive(Debug, Clone)]
+struct Manifest {
+    name: String,
+    text: String,
+}
+
+pub fn run_file(path: &Path) -> FileReport {
+    let label = path.display().to_string();
+    let spec = match read_doc(path) {
+        Ok(v) => v,
+        Err(e) => return err(&label, e),
+    };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    run_spec(&spec, &base, &label)
+}
+
+fn as_list(v: Option<&Value>) -> Vec<Value> {
+    match v {
+        Some(Value::Array(a)) => a.clone(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => vec![other.clone()],
+    }
+}
+
+pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
+    let mut manifests = Vec::new();
+    for m in as_list(spec.get("manifests")) {
+        let Some(rel) = m.as_str() else { return err(label, "`manifests` must list file paths".into()) };
+        let p = base.join(rel);
+        match std::fs::read(&p) {
+            Ok(bytes) => {
+                let (text, _) = gwlab::source::decode_bytes(rel, &bytes);
+                manifests.push(Manifest { name: rel.to_string(), text });
+            }
+            Err(e) => return err(label, format!("{}: {e}", p.display())),
+        }
+    }
+    if manifests.is_empty() {
+        return err(label, "no `manifests` to load".into());
+    }
+    let opts = Options {
+        controller_name: spec.get("controller").and_then(Value::as_str).map(String::from).unwrap_or_else(|| gwlab::resolve::ENVOY_GATEWAY_CONTROLLER.into()),
+    };
+    let inputs: Vec<Input> = manifests.iter().map(|m| Input::new(m.name.clone(), m.text.clone())).collect();
+    let analysis = gwlab::analyze(&inputs, &opts);
+    let mut checks = Vec::new();
+    run_expectations(&analysis, spec, None, &mut checks);
+
+    for v in as_list(spec.get("variants")) {
+        let vname = v.get("name").and_then(Value::as_str).unwrap_or("variant").to_string();
+        match patched_inputs(&manifests, &as_list(v.get("patch"))) {
+            Ok(inputs) => {
+                let a = gwlab::analyze(&inputs, &opts);
+                run_expectations(&a, &v, Some(&vname), &mut checks);
+            }
+            Err(e) => checks.push(Check { variant: Some(vname), name: "apply patches".into(), passed: false, detail: Some(e) }),
+        }
+    }
+    FileReport { file: label.into(), checks, error: None }
+}
+
+fn run_expectations(a: &Analysis, spec: &Value, variant: Option<&str>, out: &mut Vec<Check>) {
+    let mut push = |name: String, r: Result<(), String>| {
+        out.push(Check { variant: variant.map(String::from), name, passed: r.is_ok(), detail: r.err() });
+    };
+    for r in as_list(spec.get("requests")) {
+        let line = r.get("request").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = r.get("name").and_then(Value::as_str).map(String::from).unwrap_or_else(|| line.clone());
+        push(name, check_request(a, &line, r.get("expect").unwrap_or(&Value::Null)));
+    }
+    for s in as_list(spec.get("status")) {
+        let kind = s.get("kind").and_then(Value::as_str).unwrap_or("");
+        let ns = s.get("namespace").and_then(Value::as_str).unwrap_or("default");
+        let name = s.get("name").and_then(Value::as_str).unwrap_or("");
+        let mut label = format!("status {kind} {ns}/{name}");
+        if let Some(p) = s.get("parent").and_then(Value::as_str) {
+            label.push_str(&format!(" parent {p}"));
+        }
+        if let Some(l) = s.get("listener").and_then(Value::as_str) {
+            label.push_str(&format!(" listener {l}"));
+        }
+        push(label, check_status(a, &s));
+    }
+    for d in as_list(spec.get("diagnostics")) {
+        let code = d.get("code").and_then(Value::as_str).or(d.as_str()).unwrap_or("").to_string();
+        let sev = d.get("severity").and_then(Value::as_str).map(String::from);
+        let found = a.diagnostics.iter().any(|x| x.code == code && sev.as_deref().is_none_or(|s| s == x.severity.as_str()));
+        let r = if found {
+            Ok(())
+        } else {
+            let have: Vec<String> = a.diagnostics.iter().map(|x| format!("{}[{}]", x.severity.as_str(), x.code)).collect();
+            Err(format!("not reported (reported: {})", if have.is_empty() { "none".into() } else { have.join(", ") }))
+        };
+        push(format!("diagnostic {code}{}", sev.map(|s| format!(" ({s})")).unwrap_or_default()), r);
+    }
+    for c in as_list(spec.get("no_diagnostics")) {
+        let code = c.as_str().unwrap_or("").to_string();
+        let hits: Vec<String> = a.diagnostics.iter().filter(|x| x.code == code).map(|x| x.render()).collect();
+        push(format!("no diagnostic {code}"), if hits.is_empty() { Ok(()) } else { Err(format!("reported: {}", hits.join("; "))) });
+    }
+}
+
+fn status_code(o: &Outcome) -> u16 {
+    o.redirect.as_ref().map(|r| r.status).unwrap_or(o.status)
+}
+
+fn is_rejected(o: &Outcome) -> bool {
+    o.shares.iter().any(|s| matches!(s.outcome, ShareOutcome::Rejected)) && o.shares.iter().all(|s| matches!(s.outcome, ShareOutcome::Rejected) || s.fraction == 0.0)
+}
+
+/// `ns/name:port (x%)` per share, or the status.
+pub fn summarize(o: &Outcome) -> String {
+    if let Some(r) = &o.redirect {
+        return format!("{} → {}", r.status, r.location);
+    }
+    let parts: Vec<String> = o
+        .shares
+        .iter()
+        .filter(|s| s.fraction > 0.0)
+        .map(|s| {
+            let what = match &s.outcome {
+                ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+                ShareOutcome::Status { code } => format!("{code}"),
+                ShareOutcome::Rejected => "rejected".into(),
+            };
+            if s.fraction >= 0.9999 {
+                what
+            } else {
+                format!("{what} ({:.1}%)", s.fraction * 100.0)
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        return format!("{}", o.status);
+    }
+    let joined = parts.join(", ");
+    if o.status != 0 && o.status != 200 && !joined.starts_with(&o.status.to_string()) {
+        format!("{} {joined}", o.status)
+    } else {
+        joined
+    }
+}
+
+fn header<'h>(hs: &'h [(String, String)], name: &str) -> Option<String> {
+    let v: Vec<&'h str> = hs.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+    (!v.is_empty()).then(|| v.join(","))
+}
+
+fn vstr(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
+    let req = gwlab::parse_request(line).map_err(|d| format!("invalid request: {}", d.message))?;
+    let o = a.route(&req);
+    let got = || summarize(&o);
+    if let Some(c) = e.get("connection").and_then(Value::as_str) {
+        let rejected = is_rejected(&o) || o.shares.is_empty() && o.status == 0;
+        return match (c, rejected) {
+            ("rejected", true) | ("accepted", false) => Ok(()),
+            _ => Err(format!("expected connection {c}, got {}", got())),
+        };
+    }
+    if let Some(g) = e.get("grpc_status").and_then(Value::as_str) {
+        let have = o.grpc_status.clone().unwrap_or_default();
+        if !have.eq_ignore_ascii_case(g) {
+            return Err(format!("expected gRPC status {g}, got {} ({})", if have.is_empty() { "none" } else { &have }, got()));
+        }
+    } else {
+        let want = e.get("status").and_then(Value::as_u64).map(|s| s as u16).unwrap_or(if e.get("redirect").is_some() { status_code(&o) } else { 200 });
+        if status_code(&o) != want {
+            return Err(format!("expected status {want}, got {}", got()));
+        }
+    }
+    if let Some(loc) = e.get("redirect").and_then(Value::as_str) {
+        match &o.redirect {
+            Some(r) if r.location == loc => {}
+            Some(r) => return Err(format!("expected redirect to {loc}, got {}", r.location)),
+            None => return Err(format!("expected redirect to {loc}, got {}", got())),
+        }
+    }
+    let backends: Vec<(f64, &ShareOutcome)> =
+        o.shares.iter().filter(|s| s.fraction > 0.0 && matches!(s.outcome, ShareOutcome::Backend { .. })).map(|s| (s.fraction, &s.outcome)).collect();
+    let target = |b: &ShareOutcome| match b {
+        ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+        _ => String::new(),
+    };
+    if let Some(want) = e.get("backend").and_then(Value::as_str) {
+        if backends.is_empty() || backends.iter().any(|(_, b)| target(b) != want) {
+            return Err(format!("expected backend {want}, got {}", got()));
+        }
+    }
+    if let Some(dist) = e.get("backends").and_then(Value::as_object) {
+        for (t, pct) in dist {
+            let want = pct.as_f64().unwrap_or(0.0);
+            let have: f64 = backends.iter().filter(|(_, b)| target(b) == *t).map(|(f, _)| f * 100.0).sum();
+            if (have - want).abs() > 0.5 {
+                return Err(format!("expected {t} to get {want}%, got {have:.1}% ({})", got()));
+            }
+        }
+        for (_, b) in &backends {
+            if !dist.contains_key(&target(b)) {
+                return Err(format!("unexpected backend {} ({})", target(b), got()));
+            }
+        }
+    }
+    for (_, b) in &backends {
+        let ShareOutcome::Backend { path, host, headers, tls, .. } = b else { continue };
+        if let Some(p) = e.get("path").and_then(Value::as_str) {
+            if path != p {
+                return Err(format!("expected the backend to receive path {p}, got {path}"));
+            }
+        }
+        if let Some(h) = e.get("host").and_then(Value::as_str) {
+            if !host.eq_ignore_ascii_case(h) {
+                return Err(format!("expected the backend to receive Host {h}, got {host}"));
+            }
+        }
+        for (k, v) in e.get("request_headers").and_then(Value::as_object).into_iter().flatten() {
+            let want = vstr(v);
+            let have = header(headers, k);
+            if have.as_deref() != Some(want.as_str()) {
+                return Err(format!("expected request header {k}: {want}, got {}", have.unwrap_or_else(|| "(absent)".into())));
+            }
+        }
+        for k in as_list(e.get("absent_request_headers")).iter().filter_map(Value::as_str) {
+            if let Some(v) = header(headers, k) {
+                return Err(format!("expected request header {k} to be absent, got {v}"));
+            }
+        }
+        if let Some(bt) = e.get("backend_tls") {
+            match tls {
+                None => return Err("expected TLS to the backend, got plaintext".into()),
+                Some(t) => {
+                    if let Some(sni) = bt.get("sni").and_then(Value::as_str) {
+                        if t.sni != sni {
+                            return Err(format!("expected backend TLS SNI {sni}, got {}", t.sni));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if e.get("path").is_some() || e.get("host").is_some() || e.get("request_headers").is_some() || e.get("backend_tls").is_some() {
+        if backends.is_empty() {
+            return Err(format!("expected the request to reach a backend, got {}", got()));
+        }
+    }
+    for (k, v) in e.get("response_headers").and_then(Value::as_object).into_iter().flatten() {
+        let want = vstr(v);
+        let have = header(&o.response_headers, k);
+        if have.as_deref() != Some(want.as_str()) {
+            return Err(format!("expected response header {k}: {want}, got {}", have.unwrap_or_else(|| "(absent)".into())));
+        }
+    }
+    for k in as_list(e.get("absent_response_headers")).iter().filter_map(Value::as_str) {
+        let removed = o.removed_response_headers.iter().any(|r| r.eq_ignore_ascii_case(k));
+        if let Some(v) = header(&o.response_headers, k) {
+            return Err(format!("expected response header {k} to be absent, got {v}"));
+        }
+        let _ = removed;
+    }
+    Ok(())
+}
+
+fn conds_match(actual: Option<&Value>, expected: &[Value]) -> Result<(), String> {
+    let list = actual.and_then(Value::as_array).cloned().unwrap_or_default();
+    for e in expected {
+        let ty = e.get("type").and_then(Value::as_str).unwrap_or("");
+        let Some(c) = list.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(ty)) else {
+            return Err(format!("no {ty} condition (have: {})", cond_summary(&list)));
+        };
+        for f in ["status", "reason"] {
+            if let Some(w) = e.get(f).filter(|v| !v.is_null()) {
+                let w = vstr(w);
+                let w = if f == "status" && (w == "true" || w == "false") { if w == "true" { "True".into() } else { "False".into() } } else { w };
+                if c.get(f).map(vstr).as_deref() != Some(w.as_str()) {
+                    return Err(format!("expected {ty} {f} {w}, have {}", cond_summary(&list)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_status(a: &Analysis, s: &Value) -> Result<(), String> {
+    let kind = s.get("kind").and_then(Value::as_str).unwrap_or("");
+    let ns = s.get("namespace").and_then(Value::as_str).unwrap_or("default");
+    let name = s.get("name").and_then(Value::as_str).unwrap_or("");
+    let st = find_status(a, kind, ns, name)
+        .or_else(|| find_status(a, kind, "", name))
+        .ok_or_else(|| format!("no status for {kind} {ns}/{name}"))?;
+    let conds = as_list(s.get("conditions"));
+    if let Some(l) = s.get("listener").and_then(Value::as_str) {
+        let ls = as_list(st.status.get("listeners"));
+        let entry = ls.iter().find(|x| x.get("name").and_then(Value::as_str) == Some(l)).ok_or_else(|| format!("listener {l} has no status"))?;
+        if let Some(n) = s.get("attachedRoutes").and_then(Value::as_i64) {
+            let have = entry.get("attachedRoutes").and_then(Value::as_i64).unwrap_or(0);
+            if have != n {
+                return Err(format!("expected attachedRoutes {n}, got {have}"));
+            }
+        }
+        return conds_match(entry.get("conditions"), &conds);
+    }
+    if let Some(p) = s.get("parent").and_then(Value::as_str) {
+        let mut entries = as_list(st.status.get("parents"));
+        entries.extend(as_list(st.status.get("ancestors")));
+        let matching: Vec<&Value> = entries
+            .iter()
+            .filter(|e| e.get("parentRef").or(e.get("ancestorRef")).and_then(|r| r.get("name")).and_then(Value::as_str) == Some(p))
+            .collect();
+        if matching.is_empty() {
+            return Err(format!("no status entry for parent {p}"));
+        }
+        let mut last = String::new();
+        for e in matching {
+            match conds_match(e.get("conditions"), &conds) {
+                Ok(()) => return Ok(()),
+                Err(m) => last = m,
+            }
+        }
+        return Err(last);
+    }
+    conds_match(st.status.get("conditions"), &conds)
+}
+
+// ------------------------------------------------------------------------------ patches
+
+/// `Kind/namespace/name` or `Kind/name`.
+fn parse_target(t: &str) -> Result<(String, Option<String>, String), String> {
+    let parts: Vec<&str> = t.split('/').collect();
+    match parts.as_slice() {
+        [k, n] => Ok((k.to_string(), None, n.to_string())),
+        [k, ns, n] => Ok((k.to_string(), Some(ns.to_string()), n.to_string())),
+        _ => Err(format!("patch target `{t}` must be Kind/namespace/name or Kind/name")),
+    }
+}
+
+fn doc_matches(d: &Value, kind: &str, ns: Option<&str>, name: &str) -> bool {
+    let k = d.get("kind").and_then(Value::as_str) == Some(kind);
+    let n = d.pointer("/metadata/name").and_then(Value::as_str) == Some(name);
+    let dns = d.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("default");
+    k && n && ns.is_none_or(|ns| ns == dns)
+}
+
+fn unescape(tok: &str) -> String {
+    tok.replace("~1", "/").replace("~0", "~")
+}
+
+/// Sets `value` at JSON pointer `ptr`, creating missing objects; `-` appends to an array.
+pub fn pointer_set(doc: &mut Value, ptr: &str, value: Value) -> Result<(), String> {
+    if ptr.is_empty() {
+        *doc = value;
+        return Ok(());
+    }
+    let toks: Vec<String> = ptr.strip_prefix('/').ok_or_else(|| format!("`{ptr}` is not a JSON pointer"))?.split('/').map(unescape).collect();
+    let mut cur = doc;
+    for (i, t) in toks.iter().enumerate() {
+        let last = i + 1 == toks.len();
+        if cur.is_null() {
+            *cur = Value::Object(Default::default());
+        }
+        cur = match cur {
+            Value::Object(m) => {
+                if last {
+                    m.insert(t.clone(), value);
+                    return Ok(());
+                }
+                m.entry(t.clone()).or_insert(Value::Null)
+            }
+            Value::Array(a) => {
+                let idx = if t == "-" { a.len() } else { t.parse::<usize>().map_err(|_| format!("`{t}` is not an array index in `{ptr}`"))? };
+                if idx > a.len() {
+                    return Err(format!("index {idx} is out of range in `{ptr}`"));
+                }
+                if idx == a.len() {
+                    a.push(Value::Null);
+                }
+                if last {
+                    a[idx] = value;
+                    return Ok(());
+                }
+                &mut a[idx]
+            }
+            _ => return Err(format!("`{ptr}` goes through a scalar")),
+        };
+    }
+    Ok(())
+}
+
+/// Removes the value at `ptr`.
+pub fn pointer_remove(doc: &mut Value, ptr: &str) -> Result<(), String> {
+    let (parent, last) = ptr.rsplit_once('/').ok_or_else(|| format!("`{ptr}` is not a JSON pointer"))?;
+    let last = unescape(last);
+    let p = doc.pointer_mut(parent).ok_or_else(|| format!("`{parent}` does not exist"))?;
+    match p {
+        Value::Object(m) => m.remove(&last).map(|_| ()).ok_or_else(|| format!("`{ptr}` does not exist")),
+        Value::Array(a) => {
+            let i: usize = last.parse().map_err(|_| format!("`{last}` is not an index"))?;
+            if i < a.len() {
+                a.remove(i);
+                Ok(())
+            } else {
+                Err(format!("`{ptr}` does not exist"))
+            }
+        }
+        _ => Err(format!("`{parent}` is a scalar")),
+    }
+}
+
+fn patched_inputs(manifests: &[Manifest], patches: &[Value]) -> Result<Vec<Input>, String> {
+    let mut files: Vec<(String, Vec<Value>)> = manifests
+        .iter()
+        .map(|m| {
+            let mut raw = crate::RawObjects::new("default");
+            raw.add_text(&m.text);
+            (m.name.clone(), raw.docs)
+        })
+        .collect();
+    for p in patches {
+        if let Some(t) = p.get("delete").and_then(Value::as_str) {
+            let (k, ns, n) = parse_target(t)?;
+            let mut hit = false;
+            for (_, docs) in files.iter_mut() {
+                let before = docs.len();
+                docs.retain(|d| !doc_matches(d, &k, ns.as_deref(), &n));
+                hit |= docs.len() != before;
+            }
+            if !hit {
+                return Err(format!("delete: no object {t}"));
+            }
+        } else if let Some(t) = p.get("set").and_then(Value::as_str) {
+            let (k, ns, n) = parse_target(t)?;
+            let path = p.get("path").and_then(Value::as_str).ok_or_else(|| format!("set {t}: missing `path`"))?;
+            let value = p.get("value").cloned().unwrap_or(Value::Null);
+            let mut hit = false;
+            for (_, docs) in files.iter_mut() {
+                for d in docs.iter_mut().filter(|d| doc_matches(d, &k, ns.as_deref(), &n)) {
+                    pointer_set(d, path, value.clone())?;
+                    hit = true;
+                }
+            }
+            if !hit {
+                return Err(format!("set: no object {t}"));
+            }
+        } else if let Some(t) = p.get("remove").and_then(Value::as_str) {
+            let (k, ns, n) = parse_target(t)?;
+            let path = p.get("path").and_then(Value::as_str).ok_or_else(|| format!("remove {t}: missing `path`"))?;
+            for (_, docs) in files.iter_mut() {
+                for d in docs.iter_mut().filter(|d| doc_matches(d, &k, ns.as_deref(), &n)) {
+                    pointer_remove(d, path)?;
+                }
+            }
+        } else {
+            return Err(format!("unknown patch {p}: use `delete` or `set`"));
+        }
+    }
+    Ok(files.into_iter().map(|(name, docs)| Input::new(name, gwlab::emit::to_yaml_stream(&docs))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_set_and_remove() {
+        let mut v = json!({"spec": {"rules": [{"backendRefs": [{"port": 80}]}]}});
+        pointer_set(&mut v, "/spec/rules/0/backendRefs/0/port", json!(8080)).unwrap();
+        pointer_set(&mut v, "/spec/hostnames", json!(["a.example"])).unwrap();
+        pointer_set(&mut v, "/spec/rules/-", json!({})).unwrap();
+        pointer_set(&mut v, "/metadata/labels/x~1y", json!("z")).unwrap();
+        assert_eq!(v["spec"]["rules"][0]["backendRefs"][0]["port"], 8080);
+        assert_eq!(v["spec"]["rules"].as_array().unwrap().len(), 2);
+        assert_eq!(v["metadata"]["labels"]["x/y"], "z");
+        pointer_remove(&mut v, "/spec/hostnames").unwrap();
+        assert!(v["spec"].get("hostnames").is_none());
+        assert!(pointer_set(&mut v, "/spec/rules/7/x", json!(1)).is_err());
+    }
+
+    #[test]
+    fn patches_delete_and_set_documents() {
+        let m = vec![Manifest {
+            name: "m.yaml".into(),
+            text: "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: x}\nspec: {ports: [{port: 80}]}\n".into(),
+        }];
+        let out = patched_inputs(&m, &[json!({"delete": "Service/x/b"}), json!({"set": "Service/default/a", "path": "/spec/ports/0/port", "value": 81})]).unwrap();
+        assert_eq!(out.len(), 1);
+        assert!(out[0].text.contains("port: 81"), "{}", out[0].text);
+        assert!(!out[0].text.contains("name: b"));
+        assert!(patched_inputs(&m, &[json!({"delete": "Service/default/zzz"})]).is_err());
+    }
+}

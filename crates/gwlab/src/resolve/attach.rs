@@ -1,0 +1,148 @@
+//! Attachment: parentRefs × listeners (sectionName, port) × allowedRoutes (kind, namespace) ×
+//! hostnames, with the Accepted reason Envoy Gateway writes for each parentRef.
+
+use super::hostname;
+use super::index::Index;
+use super::listeners::GatewayCtx;
+use super::{Attachment, RouteKind};
+use crate::model::{Object, ParentReference, GATEWAY_GROUP};
+use std::collections::HashMap;
+
+/// Where a parentRef points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentTarget {
+    /// A Gateway we simulate (index into the gateway list).
+    Gateway(usize),
+    /// A ListenerSet of one of our Gateways: (gateway, listener set index).
+    ListenerSet(usize, usize),
+}
+
+/// The outcome of one parentRef.
+#[derive(Debug, Clone)]
+pub enum ParentResult {
+    /// Not ours (another class's Gateway, a Service, …): no status entry.
+    Irrelevant,
+    /// The parent does not exist.
+    NotFound,
+    /// Rejected with this Accepted=False reason and message.
+    Rejected { gateway: usize, reason: &'static str, message: String },
+    /// Attached to these listeners.
+    Accepted { gateway: usize, attachments: Vec<Attachment> },
+}
+
+/// Lookup from (namespace, name) to Gateways and ListenerSets we simulate.
+pub struct Parents {
+    gateways: HashMap<(String, String), usize>,
+    sets: HashMap<(String, String), (usize, usize)>,
+    /// For each gateway, for each listener: hostnames of the other listeners on the same port.
+    others_on_port: Vec<Vec<Vec<String>>>,
+}
+
+impl Parents {
+    pub fn build(ix: &Index, gws: &[GatewayCtx]) -> Self {
+        let mut gateways = HashMap::new();
+        let mut sets = HashMap::new();
+        let mut others_on_port = Vec::with_capacity(gws.len());
+        for (gi, g) in gws.iter().enumerate() {
+            gateways.insert((g.ns.clone(), g.name.clone()), gi);
+            for (si, s) in g.listener_sets.iter().enumerate() {
+                let o = &ix.model.objects[s.object];
+                sets.insert((o.namespace.clone(), o.meta.name.clone()), (gi, si));
+            }
+            let mut by_port: HashMap<u32, Vec<(usize, &str)>> = HashMap::new();
+            for (li, l) in g.listeners.iter().enumerate() {
+                if let Some(h) = l.state.hostname.as_deref() {
+                    by_port.entry(l.state.port).or_default().push((li, h));
+                }
+            }
+            others_on_port.push(
+                g.listeners
+                    .iter()
+                    .enumerate()
+                    .map(|(li, l)| by_port.get(&l.state.port).map(|v| v.iter().filter(|(i, _)| *i != li).map(|(_, h)| h.to_string()).collect()).unwrap_or_default())
+                    .collect(),
+            );
+        }
+        Parents { gateways, sets, others_on_port }
+    }
+
+    pub fn target(&self, route_ns: &str, pr: &ParentReference) -> Option<ParentTarget> {
+        let ns = pr.namespace_or(route_ns).to_string();
+        let group_ok = matches!(pr.group(), GATEWAY_GROUP | "gateway.networking.x-k8s.io");
+        match pr.kind() {
+            "Gateway" if group_ok => self.gateways.get(&(ns, pr.name.clone())).map(|&g| ParentTarget::Gateway(g)),
+            "ListenerSet" | "XListenerSet" if group_ok => self.sets.get(&(ns, pr.name.clone())).map(|&(g, s)| ParentTarget::ListenerSet(g, s)),
+            _ => None,
+        }
+    }
+}
+
+/// Resolves one parentRef of a route. Counts attached routes on the listeners it attaches to.
+#[allow(clippy::too_many_arguments)]
+pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[String], pr: &ParentReference, pi: usize) -> ParentResult {
+    let Some(target) = parents.target(&route.namespace, pr) else {
+        let ns = pr.namespace_or(&route.namespace);
+        let exists = match pr.kind() {
+            "Gateway" => ix.get("Gateway", ns, &pr.name).is_some(),
+            "ListenerSet" => ix.get("ListenerSet", ns, &pr.name).is_some(),
+            _ => return ParentResult::Irrelevant,
+        };
+        return if exists { ParentResult::Irrelevant } else { ParentResult::NotFound };
+    };
+    let (gi, set) = match target {
+        ParentTarget::Gateway(g) => (g, None),
+        ParentTarget::ListenerSet(g, s) => (g, Some(s)),
+    };
+    let g = &mut gws[gi];
+    if g.rejected {
+        return ParentResult::Irrelevant;
+    }
+    if let Some(s) = set {
+        if !g.listener_sets[s].allowed {
+            return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "The ListenerSet is not attached to its Gateway".into() };
+        }
+    }
+    let selected: Vec<usize> = (0..g.listeners.len())
+        .filter(|&li| {
+            let l = &g.listeners[li];
+            l.ls == set && pr.section_name.as_deref().is_none_or(|s| s == l.state.name) && pr.port.is_none_or(|p| p == l.state.port)
+        })
+        .collect();
+    if selected.is_empty() {
+        let what = match (&pr.section_name, pr.port) {
+            (Some(s), Some(p)) => format!("no listener named `{s}` on port {p}"),
+            (Some(s), None) => format!("no listener named `{s}`"),
+            (None, Some(p)) => format!("no listener on port {p}"),
+            (None, None) => "no listeners".to_string(),
+        };
+        return ParentResult::Rejected { gateway: gi, reason: "NoMatchingParent", message: format!("No listeners match this parent ref: the parent has {what}") };
+    }
+    let allowed: Vec<usize> = selected.iter().copied().filter(|&li| g.listeners[li].allows_kind(kind) && g.listeners[li].allows_namespace(ix, &route.namespace)).collect();
+    if allowed.is_empty() {
+        return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "No listeners included by this parent ref allowed this attachment.".into() };
+    }
+    let mut attachments = Vec::new();
+    for li in allowed {
+        let hosts = match kind {
+            RouteKind::Tcp | RouteKind::Udp => vec!["*".to_string()],
+            _ => {
+                let others: Vec<&str> = parents.others_on_port[gi][li].iter().map(String::as_str).collect();
+                hostname::compute_hosts(hostnames, g.listeners[li].state.hostname.as_deref(), &others)
+            }
+        };
+        if hosts.is_empty() {
+            continue;
+        }
+        g.listeners[li].attached += 1;
+        let hostnames = if hosts.len() == 1 && hosts[0] == "*" { Vec::new() } else { hosts };
+        attachments.push(Attachment { gateway: gi, listener: li, parent_ref: pi, hostnames });
+    }
+    if attachments.is_empty() {
+        return ParentResult::Rejected {
+            gateway: gi,
+            reason: "NoMatchingListenerHostname",
+            message: "There were no hostname intersections between the route and this parent ref's Listener(s).".into(),
+        };
+    }
+    ParentResult::Accepted { gateway: gi, attachments }
+}

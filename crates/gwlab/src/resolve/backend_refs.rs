@@ -1,0 +1,165 @@
+//! backendRefs: kind checks, ReferenceGrant, Service port resolution (port must be a Service
+//! port of the right protocol), endpoints, and the BackendTLSPolicy in force for the hop.
+
+use super::backend_tls::Policies;
+use super::index::Index;
+use super::{BackendState, BackendTarget, RouteKind};
+use crate::model::{BackendRef, Body, Object, EG_GROUP, GATEWAY_GROUP};
+
+/// Why a backendRef is unusable: the route ResolvedRefs reason, a message, a diagnostic code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefError {
+    pub reason: &'static str,
+    pub message: String,
+    pub code: &'static str,
+}
+
+fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
+    RefError { reason, message, code }
+}
+
+/// Resolves one backendRef of a route. Returns the backend, its error (if unusable) and the
+/// BackendTLSPolicy that applies (index into `Policies::list`).
+pub fn resolve(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef, index: usize) -> (BackendState, Option<RefError>, Option<usize>) {
+    let (res, pol) = check(ix, pols, route, kind, br);
+    let weight = br.weight();
+    match res {
+        Ok(target) => (BackendState { index, weight, target }, None, pol),
+        Err(e) => (BackendState { index, weight, target: BackendTarget::Invalid { reason: e.reason.to_string(), message: e.message.clone() } }, Some(e), pol),
+    }
+}
+
+fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef) -> (Result<BackendTarget, RefError>, Option<usize>) {
+    let (group, bkind) = (br.group(), br.kind());
+    let ns = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace).to_string();
+    let supported = matches!((group, bkind), ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") | (EG_GROUP, "Backend"));
+    if !supported {
+        return (
+            Err(err("InvalidKind", "backend-invalid-kind", format!("backendRef `{}` has kind {}{}{bkind}, which is not supported; use a core Service", br.name, group, if group.is_empty() { "" } else { "/" }))),
+            None,
+        );
+    }
+    if !ix.ref_permitted(GATEWAY_GROUP, kind.kind(), &route.namespace, group, bkind, &ns, &br.name) {
+        return (
+            Err(err(
+                "RefNotPermitted",
+                "ref-not-permitted",
+                format!("backendRef to {bkind} `{ns}/{}` crosses namespaces and no ReferenceGrant in `{ns}` allows {}s from `{}`; add one", br.name, kind.kind(), route.namespace),
+            )),
+            None,
+        );
+    }
+    if bkind != "Service" {
+        // ServiceImport / Envoy Gateway Backend: existence only.
+        return match ix.object(bkind, &ns, &br.name) {
+            Some(_) => (
+                Ok(BackendTarget::Service { namespace: ns, name: br.name.clone(), port: br.port.unwrap_or(0), target_port: None, app_protocol: None, has_endpoints: true, tls: None }),
+                None,
+            ),
+            None => (Err(err("BackendNotFound", "backend-not-found", format!("{bkind} `{ns}/{}` does not exist", br.name))), None),
+        };
+    }
+    let Some(port) = br.port else {
+        return (Err(err("PortNotSpecified", "backend-port-not-found", format!("backendRef to Service `{ns}/{}` needs a `port` (a port number of the Service)", br.name))), None);
+    };
+    let Some(svc_obj) = ix.object("Service", &ns, &br.name) else {
+        return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist; create it or fix the backendRef name/namespace", br.name))), None);
+    };
+    let Body::Service(svc) = &svc_obj.body else {
+        return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist", br.name))), None);
+    };
+    if svc.type_() == "ExternalName" {
+        return (Err(err("UnsupportedValue", "unsupported-value", format!("Service `{ns}/{}` is of type ExternalName, which Envoy Gateway does not route to; use a Backend or a ClusterIP Service", br.name))), None);
+    }
+    let want = if kind == RouteKind::Udp { "UDP" } else { "TCP" };
+    let Some(sp) = svc.ports.iter().find(|p| p.port == port && p.protocol() == want) else {
+        let ports: Vec<String> = svc.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol())).collect();
+        return (
+            Err(err(
+                "PortNotFound",
+                "backend-port-not-found",
+                format!("Service `{ns}/{}` has no {want} port {port} (its ports: {}); use one of its `port` values, not the targetPort", br.name, if ports.is_empty() { "none".into() } else { ports.join(", ") }),
+            )),
+            None,
+        );
+    };
+    let has_endpoints = match ix.slice_endpoints(&ns, &br.name) {
+        Some(x) => x,
+        None => svc.selector.as_ref().is_some_and(|s| !s.is_empty()),
+    };
+    let pol = pols.lookup(&ns, &br.name, sp.name.as_deref());
+    let mut tls = None;
+    if let Some(pi) = pol {
+        let p = &pols.list[pi];
+        if p.valid {
+            tls = Some(p.tls.clone());
+        } else {
+            return (Err(err("InvalidBackendTLS", "unsupported-value", format!("the BackendTLSPolicy `{}` for Service `{ns}/{}` is invalid, so this backend cannot be reached", p.tls.policy, br.name))), pol);
+        }
+    }
+    (
+        Ok(BackendTarget::Service {
+            namespace: ns,
+            name: br.name.clone(),
+            port,
+            target_port: sp.target_port.as_ref().map(|t| t.to_string()),
+            app_protocol: sp.app_protocol.clone(),
+            has_endpoints,
+            tls,
+        }),
+        pol,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{load, LoadOptions, Model};
+    use crate::source::SourceFile;
+
+    fn model(text: &str) -> Model {
+        load(vec![SourceFile::new("t.yaml", text)], &LoadOptions::default())
+    }
+
+    #[test]
+    fn reasons_table() {
+        let m = model(concat!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec: {}\n---\n",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {selector: {app: a}, ports: [{port: 80, targetPort: http, name: web}]}\n---\n",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: ext}\nspec: {type: ExternalName, externalName: x.example.com, ports: [{port: 80}]}\n---\n",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: lonely}\nspec: {ports: [{port: 80}]}\n---\n",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: other, namespace: b}\nspec: {selector: {app: a}, ports: [{port: 80}]}\n",
+        ));
+        let ix = Index::build(&m);
+        let pols = super::super::backend_tls::process(&ix, &mut Vec::new());
+        let route = &m.objects[0];
+        let br = |j: serde_json::Value| serde_json::from_value::<BackendRef>(j).unwrap();
+        let cases = [
+            (serde_json::json!({"name": "svc", "port": 80}), None),
+            (serde_json::json!({"name": "svc"}), Some("PortNotSpecified")),
+            (serde_json::json!({"name": "svc", "port": 8080}), Some("PortNotFound")),
+            (serde_json::json!({"name": "nope", "port": 80}), Some("BackendNotFound")),
+            (serde_json::json!({"name": "svc", "port": 80, "kind": "Pod"}), Some("InvalidKind")),
+            (serde_json::json!({"name": "svc", "port": 80, "group": "example.com", "kind": "Service"}), Some("InvalidKind")),
+            (serde_json::json!({"name": "other", "namespace": "b", "port": 80}), Some("RefNotPermitted")),
+            (serde_json::json!({"name": "ext", "port": 80}), Some("UnsupportedValue")),
+        ];
+        for (j, want) in cases {
+            let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(j.clone()), 0);
+            assert_eq!(e.map(|e| e.reason), want, "{j}");
+        }
+        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        match b.target {
+            BackendTarget::Service { target_port, has_endpoints, .. } => {
+                assert_eq!(target_port.as_deref(), Some("http"));
+                assert!(has_endpoints);
+            }
+            other => panic!("{other:?}"),
+        }
+        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(serde_json::json!({"name": "lonely", "port": 80})), 0);
+        assert!(matches!(b.target, BackendTarget::Service { has_endpoints: false, .. }));
+        // UDP routes need a UDP port.
+        let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Udp, &br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        assert_eq!(e.map(|e| e.reason), Some("PortNotFound"));
+    }
+}

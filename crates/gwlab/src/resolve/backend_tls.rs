@@ -1,0 +1,163 @@
+//! BackendTLSPolicy: target resolution (Service + optional port sectionName), validation (CA
+//! ConfigMaps, well-known CAs, hostname), conflicts (oldest wins) and per-Gateway ancestor status.
+
+use super::hostname;
+use super::index::{is_ca_bundle, Index};
+use super::status::{CondStatus, Conditions};
+use super::{BackendTls, ObjectStatus};
+use crate::diag::Diagnostic;
+use crate::model::Body;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+pub struct PolicyCtx {
+    pub object: usize,
+    pub conds: Conditions,
+    pub valid: bool,
+    pub tls: BackendTls,
+    /// Ancestor refs (Gateway parentRefs of routes using a target), in first-seen order.
+    pub ancestors: Vec<Value>,
+    /// Conflicted targets lose to an older policy.
+    pub conflicted: bool,
+}
+
+pub struct Policies {
+    pub list: Vec<PolicyCtx>,
+    /// (namespace, service, sectionName or "") → winning policy.
+    by_target: HashMap<(String, String, String), usize>,
+}
+
+impl Policies {
+    /// The policy applying to a Service port: one naming the port first, then a Service-wide one.
+    pub fn lookup(&self, ns: &str, svc: &str, port_name: Option<&str>) -> Option<usize> {
+        if let Some(p) = port_name {
+            if let Some(&i) = self.by_target.get(&(ns.to_string(), svc.to_string(), p.to_string())) {
+                return Some(i);
+            }
+        }
+        self.by_target.get(&(ns.to_string(), svc.to_string(), String::new())).copied()
+    }
+
+    pub fn add_ancestor(&mut self, i: usize, anc: Value) {
+        if let Some(p) = self.list.get_mut(i) {
+            if !p.ancestors.contains(&anc) {
+                p.ancestors.push(anc);
+            }
+        }
+    }
+}
+
+pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
+    let model = ix.model;
+    let mut list = Vec::new();
+    let mut order: Vec<usize> = model.objects.iter().enumerate().filter(|(_, o)| matches!(o.body, Body::BackendTlsPolicy(_))).map(|(i, _)| i).collect();
+    order.sort_by(|&a, &b| {
+        let (oa, ob) = (&model.objects[a], &model.objects[b]);
+        (oa.meta.creation_timestamp.as_deref().unwrap_or("~"), &oa.namespace, &oa.meta.name).cmp(&(ob.meta.creation_timestamp.as_deref().unwrap_or("~"), &ob.namespace, &ob.meta.name))
+    });
+    let mut by_target = HashMap::new();
+    for oi in order {
+        let o = &model.objects[oi];
+        let Body::BackendTlsPolicy(spec) = &o.body else { continue };
+        let v = &spec.validation;
+        let mut conds = Conditions::default();
+        let mut accepted: Option<(&'static str, String)> = None;
+        let mut resolved: Option<(&'static str, String)> = None;
+        let mut ca = String::new();
+        let has_refs = !v.ca_certificate_refs.is_empty();
+        let wk = v.well_known_ca_certificates.as_deref().filter(|s| !s.is_empty());
+        if has_refs == wk.is_some() {
+            accepted = Some(("Invalid", "set exactly one of caCertificateRefs and wellKnownCACertificates".into()));
+        } else if let Some(w) = wk {
+            if w != "System" {
+                accepted = Some(("Invalid", format!("wellKnownCACertificates `{w}` is not supported; use System")));
+            } else {
+                ca = "System".into();
+            }
+        } else {
+            let mut valid = 0;
+            for (ci, r) in v.ca_certificate_refs.iter().enumerate() {
+                let (g, k) = (r.group_or(""), r.kind_or("ConfigMap"));
+                let err = if g != "" || !matches!(k, "ConfigMap" | "Secret") {
+                    Some(("InvalidKind", format!("caCertificateRef {g}/{k} `{}` must be a ConfigMap", r.name)))
+                } else {
+                    match ix.object(k, &o.namespace, &r.name).map(|x| &x.body) {
+                        Some(Body::ConfigMap(d)) if is_ca_bundle(d, false) => None,
+                        Some(Body::Secret(d)) if is_ca_bundle(d, true) => None,
+                        Some(_) => Some(("InvalidCACertificateRef", format!("{k} `{}/{}` has no valid `ca.crt`", o.namespace, r.name))),
+                        None => Some(("InvalidCACertificateRef", format!("{k} `{}/{}` does not exist", o.namespace, r.name))),
+                    }
+                };
+                match err {
+                    None => {
+                        valid += 1;
+                        if ca.is_empty() {
+                            ca = format!("ConfigMap {}/{}", o.namespace, r.name);
+                        }
+                    }
+                    Some((reason, msg)) => {
+                        diags.push(Diagnostic::error("certificate-ref-invalid", format!("BackendTLSPolicy `{}`: {msg}", o.meta.name)).at(model.locate(o, &format!("/spec/validation/caCertificateRefs/{ci}"))).on(o.id()));
+                        if resolved.is_none() {
+                            resolved = Some((reason, msg));
+                        }
+                    }
+                }
+            }
+            if valid == 0 {
+                accepted = Some(("NoValidCACertificate", "no valid CA certificate is referenced".into()));
+            }
+        }
+        if accepted.is_none() && (v.hostname.is_empty() || v.hostname.starts_with('*') || !hostname::is_valid(&v.hostname)) {
+            accepted = Some(("Invalid", format!("validation.hostname `{}` must be a DNS name without wildcard", v.hostname)));
+        }
+        match &resolved {
+            Some((r, m)) => conds.set("ResolvedRefs", CondStatus::False, *r, m.clone()),
+            None => conds.set("ResolvedRefs", CondStatus::True, "ResolvedRefs", "Resolved all the Object references."),
+        }
+        let valid = accepted.is_none();
+        match &accepted {
+            Some((r, m)) => {
+                if *r != "NoValidCACertificate" {
+                    diags.push(Diagnostic::error("unsupported-value", format!("BackendTLSPolicy `{}`: {m}", o.meta.name)).at(model.locate(o, "/spec/validation")).on(o.id()));
+                }
+                conds.set("Accepted", CondStatus::False, *r, m.clone())
+            }
+            None => conds.set("Accepted", CondStatus::True, "Accepted", "Policy has been accepted."),
+        }
+        let pi = list.len();
+        let mut conflicted = false;
+        for t in &spec.target_refs {
+            if t.group != "" || t.kind != "Service" {
+                continue;
+            }
+            let key = (o.namespace.clone(), t.name.clone(), t.section_name.clone().unwrap_or_default());
+            if let Some(&winner) = by_target.get(&key) {
+                let _: usize = winner;
+                conflicted = true;
+            } else {
+                by_target.insert(key, pi);
+            }
+        }
+        if conflicted {
+            conds.set("Accepted", CondStatus::False, "Conflicted", "An older BackendTLSPolicy already targets this Service (and section)");
+        }
+        list.push(PolicyCtx {
+            object: oi,
+            conds,
+            valid,
+            tls: BackendTls { policy: format!("{}/{}", o.namespace, o.meta.name), sni: v.hostname.clone(), ca },
+            ancestors: Vec::new(),
+            conflicted,
+        });
+    }
+    Policies { list, by_target }
+}
+
+pub fn statuses(ix: &Index, pols: &Policies, controller: &str, out: &mut Vec<ObjectStatus>) {
+    for p in &pols.list {
+        let o = &ix.model.objects[p.object];
+        let gen = o.generation();
+        let ancestors: Vec<Value> = p.ancestors.iter().map(|a| json!({"ancestorRef": a, "controllerName": controller, "conditions": p.conds.to_json(gen)})).collect();
+        out.push(ObjectStatus { object: p.object, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: json!({ "ancestors": ancestors }) });
+    }
+}

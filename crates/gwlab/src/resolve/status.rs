@@ -1,0 +1,140 @@
+//! Status conditions as a controller writes them, and the merge rules Envoy Gateway applies
+//! when several errors land on one condition type.
+
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CondStatus {
+    True,
+    False,
+    Unknown,
+}
+
+impl CondStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CondStatus::True => "True",
+            CondStatus::False => "False",
+            CondStatus::Unknown => "Unknown",
+        }
+    }
+    pub fn from_bool(b: bool) -> Self {
+        if b {
+            CondStatus::True
+        } else {
+            CondStatus::False
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub type_: &'static str,
+    pub status: CondStatus,
+    pub reason: String,
+    pub message: String,
+}
+
+/// An ordered set of conditions, at most one per type (setting a type again replaces it in place,
+/// as `meta.SetStatusCondition` does).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions(pub Vec<Condition>);
+
+impl Conditions {
+    pub fn set(&mut self, type_: &'static str, status: CondStatus, reason: impl Into<String>, message: impl Into<String>) {
+        let c = Condition { type_, status, reason: reason.into(), message: message.into() };
+        match self.0.iter_mut().find(|x| x.type_ == type_) {
+            Some(x) => *x = c,
+            None => self.0.push(c),
+        }
+    }
+    pub fn get(&self, type_: &str) -> Option<&Condition> {
+        self.0.iter().find(|c| c.type_ == type_)
+    }
+    pub fn has(&self, type_: &str) -> bool {
+        self.get(type_).is_some()
+    }
+    pub fn is_true(&self, type_: &str) -> bool {
+        self.get(type_).is_some_and(|c| c.status == CondStatus::True)
+    }
+    pub fn is_false(&self, type_: &str) -> bool {
+        self.get(type_).is_some_and(|c| c.status == CondStatus::False)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn to_json(&self, generation: i64) -> Value {
+        Value::Array(
+            self.0
+                .iter()
+                .map(|c| {
+                    json!({
+                        "type": c.type_,
+                        "status": c.status.as_str(),
+                        "reason": c.reason,
+                        "message": c.message,
+                        "observedGeneration": generation,
+                    })
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Envoy Gateway merges several errors of one condition type into one reason: the distinct
+/// reasons, sorted, comma-joined; the messages joined with `; ` in the order they occurred.
+pub fn merge_reasons<'a>(reasons: impl IntoIterator<Item = &'a str>) -> String {
+    let mut v: Vec<&str> = reasons.into_iter().collect();
+    v.sort();
+    v.dedup();
+    v.join(",")
+}
+
+pub fn merge_messages(msgs: &[String]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for m in msgs {
+        if !out.contains(&m.as_str()) {
+            out.push(m);
+        }
+    }
+    out.join("; ")
+}
+
+/// Route Accepted reasons (the ones a rule error keeps as-is when every rule fails).
+pub fn is_route_accepted_reason(r: &str) -> bool {
+    matches!(
+        r,
+        "Accepted" | "NotAllowedByListeners" | "NoMatchingListenerHostname" | "NoMatchingParent" | "UnsupportedValue" | "Pending" | "IncompatibleFilters"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_replaces_by_type() {
+        let mut c = Conditions::default();
+        c.set("Accepted", CondStatus::True, "Accepted", "ok");
+        c.set("Programmed", CondStatus::False, "Invalid", "bad");
+        c.set("Accepted", CondStatus::False, "Invalid", "no");
+        assert_eq!(c.0.len(), 2);
+        assert_eq!(c.0[0].reason, "Invalid");
+        let j = c.to_json(3);
+        assert_eq!(j[0]["observedGeneration"], 3);
+        assert_eq!(j[1]["status"], "False");
+        assert!(j[0].get("lastTransitionTime").is_none());
+    }
+
+    #[test]
+    fn reasons_merge_sorted_and_distinct() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["PortNotFound", "BackendNotFound"], "BackendNotFound,PortNotFound"),
+            (&["BackendNotFound", "BackendNotFound"], "BackendNotFound"),
+            (&["RefNotPermitted"], "RefNotPermitted"),
+        ];
+        for (inp, want) in cases {
+            assert_eq!(merge_reasons(inp.iter().copied()), *want);
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! From a chosen rule to what the client gets: fixed replies, redirects, and the weighted backend
+//! distribution with Envoy Gateway's 500/503 pooling (`route.go` `processHTTPRouteRules`,
+//! `ir/xds.go` `BackendWeights`).
+
+use super::filters;
+use super::matchers::{PathMatch, ReqView};
+use super::table::{Action, CBackend, Entry, GwTables, LInfo};
+use super::{HeaderAction, Outcome, Redirect, Share, ShareOutcome, Tracer};
+use crate::resolve::BackendTarget;
+
+/// A precomputed share of a rule's traffic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Planned {
+    Backend { backend: usize, fraction: f64, weight: u64 },
+    Status { code: u16, fraction: f64, weight: u64 },
+    Rejected { fraction: f64, weight: u64 },
+}
+
+impl Planned {
+    pub fn fraction(&self) -> f64 {
+        match self {
+            Planned::Backend { fraction, .. } | Planned::Status { fraction, .. } | Planned::Rejected { fraction, .. } => *fraction,
+        }
+    }
+}
+
+fn frac(w: u128, total: u128) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        w as f64 / total as f64
+    }
+}
+
+/// The distribution of a rule's traffic over its backends. `l4`: failures reject the connection
+/// instead of answering 500/503. Weights are summed in u128, so no sum can overflow.
+pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
+    let mut valid: u128 = 0;
+    let mut invalid: u128 = 0;
+    let mut no_ep: u128 = 0;
+    let mut any_invalid = false;
+    let mut any_no_ep = false;
+    for b in backends {
+        match &b.target {
+            BackendTarget::Service { has_endpoints: true, .. } => valid += b.weight as u128,
+            BackendTarget::Service { .. } => {
+                any_no_ep = true;
+                no_ep += b.weight as u128;
+            }
+            BackendTarget::Invalid { .. } => {
+                any_invalid = true;
+                invalid += b.weight as u128;
+            }
+        }
+    }
+    let fail = |code: u16, note: &str| -> (Vec<Planned>, String) {
+        let total = (invalid + no_ep).min(u64::MAX as u128) as u64;
+        if l4 {
+            (vec![Planned::Rejected { fraction: 1.0, weight: total }], format!("{note}: every connection is rejected"))
+        } else {
+            (vec![Planned::Status { code, fraction: 1.0, weight: total }], format!("{note}: every request gets {code}"))
+        }
+    };
+    if backends.is_empty() {
+        return fail(500, "the rule has no backendRefs");
+    }
+    if valid == 0 {
+        return if any_invalid {
+            fail(500, "no usable backend (an invalid backendRef and no valid weight)")
+        } else if any_no_ep {
+            fail(503, "no backend has ready endpoints")
+        } else {
+            fail(500, "every backend has weight 0")
+        };
+    }
+    let total = valid + invalid + no_ep;
+    let mut out = Vec::new();
+    for (i, b) in backends.iter().enumerate() {
+        if let BackendTarget::Service { has_endpoints: true, .. } = b.target {
+            if b.weight > 0 {
+                out.push(Planned::Backend { backend: i, fraction: frac(b.weight as u128, total), weight: b.weight });
+            }
+        }
+    }
+    let pooled = invalid + no_ep;
+    let mut note = String::new();
+    if pooled > 0 {
+        let w = pooled.min(u64::MAX as u128) as u64;
+        if l4 {
+            out.push(Planned::Rejected { fraction: frac(pooled, total), weight: w });
+            note = "the weight of invalid or endpoint-less backends is pooled into one share whose connections are rejected".into();
+        } else {
+            let code = if no_ep > 0 { 503 } else { 500 };
+            out.push(Planned::Status { code, fraction: frac(pooled, total), weight: w });
+            note = format!("the weight of invalid or endpoint-less backends is pooled into one share that answers {code}");
+        }
+    }
+    (out, note)
+}
+
+pub(crate) fn pct(f: f64) -> String {
+    let p = f * 100.0;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{}%", p.round() as i64)
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+pub(crate) fn describe_backend(b: &CBackend) -> String {
+    match &b.target {
+        BackendTarget::Service { namespace, name, port, has_endpoints, .. } => {
+            if *has_endpoints {
+                format!("Service {namespace}/{name}:{port}")
+            } else {
+                format!("Service {namespace}/{name}:{port} (no ready endpoints)")
+            }
+        }
+        BackendTarget::Invalid { reason, message } => format!("an invalid backendRef ({reason}: {message})"),
+    }
+}
+
+/// The response the HTTP/gRPC client gets once `entry` won.
+pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, req: &super::Request, view: &ReqView, t: &mut Tracer) -> Outcome {
+    let mut out = Outcome::empty();
+    out.route = Some((a.route_id.clone(), a.rule));
+    out.match_index = entry.match_index;
+    out.listener = Some(l.id.clone());
+    out.gateway = Some(gw.key.clone());
+    let obj = || Some(a.route_id.clone());
+    for (msg, ptr) in &a.notes {
+        t.step("filter", || (msg.clone(), obj(), Some(ptr.clone())));
+    }
+    if let Some(code) = a.direct_status {
+        t.step("filter", || (format!("the rule answers {code} itself, with an empty body: {}", a.direct_reason), obj(), Some(a.rule_pointer.clone())));
+        out.shares.push(Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code } });
+        out.status = code;
+        return out;
+    }
+    let host = req.host.clone().unwrap_or_else(|| gw.address.clone());
+    let matched_prefix = match &entry.m.path {
+        PathMatch::Prefix { trimmed, .. } => Some(trimmed.as_str()),
+        _ => None,
+    };
+    if let Some(r) = &a.redirect {
+        let scheme = if req.is_tls() { "https" } else { "http" };
+        let loc = filters::location(r, scheme, &host, l.port, &view.path, view.raw_query.as_deref(), matched_prefix);
+        t.step("filter", || {
+            let mut m = format!("RequestRedirect answers {} with Location {loc}", r.status);
+            if r.status_defaulted {
+                m.push_str(" (statusCode is unset: the API server defaults it to 302; Envoy Gateway's own translator, with no CRD defaulting, would send 301)");
+            }
+            if r.port.is_none() {
+                m.push_str(if r.scheme.is_some() {
+                    "; the port is unset, so it is the scheme's port"
+                } else {
+                    "; the port is unset and so is the scheme, so it is the listener port"
+                });
+            }
+            m.push_str("; Envoy Gateway never writes port 80 or 443 into Location");
+            (m, obj(), Some(r.pointer.clone()))
+        });
+        out.status = r.status;
+        out.redirect = Some(Redirect { status: r.status, location: loc });
+        out.shares.push(Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code: r.status } });
+        return out;
+    }
+    // Rule-level rewrite.
+    let mut path = view.path.clone();
+    let mut rule_host = host.clone();
+    if let Some(rw) = &a.rewrite {
+        if let Some(p) = &rw.path {
+            if matches!(p, filters::PathRewrite::Prefix(_)) && matched_prefix.is_none() {
+                t.step("filter", || ("ReplacePrefixMatch needs a PathPrefix match; this match is not one, so the path is kept".into(), obj(), Some(rw.pointer.clone())));
+            } else {
+                path = filters::rewrite_path(&view.path, p, matched_prefix);
+                t.step("filter", || (format!("URLRewrite changes the path `{}` to `{path}` (the query is kept)", view.path), obj(), Some(format!("{}/path", rw.pointer))));
+            }
+        }
+        if let Some(h) = &rw.hostname {
+            rule_host = h.clone();
+            t.step("filter", || (format!("URLRewrite sets Host to `{h}`; Envoy Gateway also adds X-Forwarded-Host: {host}"), obj(), Some(format!("{}/hostname", rw.pointer))));
+        }
+    }
+    let full_path = match &view.raw_query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    if !a.req_ops.is_empty() || !a.resp_ops.is_empty() {
+        t.step("filter", || {
+            let f = |ops: &[super::HeaderOp]| ops.iter().map(op_text).collect::<Vec<_>>().join(", ");
+            let mut m = String::new();
+            if !a.req_ops.is_empty() {
+                m.push_str(&format!("request headers: {}", f(&a.req_ops)));
+            }
+            if !a.resp_ops.is_empty() {
+                if !m.is_empty() {
+                    m.push_str("; ");
+                }
+                m.push_str(&format!("response headers: {}", f(&a.resp_ops)));
+            }
+            (m, obj(), Some(a.rule_pointer.clone()))
+        });
+    }
+    for (m, p) in &a.mirrors {
+        t.step("filter", || (format!("RequestMirror copies {} of requests to {m}; its answers are ignored", pct(p / 100.0)), obj(), Some(format!("{}/filters", a.rule_pointer))));
+    }
+    out.mirrors = a.mirrors.clone();
+    if !a.plan_note.is_empty() {
+        t.step("backend", || (a.plan_note.clone(), obj(), Some(format!("{}/backendRefs", a.rule_pointer))));
+    }
+    for p in &a.plan {
+        match p {
+            Planned::Backend { backend, fraction, weight } => {
+                let b = &a.backends[*backend];
+                let BackendTarget::Service { namespace, name, port, tls, .. } = &b.target else { continue };
+                let mut headers = view.headers.clone();
+                filters::apply_ops(&a.req_ops, &mut headers);
+                filters::apply_ops(&b.req_ops, &mut headers);
+                let mut bhost = rule_host.clone();
+                if let Some(h) = &b.host_rewrite {
+                    bhost = h.clone();
+                }
+                if bhost != host && !headers.iter().any(|(n, _)| n == "x-forwarded-host") {
+                    headers.push(("x-forwarded-host".into(), host.clone()));
+                }
+                let mut resp = a.resp_ops.clone();
+                resp.extend(b.resp_ops.iter().cloned());
+                t.step("backend", || {
+                    let mut m = format!("{} of requests ({}weight {weight}) go to {}", pct(*fraction), if a.backends.len() > 1 { "" } else { "" }, describe_backend(b));
+                    if !b.req_ops.is_empty() || !b.resp_ops.is_empty() || b.host_rewrite.is_some() {
+                        m.push_str("; its backendRef filters apply to this share only");
+                    }
+                    (m, obj(), Some(b.pointer.clone()))
+                });
+                if let Some(tls) = tls {
+                    t.step("policy", || {
+                        (format!("the hop to {namespace}/{name} is TLS: SNI `{}`, CA {} (BackendTLSPolicy {})", tls.sni, tls.ca, tls.policy), Some(format!("BackendTLSPolicy/{}", tls.policy)), Some("/spec/validation".into()))
+                    });
+                }
+                out.shares.push(Share {
+                    fraction: *fraction,
+                    weight: *weight,
+                    outcome: ShareOutcome::Backend {
+                        namespace: namespace.clone(),
+                        name: name.clone(),
+                        port: *port,
+                        path: full_path.clone(),
+                        host: bhost,
+                        headers,
+                        tls: tls.clone(),
+                        response_header_ops: resp,
+                        passthrough: false,
+                    },
+                });
+            }
+            Planned::Status { code, fraction, weight } => {
+                t.step("backend", || {
+                    let who: Vec<String> = a.backends.iter().filter(|b| !matches!(b.target, BackendTarget::Service { has_endpoints: true, .. })).map(describe_backend).collect();
+                    (format!("{} of requests (weight {weight}) get {code} from the gateway: {}", pct(*fraction), who.join("; ")), obj(), Some(format!("{}/backendRefs", a.rule_pointer)))
+                });
+                out.shares.push(Share { fraction: *fraction, weight: *weight, outcome: ShareOutcome::Status { code: *code } });
+            }
+            Planned::Rejected { fraction, weight } => {
+                out.shares.push(Share { fraction: *fraction, weight: *weight, outcome: ShareOutcome::Rejected });
+            }
+        }
+    }
+    finish(&mut out);
+    out
+}
+
+fn op_text(o: &super::HeaderOp) -> String {
+    match o.action {
+        HeaderAction::Set => format!("set {}: {}", o.name, o.value),
+        HeaderAction::Add => format!("add {}: {}", o.name, o.value),
+        HeaderAction::Remove => format!("remove {}", o.name),
+    }
+}
+
+/// Fills `status` and the response-header summary from the largest share.
+pub(crate) fn finish(out: &mut Outcome) {
+    let Some(p) = out.primary().cloned() else { return };
+    out.status = match &p.outcome {
+        ShareOutcome::Backend { .. } => {
+            if out.status == 0 {
+                200
+            } else {
+                out.status
+            }
+        }
+        ShareOutcome::Status { code } => *code,
+        ShareOutcome::Rejected => 0,
+    };
+    if let ShareOutcome::Backend { response_header_ops, .. } = &p.outcome {
+        out.response_header_ops = response_header_ops.clone();
+        out.response_headers = response_header_ops.iter().filter(|o| o.action != HeaderAction::Remove).map(|o| (o.name.clone(), o.value.clone())).collect();
+        out.removed_response_headers = response_header_ops.iter().filter(|o| o.action == HeaderAction::Remove).map(|o| o.name.clone()).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn svc(name: &str, w: u64, eps: bool) -> CBackend {
+        CBackend {
+            weight: w,
+            target: BackendTarget::Service { namespace: "default".into(), name: name.into(), port: 80, target_port: None, app_protocol: None, has_endpoints: eps, tls: None },
+            req_ops: vec![],
+            resp_ops: vec![],
+            host_rewrite: None,
+            pointer: String::new(),
+        }
+    }
+    fn bad(w: u64) -> CBackend {
+        CBackend { target: BackendTarget::Invalid { reason: "BackendNotFound".into(), message: "x".into() }, ..svc("x", w, true) }
+    }
+    fn shape(p: &[Planned]) -> Vec<String> {
+        p.iter()
+            .map(|p| match p {
+                Planned::Backend { backend, fraction, .. } => format!("b{backend}:{}", pct(*fraction)),
+                Planned::Status { code, fraction, .. } => format!("{code}:{}", pct(*fraction)),
+                Planned::Rejected { fraction, .. } => format!("rej:{}", pct(*fraction)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn distributions() {
+        let cases: Vec<(Vec<CBackend>, Vec<&str>)> = vec![
+            (vec![], vec!["500:100%"]),
+            (vec![svc("a", 1, true)], vec!["b0:100%"]),
+            (vec![svc("a", 90, true), svc("b", 10, true)], vec!["b0:90%", "b1:10%"]),
+            (vec![svc("a", 0, true)], vec!["500:100%"]),
+            (vec![svc("a", 0, true), svc("b", 0, true)], vec!["500:100%"]),
+            (vec![svc("a", 80, true), bad(20)], vec!["b0:80%", "500:20%"]),
+            (vec![bad(1)], vec!["500:100%"]),
+            (vec![svc("a", 1, false)], vec!["503:100%"]),
+            (vec![bad(1), svc("a", 1, false)], vec!["500:100%"]),
+            (vec![bad(0), svc("a", 0, true)], vec!["500:100%"]),
+            (vec![svc("a", 50, true), bad(25), svc("c", 25, false)], vec!["b0:50%", "503:50%"]),
+            (vec![svc("a", 1_000_000, true), svc("b", 1_000_000, true), svc("c", 0, true)], vec!["b0:50%", "b1:50%"]),
+            (vec![svc("a", u64::MAX, true), svc("b", u64::MAX, true)], vec!["b0:50%", "b1:50%"]),
+        ];
+        for (bs, want) in cases {
+            let (p, _) = plan(&bs, false);
+            assert_eq!(shape(&p), want, "{:?}", bs.iter().map(|b| (b.weight, describe_backend(b))).collect::<Vec<_>>());
+        }
+        let (p, _) = plan(&[svc("a", 3, true), bad(1)], true);
+        assert_eq!(shape(&p), vec!["b0:75%", "rej:25%"]);
+        let (p, _) = plan(&[bad(1)], true);
+        assert_eq!(shape(&p), vec!["rej:100%"]);
+    }
+}
