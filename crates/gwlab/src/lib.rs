@@ -7,6 +7,7 @@
 
 pub mod diag;
 pub mod emit;
+pub mod lint;
 pub mod model;
 pub mod request;
 pub mod resolve;
@@ -55,6 +56,7 @@ pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions)
     let resolved = resolve::resolve(&model, opts);
     let mut diagnostics = model.diagnostics.clone();
     diagnostics.extend(resolved.diagnostics.iter().cloned());
+    diagnostics.extend(lint::run(&model, &resolved));
     diag::sort(&mut diagnostics);
     Analysis { model, resolved, diagnostics, router: std::sync::OnceLock::new() }
 }
