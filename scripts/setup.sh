@@ -30,6 +30,7 @@ fi
 
 apt_pkgs=()
 command -v shellcheck >/dev/null 2>&1 || apt_pkgs+=(shellcheck)
+command -v jq >/dev/null 2>&1 || apt_pkgs+=(jq)
 if [ "$want_web" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || apt_pkgs+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || apt_pkgs+=(chromium-driver)

@@ -7,6 +7,7 @@
 
 pub mod diag;
 pub mod emit;
+pub mod export;
 pub mod lint;
 pub mod model;
 pub mod request;
