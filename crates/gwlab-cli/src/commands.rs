@@ -120,7 +120,7 @@ fn outcome_human(line: &str, o: &Outcome) -> String {
         s.push_str(&format!("  route: {r} rule {i}\n"));
     }
     for share in &o.shares {
-        if let ShareOutcome::Backend { namespace, name, port, path, host, headers, tls } = &share.outcome {
+        if let ShareOutcome::Backend { namespace, name, port, path, host, headers, tls, .. } = &share.outcome {
             s.push_str(&format!("  {:.1}% → {namespace}/{name}:{port}  {host}{path}\n", share.fraction * 100.0));
             for (k, v) in headers {
                 s.push_str(&format!("      {k}: {v}\n"));

@@ -751,6 +751,7 @@ impl Cx<'_> {
         let client_certificate = r.get("client_certificate").and_then(Value::as_bool).unwrap_or(false)
             && case.pointer("/expect/failure").and_then(Value::as_bool) != Some(true);
         Ok(Request {
+            gateway: case_gateway(case),
             protocol,
             method: gs(&r, "method").unwrap_or("GET").to_string(),
             scheme,
@@ -968,6 +969,7 @@ impl Cx<'_> {
             .map(|m| m.iter().map(|(k, v)| (k.clone(), value_str(v))).collect())
             .unwrap_or_default();
         let req = Request {
+            gateway: case_gateway(case),
             protocol: RequestProtocol::Grpc,
             method: "POST".into(),
             scheme: if gs(case, "transport") == Some("https") { "grpcs".into() } else { "grpc".into() },
@@ -1018,6 +1020,7 @@ impl Cx<'_> {
         let sni = gs(&r, "sni").filter(|s| !s.is_empty()).map(String::from);
         let protocol = if protocol == RequestProtocol::Tcp && tls { RequestProtocol::Tls } else { protocol };
         Ok(Request {
+            gateway: case_gateway(case),
             protocol,
             method: String::new(),
             scheme: match protocol {
@@ -1130,6 +1133,7 @@ impl Cx<'_> {
         let g = case.get("gateway").cloned().unwrap_or(Value::Null);
         let req = if let Some(r) = case.get("grpc_request") {
             Request {
+                gateway: case_gateway(case),
                 protocol: RequestProtocol::Grpc,
                 method: "POST".into(),
                 scheme: "grpc".into(),
@@ -1297,4 +1301,17 @@ mod tests {
         assert_eq!(skip_reason(&serde_json::json!({"expect": {"x": {"unresolved": "y"}}})).as_deref(), Some("unresolved"));
         assert_eq!(skip_reason(&serde_json::json!({"request": {"path": "/a"}})), None);
     }
+}
+
+/// The Gateway a case addresses, as `namespace/name` (only for Gateway targets).
+fn case_gateway(case: &Value) -> Option<String> {
+    let g = case.get("gateway")?;
+    if g.get("kind").and_then(Value::as_str).is_some_and(|k| k != "Gateway") {
+        return None;
+    }
+    let name = g.get("name")?.as_str()?;
+    Some(match g.get("namespace").and_then(Value::as_str) {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    })
 }

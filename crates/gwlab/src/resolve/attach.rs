@@ -79,7 +79,7 @@ impl Parents {
 
 /// Resolves one parentRef of a route. Counts attached routes on the listeners it attaches to.
 #[allow(clippy::too_many_arguments)]
-pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[String], pr: &ParentReference, pi: usize) -> ParentResult {
+pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[String], pr: &ParentReference, pi: usize, count: bool) -> ParentResult {
     let Some(target) = parents.target(&route.namespace, pr) else {
         let ns = pr.namespace_or(&route.namespace);
         let exists = match pr.kind() {
@@ -133,7 +133,9 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
         if hosts.is_empty() {
             continue;
         }
-        g.listeners[li].attached += 1;
+        if count {
+            g.listeners[li].attached += 1;
+        }
         let hostnames = if hosts.len() == 1 && hosts[0] == "*" { Vec::new() } else { hosts };
         attachments.push(Attachment { gateway: gi, listener: li, parent_ref: pi, hostnames });
     }

@@ -19,9 +19,19 @@ fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
 }
 
 /// Resolves one backendRef of a route. Returns the backend, its error (if unusable) and the
-/// BackendTLSPolicy that applies (index into `Policies::list`).
-pub fn resolve(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef, index: usize) -> (BackendState, Option<RefError>, Option<usize>) {
+/// BackendTLSPolicies naming its Service (indices into `Policies::list`; the one in force and
+/// any that lost a conflict, all of which report this route's Gateways as ancestors).
+pub fn resolve(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
     let (res, pol) = check(ix, pols, route, kind, br);
+    let mut pol: Vec<usize> = pol.into_iter().collect();
+    if br.kind() == "Service" && br.group().is_empty() {
+        let ns = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
+        for &p in pols.all_for(ns, &br.name) {
+            if !pol.contains(&p) {
+                pol.push(p);
+            }
+        }
+    }
     let weight = br.weight();
     match res {
         Ok(target) => (BackendState { index, weight, target }, None, pol),

@@ -25,6 +25,8 @@ pub struct Policies {
     pub list: Vec<PolicyCtx>,
     /// (namespace, service, sectionName or "") → winning policy.
     by_target: HashMap<(String, String, String), usize>,
+    /// (namespace, service) → every policy targeting it (winners and conflicted losers).
+    by_service: HashMap<(String, String), Vec<usize>>,
 }
 
 impl Policies {
@@ -36,6 +38,11 @@ impl Policies {
             }
         }
         self.by_target.get(&(ns.to_string(), svc.to_string(), String::new())).copied()
+    }
+
+    /// Every policy naming this Service (for ancestor status, including conflicted ones).
+    pub fn all_for(&self, ns: &str, svc: &str) -> &[usize] {
+        self.by_service.get(&(ns.to_string(), svc.to_string())).map(Vec::as_slice).unwrap_or(&[])
     }
 
     pub fn add_ancestor(&mut self, i: usize, anc: Value) {
@@ -56,6 +63,7 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
         (oa.meta.creation_timestamp.as_deref().unwrap_or("~"), &oa.namespace, &oa.meta.name).cmp(&(ob.meta.creation_timestamp.as_deref().unwrap_or("~"), &ob.namespace, &ob.meta.name))
     });
     let mut by_target = HashMap::new();
+    let mut by_service: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for oi in order {
         let o = &model.objects[oi];
         let Body::BackendTlsPolicy(spec) = &o.body else { continue };
@@ -130,6 +138,10 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
             if t.group != "" || t.kind != "Service" {
                 continue;
             }
+            let v = by_service.entry((o.namespace.clone(), t.name.clone())).or_default();
+            if !v.contains(&pi) {
+                v.push(pi);
+            }
             let key = (o.namespace.clone(), t.name.clone(), t.section_name.clone().unwrap_or_default());
             if let Some(&winner) = by_target.get(&key) {
                 let _: usize = winner;
@@ -150,14 +162,19 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
             conflicted,
         });
     }
-    Policies { list, by_target }
+    Policies { list, by_target, by_service }
 }
 
 pub fn statuses(ix: &Index, pols: &Policies, controller: &str, out: &mut Vec<ObjectStatus>) {
     for p in &pols.list {
         let o = &ix.model.objects[p.object];
         let gen = o.generation();
-        let ancestors: Vec<Value> = p.ancestors.iter().map(|a| json!({"ancestorRef": a, "controllerName": controller, "conditions": p.conds.to_json(gen)})).collect();
+        // Envoy Gateway sorts ancestors and keeps at most 16.
+        let mut sorted: Vec<&Value> = p.ancestors.iter().collect();
+        let key = |a: &Value| ["namespace", "name", "sectionName"].iter().map(|k| a.get(*k).and_then(Value::as_str).unwrap_or("").to_string()).collect::<Vec<_>>().join("/");
+        sorted.sort_by_key(|a| key(a));
+        sorted.truncate(16);
+        let ancestors: Vec<Value> = sorted.into_iter().map(|a| json!({"ancestorRef": a, "controllerName": controller, "conditions": p.conds.to_json(gen)})).collect();
         out.push(ObjectStatus { object: p.object, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: json!({ "ancestors": ancestors }) });
     }
 }

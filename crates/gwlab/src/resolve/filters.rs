@@ -107,8 +107,8 @@ fn header_modifier(hm: Option<&HeaderModifier>, p: &str, out: &mut Vec<RuleError
             out.push(unsupported(format!("{p}/{act}"), format!("header name `{name}` cannot be modified (empty, `Host`, or containing `:` or `/`)")));
         }
         if let Some(v) = value {
-            if v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                out.push(unsupported(format!("{p}/{act}"), format!("header `{name}` has a value with control characters")));
+            if v.is_empty() || v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                out.push(unsupported(format!("{p}/{act}"), format!("header `{name}` needs a non-empty value without control characters")));
             }
         }
     }
@@ -128,24 +128,16 @@ pub struct FilterCheck {
 /// is a PathPrefix (required by ReplacePrefixMatch). `ext_exists` resolves an ExtensionRef.
 pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_exists: &dyn Fn(&str, &str, &str) -> bool) -> FilterCheck {
     let mut fc = FilterCheck::default();
-    let (mut req_hm, mut resp_hm, mut redirect, mut rewrite, mut mirror) = (0, 0, 0, 0, 0);
+    let (mut redirect, mut rewrite, mut mirror) = (0, 0, 0);
     let mut direct_response = false;
     for (fi, f) in filters.iter().enumerate() {
         let p = format!("/filters/{fi}");
         let before = fc.errors.len();
         match f.type_.as_str() {
             "RequestHeaderModifier" => {
-                req_hm += 1;
-                if req_hm > 1 {
-                    fc.errors.push(unsupported(p.clone(), "only one RequestHeaderModifier filter is allowed per rule".into()));
-                }
                 header_modifier(f.request_header_modifier.as_ref(), &format!("{p}/requestHeaderModifier"), &mut fc.errors);
             }
             "ResponseHeaderModifier" => {
-                resp_hm += 1;
-                if resp_hm > 1 {
-                    fc.errors.push(unsupported(p.clone(), "only one ResponseHeaderModifier filter is allowed per rule".into()));
-                }
                 header_modifier(f.response_header_modifier.as_ref(), &format!("{p}/responseHeaderModifier"), &mut fc.errors);
             }
             "RequestRedirect" if !grpc => {

@@ -4,6 +4,10 @@
 /// True when `h` is a valid Gateway API hostname: RFC 1123 labels, lower case, optionally
 /// starting with a single `*.` label; never an IP address.
 pub fn is_valid(h: &str) -> bool {
+    if h == "*" {
+        // A bare `*` (any host) is accepted on listeners by Envoy Gateway.
+        return true;
+    }
     if h.is_empty() || h.len() > 253 {
         return false;
     }
@@ -98,7 +102,7 @@ mod tests {
             ("Example.com", false),
             ("*.*.example.com", false),
             ("foo.*.com", false),
-            ("*", false),
+            ("*", true),
             ("1.2.3.4", false),
             ("-a.com", false),
             ("a..com", false),

@@ -122,7 +122,8 @@ pub fn is_tls_secret(d: &DataObject) -> bool {
 
 /// A CA bundle ConfigMap (`ca.crt`) or Secret: placeholder data or PEM text.
 pub fn is_ca_bundle(d: &DataObject, secret: bool) -> bool {
-    let v = d.data.get("ca.crt").or_else(|| d.string_data.get("ca.crt"));
+    // Envoy Gateway falls back to `tls.crt` when `ca.crt` is absent.
+    let v = ["ca.crt", "tls.crt"].iter().find_map(|k| d.data.get(*k).or_else(|| d.string_data.get(*k)));
     let Some(v) = v else { return false };
     if v.trim() == "PLACEHOLDER" || v.contains("-----BEGIN") {
         return true;

@@ -141,9 +141,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         for &fi in &fc.mirrors {
             let Some(m) = v.filters.get(fi).and_then(|f| f.request_mirror.as_ref()) else { continue };
             let (b, e, pol) = backend_refs::resolve(ix, pols, o, kind, &m.backend_ref, fi);
-            if let Some(p) = pol {
-                used_policies.push(p);
-            }
+            used_policies.extend(pol);
             if let Some(e) = e {
                 report_ref(&e, &format!("{rptr}/filters/{fi}/requestMirror/backendRef"), &mut resolved_errs, diags, &diag);
                 filter_error = true;
@@ -154,11 +152,20 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         // Backends.
         let mut backends = Vec::with_capacity(v.backends.len());
         for (bi, br) in v.backends.iter().enumerate() {
-            let (b, e, pol) = backend_refs::resolve(ix, pols, o, kind, br, bi);
-            if let Some(p) = pol {
-                used_policies.push(p);
-            }
+            let (mut b, mut e, pol) = backend_refs::resolve(ix, pols, o, kind, br, bi);
+            used_policies.extend(pol);
             let bptr = format!("{rptr}/backendRefs/{bi}");
+            if e.is_none() && matches!(kind, RouteKind::Http | RouteKind::Grpc) {
+                if let Some((fi, f)) = br.filters.iter().enumerate().find(|(_, f)| !matches!(f.type_.as_str(), "RequestHeaderModifier" | "ResponseHeaderModifier" | "URLRewrite" | "ExtensionRef" | "CORS")) {
+                    let err = RefError {
+                        reason: "UnsupportedRefValue",
+                        message: format!("filter type `{}` is not supported on a backendRef (backendRefs[{bi}].filters[{fi}]); move it to the rule's filters", f.type_),
+                        code: "unsupported-value",
+                    };
+                    b.target = BackendTarget::Invalid { reason: err.reason.into(), message: err.message.clone() };
+                    e = Some(err);
+                }
+            }
             if let Some(e) = e {
                 report_ref(&e, &bptr, &mut resolved_errs, diags, &diag);
             } else if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &b.target {
@@ -190,7 +197,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     failing.dedup();
     for (pi, pr) in parent_refs.iter().enumerate() {
         let pptr = format!("/spec/parentRefs/{pi}");
-        let res = attach::attach(ix, parents, gws, o, kind, &hostnames, pr, pi);
+        let res = attach::attach(ix, parents, gws, o, kind, &hostnames, pr, pi, !l4_bad_rules);
         let mut conds = Conditions::default();
         match res {
             ParentResult::Irrelevant => continue,
@@ -211,7 +218,9 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                 conds.set("Accepted", CondStatus::False, reason, message);
             }
             ParentResult::Accepted { attachments: a, .. } => {
-                attachments.extend(a);
+                if !l4_bad_rules {
+                    attachments.extend(a);
+                }
                 if l4_bad_rules {
                     conds.set("Accepted", CondStatus::False, "InvalidRule", format!("{} must have exactly one rule", kind.kind()));
                 } else if failing.is_empty() {
