@@ -559,7 +559,7 @@ fn dest_outcome<'a>(ds: impl Iterator<Item = &'a Value>) -> RouteOutcome {
         let w = d.get("weight").and_then(Value::as_u64).unwrap_or(1);
         if d.get("invalid").and_then(Value::as_bool) == Some(true) {
             invalid += w;
-        } else {
+        } else if w > 0 {
             valid.push((
                 gs(d, "kind").unwrap_or("Service").to_string(),
                 gs(d, "namespace").unwrap_or("").to_string(),
@@ -618,6 +618,10 @@ fn sim_ir(a: &Analysis) -> SimIr {
         for at in &r.attachments {
             let Some(g) = a.resolved.gateways.get(at.gateway) else { continue };
             let Some(l) = g.listeners.get(at.listener) else { continue };
+            // Only programmed listeners exist in the IR.
+            if !l.programmed {
+                continue;
+            }
             let ir_key = format!("{}/{}", g.namespace, g.name);
             let lkey = format!("{}/{}/{}", g.namespace, g.name, l.name);
             let hosts: Vec<String> = if at.hostnames.is_empty() { vec!["*".into()] } else { at.hostnames.clone() };
@@ -630,13 +634,17 @@ fn sim_ir(a: &Analysis) -> SimIr {
                         }
                         let rule = rules.get(rs.index).cloned().unwrap_or(Value::Null);
                         let mut matches = arr(rule.get("matches"));
-                        if matches.is_empty() {
+                        // Envoy Gateway numbers the implicit match of a rule without matches -1.
+                        let implicit = matches.is_empty();
+                        if implicit {
                             matches.push(json!({}));
                         }
                         let outcome = sim_outcome(rs, &rule);
                         for (j, m) in matches.iter().enumerate() {
                             let (path_match, mut headers, query) = if r.kind == RouteKind::Grpc {
-                                (grpc_path(m), value_matches(m.get("headers")), Vec::new())
+                                let (p, mut extra) = grpc_match(m);
+                                extra.extend(value_matches(m.get("headers")));
+                                (p, extra, Vec::new())
                             } else {
                                 (path_match_of(m), value_matches(m.get("headers")), value_matches(m.get("queryParams")))
                             };
@@ -644,7 +652,8 @@ fn sim_ir(a: &Analysis) -> SimIr {
                                 headers.push(json!({"name": ":method", "exact": method}));
                             }
                             for h in &hosts {
-                                let name = format!("{prefix}/{}/{}/rule/{}/match/{j}/{h}", obj.namespace, obj.name(), rs.index);
+                                let j = if implicit { -1 } else { j as i64 };
+                                let name = format!("{prefix}/{}/{}/rule/{}/match/{j}/{}", obj.namespace, obj.name(), rs.index, h.replace('.', "_"));
                                 *counts.entry((ir_key.clone(), lkey.clone())).or_default() += 1;
                                 ir.routes.insert(
                                     (ir_key.clone(), lkey.clone(), name),
@@ -668,9 +677,10 @@ fn sim_ir(a: &Analysis) -> SimIr {
                     for rs in &r.rules {
                         for b in &rs.backends {
                             match &b.target {
-                                BackendTarget::Service { namespace, name, port, .. } => {
+                                BackendTarget::Service { namespace, name, port, .. } if b.weight > 0 => {
                                     valid.push(("Service".to_string(), namespace.clone(), name.clone(), port.to_string(), b.weight))
                                 }
+                                BackendTarget::Service { .. } => {}
                                 BackendTarget::Invalid { .. } => invalid += b.weight,
                             }
                         }
@@ -710,14 +720,17 @@ fn sim_ir(a: &Analysis) -> SimIr {
     ir
 }
 
-fn grpc_path(m: &Value) -> Value {
-    let Some(method) = m.get("method") else { return json!({"prefix": "/"}) };
+/// Envoy Gateway's translation of a GRPCRoute method match: (path match, extra header matches).
+fn grpc_match(m: &Value) -> (Value, Vec<Value>) {
+    let Some(method) = m.get("method") else { return (json!({"prefix": "/"}), Vec::new()) };
     let svc = gs(method, "service");
     let meth = gs(method, "method");
     match (gs(method, "type").unwrap_or("Exact"), svc, meth) {
-        ("Exact", Some(s), Some(me)) => json!({"exact": format!("/{s}/{me}")}),
-        ("Exact", Some(s), None) => json!({"prefix": format!("/{s}/")}),
-        (_, s, me) => json!({"safeRegex": format!("/{}/{}", s.unwrap_or("[^/]+"), me.unwrap_or("[^/]+"))}),
+        ("Exact", Some(s), Some(me)) => (json!({"exact": format!("/{s}/{me}")}), Vec::new()),
+        ("Exact", Some(s), None) => (json!({"prefix": format!("/{s}")}), Vec::new()),
+        ("Exact", None, Some(me)) => (json!({"prefix": "/"}), vec![json!({"name": ":path", "suffix": format!("/{me}")})]),
+        ("Exact", None, None) => (json!({"prefix": "/"}), Vec::new()),
+        (_, s, me) => (json!({"safeRegex": format!("/{}/{}", s.unwrap_or("[^/]+"), me.unwrap_or("[^/]+"))}), Vec::new()),
     }
 }
 
@@ -732,7 +745,10 @@ fn sim_outcome(rs: &gwlab::resolve::RuleState, rule: &Value) -> RouteOutcome {
     let mut invalid = 0;
     for b in &rs.backends {
         match &b.target {
-            BackendTarget::Service { namespace, name, port, .. } => valid.push(("Service".to_string(), namespace.clone(), name.clone(), port.to_string(), b.weight)),
+            BackendTarget::Service { namespace, name, port, .. } if b.weight > 0 => {
+                valid.push(("Service".to_string(), namespace.clone(), name.clone(), port.to_string(), b.weight))
+            }
+            BackendTarget::Service { .. } => {}
             BackendTarget::Invalid { .. } => invalid += b.weight,
         }
     }
@@ -841,7 +857,14 @@ pub fn compare_routing(a: &Analysis, expected: &Value) -> Part {
         let host = gs(e, "hostname").unwrap_or("*").to_string();
         let route = e.get("route").cloned().unwrap_or(Value::Null);
         let rid = format!("{}/{}", gs(&route, "namespace").unwrap_or(""), gs(&route, "name").unwrap_or(""));
-        let rule = gs(e, "name").and_then(|n| n.split("/rule/").nth(1)).and_then(|r| r.split('/').next()).unwrap_or("?").to_string();
+        // `…/rule/<i>/match/<j>/<host>` → `<i>/<j>`.
+        let rule = gs(e, "name")
+            .and_then(|n| n.split("/rule/").nth(1))
+            .map(|r| {
+                let p: Vec<&str> = r.split('/').collect();
+                format!("{}/{}", p.first().unwrap_or(&"?"), p.get(2).unwrap_or(&"0"))
+            })
+            .unwrap_or_default();
         exp_groups.entry((l.clone(), host)).or_default().push((e.get("order").and_then(Value::as_i64).unwrap_or(0), format!("{rid}#{rule}")));
     }
     let table = a.routing_table();
@@ -850,7 +873,7 @@ pub fn compare_routing(a: &Analysis, expected: &Value) -> Part {
         let host = if row.hostname.is_empty() { "*".to_string() } else { row.hostname.clone() };
         let parts: Vec<&str> = row.route.split('/').collect();
         let rid = if parts.len() >= 2 { format!("{}/{}", parts[parts.len() - 2], parts[parts.len() - 1]) } else { row.route.clone() };
-        sim_groups.entry((row.listener.clone(), host)).or_default().push(format!("{rid}#{}", row.rule));
+        sim_groups.entry((row.listener.clone(), host)).or_default().push(format!("{rid}#{}/{}", row.rule, row.match_index.map(|m| m as i64).unwrap_or(-1)));
     }
     let dedup = |v: Vec<String>| {
         let mut out: Vec<String> = Vec::new();

@@ -215,7 +215,7 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
     let o = a.route(&req);
     let got = || summarize(&o);
     if let Some(c) = e.get("connection").and_then(Value::as_str) {
-        let rejected = is_rejected(&o) || o.shares.is_empty() && o.status == 0;
+        let rejected = o.rejected() || is_rejected(&o) || o.shares.is_empty() && o.status == 0;
         return match (c, rejected) {
             ("rejected", true) | ("accepted", false) => Ok(()),
             _ => Err(format!("expected connection {c}, got {}", got())),

@@ -55,8 +55,8 @@ mod tests {
     fn m(j: serde_json::Value) -> Match {
         compile_match(&serde_json::from_value(j).unwrap(), "/spec/rules/0/matches/0").unwrap()
     }
-    fn req(path: &str) -> ReqView {
-        ReqView::new("POST", path, &[("content-type".into(), "application/grpc".into())], "h")
+    fn req(path: &'static str) -> ReqView<'static> {
+        ReqView::new("POST", path, Box::leak(vec![("content-type".to_string(), "application/grpc".to_string())].into_boxed_slice()), "h")
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! precedence key. Regexes are compiled once, with size limits, when the table is built.
 
 use regex::{Regex, RegexBuilder};
-use std::cmp::Ordering;
+use std::borrow::Cow;
 
 /// Compiles an RE2-style pattern that must match the whole input. Size limits keep hostile
 /// patterns from eating memory; the regex engine itself runs in linear time.
@@ -41,6 +41,7 @@ impl PathMatch {
         }
     }
     /// Envoy Gateway's precedence length: characters of the value; prefix `/` counts 0.
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         match self {
             PathMatch::Exact(v) => v.chars().count(),
@@ -292,69 +293,66 @@ pub enum Miss {
 pub fn why_before(a: &Match, b: &Match) -> String {
     let (ka, kb) = (a.key(), b.key());
     let method = |m: &Match| m.headers.iter().any(|h| h.name == ":method");
-    match ka.cmp(&kb) {
-        Ordering::Equal => "they tie on every precedence key, so the earlier one (route order, then rule, then match) wins".into(),
-        _ => {
-            if ka.path_rank != kb.path_rank {
-                format!("{} path beats {} regardless of length", a.path.type_name(), b.path.type_name())
-            } else if ka.path_len != kb.path_len {
-                format!("its path value is longer ({} vs {} characters)", ka.path_len, kb.path_len)
-            } else if ka.headers != kb.headers || ka.exact_headers != kb.exact_headers {
-                let mut s = if ka.headers != kb.headers {
-                    format!("it has more header matches ({} vs {})", ka.headers, kb.headers)
-                } else {
-                    format!("it has more exact header matches ({} vs {})", ka.exact_headers, kb.exact_headers)
-                };
-                if method(a) || method(b) {
-                    s.push_str("; Envoy Gateway counts a method match as a `:method` header (the spec ranks method as its own key, before headers)");
-                }
-                s
-            } else if ka.query != kb.query {
-                format!("it has more query-parameter matches ({} vs {})", ka.query, kb.query)
-            } else {
-                format!("it has more exact query-parameter matches ({} vs {})", ka.exact_query, kb.exact_query)
-            }
-        }
+    let mut s = if ka == kb {
+        "they tie on every precedence key, so the earlier one (route order, then rule, then match) wins".to_string()
+    } else if ka.path_rank != kb.path_rank {
+        format!("{} path beats {} regardless of length", a.path.type_name(), b.path.type_name())
+    } else if ka.path_len != kb.path_len {
+        format!("its path value is longer ({} vs {} characters)", ka.path_len, kb.path_len)
+    } else if ka.headers != kb.headers {
+        format!("it has more header matches ({} vs {})", ka.headers, kb.headers)
+    } else if ka.exact_headers != kb.exact_headers {
+        format!("it has more exact header matches ({} vs {})", ka.exact_headers, kb.exact_headers)
+    } else if ka.query != kb.query {
+        format!("it has more query-parameter matches ({} vs {})", ka.query, kb.query)
+    } else {
+        format!("it has more exact query-parameter matches ({} vs {})", ka.exact_query, kb.exact_query)
+    };
+    if (method(a) || method(b)) && ka.path_rank == kb.path_rank && ka.path_len == kb.path_len {
+        s.push_str("; Envoy Gateway counts a method match as an exact `:method` header (the spec ranks method as its own key, before headers)");
     }
+    s
 }
 
 /// The request as the matchers see it: normalized path, decoded query, lower-cased headers.
+/// Borrows from the request wherever nothing has to change, so the fast path barely allocates.
 #[derive(Debug, Clone)]
-pub struct ReqView {
-    pub method: String,
+pub struct ReqView<'a> {
+    pub method: &'a str,
     /// Normalized path without the query.
-    pub path: String,
-    /// Path with query, as forwarded.
-    pub full_path: String,
+    pub path: Cow<'a, str>,
     /// The raw query string (without `?`), if any.
-    pub raw_query: Option<String>,
+    pub raw_query: Option<&'a str>,
+    /// Path with query (`:path`), only built when there is a query.
+    full_path: Option<String>,
     /// Lower-cased names, repeated headers joined with `,`.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// Decoded; the first occurrence of each name.
-    pub query: Vec<(String, String)>,
-    pub authority: String,
+    pub query: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub authority: &'a str,
 }
 
-impl ReqView {
-    pub fn new(method: &str, path_and_query: &str, headers: &[(String, String)], authority: &str) -> ReqView {
+impl<'a> ReqView<'a> {
+    pub fn new(method: &'a str, path_and_query: &'a str, headers: &'a [(String, String)], authority: &'a str) -> ReqView<'a> {
         let (raw_path, raw_query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q.to_string())),
+            Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
         };
         let path = normalize_path(raw_path);
-        let mut hs: Vec<(String, String)> = Vec::with_capacity(headers.len());
+        let mut hs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(headers.len());
         for (n, v) in headers {
-            let n = n.to_ascii_lowercase();
+            let n: Cow<'a, str> = if n.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(n.to_ascii_lowercase()) } else { Cow::Borrowed(n.as_str()) };
             match hs.iter_mut().find(|(k, _)| *k == n) {
                 Some((_, old)) => {
-                    old.push(',');
-                    old.push_str(v);
+                    let o = old.to_mut();
+                    o.push(',');
+                    o.push_str(v);
                 }
-                None => hs.push((n, v.clone())),
+                None => hs.push((n, Cow::Borrowed(v.as_str()))),
             }
         }
-        let mut query: Vec<(String, String)> = Vec::new();
-        if let Some(q) = &raw_query {
+        let mut query: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        if let Some(q) = raw_query {
             for part in q.split('&').filter(|p| !p.is_empty()) {
                 let (n, v) = part.split_once('=').unwrap_or((part, ""));
                 let n = percent_decode(n);
@@ -363,29 +361,35 @@ impl ReqView {
                 }
             }
         }
-        let full_path = match &raw_query {
-            Some(q) => format!("{path}?{q}"),
-            None => path.clone(),
-        };
-        ReqView { method: method.to_string(), path, full_path, raw_query, headers: hs, query, authority: authority.to_string() }
+        let full_path = raw_query.map(|q| format!("{path}?{q}"));
+        ReqView { method, path, raw_query, full_path, headers: hs, query, authority }
+    }
+
+    /// Path with query, as forwarded.
+    pub fn full_path(&self) -> &str {
+        self.full_path.as_deref().unwrap_or(&self.path)
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
         match name {
-            ":method" => Some(&self.method),
-            ":path" => Some(&self.full_path),
-            ":authority" => Some(&self.authority),
-            _ => self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()),
+            ":method" => Some(self.method),
+            ":path" => Some(self.full_path()),
+            ":authority" => Some(self.authority),
+            _ => self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()),
         }
     }
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
+    }
+    /// Headers as owned pairs (what a backend would receive before filters).
+    pub fn owned_headers(&self) -> Vec<(String, String)> {
+        self.headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
     }
 }
 
-fn percent_decode(s: &str) -> String {
+fn percent_decode(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -402,13 +406,13 @@ fn percent_decode(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// Envoy Gateway's default path handling: RFC 3986 dot-segment removal and merged slashes.
-pub fn normalize_path(p: &str) -> String {
+pub fn normalize_path(p: &str) -> Cow<'_, str> {
     if !p.contains("//") && !p.contains("/.") && p.starts_with('/') {
-        return p.to_string();
+        return Cow::Borrowed(p);
     }
     let mut out: Vec<&str> = Vec::new();
     let trailing = p.ends_with('/') || p.ends_with("/.") || p.ends_with("/..");
@@ -429,16 +433,16 @@ pub fn normalize_path(p: &str) -> String {
     if s.is_empty() || (trailing && !s.ends_with('/')) {
         s.push('/');
     }
-    s
+    Cow::Owned(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn view(path: &str, headers: &[(&str, &str)]) -> ReqView {
+    fn view(path: &'static str, headers: &[(&str, &str)]) -> ReqView<'static> {
         let hs: Vec<(String, String)> = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-        ReqView::new("GET", path, &hs, "h")
+        ReqView::new("GET", path, Box::leak(hs.into_boxed_slice()), "h")
     }
 
     #[test]

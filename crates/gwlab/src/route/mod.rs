@@ -25,6 +25,7 @@ use crate::model::Model;
 use crate::resolve::Resolved;
 use serde::Serialize;
 
+pub use select::Decision;
 pub use table::Router;
 
 /// What a client sends.

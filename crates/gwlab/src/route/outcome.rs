@@ -44,7 +44,8 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
         match &b.target {
             BackendTarget::Service { has_endpoints: true, .. } => valid += b.weight as u128,
             BackendTarget::Service { .. } => {
-                any_no_ep = true;
+                // A weight-0 backend is left out before its endpoints matter.
+                any_no_ep |= b.weight > 0;
                 no_ep += b.weight as u128;
             }
             BackendTarget::Invalid { .. } => {
@@ -52,6 +53,11 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
                 invalid += b.weight as u128;
             }
         }
+    }
+    // Envoy Gateway leaves invalid backendRefs out of TCP/TLS/UDP routes altogether.
+    let l4_dropped = l4 && any_invalid;
+    if l4 {
+        invalid = 0;
     }
     let fail = |code: u16, note: &str| -> (Vec<Planned>, String) {
         let total = (invalid + no_ep).min(u64::MAX as u128) as u64;
@@ -75,6 +81,11 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
     }
     let total = valid + invalid + no_ep;
     let mut out = Vec::new();
+    let dropped_note = if l4_dropped {
+        "Envoy Gateway leaves invalid backendRefs out of an L4 route, so their weight goes to the others (the Gateway API spec asks for their share of connections to be rejected)"
+    } else {
+        ""
+    };
     for (i, b) in backends.iter().enumerate() {
         if let BackendTarget::Service { has_endpoints: true, .. } = b.target {
             if b.weight > 0 {
@@ -83,12 +94,15 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
         }
     }
     let pooled = invalid + no_ep;
-    let mut note = String::new();
+    let mut note = dropped_note.to_string();
     if pooled > 0 {
         let w = pooled.min(u64::MAX as u128) as u64;
         if l4 {
             out.push(Planned::Rejected { fraction: frac(pooled, total), weight: w });
-            note = "the weight of invalid or endpoint-less backends is pooled into one share whose connections are rejected".into();
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            note.push_str("the weight of endpoint-less backends is pooled into one share whose connections are rejected");
         } else {
             let code = if no_ep > 0 { 503 } else { 500 };
             out.push(Planned::Status { code, fraction: frac(pooled, total), weight: w });
@@ -144,7 +158,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     };
     if let Some(r) = &a.redirect {
         let scheme = if req.is_tls() { "https" } else { "http" };
-        let loc = filters::location(r, scheme, &host, l.port, &view.path, view.raw_query.as_deref(), matched_prefix);
+        let loc = filters::location(r, scheme, &host, l.port, &view.path, view.raw_query, matched_prefix);
         t.step("filter", || {
             let mut m = format!("RequestRedirect answers {} with Location {loc}", r.status);
             if r.status_defaulted {
@@ -166,7 +180,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         return out;
     }
     // Rule-level rewrite.
-    let mut path = view.path.clone();
+    let mut path = view.path.to_string();
     let mut rule_host = host.clone();
     if let Some(rw) = &a.rewrite {
         if let Some(p) = &rw.path {
@@ -182,7 +196,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             t.step("filter", || (format!("URLRewrite sets Host to `{h}`; Envoy Gateway also adds X-Forwarded-Host: {host}"), obj(), Some(format!("{}/hostname", rw.pointer))));
         }
     }
-    let full_path = match &view.raw_query {
+    let full_path = match view.raw_query {
         Some(q) => format!("{path}?{q}"),
         None => path,
     };
@@ -214,7 +228,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             Planned::Backend { backend, fraction, weight } => {
                 let b = &a.backends[*backend];
                 let BackendTarget::Service { namespace, name, port, tls, .. } = &b.target else { continue };
-                let mut headers = view.headers.clone();
+                let mut headers = view.owned_headers();
                 filters::apply_ops(&a.req_ops, &mut headers);
                 filters::apply_ops(&b.req_ops, &mut headers);
                 let mut bhost = rule_host.clone();
@@ -227,7 +241,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
                 let mut resp = a.resp_ops.clone();
                 resp.extend(b.resp_ops.iter().cloned());
                 t.step("backend", || {
-                    let mut m = format!("{} of requests ({}weight {weight}) go to {}", pct(*fraction), if a.backends.len() > 1 { "" } else { "" }, describe_backend(b));
+                    let mut m = format!("{} of requests (weight {weight}) go to {}", pct(*fraction), describe_backend(b));
                     if !b.req_ops.is_empty() || !b.resp_ops.is_empty() || b.host_rewrite.is_some() {
                         m.push_str("; its backendRef filters apply to this share only");
                     }
@@ -348,6 +362,8 @@ mod tests {
             assert_eq!(shape(&p), want, "{:?}", bs.iter().map(|b| (b.weight, describe_backend(b))).collect::<Vec<_>>());
         }
         let (p, _) = plan(&[svc("a", 3, true), bad(1)], true);
+        assert_eq!(shape(&p), vec!["b0:100%"], "Envoy Gateway drops invalid L4 backends");
+        let (p, _) = plan(&[svc("a", 3, true), svc("b", 1, false)], true);
         assert_eq!(shape(&p), vec!["b0:75%", "rej:25%"]);
         let (p, _) = plan(&[bad(1)], true);
         assert_eq!(shape(&p), vec!["rej:100%"]);

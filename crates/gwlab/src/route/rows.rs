@@ -31,13 +31,12 @@ impl Router {
                         }
                     }
                 }
+                // Only the oldest TCPRoute/UDPRoute of a port is programmed (Envoy Gateway keeps one).
                 for (list, scheme) in [(&pt.tcp, "tcp"), (&pt.udp, "udp")] {
-                    let first = rows.len();
-                    for (k, L4Entry { listener, action }) in list.iter().enumerate() {
+                    if let Some(L4Entry { listener, action }) = list.first() {
                         let l = &gw.listeners[*listener];
                         let probe = format!("{scheme}://{}:{} --gateway {}", gw.address, l.port, gw.key);
-                        let shadow = (k > 0).then_some(first);
-                        rows.push(self.l4_row(gw, l, *action, "*".into(), "any connection".into(), if k == 0 { Some(probe) } else { None }, shadow));
+                        rows.push(self.l4_row(gw, l, *action, "*".into(), "any connection".into(), Some(probe), None));
                     }
                 }
             }

@@ -11,7 +11,106 @@ use crate::resolve::{RouteKind, TlsMode};
 /// Candidates listed one by one in a trace before the rest are summarized.
 const TRACE_CANDIDATES: usize = 1000;
 
+/// A routing decision with nothing materialized: the answer `route_fast` starts from, borrowed
+/// from the router. Use it for bulk evaluation (what-if sweeps, benchmarks).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision<'r> {
+    /// The status most requests get; 0 when the connection is refused or forwarded at L4.
+    pub status: u16,
+    pub rejected: bool,
+    /// `Kind/ns/name` of the winning route.
+    pub route: Option<&'r str>,
+    pub rule: usize,
+    pub match_index: Option<usize>,
+    /// `ns/gateway/listener`.
+    pub listener: Option<&'r str>,
+    /// The backend most requests reach: (namespace, name, port).
+    pub backend: Option<(&'r str, &'r str, u32)>,
+}
+
+impl<'r> Decision<'r> {
+    fn refused() -> Decision<'r> {
+        Decision { status: 0, rejected: true, route: None, rule: 0, match_index: None, listener: None, backend: None }
+    }
+    /// An HTTP request carried by an L4 route: the backend answers it.
+    fn l4_http(mut self) -> Decision<'r> {
+        if self.backend.is_some() {
+            self.status = 200;
+        }
+        self
+    }
+    fn not_found(listener: &'r str) -> Decision<'r> {
+        Decision { status: 404, rejected: false, route: None, rule: 0, match_index: None, listener: Some(listener), backend: None }
+    }
+}
+
 impl Router {
+    /// Routes one request to a [`Decision`]: no trace, no strings built. Never panics.
+    pub fn decide<'r>(&'r self, req: &Request) -> Decision<'r> {
+        let port = req.port as u32;
+        let gi = match &req.gateway {
+            Some(g) => self.find_gateway(g),
+            None => self.gateways.iter().position(|g| g.ports.iter().any(|p| p.port == port && has_programmed(p))),
+        };
+        let Some(gw) = gi.map(|i| &self.gateways[i]) else { return Decision::refused() };
+        let Some(pt) = gw.ports.iter().find(|p| p.port == port) else { return Decision::refused() };
+        match req.protocol {
+            RequestProtocol::Http | RequestProtocol::Grpc if !req.is_tls() => match (&pt.http, pt.tcp.first()) {
+                (Some(t), _) => self.decide_http(gw, pt.http_listeners[0], t, req),
+                (None, Some(e)) => self.decide_action(gw, e.listener, e.action, None),
+                _ => Decision::refused(),
+            },
+            RequestProtocol::Http | RequestProtocol::Grpc | RequestProtocol::Tls => {
+                let Some((ci, _)) = select_chain(&pt.tls, req.sni.as_deref()) else { return Decision::refused() };
+                let c = &pt.tls[ci];
+                let l = &gw.listeners[c.listener];
+                if l.client_validation && !req.client_certificate && l.tls_mode != Some(TlsMode::Passthrough) {
+                    return Decision::refused();
+                }
+                match &c.target {
+                    ChainTarget::Https(_) if req.protocol == RequestProtocol::Tls => Decision { rejected: false, listener: Some(&l.id), ..Decision::refused() },
+                    ChainTarget::Https(t) => self.decide_http(gw, c.listener, t, req),
+                    ChainTarget::Route(ai) if req.protocol != RequestProtocol::Tls => self.decide_action(gw, c.listener, *ai, None).l4_http(),
+                    ChainTarget::Route(ai) => self.decide_action(gw, c.listener, *ai, None),
+                }
+            }
+            RequestProtocol::Tcp => pt.tcp.first().map(|e| self.decide_action(gw, e.listener, e.action, None)).unwrap_or_else(Decision::refused),
+            RequestProtocol::Udp => pt.udp.first().map(|e| self.decide_action(gw, e.listener, e.action, None)).unwrap_or_else(Decision::refused),
+        }
+    }
+
+    fn decide_http<'r>(&'r self, gw: &'r GwTables, default_listener: usize, table: &'r HttpTable, req: &Request) -> Decision<'r> {
+        let authority = req.host.as_deref().unwrap_or(&gw.address);
+        let view = ReqView::new(&req.method, &req.path, &req.headers, authority);
+        let Some((vi, _)) = table.select(req.host.as_deref()) else { return Decision::not_found(&gw.listeners[default_listener].id) };
+        let vh = &table.vhosts[vi];
+        match vh.find(&view) {
+            Some(i) => {
+                let e = &vh.entries[i];
+                self.decide_action(gw, e.listener, e.action, Some(e.match_index))
+            }
+            None => Decision::not_found(&gw.listeners[vh.entries.first().map(|e| e.listener).unwrap_or(default_listener)].id),
+        }
+    }
+
+    fn decide_action<'r>(&'r self, gw: &'r GwTables, listener: usize, ai: usize, match_index: Option<Option<usize>>) -> Decision<'r> {
+        let a = &self.actions[ai];
+        let backend = a.primary.1.and_then(|b| match &a.backends[b].target {
+            crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((namespace.as_str(), name.as_str(), *port)),
+            _ => None,
+        });
+        let l4 = match_index.is_none();
+        Decision {
+            status: a.primary.0,
+            rejected: l4 && backend.is_none(),
+            route: Some(&a.route_id),
+            rule: a.rule,
+            match_index: match_index.flatten(),
+            listener: Some(&gw.listeners[listener].id),
+            backend,
+        }
+    }
+
     /// Routes one request with a full trace. Never panics.
     pub fn route(&self, req: &Request) -> Outcome {
         self.route_with(req, true)
@@ -208,7 +307,7 @@ impl Router {
         let authority = req.host.clone().unwrap_or_else(|| gw.address.clone());
         let view = ReqView::new(&req.method, &req.path, &req.headers, &authority);
         if t.on && view.path != req.path.split('?').next().unwrap_or("") {
-            let p = view.path.clone();
+            let p = view.path.to_string();
             t.note("note", || format!("Envoy Gateway normalizes the path (dot segments, merged slashes) to `{p}` before matching"));
         }
         let host = req.host.as_deref();

@@ -148,6 +148,8 @@ pub(crate) struct Action {
     pub mirrors: Vec<(String, f64)>,
     /// Filter explanations for the trace: (message, pointer).
     pub notes: Vec<(String, String)>,
+    /// What most requests get: (status, backend index); status 0 = forwarded at L4 / rejected.
+    pub primary: (u16, Option<usize>),
 }
 
 #[derive(Debug, Clone)]
@@ -272,7 +274,7 @@ impl Router {
             }
             for v in per_listener.iter_mut() {
                 // Stable: ties keep route, host, rule, match order.
-                v.sort_by(|a, b| b.1.m.key().cmp(&a.1.m.key()));
+                v.sort_by_key(|e| std::cmp::Reverse(e.1.m.key()));
             }
             let mut ports: Vec<u32> = gt.listeners.iter().map(|l| l.port).collect();
             ports.sort();
@@ -414,7 +416,7 @@ impl Vhost {
                 }
             }
         };
-        let path = r.path.as_str();
+        let path: &str = &r.path;
         if let Some(l) = self.by_exact.get(path) {
             consider(l);
         }
@@ -626,6 +628,7 @@ fn compile_action(model: &Model, object: usize, kind: RouteKind, rule: &crate::r
         plan_note: String::new(),
         mirrors: Vec::new(),
         notes: Vec::new(),
+        primary: (0, None),
     };
     if rule.direct_status.is_some() {
         a.direct_reason = "the resolver marked this rule as a fixed reply (a filter error)".into();
@@ -694,5 +697,22 @@ fn compile_action(model: &Model, object: usize, kind: RouteKind, rule: &crate::r
     let (plan, note) = outcome::plan(&a.backends, l4);
     a.plan = plan;
     a.plan_note = note;
+    a.primary = if let Some(code) = a.direct_status {
+        (code, None)
+    } else if let Some(r) = &a.redirect {
+        (r.status, None)
+    } else {
+        let mut best: Option<&Planned> = None;
+        for p in &a.plan {
+            if best.is_none_or(|b| p.fraction() > b.fraction()) {
+                best = Some(p);
+            }
+        }
+        match best {
+            Some(Planned::Backend { backend, .. }) => (if l4 { 0 } else { 200 }, Some(*backend)),
+            Some(Planned::Status { code, .. }) => (if l4 { 0 } else { *code }, None),
+            _ => (0, None),
+        }
+    };
     a
 }
