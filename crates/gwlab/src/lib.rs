@@ -9,6 +9,7 @@ pub mod diag;
 pub mod eg;
 pub mod emit;
 pub mod export;
+pub mod lint;
 pub mod model;
 pub mod request;
 pub mod resolve;
@@ -57,6 +58,7 @@ pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions)
     let resolved = resolve::resolve(&model, opts);
     let mut diagnostics = model.diagnostics.clone();
     diagnostics.extend(resolved.diagnostics.iter().cloned());
+    diagnostics.extend(lint::run(&model, &resolved));
     diag::sort(&mut diagnostics);
     Analysis { model, resolved, diagnostics, router: std::sync::OnceLock::new() }
 }

@@ -282,7 +282,8 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
                             let msg = errs.iter().map(|e| e.1.clone()).collect::<Vec<_>>().join("; ");
                             if certificates.is_empty() {
                                 conds.set("ResolvedRefs", CondStatus::False, errs[0].0, msg);
-                                if !conds.has("Accepted") {
+                                // A ListenerSet entry refused by a missing ReferenceGrant is not accepted.
+                                if !conds.has("Accepted") && !(ls.is_some() && errs.iter().all(|e| e.0 == "RefNotPermitted")) {
                                     conds.set("Accepted", CondStatus::True, "Accepted", "Listener has been successfully translated");
                                 }
                             } else {
@@ -480,6 +481,13 @@ fn merge_conflict(a: &ListenerState, b: &ListenerState) -> Option<&'static str> 
 }
 
 fn finalize_listener(l: &mut ListenerCtx) {
+    if l.ls.is_some() {
+        if l.clean {
+            l.conds.set("Conflicted", CondStatus::False, "NoConflicts", "No conflicts detected");
+        } else if !l.conds.has("Programmed") || l.conds.get("Programmed").is_some_and(|c| c.reason == "Invalid") && !l.conds.has("Conflicted") {
+            l.conds.set("Programmed", CondStatus::False, "ListenersNotValid", "Listener is invalid, see other Conditions for details.");
+        }
+    }
     if l.clean {
         l.conds.set("Programmed", CondStatus::True, "Programmed", "Sending translated listener configuration to the data plane");
         l.conds.set("Accepted", CondStatus::True, "Accepted", "Listener has been successfully translated");
@@ -666,23 +674,32 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
             continue;
         }
         gws[gi].listener_sets.push(lsc);
-        for (li, l) in ls.listeners.iter().enumerate() {
-            let ptr = format!("/spec/listeners/{li}");
-            let mut lc = validate_listener(&mut cx, o, si, &ptr, l, Some(gspec), Some(lsi), li);
-            if lc.clean {
-                // Higher-precedence listeners win (the Gateway's own, then earlier entries).
-                let winner = gws[gi].listeners.iter().filter(|x| x.clean || x.conds.has("Conflicted") && x.ls.is_none()).find_map(|x| merge_conflict(&x.state, &lc.state));
-                if let Some(reason) = winner {
-                    lc.conds.set("Accepted", CondStatus::False, reason, "The listener conflicts with a listener of higher precedence");
-                    lc.conds.set("Programmed", CondStatus::False, reason, "The listener conflicts with a listener of higher precedence");
-                    lc.conds.set("Conflicted", CondStatus::True, reason, "The listener conflicts with a listener of higher precedence");
-                    lc.clean = false;
-                    cx.diag(
-                        Diagnostic::error("listener-conflict", format!("ListenerSet listener `{}` conflicts with a listener of higher precedence on port {} ({reason}); change its port or hostname", l.name, l.port)),
-                        o,
-                        &ptr,
-                    );
-                }
+        let mut entries: Vec<ListenerCtx> = ls.listeners.iter().enumerate().map(|(li, l)| validate_listener(&mut cx, o, si, &format!("/spec/listeners/{li}"), l, Some(gspec), Some(lsi), li)).collect();
+        // Higher-precedence listeners win (the Gateway's own, then earlier ListenerSets)…
+        let mut reasons: Vec<Option<&'static str>> = entries
+            .iter()
+            .map(|lc| if lc.clean { gws[gi].listeners.iter().filter(|x| x.clean || x.conds.has("Conflicted") && x.ls.is_none()).find_map(|x| merge_conflict(&x.state, &lc.state)) } else { None })
+            .collect();
+        // …then conflicts among the remaining entries of this ListenerSet mark every one involved.
+        let clean: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].clean && reasons[i].is_none()).collect();
+        let keys: Vec<_> = clean.iter().map(|&i| (entries[i].state.protocol, entries[i].state.port, entries[i].state.hostname.clone())).collect();
+        for (k, c) in gateway_conflicts(&keys).into_iter().enumerate() {
+            if c.is_some() {
+                reasons[clean[k]] = c;
+            }
+        }
+        for (i, mut lc) in entries.drain(..).enumerate() {
+            if let Some(reason) = reasons[i] {
+                let msg = "The listener conflicts with another listener on the same port";
+                lc.conds.set("Conflicted", CondStatus::True, reason, msg);
+                lc.conds.set("Accepted", CondStatus::False, reason, msg);
+                lc.conds.set("Programmed", CondStatus::False, reason, msg);
+                lc.clean = false;
+                cx.diag(
+                    Diagnostic::error("listener-conflict", format!("ListenerSet listener `{}` conflicts with another listener on port {} ({reason}); change its port or hostname", lc.state.name, lc.state.port)),
+                    o,
+                    &format!("/spec/listeners/{i}"),
+                );
             }
             gws[gi].listeners.push(lc);
         }
@@ -698,23 +715,27 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
                 continue;
             }
             let entries: Vec<&ListenerCtx> = g.listeners.iter().filter(|l| l.ls == Some(lsi)).collect();
-            let ok = entries.iter().filter(|l| l.state.programmed).count();
+            let ok = entries.iter().filter(|l| l.conds.is_true("Accepted")).count();
+            let programmed = entries.iter().filter(|l| l.state.programmed).count();
             if entries.is_empty() || ok == entries.len() {
                 lsc.conds.set("Accepted", CondStatus::True, "Accepted", "ListenerSet accepted");
-                lsc.conds.set("Programmed", CondStatus::True, "Programmed", "ListenerSet programmed");
             } else if ok > 0 {
                 lsc.conds.set("Accepted", CondStatus::True, "ListenersNotValid", "Some listeners are not valid");
-                lsc.conds.set("Programmed", CondStatus::True, "Programmed", "ListenerSet programmed");
             } else {
                 lsc.conds.set("Accepted", CondStatus::False, "ListenersNotValid", "No listener is valid");
-                lsc.conds.set("Programmed", CondStatus::False, "ListenersNotValid", "No listener is valid");
+            }
+            if entries.is_empty() || programmed > 0 {
+                lsc.conds.set("Programmed", CondStatus::True, "Programmed", "ListenerSet programmed");
+            } else {
+                lsc.conds.set("Programmed", CondStatus::False, "ListenersNotValid", "No listener is programmed");
             }
         }
         if g.rejected {
             continue;
         }
+        overlapping_tls(&mut g.listeners);
         let own: Vec<&ListenerCtx> = g.listeners.iter().filter(|l| l.ls.is_none()).collect();
-        let ok = own.iter().filter(|l| l.state.programmed).count();
+        let ok = own.iter().filter(|l| l.conds.is_true("Accepted")).count();
         let o = &model.objects[g.object];
         if own.is_empty() || ok == own.len() {
             g.conds.set("Accepted", CondStatus::True, "Accepted", "The Gateway has been scheduled by Envoy Gateway");
@@ -735,6 +756,38 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         }
     }
     gws
+}
+
+/// OverlappingTLSConfig on programmed HTTPS/TLS-terminate listeners of one port whose hostnames
+/// overlap (`OverlappingCertificates` when they also share a certificate Secret).
+fn overlapping_tls(ls: &mut [ListenerCtx]) {
+    let tls: Vec<usize> = (0..ls.len()).filter(|&i| ls[i].state.programmed && ls[i].state.tls_mode == Some(TlsMode::Terminate)).collect();
+    let mut marks: Vec<Option<&'static str>> = vec![None; ls.len()];
+    for (a, &i) in tls.iter().enumerate() {
+        for &j in &tls[a + 1..] {
+            let (x, y) = (&ls[i].state, &ls[j].state);
+            if x.port != y.port {
+                continue;
+            }
+            let (hx, hy) = (x.hostname.as_deref().unwrap_or("*"), y.hostname.as_deref().unwrap_or("*"));
+            let overlap = hx == hy || hostname::matches_wildcard(hx, hy) || hostname::matches_wildcard(hy, hx) || hx == "*" || hy == "*";
+            if !overlap {
+                continue;
+            }
+            let shared = x.certificates.iter().any(|c| y.certificates.contains(c));
+            let r = if shared { "OverlappingCertificates" } else { "OverlappingHostnames" };
+            for k in [i, j] {
+                if marks[k] != Some("OverlappingCertificates") {
+                    marks[k] = Some(r);
+                }
+            }
+        }
+    }
+    for (k, m) in marks.into_iter().enumerate() {
+        if let Some(r) = m {
+            ls[k].conds.set("OverlappingTLSConfig", CondStatus::True, r, "The listener's TLS configuration overlaps with another listener on the same port");
+        }
+    }
 }
 
 /// Gateway `spec.tls`: backend client certificate (ResolvedRefs) and the insecure frontend mode.
