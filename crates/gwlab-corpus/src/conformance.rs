@@ -795,6 +795,7 @@ impl Cx<'_> {
             sni,
             client_certificate,
             gateway: self.gateway_of(case),
+            ext_auth_denies: false,
         })
     }
 
@@ -1000,6 +1001,7 @@ impl Cx<'_> {
             headers,
             sni: None,
             client_certificate: false,
+            ext_auth_denies: false,
             gateway: self.gateway_of(case),
         };
         let e = case.get("expect").cloned().unwrap_or(Value::Null);
@@ -1056,6 +1058,7 @@ impl Cx<'_> {
             headers: Vec::new(),
             sni: if tls { sni } else { None },
             client_certificate: false,
+            ext_auth_denies: false,
             gateway: self.gateway_of(case),
         })
     }
@@ -1164,6 +1167,7 @@ impl Cx<'_> {
                 headers: Vec::new(),
                 sni: None,
                 client_certificate: false,
+                ext_auth_denies: false,
                 gateway: self.gateway_of(case),
             }
         } else if let Some(r) = case.get("request") {

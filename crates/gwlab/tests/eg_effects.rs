@@ -70,6 +70,7 @@ fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
             .collect(),
         sni: None,
         client_certificate: false,
+        ext_auth_denies: false,
         gateway: None,
     }
 }
