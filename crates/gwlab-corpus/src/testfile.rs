@@ -701,6 +701,132 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const LAB: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: eg
+  listeners:
+    - {name: http, protocol: HTTP, port: 80}
+    - {name: tls, protocol: TLS, port: 443, tls: {mode: Passthrough}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [app.example.com]
+  rules:
+    - backendRefs: [{name: web, port: 80}, {name: gone, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: pass}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [pass.example.com]
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: limited}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [rl.example.com]
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: limits}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: limited}]
+  rateLimit:
+    local:
+      rules:
+        - limit: {requests: 3, unit: Second}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+"#;
+
+    /// Runs `expect` (YAML: the requests part of an expectations file) against [`LAB`].
+    fn run(expect: &str) -> Vec<Check> {
+        let dir = std::env::temp_dir().join(format!("gwlab-testfile-{}-{:?}", std::process::id(), std::thread::current().id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m.yaml"), LAB).unwrap();
+        let (docs, _) = gwlab::source::parse_stream(&format!("manifests: [m.yaml]\n{expect}"));
+        let spec = docs.into_iter().next().unwrap().value;
+        let r = run_spec(&spec, &dir, "t");
+        assert!(r.error.is_none(), "{:?}", r.error);
+        r.checks
+    }
+
+    fn verdicts(expect: &str) -> Vec<Result<(), String>> {
+        run(expect).into_iter().map(|c| if c.passed { Ok(()) } else { Err(c.detail.or(c.skipped).unwrap_or_default()) }).collect()
+    }
+
+    #[test]
+    fn status_code_shares_and_l4_statuses() {
+        let v = verdicts(
+            r#"requests:
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 50, "500": 50}}}
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 100}}}
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 50, "503": 50}}}
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 50, "500": 40}}}
+  - {request: "tls://pass.example.com", expect: {backend: default/web:80}}
+  - {request: "tls://pass.example.com", expect: {status: 200, backend: default/web:80}}
+"#,
+        );
+        assert!(v[0].is_ok(), "{v:?}");
+        assert!(v[1].as_ref().unwrap_err().contains("default/web:80 to get 100"), "{v:?}");
+        assert!(v[2].is_err() && v[3].as_ref().unwrap_err().contains("add up to 90"), "{v:?}");
+        assert!(v[4].is_ok(), "an L4 connection has no HTTP status to check: {v:?}");
+        assert!(v[5].is_err(), "a status named for L4 is checked: {v:?}");
+    }
+
+    #[test]
+    fn refused_http_connections() {
+        let v = verdicts(
+            r#"requests:
+  - {request: "GET http://app.example.com:8080/", expect: {connection: rejected}}
+  - {request: "GET http://app.example.com:8080/", expect: {status: 404}}
+  - {request: "GET http://app.example.com/", expect: {connection: rejected}}
+  - {request: "tls://other.example.com", expect: {connection: rejected}}
+"#,
+        );
+        assert!(v[0].is_ok(), "{v:?}");
+        assert!(v[1].as_ref().unwrap_err().contains("refused connection"), "{v:?}");
+        assert!(v[2].is_err() && v[3].is_ok(), "{v:?}");
+    }
+
+    #[test]
+    fn bursts_replay_the_local_rate_limit() {
+        let v = verdicts(
+            r#"requests:
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 100}, expect: {statuses: {"200": 3, "429": 2}}}
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 1}, expect: {statuses: {"200": 5}}}
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 100}, expect: {statuses: {"200": 5}}}
+  - {request: "GET http://nothing.example.com/", burst: {count: 4, per_second: 100}, expect: {statuses: {"404": 4}}}
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 100}, expect: {status: 200}}
+"#,
+        );
+        assert!(v[0].is_ok() && v[1].is_ok() && v[3].is_ok(), "{v:?}");
+        assert!(v[2].as_ref().unwrap_err().contains("429"), "{v:?}");
+        assert!(v[4].as_ref().unwrap_err().contains("expect.statuses"), "{v:?}");
+    }
+
     #[test]
     fn pointers_set_and_remove() {
         let mut v = json!({"spec": {"rules": [{"backendRefs": [{"port": 80}]}]}});
