@@ -86,7 +86,7 @@ fn pem_names(d: &DataObject) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{lint, positions, CLASS};
+    use crate::lint::testutil::{Pos, lint, positions, CLASS};
     use crate::lint::x509::tests::SAN_PEM;
 
     fn gateway(hostname: &str, secret: &str) -> String {
@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn cert_manager_table() {
         let w = &[("certificate-hostname-mismatch", 15, 15)][..];
-        let cases: &[(&str, &str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &str, &[Pos])] = &[
             ("secure.example.com", "dnsNames: [www.example.com]", w),
             ("secure.example.com", "dnsNames: [www.example.com, secure.example.com]", &[]),
             ("secure.example.com", "commonName: secure.example.com", &[]),

@@ -27,7 +27,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{lint, positions, CLASS};
+    use crate::lint::testutil::{Pos, lint, positions, CLASS};
 
     fn manifests(service_spec: &str) -> String {
         format!(
@@ -37,7 +37,7 @@ mod tests {
 
     #[test]
     fn table() {
-        let cases: &[(&str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &[Pos])] = &[
             ("  type: ExternalName\n  externalName: api.partner.example\n", &[("externalname-service", 25, 9)]),
             ("  type: ClusterIP\n  selector: {app: partner}\n", &[]),
             ("  selector: {app: partner}\n", &[]),

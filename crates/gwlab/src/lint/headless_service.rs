@@ -44,7 +44,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{positions, CLASS};
+    use crate::lint::testutil::{Pos, positions, CLASS};
 
     fn manifests(service_spec: &str) -> String {
         format!(
@@ -54,7 +54,7 @@ mod tests {
 
     #[test]
     fn table() {
-        let cases: &[(&str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &[Pos])] = &[
             ("  clusterIP: None\n", &[("headless-service", 26, 14)]),
             ("  clusterIP: 10.96.0.10\n", &[]),
             ("", &[]),

@@ -59,7 +59,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
                 continue;
             }
             for (ci, c) in tls.certificate_refs.iter().enumerate() {
-                if c.group_or("") != "" || c.kind_or("Secret") != "Secret" {
+                if !c.group_or("").is_empty() || c.kind_or("Secret") != "Secret" {
                     continue;
                 }
                 let to_ns = c.namespace_or(&o.namespace).to_string();
@@ -90,7 +90,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let msg = format!(
-            "no ReferenceGrant in namespace `{}` lets {}s from `{}` refer to {} `{}/{}`; this ReferenceGrant allows exactly this reference:\n{}",
+            "no ReferenceGrant in namespace `{}` allows references from {} objects in `{}` to {} `{}/{}`; this ReferenceGrant allows exactly this reference:\n{}",
             r.to_ns,
             r.from_kind,
             o.namespace,
@@ -120,7 +120,7 @@ fn grant_yaml(r: &Ref, from_ns: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{lint, positions, CLASS};
+    use crate::lint::testutil::{Pos, lint, positions, CLASS};
 
     const GW: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: infra}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80, allowedRoutes: {namespaces: {from: All}}}\n  - name: https\n    protocol: HTTPS\n    port: 443\n    tls:\n      certificateRefs:\n      - {name: wild-tls, namespace: certs}\n---\n";
     const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: store, namespace: team-a}\nspec:\n  parentRefs: [{name: gw, namespace: infra, sectionName: http}]\n  rules:\n  - backendRefs:\n    - name: auth\n      namespace: shared\n      port: 80\n---\n";
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn table() {
-        let cases: &[(&str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &[Pos])] = &[
             // Neither the certificate (line 18) nor the backend (line 27) is granted.
             ("", &[("missing-reference-grant", 18, 9), ("missing-reference-grant", 27, 7)]),
             (GRANT_SVC, &[("missing-reference-grant", 18, 9)]),

@@ -57,7 +57,7 @@ impl<'m> Ctx<'m> {
 
     /// The Service a backend reference names, if it is a core Service present in the input.
     pub fn service(&self, r: &BackendRef, from_ns: &str) -> Option<(&'m Object, &'m ServiceSpec)> {
-        if r.group() != "" || r.kind() != "Service" {
+        if !r.group().is_empty() || r.kind() != "Service" {
             return None;
         }
         let ns = r.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(from_ns);
@@ -139,31 +139,6 @@ pub fn run(model: &Model, resolved: &Resolved) -> Vec<Diagnostic> {
     out
 }
 
-#[cfg(test)]
-pub(crate) mod testutil {
-    use crate::diag::Diagnostic;
-
-    /// Lint diagnostics of one manifest text, as (code, line, column, message).
-    pub fn lint(text: &str) -> Vec<Diagnostic> {
-        let a = crate::analyze(&[crate::Input::new("t.yaml", text)], &crate::Options::default());
-        let codes = super::CODES;
-        a.diagnostics.into_iter().filter(|d| codes.contains(&d.code)).collect()
-    }
-
-    /// (code, line, column) of each lint diagnostic.
-    pub fn positions(text: &str) -> Vec<(&'static str, usize, usize)> {
-        if std::env::var("LINT_DEBUG").is_ok() {
-            for d in lint(text) {
-                let l = d.location.as_ref().unwrap();
-                eprintln!("DEBUG {} {}:{} => {:?}", d.code, l.line, l.column, text.lines().nth(l.line - 1).map(|s| &s[s.char_indices().nth(l.column - 1).map_or(0, |c| c.0)..]));
-            }
-        }
-        lint(text).iter().map(|d| (d.code, d.location.as_ref().map_or(0, |l| l.line), d.location.as_ref().map_or(0, |l| l.column))).collect()
-    }
-
-    pub const CLASS: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\n";
-}
-
 /// Every lint code, in the order of `docs/diagnostics.md`.
 pub const CODES: &[&str] = &[
     target_port_instead_of_port::CODE,
@@ -219,4 +194,32 @@ pub fn policy_refs(o: &Object) -> Vec<(String, BackendRef)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use crate::diag::Diagnostic;
+
+    /// Lint diagnostics of one manifest text, as (code, line, column, message).
+    pub fn lint(text: &str) -> Vec<Diagnostic> {
+        let a = crate::analyze(&[crate::Input::new("t.yaml", text)], &crate::Options::default());
+        let codes = super::CODES;
+        a.diagnostics.into_iter().filter(|d| codes.contains(&d.code)).collect()
+    }
+
+    /// (code, line, column) of each lint diagnostic.
+    pub fn positions(text: &str) -> Vec<(&'static str, usize, usize)> {
+        if std::env::var("LINT_DEBUG").is_ok() {
+            for d in lint(text) {
+                let l = d.location.as_ref().unwrap();
+                eprintln!("DEBUG {} {}:{} => {:?}", d.code, l.line, l.column, text.lines().nth(l.line - 1).map(|s| &s[s.char_indices().nth(l.column - 1).map_or(0, |c| c.0)..]));
+            }
+        }
+        lint(text).iter().map(|d| (d.code, d.location.as_ref().map_or(0, |l| l.line), d.location.as_ref().map_or(0, |l| l.column))).collect()
+    }
+
+    /// (code, line, column) of one lint diagnostic.
+    pub type Pos = (&'static str, usize, usize);
+
+    pub const CLASS: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\n";
 }

@@ -73,7 +73,7 @@ fn follow(cx: &Ctx, probe: &str, gateway: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{lint, positions, CLASS};
+    use crate::lint::testutil::{Pos, lint, positions, CLASS};
 
     const GW: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n  - name: https\n    protocol: HTTPS\n    port: 443\n    hostname: www.example.com\n    tls: {certificateRefs: [{name: www-tls}]}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: www-tls}\ntype: kubernetes.io/tls\ndata: {tls.crt: PLACEHOLDER, tls.key: PLACEHOLDER}\n---\n";
     const APP: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: www}\nspec:\n  parentRefs: [{name: gw, sectionName: https}]\n  hostnames: [www.example.com]\n  rules:\n  - backendRefs: [{name: web, port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n---\n";
@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn table() {
         let at = &[("redirect-loop", 34, 24)][..];
-        let cases: &[(&str, &str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &str, &[Pos])] = &[
             // Scoped to the HTTP listener: http → https, served by the app. No loop.
             ("{name: gw, sectionName: http}", "{scheme: https, statusCode: 301}", &[]),
             // Attached to both listeners: HTTPS redirects to itself.

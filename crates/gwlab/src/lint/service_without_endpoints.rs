@@ -65,7 +65,7 @@ fn legacy_endpoints(cx: &Ctx, ns: &str, name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{positions, CLASS};
+    use crate::lint::testutil::{Pos, positions, CLASS};
 
     fn manifests(spec: &str, extra: &str) -> String {
         format!(
@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn table() {
-        let cases: &[(&str, &str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &str, &[Pos])] = &[
             // Empty selector: points at it.
             ("  selector: {}\n", "", &[("service-without-endpoints", 25, 13)]),
             // No selector at all: points at the `spec` key.

@@ -66,7 +66,7 @@ fn match_label(r: &TableRow) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{lint, positions, CLASS};
+    use crate::lint::testutil::{Pos, lint, positions, CLASS};
 
     const GW: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, protocol: HTTP, port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {app: a}, ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {selector: {app: b}, ports: [{port: 80}]}\n---\n";
 
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn within_one_route() {
         let at = &[("shadowed-rule", 34, 7)][..];
-        let cases: &[(&str, &str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &str, &[Pos])] = &[
             // Identical: the later rule loses.
             ("path: {value: /api}", "path: {value: /api}", at),
             // Broader prefix first, but precedence sorts the longer prefix first: both reachable.

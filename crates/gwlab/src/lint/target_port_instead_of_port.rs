@@ -39,7 +39,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{positions, CLASS};
+    use crate::lint::testutil::{Pos, positions, CLASS};
 
     fn manifests(port: &str, target: &str) -> String {
         format!(
@@ -50,7 +50,7 @@ mod tests {
     #[test]
     fn table() {
         // (backendRef port, Service targetPort, expected lints)
-        let cases: &[(&str, &str, &[(&str, usize, usize)])] = &[
+        let cases: &[(&str, &str, &[Pos])] = &[
             ("8080", "8080", &[("target-port-instead-of-port", 21, 13)]),
             ("8080", "\"8080\"", &[("target-port-instead-of-port", 21, 13)]),
             ("80", "8080", &[]),
