@@ -17,7 +17,7 @@ const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
         "01-minimal-http",
         "[the Service has no selector (no endpoints)] status HTTPRoute default/web parent gw",
         "resolver: a backend without endpoints must give the route BackendsAvailable=False/EndpointsNotFound \
-         (ENVOY-GATEWAY 1.3; golden httproute-with-backendref-no-endpoints); no BackendsAvailable condition is written",
+         (Envoy Gateway translator golden httproute-with-backendref-no-endpoints); no BackendsAvailable condition is written",
     ),
     (
         "04-header-ab",
@@ -41,24 +41,24 @@ const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
         "15-multi-listener-redirect",
         "[the redirect route attaches to both listeners] status HTTPRoute default/www parent gw",
         "resolver: RouteRulesOverlap=True is not written when two routes on one listener have identical hostname and \
-         matches (ENVOY-GATEWAY 1.1; golden httproute-overlapping-matches)",
+         matches (Envoy Gateway checkRouteOverlaps; golden httproute-overlapping-matches)",
     ),
     (
         "16-gateway-merging",
         "team B's hostname on the same port of the same Envoy",
         "mergeGateways: Gateways of a merged class share one data plane; the router serves only the first Gateway on \
-         the port (ENVOY-GATEWAY 1.9)",
+         the port (Envoy Gateway mergeGateways: one IR per GatewayClass)",
     ),
     (
         "16-gateway-merging",
         "[both Gateways claim the same hostname] status Gateway team-b/team-b-gw listener http",
-        "mergeGateways: listener conflicts are not checked across merged Gateways (ENVOY-GATEWAY 1.9, \
+        "mergeGateways: listener conflicts are not checked across merged Gateways (Envoy Gateway \
          validateConflictedMergedListeners)",
     ),
     (
         "16-gateway-merging",
         "[both Gateways claim the same hostname] diagnostic listener-conflict (error)",
-        "mergeGateways: listener conflicts are not checked across merged Gateways (ENVOY-GATEWAY 1.9)",
+        "mergeGateways: listener conflicts are not checked across merged Gateways (Envoy Gateway validateConflictedMergedListeners)",
     ),
 ];
 
