@@ -234,11 +234,13 @@ pub fn table(paths: &[PathBuf], output: Format, controller: Option<String>) -> u
 pub fn test(files: &[PathBuf], quiet: bool, json_out: bool) -> u8 {
     let mut passed = 0;
     let mut failed = 0;
+    let mut skipped = 0;
     let mut reports = Vec::new();
     for f in files {
         let r = gwlab_corpus::testfile::run_file(f);
         passed += r.passed();
         failed += r.failed();
+        skipped += r.skipped();
         if !json_out {
             if let Some(e) = &r.error {
                 println!("FAIL {}: {e}", r.file);
@@ -248,7 +250,9 @@ pub fn test(files: &[PathBuf], quiet: bool, json_out: bool) -> u8 {
                     Some(v) => format!("[{v}] {}", c.name),
                     None => c.name.clone(),
                 };
-                if c.passed {
+                if let Some(why) = &c.skipped {
+                    println!("skip {}: {name}: {why}", r.file);
+                } else if c.passed {
                     if !quiet {
                         println!("ok   {}: {name}", r.file);
                     }
@@ -260,8 +264,10 @@ pub fn test(files: &[PathBuf], quiet: bool, json_out: bool) -> u8 {
         reports.push(r);
     }
     if json_out {
-        let v = json!({"files": reports, "passed": passed, "failed": failed});
+        let v = json!({"files": reports, "passed": passed, "failed": failed, "skipped": skipped});
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else if skipped > 0 {
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
     } else {
         println!("{passed} passed, {failed} failed");
     }

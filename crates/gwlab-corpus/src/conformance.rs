@@ -795,7 +795,7 @@ impl Cx<'_> {
             sni,
             client_certificate,
             gateway: self.gateway_of(case),
-            ext_auth_deny: false,
+            ext_auth_denies: false,
         })
     }
 
@@ -1001,8 +1001,8 @@ impl Cx<'_> {
             headers,
             sni: None,
             client_certificate: false,
+            ext_auth_denies: false,
             gateway: self.gateway_of(case),
-            ext_auth_deny: false,
         };
         let e = case.get("expect").cloned().unwrap_or(Value::Null);
         let o = self.a.route(&req);
@@ -1058,8 +1058,8 @@ impl Cx<'_> {
             headers: Vec::new(),
             sni: if tls { sni } else { None },
             client_certificate: false,
+            ext_auth_denies: false,
             gateway: self.gateway_of(case),
-            ext_auth_deny: false,
         })
     }
 
@@ -1167,8 +1167,8 @@ impl Cx<'_> {
                 headers: Vec::new(),
                 sni: None,
                 client_certificate: false,
+                ext_auth_denies: false,
                 gateway: self.gateway_of(case),
-                ext_auth_deny: false,
             }
         } else if let Some(r) = case.get("request") {
             let c = serde_json::json!({"gateway": g, "request": r});

@@ -16,6 +16,9 @@ pub struct Check {
     pub passed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The check could not be run (the reason); a skipped check is neither passed nor failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,7 +35,10 @@ impl FileReport {
         self.checks.iter().filter(|c| c.passed).count()
     }
     pub fn failed(&self) -> usize {
-        self.checks.iter().filter(|c| !c.passed).count() + usize::from(self.error.is_some())
+        self.checks.iter().filter(|c| !c.passed && c.skipped.is_none()).count() + usize::from(self.error.is_some())
+    }
+    pub fn skipped(&self) -> usize {
+        self.checks.iter().filter(|c| c.skipped.is_some()).count()
     }
 }
 
@@ -101,30 +107,59 @@ pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
     let inputs: Vec<Input> = manifests.iter().map(|m| Input::new(m.name.clone(), m.text.clone())).collect();
     let analysis = gwlab::analyze(&inputs, &opts);
     let mut checks = Vec::new();
-    run_expectations(&analysis, spec, None, &mut checks);
+    run_expectations(&analysis, &opts, spec, None, &mut checks);
 
     for v in as_list(spec.get("variants")) {
         let vname = v.get("name").and_then(Value::as_str).unwrap_or("variant").to_string();
         match patched_inputs(&manifests, &as_list(v.get("patch"))) {
             Ok(inputs) => {
                 let a = gwlab::analyze(&inputs, &opts);
-                run_expectations(&a, &v, Some(&vname), &mut checks);
+                run_expectations(&a, &opts, &v, Some(&vname), &mut checks);
             }
-            Err(e) => checks.push(Check { variant: Some(vname), name: "apply patches".into(), passed: false, detail: Some(e) }),
+            Err(e) => checks.push(Check { variant: Some(vname), name: "apply patches".into(), passed: false, detail: Some(e), skipped: None }),
         }
     }
     FileReport { file: label.into(), checks, error: None }
 }
 
-fn run_expectations(a: &Analysis, spec: &Value, variant: Option<&str>, out: &mut Vec<Check>) {
-    let mut push = |name: String, r: Result<(), String>| {
-        out.push(Check { variant: variant.map(String::from), name, passed: r.is_ok(), detail: r.err() });
+/// What a check came to.
+enum Verdict {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+impl From<Result<(), String>> for Verdict {
+    fn from(r: Result<(), String>) -> Verdict {
+        match r {
+            Ok(()) => Verdict::Pass,
+            Err(e) => Verdict::Fail(e),
+        }
+    }
+}
+
+fn run_expectations(a: &Analysis, opts: &Options, spec: &Value, variant: Option<&str>, out: &mut Vec<Check>) {
+    let mut push = |name: String, r: Verdict| {
+        let (passed, detail, skipped) = match r {
+            Verdict::Pass => (true, None, None),
+            Verdict::Fail(e) => (false, Some(e), None),
+            Verdict::Skip(why) => (false, None, Some(why)),
+        };
+        out.push(Check { variant: variant.map(String::from), name, passed, detail, skipped });
     };
+    // Envoy Gateway policies, built once per configuration when a burst needs them.
+    let policies: std::cell::OnceCell<gwlab::eg::PolicyIndex> = std::cell::OnceCell::new();
     for r in as_list(spec.get("requests")) {
         let line = r.get("request").and_then(Value::as_str).unwrap_or("").to_string();
         let name = r.get("name").and_then(Value::as_str).map(String::from).unwrap_or_else(|| line.clone());
-        push(name, check_request(a, &line, r.get("expect").unwrap_or(&Value::Null)));
+        let expect = r.get("expect").unwrap_or(&Value::Null);
+        let verdict = match r.get("burst") {
+            Some(b) => check_burst(a, &line, b, expect, || policies.get_or_init(|| gwlab::eg::PolicyIndex::build(&a.model, &opts.controller_name))),
+            None => check_request(a, &line, expect).into(),
+        };
+        push(name, verdict);
     }
+    let mut push = |name: String, r: Result<(), String>| push(name, r.into());
     for s in as_list(spec.get("status")) {
         let kind = s.get("kind").and_then(Value::as_str).unwrap_or("");
         let ns = s.get("namespace").and_then(Value::as_str).unwrap_or("default");
@@ -210,26 +245,60 @@ fn vstr(v: &Value) -> String {
     }
 }
 
+/// `namespace/name:port` of a backend share, or the status code of a share the gateway answers.
+fn share_key(o: &ShareOutcome) -> String {
+    match o {
+        ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+        ShareOutcome::Status { code } => code.to_string(),
+        ShareOutcome::Rejected => "rejected".into(),
+    }
+}
+
+/// Whether the request is an L4 connection (`tls://`, `tcp://`, `udp://`), for which the router
+/// reports no HTTP status.
+fn is_l4(req: &gwlab::Request) -> bool {
+    matches!(req.scheme.as_str(), "tls" | "tcp" | "udp")
+}
+
 fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
     let req = gwlab::parse_request(line).map_err(|d| format!("invalid request: {}", d.message))?;
     let o = a.route(&req);
     let got = || summarize(&o);
     if let Some(c) = e.get("connection").and_then(Value::as_str) {
         let rejected = o.rejected() || is_rejected(&o) || o.shares.is_empty() && o.status == 0;
-        return match (c, rejected) {
-            ("rejected", true) | ("accepted", false) => Ok(()),
-            _ => Err(format!("expected connection {c}, got {}", got())),
-        };
+        match (c, rejected) {
+            ("rejected", true) => return Ok(()),
+            ("accepted", false) => {}
+            ("rejected" | "accepted", _) => return Err(format!("expected connection {c}, got {}", got())),
+            _ => return Err(format!("`connection` is `rejected` or `accepted`, not `{c}`")),
+        }
+    } else if is_rejected(&o) || o.shares.is_empty() && o.status == 0 && o.redirect.is_none() {
+        // A refused connection answers no status at all: only `connection: rejected` expects it.
+        return Err(format!("expected a response, got a refused connection ({})", got()));
     }
+    let dist = e.get("backends").and_then(Value::as_object);
     if let Some(g) = e.get("grpc_status").and_then(Value::as_str) {
         let have = o.grpc_status.clone().unwrap_or_default();
         if !have.eq_ignore_ascii_case(g) {
             return Err(format!("expected gRPC status {g}, got {} ({})", if have.is_empty() { "none" } else { &have }, got()));
         }
     } else {
-        let want = e.get("status").and_then(Value::as_u64).map(|s| s as u16).unwrap_or(if e.get("redirect").is_some() { status_code(&o) } else { 200 });
-        if status_code(&o) != want {
-            return Err(format!("expected status {want}, got {}", got()));
+        // The default is 200, except for L4 connections (no HTTP status), redirects (any 3xx)
+        // and distributions (each share names its own status).
+        let named = e.get("status").and_then(Value::as_u64).map(|s| s as u16);
+        let want = match named {
+            Some(w) => Some(w),
+            None if is_l4(&req) || dist.is_some() || e.get("connection").is_some() => None,
+            None if e.get("redirect").is_some() => None,
+            None => Some(200),
+        };
+        if let Some(want) = want {
+            if status_code(&o) != want {
+                return Err(format!("expected status {want}, got {}", got()));
+            }
+        }
+        if e.get("redirect").is_some() && named.is_none() && !(300..400).contains(&status_code(&o)) {
+            return Err(format!("expected a redirect, got {}", got()));
         }
     }
     if let Some(loc) = e.get("redirect").and_then(Value::as_str) {
@@ -241,26 +310,28 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
     }
     let backends: Vec<(f64, &ShareOutcome)> =
         o.shares.iter().filter(|s| s.fraction > 0.0 && matches!(s.outcome, ShareOutcome::Backend { .. })).map(|s| (s.fraction, &s.outcome)).collect();
-    let target = |b: &ShareOutcome| match b {
-        ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
-        _ => String::new(),
-    };
     if let Some(want) = e.get("backend").and_then(Value::as_str) {
-        if backends.is_empty() || backends.iter().any(|(_, b)| target(b) != want) {
+        if backends.is_empty() || backends.iter().any(|(_, b)| share_key(b) != want) {
             return Err(format!("expected backend {want}, got {}", got()));
         }
     }
-    if let Some(dist) = e.get("backends").and_then(Value::as_object) {
+    if let Some(dist) = dist {
+        // Backend shares by `ns/name:port`, shares the gateway answers by their status code.
+        let shares: Vec<(f64, String)> = o.shares.iter().filter(|s| s.fraction > 0.0).map(|s| (s.fraction, share_key(&s.outcome))).collect();
+        let total: f64 = dist.values().filter_map(Value::as_f64).sum();
+        if (total - 100.0).abs() > 0.5 {
+            return Err(format!("the expected shares add up to {total}%, not 100%"));
+        }
         for (t, pct) in dist {
-            let want = pct.as_f64().unwrap_or(0.0);
-            let have: f64 = backends.iter().filter(|(_, b)| target(b) == *t).map(|(f, _)| f * 100.0).sum();
+            let Some(want) = pct.as_f64() else { return Err(format!("the share of {t} must be a number, not {pct}")) };
+            let have: f64 = shares.iter().filter(|(_, k)| k == t).map(|(f, _)| f * 100.0).sum();
             if (have - want).abs() > 0.5 {
                 return Err(format!("expected {t} to get {want}%, got {have:.1}% ({})", got()));
             }
         }
-        for (_, b) in &backends {
-            if !dist.contains_key(&target(b)) {
-                return Err(format!("unexpected backend {} ({})", target(b), got()));
+        for (_, k) in &shares {
+            if !dist.contains_key(k) {
+                return Err(format!("unexpected share {k} ({})", got()));
             }
         }
     }
@@ -321,6 +392,113 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
         let _ = removed;
     }
     Ok(())
+}
+
+/// Splits `a/b/c` ids: the Gateway `ns/name`, the listener `ns/gateway/listener` and the route
+/// `Kind/ns/name` the router reports.
+fn route_context(o: &Outcome, req: &gwlab::Request) -> Option<gwlab::eg::RouteContext> {
+    let (route_id, rule) = o.route.clone()?;
+    let mut r = route_id.splitn(3, '/');
+    let (route_kind, route_namespace, route) = (r.next()?.to_string(), r.next()?.to_string(), r.next()?.to_string());
+    let listener_id = o.listener.clone()?;
+    let mut l = listener_id.splitn(3, '/');
+    let (gateway_namespace, gateway, listener) = (l.next()?.to_string(), l.next()?.to_string(), l.next()?.to_string());
+    Some(gwlab::eg::RouteContext {
+        gateway_namespace,
+        gateway,
+        listener,
+        route_kind,
+        route_namespace,
+        route,
+        rule,
+        client_ip: None,
+        ext_auth_denies: req.ext_auth_denies,
+        now: None,
+    })
+}
+
+/// A global rate limit governs the route: its counts live in the external rate limit service,
+/// which gwlab does not simulate, so a burst against it cannot be judged.
+fn global_rate_limit(ix: &gwlab::eg::PolicyIndex, ctx: &gwlab::eg::RouteContext) -> Option<String> {
+    let (pi, _, _, merged) = gwlab::eg::effects::governing(ix, gwlab::eg::PolicyKind::BackendTraffic, ctx)?;
+    let p = &ix.policies[pi];
+    let raw = merged.unwrap_or_else(|| p.raw.clone());
+    raw.pointer("/rateLimit/global").filter(|g| !g.is_null())?;
+    Some(format!(
+        "BackendTrafficPolicy {}/{} sets a global rate limit, whose counts the external rate limit service keeps; gwlab does not simulate them",
+        p.namespace, p.name
+    ))
+}
+
+/// `burst: {count, per_second}`: sends `count` copies of the request and compares how many get
+/// each status with `expect.statuses`. The local rate limit is replayed through Envoy Gateway's
+/// token buckets (`gwlab::eg::ratelimit`); a request the gateway answers otherwise (no route, a
+/// 500, an authentication failure) answers every copy the same way without taking a token.
+fn check_burst<'p>(a: &Analysis, line: &str, b: &Value, e: &Value, policies: impl FnOnce() -> &'p gwlab::eg::PolicyIndex) -> Verdict {
+    let req = match gwlab::parse_request(line) {
+        Ok(r) => r,
+        Err(d) => return Verdict::Fail(format!("invalid request: {}", d.message)),
+    };
+    let Some(count) = b.get("count").and_then(Value::as_u64).filter(|&c| c > 0) else {
+        return Verdict::Fail("`burst.count` must be a positive number of requests".into());
+    };
+    let Some(rate) = b.get("per_second").and_then(Value::as_f64).filter(|&r| r > 0.0) else {
+        return Verdict::Fail("`burst.per_second` must be a positive rate".into());
+    };
+    let Some(want) = e.get("statuses").and_then(Value::as_object) else {
+        return Verdict::Fail("a burst needs `expect.statuses` (status → number of requests)".into());
+    };
+    let o = a.route(&req);
+    let mut statuses: std::collections::BTreeMap<u16, u64> = Default::default();
+    let mut how = String::new();
+    let routed = status_code(&o) == 200 && !o.shares.iter().any(|s| s.fraction > 0.0 && !matches!(s.outcome, ShareOutcome::Backend { .. }));
+    match (routed, route_context(&o, &req)) {
+        (true, Some(mut ctx)) => {
+            let ix = policies();
+            if let (Some(g), Some(l)) = (o.gateway.as_deref(), o.listener.as_deref()) {
+                let (gns, gname) = g.split_once('/').unwrap_or(("default", g));
+                let lname = l.rsplit('/').next().unwrap_or(l);
+                ctx.client_ip = gwlab::eg::client::client_view(ix, gns, gname, lname, &req, None).client_ip;
+            }
+            let fx = gwlab::eg::effects(ix, &req, &ctx);
+            match fx.short_circuit.as_ref().filter(|sc| sc.status != 429) {
+                Some(sc) => {
+                    statuses.insert(sc.status, count);
+                    how = format!("every request is answered {} ({})", sc.status, sc.reason);
+                }
+                None => {
+                    if let Some(why) = global_rate_limit(ix, &ctx) {
+                        return Verdict::Skip(why);
+                    }
+                    let r = gwlab::eg::ratelimit::burst(ix, &req, &ctx, count as usize, rate);
+                    for q in &r.requests {
+                        *statuses.entry(q.status).or_default() += 1;
+                    }
+                    how = r.summary;
+                }
+            }
+        }
+        _ => {
+            let code = status_code(&o);
+            if code == 0 {
+                return Verdict::Fail(format!("expected responses, got a refused connection ({})", summarize(&o)));
+            }
+            statuses.insert(code, count);
+        }
+    }
+    let have = statuses.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
+    let detail = if how.is_empty() { have.clone() } else { format!("{have}; {how}") };
+    for (k, v) in want {
+        let Ok(code) = k.parse::<u16>() else { return Verdict::Fail(format!("`{k}` is not a status code")) };
+        let n = v.as_u64().unwrap_or(u64::MAX);
+        if statuses.get(&code).copied().unwrap_or(0) != n {
+            return Verdict::Fail(format!("expected {n} requests to get {code}, got {detail}"));
+        }
+    }
+    if let Some((code, n)) = statuses.iter().find(|(c, _)| !want.contains_key(&c.to_string())) {
+        return Verdict::Fail(format!("{n} requests got {code}, which the expectation does not name ({detail})"));
+    }
+    Verdict::Pass
 }
 
 fn conds_match(actual: Option<&Value>, expected: &[Value]) -> Result<(), String> {
@@ -522,6 +700,132 @@ fn patched_inputs(manifests: &[Manifest], patches: &[Value]) -> Result<Vec<Input
 mod tests {
     use super::*;
     use serde_json::json;
+
+    const LAB: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  gatewayClassName: eg
+  listeners:
+    - {name: http, protocol: HTTP, port: 80}
+    - {name: tls, protocol: TLS, port: 443, tls: {mode: Passthrough}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [app.example.com]
+  rules:
+    - backendRefs: [{name: web, port: 80}, {name: gone, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: pass}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [pass.example.com]
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: limited}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [rl.example.com]
+  rules:
+    - backendRefs: [{name: web, port: 80}]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: limits}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: limited}]
+  rateLimit:
+    local:
+      rules:
+        - limit: {requests: 3, unit: Second}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+"#;
+
+    /// Runs `expect` (YAML: the requests part of an expectations file) against [`LAB`].
+    fn run(expect: &str) -> Vec<Check> {
+        let dir = std::env::temp_dir().join(format!("gwlab-testfile-{}-{:?}", std::process::id(), std::thread::current().id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m.yaml"), LAB).unwrap();
+        let (docs, _) = gwlab::source::parse_stream(&format!("manifests: [m.yaml]\n{expect}"));
+        let spec = docs.into_iter().next().unwrap().value;
+        let r = run_spec(&spec, &dir, "t");
+        assert!(r.error.is_none(), "{:?}", r.error);
+        r.checks
+    }
+
+    fn verdicts(expect: &str) -> Vec<Result<(), String>> {
+        run(expect).into_iter().map(|c| if c.passed { Ok(()) } else { Err(c.detail.or(c.skipped).unwrap_or_default()) }).collect()
+    }
+
+    #[test]
+    fn status_code_shares_and_l4_statuses() {
+        let v = verdicts(
+            r#"requests:
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 50, "500": 50}}}
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 100}}}
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 50, "503": 50}}}
+  - {request: "GET http://app.example.com/", expect: {backends: {"default/web:80": 50, "500": 40}}}
+  - {request: "tls://pass.example.com", expect: {backend: default/web:80}}
+  - {request: "tls://pass.example.com", expect: {status: 200, backend: default/web:80}}
+"#,
+        );
+        assert!(v[0].is_ok(), "{v:?}");
+        assert!(v[1].as_ref().unwrap_err().contains("default/web:80 to get 100"), "{v:?}");
+        assert!(v[2].is_err() && v[3].as_ref().unwrap_err().contains("add up to 90"), "{v:?}");
+        assert!(v[4].is_ok(), "an L4 connection has no HTTP status to check: {v:?}");
+        assert!(v[5].is_err(), "a status named for L4 is checked: {v:?}");
+    }
+
+    #[test]
+    fn refused_http_connections() {
+        let v = verdicts(
+            r#"requests:
+  - {request: "GET http://app.example.com:8080/", expect: {connection: rejected}}
+  - {request: "GET http://app.example.com:8080/", expect: {status: 404}}
+  - {request: "GET http://app.example.com/", expect: {connection: rejected}}
+  - {request: "tls://other.example.com", expect: {connection: rejected}}
+"#,
+        );
+        assert!(v[0].is_ok(), "{v:?}");
+        assert!(v[1].as_ref().unwrap_err().contains("refused connection"), "{v:?}");
+        assert!(v[2].is_err() && v[3].is_ok(), "{v:?}");
+    }
+
+    #[test]
+    fn bursts_replay_the_local_rate_limit() {
+        let v = verdicts(
+            r#"requests:
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 100}, expect: {statuses: {"200": 3, "429": 2}}}
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 1}, expect: {statuses: {"200": 5}}}
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 100}, expect: {statuses: {"200": 5}}}
+  - {request: "GET http://nothing.example.com/", burst: {count: 4, per_second: 100}, expect: {statuses: {"404": 4}}}
+  - {request: "GET http://rl.example.com/", burst: {count: 5, per_second: 100}, expect: {status: 200}}
+"#,
+        );
+        assert!(v[0].is_ok() && v[1].is_ok() && v[3].is_ok(), "{v:?}");
+        assert!(v[2].as_ref().unwrap_err().contains("429"), "{v:?}");
+        assert!(v[4].as_ref().unwrap_err().contains("expect.statuses"), "{v:?}");
+    }
 
     #[test]
     fn pointers_set_and_remove() {

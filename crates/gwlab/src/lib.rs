@@ -9,6 +9,7 @@ pub mod diag;
 pub mod eg;
 pub mod emit;
 pub mod export;
+pub mod lint;
 pub mod model;
 pub mod policy_effects;
 pub mod request;
@@ -63,6 +64,7 @@ pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions)
     let mut diagnostics = model.diagnostics.clone();
     diagnostics.extend(resolved.diagnostics.iter().cloned());
     diagnostics.extend(policies.diagnostics.iter().cloned());
+    diagnostics.extend(lint::run(&model, &resolved));
     diag::sort(&mut diagnostics);
     Analysis { model, resolved, diagnostics, policies, router: std::sync::OnceLock::new() }
 }

@@ -57,7 +57,7 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
         route: route_name.to_string(),
         rule,
         client_ip: view.client_ip.clone(),
-        ext_auth_denies: req.ext_auth_deny,
+        ext_auth_denies: req.ext_auth_denies,
         now: None,
     };
     let fx = eg::effects(policies, &view.request, &ctx);

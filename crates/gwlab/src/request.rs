@@ -191,10 +191,10 @@ fn parse(line: &str) -> Res<Request> {
             }
             "--ext-auth" => {
                 let (v, col) = arg("allow or deny")?;
-                req.ext_auth_deny = match v.as_str() {
+                req.ext_auth_denies = match v.to_ascii_lowercase().as_str() {
                     "allow" => false,
                     "deny" => true,
-                    _ => return Err((col, format!("--ext-auth takes `allow` or `deny`, not `{v}`"))),
+                    _ => return Err((col, format!("--ext-auth takes allow or deny, not `{v}`"))),
                 };
             }
             _ if opt.starts_with('-') => {
@@ -330,7 +330,7 @@ fn parse_url(url: &str, col: usize) -> Res<Request> {
         sni,
         client_certificate: false,
         gateway: None,
-        ext_auth_deny: false,
+        ext_auth_denies: false,
     })
 }
 
@@ -368,9 +368,9 @@ mod tests {
         assert_eq!(r.sni.as_deref(), Some("b.example.com"));
         assert!(r.client_certificate);
         assert_eq!(r.gateway.as_deref(), Some("infra/gw"));
-        assert!(ok("GET http://a/ --ext-auth deny").ext_auth_deny);
-        assert!(!ok("GET http://a/ --ext-auth allow").ext_auth_deny);
-        assert!(parse_request("GET http://a/ --ext-auth maybe").is_err());
+        assert!(!r.ext_auth_denies);
+        assert!(ok("GET http://a.example.com/ --ext-auth deny").ext_auth_denies);
+        assert!(!ok("GET http://a.example.com/ --ext-auth=allow").ext_auth_denies);
 
         let r = ok("GET http:///path");
         assert_eq!(r.host, None);
@@ -421,6 +421,8 @@ mod tests {
             ("GET tcp://h:1", "column 1"),
             ("GET http://x/ extra", "column 15: unexpected"),
             ("-H a:b", "column 1"),
+            ("GET http://x/ --ext-auth maybe", "column 26: --ext-auth takes allow or deny"),
+            ("GET http://x/ --ext-auth", "column 25: `--ext-auth` needs allow or deny"),
         ];
         for (line, want) in cases {
             let m = err(line);
@@ -432,7 +434,7 @@ mod tests {
     fn never_panics() {
         let pieces = [
             "GET", "http://", "https://", "grpc://", "tls://", "tcp://", "udp://", "[", "]", ":", "::", "'", "\"", "\\",
-            "-H", "--sni", "--gateway", "=", "/", "?", "#", "é", "\u{0}", " ", "x", "65536", "0", "@", "\t", "--cert",
+            "-H", "--sni", "--gateway", "=", "/", "?", "#", "é", "\u{0}", " ", "x", "65536", "0", "@", "\t", "--cert", "--ext-auth",
             "a.b/c", "[::1]", "%2f",
         ];
         let mut n = 0u32;

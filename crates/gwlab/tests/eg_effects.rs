@@ -70,8 +70,8 @@ fn req(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
             .collect(),
         sni: None,
         client_certificate: false,
+        ext_auth_denies: false,
         gateway: None,
-        ext_auth_deny: false,
     }
 }
 

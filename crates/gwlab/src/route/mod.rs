@@ -51,9 +51,10 @@ pub struct Request {
     /// programmed listener on the port.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
-    /// What the external authorization service (Envoy Gateway extAuth) answers: deny or allow.
+    /// The external authorization service denies this request (`--ext-auth deny`); by default
+    /// it allows.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub ext_auth_deny: bool,
+    pub ext_auth_denies: bool,
 }
 
 impl Request {
@@ -70,7 +71,7 @@ impl Request {
             sni: None,
             client_certificate: false,
             gateway: None,
-            ext_auth_deny: false,
+            ext_auth_denies: false,
         }
     }
     /// Whether the client speaks TLS to the Gateway.
