@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 pub const CODE: &str = "shadowed-rule";
 
 pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
-    let rows = cx.router.table();
+    let rows = &cx.table;
     // (route, rule, match) → its HTTP/gRPC rows, in table order.
     let mut groups: BTreeMap<(String, usize, Option<usize>), Vec<&TableRow>> = BTreeMap::new();
     let mut order = Vec::new();
