@@ -795,6 +795,7 @@ impl Cx<'_> {
             sni,
             client_certificate,
             gateway: self.gateway_of(case),
+            ext_auth_deny: false,
         })
     }
 
@@ -1001,6 +1002,7 @@ impl Cx<'_> {
             sni: None,
             client_certificate: false,
             gateway: self.gateway_of(case),
+            ext_auth_deny: false,
         };
         let e = case.get("expect").cloned().unwrap_or(Value::Null);
         let o = self.a.route(&req);
@@ -1057,6 +1059,7 @@ impl Cx<'_> {
             sni: if tls { sni } else { None },
             client_certificate: false,
             gateway: self.gateway_of(case),
+            ext_auth_deny: false,
         })
     }
 
@@ -1165,6 +1168,7 @@ impl Cx<'_> {
                 sni: None,
                 client_certificate: false,
                 gateway: self.gateway_of(case),
+                ext_auth_deny: false,
             }
         } else if let Some(r) = case.get("request") {
             let c = serde_json::json!({"gateway": g, "request": r});

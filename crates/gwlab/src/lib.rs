@@ -6,10 +6,12 @@
 //! knows about terminals or browsers.
 
 pub mod diag;
+pub mod eg;
 pub mod emit;
 pub mod export;
 pub mod lint;
 pub mod model;
+pub mod policy_effects;
 pub mod request;
 pub mod resolve;
 pub mod route;
@@ -42,6 +44,8 @@ pub struct Analysis {
     pub resolved: resolve::Resolved,
     /// Load, resolve and lint diagnostics, in stable order.
     pub diagnostics: Vec<Diagnostic>,
+    /// Envoy Gateway policies, their attachment and effects.
+    pub policies: eg::PolicyIndex,
     /// The compiled router, built on first use.
     router: std::sync::OnceLock<route::Router>,
 }
@@ -54,30 +58,34 @@ pub fn analyze(inputs: &[Input], opts: &Options) -> Analysis {
 pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions) -> Analysis {
     let files = inputs.iter().map(|i| source::SourceFile::new(i.name.clone(), i.text.clone())).collect();
     let model = model::load(files, load);
-    let resolved = resolve::resolve(&model, opts);
+    let mut resolved = resolve::resolve(&model, opts);
+    let policies = eg::PolicyIndex::build(&model, &opts.controller_name);
+    resolved.statuses.extend(policies.statuses.iter().cloned());
     let mut diagnostics = model.diagnostics.clone();
     diagnostics.extend(resolved.diagnostics.iter().cloned());
+    diagnostics.extend(policies.diagnostics.iter().cloned());
     diagnostics.extend(lint::run(&model, &resolved));
     diag::sort(&mut diagnostics);
-    Analysis { model, resolved, diagnostics, router: std::sync::OnceLock::new() }
+    Analysis { model, resolved, diagnostics, policies, router: std::sync::OnceLock::new() }
 }
 
 impl Analysis {
     /// Builds an analysis from already loaded and resolved parts.
     pub fn from_parts(model: model::Model, resolved: resolve::Resolved, diagnostics: Vec<Diagnostic>) -> Analysis {
-        Analysis { model, resolved, diagnostics, router: std::sync::OnceLock::new() }
+        let policies = eg::PolicyIndex::from_model(&model);
+        Analysis { model, resolved, diagnostics, policies, router: std::sync::OnceLock::new() }
     }
     /// The compiled routing tables (built once, on first use).
     pub fn router(&self) -> &route::Router {
         self.router.get_or_init(|| route::Router::new(&self.model, &self.resolved))
     }
-    /// Routes one request, with a trace.
+    /// Routes one request, with a trace, including Envoy Gateway policy effects.
     pub fn route(&self, req: &Request) -> Outcome {
-        self.router().route(req)
+        policy_effects::route(self.router(), &self.policies, req, true)
     }
     /// Routes one request without a trace (the fast path).
     pub fn route_fast(&self, req: &Request) -> Outcome {
-        self.router().route_fast(req)
+        policy_effects::route(self.router(), &self.policies, req, false)
     }
     pub fn routing_table(&self) -> Vec<TableRow> {
         self.router().table()

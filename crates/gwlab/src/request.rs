@@ -189,8 +189,16 @@ fn parse(line: &str) -> Res<Request> {
                 }
                 req.gateway = Some(g);
             }
+            "--ext-auth" => {
+                let (v, col) = arg("allow or deny")?;
+                req.ext_auth_deny = match v.as_str() {
+                    "allow" => false,
+                    "deny" => true,
+                    _ => return Err((col, format!("--ext-auth takes `allow` or `deny`, not `{v}`"))),
+                };
+            }
             _ if opt.starts_with('-') => {
-                return Err((w.col, format!("unknown option `{opt}` (known: -H, -X, --sni, --no-sni, --cert, --gateway)")));
+                return Err((w.col, format!("unknown option `{opt}` (known: -H, -X, --sni, --no-sni, --cert, --gateway, --ext-auth)")));
             }
             _ => return Err((w.col, format!("unexpected `{opt}`; options start with `-`, and the URL comes only once"))),
         }
@@ -322,6 +330,7 @@ fn parse_url(url: &str, col: usize) -> Res<Request> {
         sni,
         client_certificate: false,
         gateway: None,
+        ext_auth_deny: false,
     })
 }
 
@@ -359,6 +368,9 @@ mod tests {
         assert_eq!(r.sni.as_deref(), Some("b.example.com"));
         assert!(r.client_certificate);
         assert_eq!(r.gateway.as_deref(), Some("infra/gw"));
+        assert!(ok("GET http://a/ --ext-auth deny").ext_auth_deny);
+        assert!(!ok("GET http://a/ --ext-auth allow").ext_auth_deny);
+        assert!(parse_request("GET http://a/ --ext-auth maybe").is_err());
 
         let r = ok("GET http:///path");
         assert_eq!(r.host, None);

@@ -32,22 +32,24 @@ pub enum ParentResult {
 
 /// Lookup from (namespace, name) to Gateways and ListenerSets we simulate.
 pub struct Parents {
-    gateways: HashMap<(String, String), usize>,
-    sets: HashMap<(String, String), (usize, usize)>,
+    /// namespace → name → gateway.
+    gateways: HashMap<String, HashMap<String, usize>>,
+    /// namespace → name → (gateway, listener set).
+    sets: HashMap<String, HashMap<String, (usize, usize)>>,
     /// For each gateway, for each listener: hostnames of the other listeners on the same port.
     others_on_port: Vec<Vec<Vec<String>>>,
 }
 
 impl Parents {
     pub fn build(ix: &Index, gws: &[GatewayCtx]) -> Self {
-        let mut gateways = HashMap::new();
-        let mut sets = HashMap::new();
+        let mut gateways: HashMap<String, HashMap<String, usize>> = HashMap::new();
+        let mut sets: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
         let mut others_on_port = Vec::with_capacity(gws.len());
         for (gi, g) in gws.iter().enumerate() {
-            gateways.insert((g.ns.clone(), g.name.clone()), gi);
+            gateways.entry(g.ns.clone()).or_default().insert(g.name.clone(), gi);
             for (si, s) in g.listener_sets.iter().enumerate() {
                 let o = &ix.model.objects[s.object];
-                sets.insert((o.namespace.clone(), o.meta.name.clone()), (gi, si));
+                sets.entry(o.namespace.clone()).or_default().insert(o.meta.name.clone(), (gi, si));
             }
             let mut by_port: HashMap<u32, Vec<(usize, &str)>> = HashMap::new();
             for (li, l) in g.listeners.iter().enumerate() {
@@ -67,11 +69,11 @@ impl Parents {
     }
 
     pub fn target(&self, route_ns: &str, pr: &ParentReference) -> Option<ParentTarget> {
-        let ns = pr.namespace_or(route_ns).to_string();
+        let ns = pr.namespace_or(route_ns);
         let group_ok = matches!(pr.group(), GATEWAY_GROUP | "gateway.networking.x-k8s.io");
         match pr.kind() {
-            "Gateway" if group_ok => self.gateways.get(&(ns, pr.name.clone())).map(|&g| ParentTarget::Gateway(g)),
-            "ListenerSet" | "XListenerSet" if group_ok => self.sets.get(&(ns, pr.name.clone())).map(|&(g, s)| ParentTarget::ListenerSet(g, s)),
+            "Gateway" if group_ok => self.gateways.get(ns)?.get(&pr.name).map(|&g| ParentTarget::Gateway(g)),
+            "ListenerSet" | "XListenerSet" if group_ok => self.sets.get(ns)?.get(&pr.name).map(|&(g, s)| ParentTarget::ListenerSet(g, s)),
             _ => None,
         }
     }

@@ -32,6 +32,9 @@ pub struct Policies {
 impl Policies {
     /// The policy applying to a Service port: one naming the port first, then a Service-wide one.
     pub fn lookup(&self, ns: &str, svc: &str, port_name: Option<&str>) -> Option<usize> {
+        if self.by_target.is_empty() {
+            return None;
+        }
         if let Some(p) = port_name {
             if let Some(&i) = self.by_target.get(&(ns.to_string(), svc.to_string(), p.to_string())) {
                 return Some(i);
@@ -42,6 +45,9 @@ impl Policies {
 
     /// Every policy naming this Service (for ancestor status, including conflicted ones).
     pub fn all_for(&self, ns: &str, svc: &str) -> &[usize] {
+        if self.by_service.is_empty() {
+            return &[];
+        }
         self.by_service.get(&(ns.to_string(), svc.to_string())).map(Vec::as_slice).unwrap_or(&[])
     }
 
@@ -86,7 +92,7 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
             let mut valid = 0;
             for (ci, r) in v.ca_certificate_refs.iter().enumerate() {
                 let (g, k) = (r.group_or(""), r.kind_or("ConfigMap"));
-                let err = if g != "" || !matches!(k, "ConfigMap" | "Secret") {
+                let err = if !g.is_empty() || !matches!(k, "ConfigMap" | "Secret") {
                     Some(("InvalidKind", format!("caCertificateRef {g}/{k} `{}` must be a ConfigMap", r.name)))
                 } else {
                     match ix.object(k, &o.namespace, &r.name).map(|x| &x.body) {
@@ -135,7 +141,7 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
         let pi = list.len();
         let mut conflicted = false;
         for t in &spec.target_refs {
-            if t.group != "" || t.kind != "Service" {
+            if !t.group.is_empty() || t.kind != "Service" {
                 continue;
             }
             let v = by_service.entry((o.namespace.clone(), t.name.clone())).or_default();

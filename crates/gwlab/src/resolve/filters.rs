@@ -24,17 +24,16 @@ fn regex_ok(re: &str) -> bool {
     regex::Regex::new(&format!("^(?:{re})$")).is_ok()
 }
 
-fn value_matches(ms: &[ValueMatch], what: &str, base: &str, out: &mut Vec<RuleError>) {
+fn value_matches(ms: &[ValueMatch], what: &str, base: &dyn Fn() -> String, out: &mut Vec<RuleError>) {
     for (i, m) in ms.iter().enumerate() {
-        let p = format!("{base}/{i}");
         match m.kind() {
             "Exact" => {}
             "RegularExpression" => {
                 if !regex_ok(&m.value) {
-                    out.push(unsupported(format!("{p}/value"), format!("{what} regex `{}` does not compile (RE2 syntax)", m.value)));
+                    out.push(unsupported(format!("{}/{i}/value", base()), format!("{what} regex `{}` does not compile (RE2 syntax)", m.value)));
                 }
             }
-            t => out.push(unsupported(format!("{p}/type"), format!("{what} match type `{t}` is not supported; use Exact or RegularExpression"))),
+            t => out.push(unsupported(format!("{}/{i}/type", base()), format!("{what} match type `{t}` is not supported; use Exact or RegularExpression"))),
         }
     }
 }
@@ -43,27 +42,30 @@ fn value_matches(ms: &[ValueMatch], what: &str, base: &str, out: &mut Vec<RuleEr
 pub fn http_matches(matches: &[HttpRouteMatch]) -> Vec<RuleError> {
     let mut out = Vec::new();
     for (mi, m) in matches.iter().enumerate() {
-        let base = format!("/matches/{mi}");
         if let Some(p) = &m.path {
             match p.kind() {
                 "Exact" | "PathPrefix" => {
                     if !p.value().starts_with('/') {
-                        out.push(unsupported(format!("{base}/path/value"), format!("path `{}` must start with `/`", p.value())));
+                        out.push(unsupported(format!("/matches/{mi}/path/value"), format!("path `{}` must start with `/`", p.value())));
                     }
                 }
                 "RegularExpression" => {
                     if !regex_ok(p.value()) {
-                        out.push(unsupported(format!("{base}/path/value"), format!("path regex `{}` does not compile (RE2 syntax)", p.value())));
+                        out.push(unsupported(format!("/matches/{mi}/path/value"), format!("path regex `{}` does not compile (RE2 syntax)", p.value())));
                     }
                 }
-                t => out.push(unsupported(format!("{base}/path/type"), format!("path match type `{t}` is not supported; use Exact, PathPrefix or RegularExpression"))),
+                t => out.push(unsupported(format!("/matches/{mi}/path/type"), format!("path match type `{t}` is not supported; use Exact, PathPrefix or RegularExpression"))),
             }
         }
-        value_matches(&m.headers, "header", &format!("{base}/headers"), &mut out);
-        value_matches(&m.query_params, "query parameter", &format!("{base}/queryParams"), &mut out);
+        if !m.headers.is_empty() {
+            value_matches(&m.headers, "header", &|| format!("/matches/{mi}/headers"), &mut out);
+        }
+        if !m.query_params.is_empty() {
+            value_matches(&m.query_params, "query parameter", &|| format!("/matches/{mi}/queryParams"), &mut out);
+        }
         if let Some(meth) = &m.method {
             if !matches!(meth.as_str(), "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "CONNECT" | "OPTIONS" | "TRACE" | "PATCH") {
-                out.push(unsupported(format!("{base}/method"), format!("method `{meth}` is not an HTTP method the API allows")));
+                out.push(unsupported(format!("/matches/{mi}/method"), format!("method `{meth}` is not an HTTP method the API allows")));
             }
         }
     }
@@ -87,7 +89,7 @@ pub fn grpc_matches(matches: &[GrpcRouteMatch]) -> Vec<RuleError> {
                 t => out.push(unsupported(format!("{base}/method/type"), format!("method match type `{t}` is not supported; use Exact or RegularExpression"))),
             }
         }
-        value_matches(&m.headers, "header", &format!("{base}/headers"), &mut out);
+        value_matches(&m.headers, "header", &|| format!("/matches/{mi}/headers"), &mut out);
     }
     out
 }

@@ -251,7 +251,7 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
                             let cptr = format!("{ptr}/tls/certificateRefs/{ci}");
                             let ns = r.namespace_or(&owner.namespace);
                             let (g, k) = (r.group_or(""), r.kind_or("Secret"));
-                            let err = if g != "" || k != "Secret" {
+                            let err = if !g.is_empty() || k != "Secret" {
                                 Some(("InvalidCertificateRef", format!("certificateRef {g}/{k} `{}` is not a core Secret; only Secrets hold listener certificates", r.name), "certificate-ref-invalid"))
                             } else if !ix.ref_permitted(GATEWAY_GROUP, from_kind, from_ns, "", "Secret", ns, &r.name) {
                                 Some((
@@ -283,7 +283,7 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
                             if certificates.is_empty() {
                                 conds.set("ResolvedRefs", CondStatus::False, errs[0].0, msg);
                                 // A ListenerSet entry refused by a missing ReferenceGrant is not accepted.
-                                if !conds.has("Accepted") && !(ls.is_some() && errs.iter().all(|e| e.0 == "RefNotPermitted")) {
+                                if !conds.has("Accepted") && (ls.is_none() || errs.iter().any(|e| e.0 != "RefNotPermitted")) {
                                     conds.set("Accepted", CondStatus::True, "Accepted", "Listener has been successfully translated");
                                 }
                             } else {
@@ -329,7 +329,7 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
             for (ci, r) in v.ca_certificate_refs.iter().enumerate() {
                 let (g, k) = (r.group_or(""), r.kind_or("ConfigMap"));
                 let ns = r.namespace_or(gw_ns);
-                let err = if g != "" || !matches!(k, "ConfigMap" | "Secret") {
+                let err = if !g.is_empty() || !matches!(k, "ConfigMap" | "Secret") {
                     Some(("InvalidCACertificateKind", format!("caCertificateRef {g}/{k} `{}` is not a ConfigMap or Secret", r.name)))
                 } else if !ix.ref_permitted(GATEWAY_GROUP, "Gateway", gw_ns, "", k, ns, &r.name) {
                     Some(("RefNotPermitted", format!("caCertificateRef to {k} `{ns}/{}` crosses namespaces and no ReferenceGrant allows it", r.name)))
@@ -798,7 +798,7 @@ fn gateway_tls(cx: &mut Ctx, o: &Object, spec: &GatewaySpec, conds: &mut Conditi
     if let Some(r) = tls.backend.as_ref().and_then(|b| b.client_certificate_ref.as_ref()) {
         let ns = r.namespace_or(&o.namespace);
         let (g, k) = (r.group_or(""), r.kind_or("Secret"));
-        resolved = if g != "" || k != "Secret" {
+        resolved = if !g.is_empty() || k != "Secret" {
             Some(("InvalidClientCertificateRef", format!("clientCertificateRef {g}/{k} `{}` is not a Secret", r.name)))
         } else if !ix.ref_permitted(GATEWAY_GROUP, "Gateway", &o.namespace, "", "Secret", ns, &r.name) {
             Some(("RefNotPermitted", format!("clientCertificateRef to Secret `{ns}/{}` crosses namespaces and no ReferenceGrant allows it", r.name)))

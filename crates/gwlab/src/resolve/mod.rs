@@ -220,3 +220,6 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
     out.gateways = gws.iter().map(|g| g.to_state()).collect();
     out
 }
+
+#[cfg(test)]
+mod tests;

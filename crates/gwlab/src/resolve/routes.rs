@@ -118,7 +118,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     };
     let l4_bad_rules = matches!(kind, RouteKind::Tcp | RouteKind::Udp) && views.len() != 1;
     for (ri, v) in views.iter().enumerate() {
-        let rptr = format!("/spec/rules/{ri}");
+        let rptr = RulePtr(ri);
         let mut programmed = true;
         for e in &v.match_errors {
             diags.push(diag(Diagnostic::error(e.code, format!("rule {ri} is dropped: {}", e.message)), &format!("{rptr}{}", e.pointer)));
@@ -154,7 +154,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         for (bi, br) in v.backends.iter().enumerate() {
             let (mut b, mut e, pol) = backend_refs::resolve(ix, pols, o, kind, br, bi);
             used_policies.extend(pol);
-            let bptr = format!("{rptr}/backendRefs/{bi}");
+            let bptr = BackendPtr(ri, bi);
             if e.is_none() && matches!(kind, RouteKind::Http | RouteKind::Grpc) {
                 if let Some((fi, f)) = br.filters.iter().enumerate().find(|(_, f)| !matches!(f.type_.as_str(), "RequestHeaderModifier" | "ResponseHeaderModifier" | "URLRewrite" | "ExtensionRef" | "CORS")) {
                     let err = RefError {
@@ -167,11 +167,11 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                 }
             }
             if let Some(e) = e {
-                report_ref(&e, &bptr, &mut resolved_errs, diags, &diag);
+                report_ref(&e, &bptr.to_string(), &mut resolved_errs, diags, &diag);
             } else if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &b.target {
                 diags.push(diag(
                     Diagnostic::warning("backend-no-endpoints", format!("Service `{namespace}/{name}` has no ready endpoints (no selector and no EndpointSlice with a ready address): its share of requests gets 503")),
-                    &bptr,
+                    &bptr.to_string(),
                 ));
             }
             if !br.filters.is_empty() && !matches!(kind, RouteKind::Http | RouteKind::Grpc) {
@@ -181,7 +181,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         }
         let http_like = matches!(kind, RouteKind::Http | RouteKind::Grpc);
         if http_like && v.backends.is_empty() && !fc.terminal && programmed && !filter_error {
-            diags.push(diag(Diagnostic::warning("no-backends", format!("rule {ri} has no backendRefs and no redirect: every request it matches gets 500; add a backendRef")), &rptr));
+            diags.push(diag(Diagnostic::warning("no-backends", format!("rule {ri} has no backendRefs and no redirect: every request it matches gets 500; add a backendRef")), &rptr.to_string()));
         }
         let direct = if http_like && programmed { direct_status(filter_error, fc.terminal, &backends) } else { None };
         rules.push(RuleState { index: ri, programmed: programmed && !l4_bad_rules, direct_status: direct, backends, mirrors });
@@ -273,6 +273,20 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: json!({ "parents": entries }) })
     };
     Some(RouteOutput { state: RouteState { object: oi, kind, attachments, rules }, status })
+}
+
+/// `/spec/rules/{i}`, formatted only when a diagnostic needs it.
+struct RulePtr(usize);
+impl std::fmt::Display for RulePtr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/spec/rules/{}", self.0)
+    }
+}
+struct BackendPtr(usize, usize);
+impl std::fmt::Display for BackendPtr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/spec/rules/{}/backendRefs/{}", self.0, self.1)
+    }
 }
 
 fn report_ref(e: &RefError, ptr: &str, resolved: &mut Vec<(&'static str, String)>, diags: &mut Vec<Diagnostic>, diag: &dyn Fn(Diagnostic, &str) -> Diagnostic) {

@@ -51,6 +51,9 @@ pub struct Request {
     /// programmed listener on the port.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
+    /// What the external authorization service (Envoy Gateway extAuth) answers: deny or allow.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ext_auth_deny: bool,
 }
 
 impl Request {
@@ -67,6 +70,7 @@ impl Request {
             sni: None,
             client_certificate: false,
             gateway: None,
+            ext_auth_deny: false,
         }
     }
     /// Whether the client speaks TLS to the Gateway.

@@ -1,0 +1,336 @@
+//! Envoy Gateway extensions, simulated: SecurityPolicy, BackendTrafficPolicy, ClientTrafficPolicy,
+//! EnvoyExtensionPolicy (attachment and status only), EnvoyProxy, HTTPRouteFilter and Backend.
+//!
+//! * [`PolicyIndex::build`] decodes the Envoy Gateway objects of a [`Model`], validates them
+//!   (located diagnostics), attaches policies to their targets and computes each policy's
+//!   `status.ancestors[]` exactly as Envoy Gateway writes it ([`PolicyIndex::statuses`]).
+//! * [`effects`] tells what the policies do to one request once the router has picked a
+//!   Gateway, listener, route and rule ([`RouteContext`]): a short-circuit reply (CORS preflight,
+//!   401/403, 429, fault abort, …), headers added upstream and downstream, and a plain-words trace.
+//! * [`client`] applies ClientTrafficPolicy to what the router sees (header and path
+//!   normalization, client IP detection); [`filter`] evaluates HTTPRouteFilter; [`ratelimit`]
+//!   replays a burst through the local rate limiter's token buckets.
+//!
+//! Not simulated: OIDC token exchange, JWT signature verification (tokens are decoded and their
+//! claims checked; the trace says the signature is assumed valid), global rate limiting counts,
+//! GeoIP and CEL authorization, EnvoyExtensionPolicy behaviour (only its attachment and status).
+
+pub mod attach;
+pub mod client;
+pub mod codec;
+pub mod effects;
+pub mod filter;
+pub mod jwt;
+pub mod ratelimit;
+pub mod types;
+pub mod validate;
+pub mod world;
+
+pub use attach::{Attachment, Level};
+pub use effects::{effects, PolicyEffect, RouteContext, ShortCircuit};
+pub use types::*;
+
+use crate::diag::Diagnostic;
+use crate::model::{Body, Model, EG_GROUP};
+use crate::resolve::{ObjectStatus, ENVOY_GATEWAY_CONTROLLER};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum PolicyKind {
+    Security,
+    BackendTraffic,
+    ClientTraffic,
+    EnvoyExtension,
+}
+
+impl PolicyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Security => "SecurityPolicy",
+            PolicyKind::BackendTraffic => "BackendTrafficPolicy",
+            PolicyKind::ClientTraffic => "ClientTrafficPolicy",
+            PolicyKind::EnvoyExtension => "EnvoyExtensionPolicy",
+        }
+    }
+    pub fn from_kind(kind: &str) -> Option<PolicyKind> {
+        Some(match kind {
+            "SecurityPolicy" => PolicyKind::Security,
+            "BackendTrafficPolicy" => PolicyKind::BackendTraffic,
+            "ClientTrafficPolicy" => PolicyKind::ClientTraffic,
+            "EnvoyExtensionPolicy" => PolicyKind::EnvoyExtension,
+            _ => return None,
+        })
+    }
+    /// An invalid policy of this kind still claims its targets and answers 500.
+    pub fn invalid_is_500(self) -> bool {
+        !matches!(self, PolicyKind::ClientTraffic)
+    }
+}
+
+/// The typed spec of a policy.
+#[derive(Debug, Clone)]
+pub enum PolicySpec {
+    Security(Box<SecurityPolicySpec>),
+    BackendTraffic(Box<BackendTrafficPolicySpec>),
+    ClientTraffic(Box<ClientTrafficPolicySpec>),
+    /// Only targeting is simulated.
+    EnvoyExtension,
+}
+
+/// A reason the policy is `Accepted=False/Invalid`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+    /// JSON pointer into the policy object.
+    pub pointer: String,
+    /// The failing part is failOpen (extAuth with `failOpen: true`): requests still pass.
+    pub fail_open: bool,
+}
+
+/// One Envoy Gateway policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Index into `Model::objects`.
+    pub object: usize,
+    pub kind: PolicyKind,
+    pub namespace: String,
+    pub name: String,
+    pub generation: i64,
+    pub targets: PolicyTargets,
+    pub spec: PolicySpec,
+    /// The raw `spec` (for merging and for fields that are not typed).
+    pub raw: Value,
+    pub problems: Vec<Problem>,
+}
+
+/// Envoy Gateway objects that are not policies, typed.
+#[derive(Debug, Clone)]
+pub struct EgObject {
+    pub object: usize,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub raw: Value,
+}
+
+/// Everything the Envoy Gateway layer knows about a model.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyIndex {
+    /// Policies in age order (creationTimestamp, then input order).
+    pub policies: Vec<Policy>,
+    /// Accepted attachments, in processing order.
+    pub attachments: Vec<Attachment>,
+    /// One entry per policy, with `status.ancestors[]`.
+    pub statuses: Vec<ObjectStatus>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// HTTPRouteFilters by `namespace/name`.
+    pub filters: Vec<(String, HttpRouteFilterSpec, usize)>,
+    /// Backends by `namespace/name`, with their `Accepted` verdict.
+    pub backends: Vec<(String, BackendSpec, Result<(), String>)>,
+    /// Decoded Secret and ConfigMap data, keyed by (kind, namespace, name), for auth checks.
+    pub data: std::collections::BTreeMap<
+        (String, String, String),
+        std::collections::BTreeMap<String, Vec<u8>>,
+    >,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize::<_, T>(v.clone()).map_err(|e| {
+        let mut ptr = String::from("/spec");
+        for seg in e.path().iter() {
+            match seg {
+                serde_path_to_error::Segment::Seq { index } => ptr.push_str(&format!("/{index}")),
+                serde_path_to_error::Segment::Map { key } => {
+                    ptr.push('/');
+                    ptr.push_str(&crate::source::escape_token(key));
+                }
+                _ => {}
+            }
+        }
+        (ptr, e.inner().to_string())
+    })
+}
+
+/// The raw spec of an Envoy Gateway object, if `o` is one.
+pub fn raw_spec(o: &crate::model::Object) -> Option<&Value> {
+    match &o.body {
+        Body::Extension(v) if o.group() == EG_GROUP => v.get("spec"),
+        _ => None,
+    }
+}
+
+impl PolicyIndex {
+    /// Decodes, validates and attaches every Envoy Gateway object, acting as `controller`.
+    pub fn build(model: &Model, controller: &str) -> PolicyIndex {
+        let mut ix = PolicyIndex::default();
+        let mut order: Vec<usize> = (0..model.objects.len()).collect();
+        order.sort_by_key(|&i| model.objects[i].age_key());
+        for i in order {
+            let o = &model.objects[i];
+            let Some(spec) = raw_spec(o) else { continue };
+            let at = |ptr: &str| model.locate(o, ptr);
+            if let Some(kind) = PolicyKind::from_kind(&o.kind) {
+                let typed = match kind {
+                    PolicyKind::Security => decode::<SecurityPolicySpec>(spec)
+                        .map(|s| (s.targets.clone(), PolicySpec::Security(Box::new(s)))),
+                    PolicyKind::BackendTraffic => decode::<BackendTrafficPolicySpec>(spec)
+                        .map(|s| (s.targets.clone(), PolicySpec::BackendTraffic(Box::new(s)))),
+                    PolicyKind::ClientTraffic => decode::<ClientTrafficPolicySpec>(spec)
+                        .map(|s| (s.targets.clone(), PolicySpec::ClientTraffic(Box::new(s)))),
+                    PolicyKind::EnvoyExtension => {
+                        decode::<PolicyTargets>(spec).map(|t| (t, PolicySpec::EnvoyExtension))
+                    }
+                };
+                let (targets, pspec) = match typed {
+                    Ok(t) => t,
+                    Err((ptr, msg)) => {
+                        let d = Diagnostic::error(
+                            "policy-invalid",
+                            format!("{} `{ptr}`: {msg}", o.kind),
+                        );
+                        ix.diagnostics.push(d.at(at(&ptr)).on(o.id()));
+                        continue;
+                    }
+                };
+                let mut p = Policy {
+                    object: i,
+                    kind,
+                    namespace: o.namespace.clone(),
+                    name: o.name().to_string(),
+                    generation: o.generation(),
+                    targets,
+                    spec: pspec,
+                    raw: spec.clone(),
+                    problems: Vec::new(),
+                };
+                p.problems = validate::policy(model, &p);
+                for pr in &p.problems {
+                    let d = Diagnostic::error(pr.code, pr.message.clone());
+                    ix.diagnostics.push(d.at(at(&pr.pointer)).on(o.id()));
+                }
+                ix.policies.push(p);
+                continue;
+            }
+            match o.kind.as_str() {
+                "HTTPRouteFilter" => match decode::<HttpRouteFilterSpec>(spec) {
+                    Ok(f) => {
+                        for (code, msg, ptr) in validate::http_route_filter(&f) {
+                            ix.diagnostics
+                                .push(Diagnostic::error(code, msg).at(at(&ptr)).on(o.id()));
+                        }
+                        ix.filters
+                            .push((format!("{}/{}", o.namespace, o.name()), f, i));
+                    }
+                    Err((ptr, msg)) => ix.diagnostics.push(
+                        Diagnostic::error(
+                            "policy-invalid",
+                            format!("HTTPRouteFilter `{ptr}`: {msg}"),
+                        )
+                        .at(at(&ptr))
+                        .on(o.id()),
+                    ),
+                },
+                "Backend" => match decode::<BackendSpec>(spec) {
+                    Ok(b) => {
+                        let verdict = validate::backend(&b);
+                        if let Err((msg, ptr)) = &verdict {
+                            ix.diagnostics.push(
+                                Diagnostic::error("backend-invalid", msg.clone())
+                                    .at(at(ptr))
+                                    .on(o.id()),
+                            );
+                        }
+                        ix.backends.push((
+                            format!("{}/{}", o.namespace, o.name()),
+                            b,
+                            verdict.map_err(|e| e.0),
+                        ));
+                    }
+                    Err((ptr, msg)) => ix.diagnostics.push(
+                        Diagnostic::error("backend-invalid", format!("Backend `{ptr}`: {msg}"))
+                            .at(at(&ptr))
+                            .on(o.id()),
+                    ),
+                },
+                "EnvoyProxy" => {
+                    if let Err((ptr, msg)) = decode::<EnvoyProxySpec>(spec) {
+                        ix.diagnostics.push(
+                            Diagnostic::error(
+                                "policy-invalid",
+                                format!("EnvoyProxy `{ptr}`: {msg}"),
+                            )
+                            .at(at(&ptr))
+                            .on(o.id()),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        for o in &model.objects {
+            if matches!(o.body, Body::Secret(_) | Body::ConfigMap(_)) {
+                if let Some(d) = validate::object_data(model, &o.kind, &o.namespace, o.name()) {
+                    ix.data.insert(
+                        (o.kind.clone(), o.namespace.clone(), o.name().to_string()),
+                        d,
+                    );
+                }
+            }
+        }
+        let world = world::World::build(model, controller);
+        let res = attach::attach(model, &world, &ix.policies);
+        ix.attachments = res.attachments;
+        ix.diagnostics.extend(res.diagnostics);
+        for (p, st) in ix.policies.iter().zip(res.statuses) {
+            ix.statuses.push(ObjectStatus {
+                object: p.object,
+                kind: p.kind.name().to_string(),
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+                status: st.to_json(controller, p.generation),
+            });
+        }
+        ix
+    }
+
+    /// Builds with the Envoy Gateway controller name.
+    pub fn from_model(model: &Model) -> PolicyIndex {
+        Self::build(model, ENVOY_GATEWAY_CONTROLLER)
+    }
+
+    pub fn filter(&self, namespace: &str, name: &str) -> Option<&HttpRouteFilterSpec> {
+        let key = format!("{namespace}/{name}");
+        self.filters.iter().find(|f| f.0 == key).map(|f| &f.1)
+    }
+}
+
+/// `mergeGateways` of the EnvoyProxy a GatewayClass points at (`spec.parametersRef`).
+pub fn merge_gateways_enabled(model: &Model, gateway_class_name: &str) -> bool {
+    envoy_proxy_for_class(model, gateway_class_name)
+        .and_then(|v| v.get("mergeGateways").and_then(Value::as_bool))
+        .unwrap_or(false)
+}
+
+/// The raw spec of the EnvoyProxy referenced by a GatewayClass.
+pub fn envoy_proxy_for_class<'a>(model: &'a Model, gateway_class_name: &str) -> Option<&'a Value> {
+    let class = model
+        .objects
+        .iter()
+        .find(|o| o.kind == "GatewayClass" && o.name() == gateway_class_name)?;
+    let Body::GatewayClass(c) = &class.body else {
+        return None;
+    };
+    let r = c.parameters_ref.as_ref()?;
+    if r.group_or("") != EG_GROUP || r.kind_or("") != "EnvoyProxy" {
+        return None;
+    }
+    let ns = r.namespace.as_deref().unwrap_or("");
+    model
+        .objects
+        .iter()
+        .find(|o| {
+            o.kind == "EnvoyProxy" && o.name() == r.name && (ns.is_empty() || o.namespace == ns)
+        })
+        .and_then(raw_spec)
+}
