@@ -82,7 +82,7 @@ impl Router {
         let port = req.port as u32;
         let gi = match &req.gateway {
             Some(g) => self.find_gateway(g),
-            None => self.gateways.iter().position(|g| g.ports.iter().any(|p| p.port == port && has_programmed(p))),
+            None => self.pick_gateway(port, req),
         };
         let Some(gw) = gi.map(|i| &self.gateways[i]) else { return Decision::refused() };
         let Some(pt) = gw.ports.iter().find(|p| p.port == port) else { return Decision::refused() };
@@ -183,10 +183,24 @@ impl Router {
                         t.note("listener", || format!("no Gateway has a programmed listener on port {port}: the connection is refused"));
                         return rejected();
                     }
-                    Some(&i) => {
-                        if cands.len() > 1 {
+                    Some(&first) => {
+                        let i = self.pick_gateway(port, req).unwrap_or(first);
+                        if let Some(class) = &self.gateways[i].merge_group {
+                            let merged: Vec<&str> = cands.iter().filter(|&&c| self.gateways[c].merge_group.as_ref() == Some(class)).map(|&c| self.gateways[c].key.as_str()).collect();
+                            if merged.len() > 1 {
+                                t.note("listener", || {
+                                    format!(
+                                        "GatewayClass {class} merges its Gateways ({}) into one data plane: their listeners on port {port} are served together, and this request's hostname selects {}",
+                                        merged.join(", "),
+                                        self.gateways[i].key
+                                    )
+                                });
+                            }
+                        }
+                        let unmerged: Vec<usize> = cands.iter().copied().filter(|&c| c == i || self.gateways[c].merge_group.is_none() || self.gateways[c].merge_group != self.gateways[i].merge_group).collect();
+                        if unmerged.len() > 1 {
                             t.note("note", || {
-                                let names: Vec<&str> = cands.iter().map(|&c| self.gateways[c].key.as_str()).collect();
+                                let names: Vec<&str> = unmerged.iter().map(|&c| self.gateways[c].key.as_str()).collect();
                                 format!("several Gateways listen on port {port} ({}); each has its own address, and this request goes to the first, {} (name one with --gateway)", names.join(", "), self.gateways[i].key)
                             });
                         }
@@ -429,6 +443,54 @@ impl Router {
         }
         debug_assert_eq!(winner, vh.find(view), "indexed lookup disagrees with the linear walk");
         winner
+    }
+}
+
+impl Router {
+    /// The Gateway a request without `--gateway` reaches on a port: the first with a programmed
+    /// listener there, unless that Gateway's class merges Gateways (mergeGateways): then all the
+    /// merged Gateways' listeners on the port form one data plane, and the request's hostname
+    /// (SNI for TLS) picks among them as Envoy picks a virtual host or filter chain: exact name,
+    /// then the longest wildcard, then a catch-all; ties go to the older Gateway.
+    pub(crate) fn pick_gateway(&self, port: u32, req: &Request) -> Option<usize> {
+        fn on_port(g: &GwTables, port: u32) -> Option<&PortTables> {
+            g.ports.iter().find(|p| p.port == port && has_programmed(p))
+        }
+        let first = self.gateways.iter().position(|g| on_port(g, port).is_some())?;
+        let Some(class) = self.gateways[first].merge_group.as_ref() else { return Some(first) };
+        let tls = req.is_tls() || req.protocol == RequestProtocol::Tls;
+        let plain_http = matches!(req.protocol, RequestProtocol::Http | RequestProtocol::Grpc) && !tls;
+        let rank = |name: Option<&str>| -> (u8, usize) {
+            match name {
+                None | Some("*") => (1, 0),
+                Some(n) if n.starts_with('*') => (2, n.len()),
+                Some(_) => (3, 0),
+            }
+        };
+        let mut best: Option<((u8, usize), usize)> = None;
+        for (gi, g) in self.gateways.iter().enumerate().skip(first) {
+            if g.merge_group.as_ref() != Some(class) {
+                continue;
+            }
+            let Some(pt) = on_port(g, port) else { continue };
+            let score = if plain_http {
+                pt.http.as_ref().and_then(|t| t.select(req.host.as_deref()).map(|(vi, _)| rank(Some(t.vhosts[vi].name.as_str()))))
+            } else if tls {
+                select_chain(&pt.tls, req.sni.as_deref()).map(|(ci, _)| rank(pt.tls[ci].sni.as_deref()))
+            } else {
+                let any = match req.protocol {
+                    RequestProtocol::Udp => !pt.udp.is_empty(),
+                    _ => !pt.tcp.is_empty(),
+                };
+                any.then_some((1, 0))
+            };
+            if let Some(s) = score {
+                if best.is_none_or(|(b, _)| s > b) {
+                    best = Some((s, gi));
+                }
+            }
+        }
+        Some(best.map(|(_, gi)| gi).unwrap_or(first))
     }
 }
 

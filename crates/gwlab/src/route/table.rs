@@ -33,6 +33,9 @@ pub(crate) struct GwTables {
     pub address: String,
     pub listeners: Vec<LInfo>,
     pub ports: Vec<PortTables>,
+    /// The GatewayClass name when its EnvoyProxy sets `mergeGateways`: the Gateways of that
+    /// class share one data plane (one address), so a request picks among them by hostname.
+    pub merge_group: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +230,10 @@ impl Router {
                 address,
                 listeners,
                 ports: Vec::new(),
+                merge_group: match &gobj.body {
+                    Body::Gateway(g) if crate::eg::merge_gateways_enabled(model, &g.gateway_class_name) => Some(g.gateway_class_name.clone()),
+                    _ => None,
+                },
             };
             // Per-listener sorted entries (HTTP/HTTPS), and L4 routes.
             let mut per_listener: Vec<Vec<(String, Entry)>> = vec![Vec::new(); gt.listeners.len()];
