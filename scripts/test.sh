@@ -51,7 +51,7 @@ scenarios() {
 }
 
 if [ "$setup" = 1 ]; then
-  step "setup (core only)" scripts/setup.sh --core-only
+  step "setup" scripts/setup.sh
 fi
 step "cargo test (default members)" cargo test
 step "gwlab core builds for wasm32-unknown-unknown" cargo build -q -p gwlab --target wasm32-unknown-unknown

@@ -4,7 +4,8 @@
 use super::l4;
 use super::matchers::{why_before, ReqView};
 use super::outcome::{self, finish};
-use super::table::{ChainTarget, GwTables, HttpTable, PortTables, Router, TlsChain};
+use super::outcome::Planned;
+use super::table::{CBackend, ChainTarget, GwTables, HttpTable, PortTables, Router, TlsChain};
 use super::{Outcome, Request, RequestProtocol, Share, ShareOutcome, Tracer};
 use crate::resolve::{RouteKind, TlsMode};
 
@@ -26,11 +27,42 @@ pub struct Decision<'r> {
     pub listener: Option<&'r str>,
     /// The backend most requests reach: (namespace, name, port).
     pub backend: Option<(&'r str, &'r str, u32)>,
+    /// The rule's traffic distribution (see [`Decision::shares`]); empty when no rule was chosen.
+    plan: &'r [Planned],
+    backends: &'r [CBackend],
+}
+
+/// One share of a [`Decision`]'s traffic distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DecidedShare<'r> {
+    /// Forwarded to this Service port: (namespace, name, port).
+    Backend(&'r str, &'r str, u32),
+    /// Answered by the gateway with this status (invalid or endpoint-less backends, fixed replies).
+    Status(u16),
+    /// The connection is refused (L4).
+    Rejected,
+}
+
+impl<'r> Decision<'r> {
+    /// The weighted distribution of the chosen rule: (fraction, configured weight, where it goes),
+    /// the same shares `route_fast` reports, borrowed from the router. Fixed replies (a
+    /// redirect, a filter error) yield no shares; `status` has them.
+    pub fn shares(&self) -> impl Iterator<Item = (f64, u64, DecidedShare<'r>)> + 'r {
+        let backends = self.backends;
+        self.plan.iter().filter_map(move |p| match *p {
+            Planned::Backend { backend, fraction, weight } => match &backends.get(backend)?.target {
+                crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(namespace.as_str(), name.as_str(), *port))),
+                _ => None,
+            },
+            Planned::Status { code, fraction, weight } => Some((fraction, weight, DecidedShare::Status(code))),
+            Planned::Rejected { fraction, weight } => Some((fraction, weight, DecidedShare::Rejected)),
+        })
+    }
 }
 
 impl<'r> Decision<'r> {
     fn refused() -> Decision<'r> {
-        Decision { status: 0, rejected: true, route: None, rule: 0, match_index: None, listener: None, backend: None }
+        Decision { status: 0, rejected: true, route: None, rule: 0, match_index: None, listener: None, backend: None, plan: &[], backends: &[] }
     }
     /// An HTTP request carried by an L4 route: the backend answers it.
     fn l4_http(mut self) -> Decision<'r> {
@@ -40,7 +72,7 @@ impl<'r> Decision<'r> {
         self
     }
     fn not_found(listener: &'r str) -> Decision<'r> {
-        Decision { status: 404, rejected: false, route: None, rule: 0, match_index: None, listener: Some(listener), backend: None }
+        Decision { status: 404, rejected: false, route: None, rule: 0, match_index: None, listener: Some(listener), backend: None, plan: &[], backends: &[] }
     }
 }
 
@@ -108,6 +140,8 @@ impl Router {
             match_index: match_index.flatten(),
             listener: Some(&gw.listeners[listener].id),
             backend,
+            plan: if a.direct_status.is_some() || a.redirect.is_some() { &[] } else { &a.plan },
+            backends: &a.backends,
         }
     }
 

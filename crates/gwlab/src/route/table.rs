@@ -13,6 +13,7 @@ use super::{grpc, HeaderOp};
 use crate::model::{Body, HttpRouteFilter, HttpRouteMatch, Model};
 use crate::resolve::{BackendTarget, Protocol, Resolved, RouteKind, TlsMode};
 use std::collections::HashMap;
+use crate::fxhash::FxHashMap;
 
 /// The compiled router. Build once with [`Router::new`]; route with [`Router::route`] (with a
 /// trace) or [`Router::route_fast`] (no trace, no per-candidate work outside the index).
@@ -105,7 +106,7 @@ pub(crate) enum ChainTarget {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HttpTable {
     pub vhosts: Vec<Vhost>,
-    pub exact: HashMap<String, usize>,
+    pub exact: FxHashMap<String, usize>,
     /// (suffix including the leading dot, vhost), longest first.
     pub wild: Vec<(String, usize)>,
     pub star: Option<usize>,
@@ -116,8 +117,8 @@ pub(crate) struct Vhost {
     pub name: String,
     /// In precedence order.
     pub entries: Vec<Entry>,
-    pub by_exact: HashMap<String, Vec<u32>>,
-    pub by_prefix: HashMap<String, Vec<u32>>,
+    pub by_exact: FxHashMap<String, Vec<u32>>,
+    pub by_prefix: FxHashMap<String, Vec<u32>>,
     pub regex: Vec<u32>,
 }
 
@@ -155,7 +156,7 @@ pub(crate) struct Action {
     pub primary: (u16, Option<usize>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CBackend {
     pub weight: u64,
     pub target: BackendTarget,
