@@ -9,6 +9,7 @@ pub mod diag;
 pub mod eg;
 pub mod emit;
 pub mod export;
+pub(crate) mod fxhash;
 pub mod lint;
 pub mod model;
 pub mod policy_effects;

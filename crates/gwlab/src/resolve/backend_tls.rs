@@ -90,6 +90,7 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
             }
         } else {
             let mut valid = 0;
+            let mut bad: Vec<(usize, String)> = Vec::new();
             for (ci, r) in v.ca_certificate_refs.iter().enumerate() {
                 let (g, k) = (r.group_or(""), r.kind_or("ConfigMap"));
                 let err = if !g.is_empty() || !matches!(k, "ConfigMap" | "Secret") {
@@ -110,12 +111,18 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
                         }
                     }
                     Some((reason, msg)) => {
-                        diags.push(Diagnostic::error("certificate-ref-invalid", format!("BackendTLSPolicy `{}`: {msg}", o.meta.name)).at(model.locate(o, &format!("/spec/validation/caCertificateRefs/{ci}"))).on(o.id()));
+                        bad.push((ci, msg.clone()));
                         if resolved.is_none() {
                             resolved = Some((reason, msg));
                         }
                     }
                 }
+            }
+            // No usable CA makes the whole policy invalid (policy-invalid); a bad ref next to a
+            // usable one only loses that ref.
+            let (code, tail) = if valid == 0 { ("policy-invalid", ": no usable CA is left, so the policy is not applied and routes to its Service get 500") } else { ("certificate-ref-invalid", "") };
+            for (ci, msg) in bad {
+                diags.push(Diagnostic::error(code, format!("BackendTLSPolicy `{}`: {msg}{tail}", o.meta.name)).at(model.locate(o, &format!("/spec/validation/caCertificateRefs/{ci}"))).on(o.id()));
             }
             if valid == 0 {
                 accepted = Some(("NoValidCACertificate", "no valid CA certificate is referenced".into()));

@@ -3,14 +3,15 @@
 //! Built once per resolution so every lookup is O(1).
 
 use crate::model::{Body, DataObject, EndpointSliceData, Model, Object, ReferenceGrantSpec};
+use crate::fxhash::FxHashMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub struct Index<'m> {
     pub model: &'m Model,
-    by_key: HashMap<(&'m str, &'m str, &'m str), usize>,
+    by_key: FxHashMap<(&'m str, &'m str, &'m str), usize>,
     ns_labels: HashMap<&'m str, &'m BTreeMap<String, String>>,
     grants: HashMap<&'m str, Vec<&'m ReferenceGrantSpec>>,
-    slices: HashMap<(&'m str, &'m str), Vec<&'m EndpointSliceData>>,
+    slices: FxHashMap<(&'m str, &'m str), Vec<&'m EndpointSliceData>>,
     issued_secrets: HashSet<(&'m str, String)>,
     empty: BTreeMap<String, String>,
 }
@@ -19,10 +20,10 @@ impl<'m> Index<'m> {
     pub fn build(model: &'m Model) -> Self {
         let mut ix = Index {
             model,
-            by_key: HashMap::with_capacity(model.objects.len()),
+            by_key: FxHashMap::with_capacity_and_hasher(model.objects.len(), Default::default()),
             ns_labels: HashMap::new(),
             grants: HashMap::new(),
-            slices: HashMap::new(),
+            slices: FxHashMap::default(),
             issued_secrets: HashSet::new(),
             empty: BTreeMap::new(),
         };

@@ -705,6 +705,8 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         }
     }
 
+    merged_conflicts(&mut cx, &mut gws);
+
     for g in &mut gws {
         for l in &mut g.listeners {
             finalize_listener(l);
@@ -756,6 +758,75 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         }
     }
     gws
+}
+
+/// mergeGateways (Envoy Gateway `validateConflictedMergedListeners`): the Gateways of a class
+/// whose EnvoyProxy merges them share one data plane, so their listeners are checked together,
+/// oldest Gateway first. A repeated (protocol, hostname, port) is `HostnameConflict` on every
+/// occurrence after the first; a port that an earlier Gateway uses with another protocol family
+/// is `ProtocolConflict`.
+fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
+    let model = cx.ix.model;
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut merged: HashMap<&str, bool> = HashMap::new();
+    for (gi, g) in gws.iter().enumerate() {
+        let Body::Gateway(spec) = &model.objects[g.object].body else { continue };
+        if g.rejected {
+            continue;
+        }
+        let class = spec.gateway_class_name.as_str();
+        if *merged.entry(class).or_insert_with(|| crate::eg::merge_gateways_enabled(model, class)) {
+            groups.entry(class).or_default().push(gi);
+        }
+    }
+    let mut classes: Vec<&str> = groups.keys().copied().collect();
+    classes.sort();
+    for class in classes {
+        let mut order = groups.remove(class).unwrap_or_default();
+        if order.len() < 2 {
+            continue;
+        }
+        order.sort_by_key(|&gi| model.objects[gws[gi].object].age_key());
+        // (protocol, hostname, port) and port → protocol family, from earlier Gateways.
+        let mut seen: HashMap<(Protocol, Option<String>, u32), ()> = HashMap::new();
+        let mut families: HashMap<u32, u8> = HashMap::new();
+        for gi in order {
+            let mut mine: Vec<(Protocol, Option<String>, u32)> = Vec::new();
+            let mut my_families: Vec<(u32, u8)> = Vec::new();
+            for l in gws[gi].listeners.iter_mut() {
+                if !(l.clean || l.conds.has("Conflicted")) || l.state.protocol == Protocol::Unsupported {
+                    continue;
+                }
+                let key = (l.state.protocol, l.state.hostname.clone(), l.state.port);
+                let fam = family(l.state.protocol);
+                let reason = if seen.contains_key(&key) {
+                    Some("HostnameConflict")
+                } else if families.get(&l.state.port).is_some_and(|&f| f != fam && f != 3 && fam != 3) {
+                    Some("ProtocolConflict")
+                } else {
+                    None
+                };
+                mine.push(key);
+                my_families.push((l.state.port, fam));
+                let Some(reason) = reason else { continue };
+                let msg = if reason == "HostnameConflict" { "Port, protocol and hostname tuple must be unique for every listener" } else { "All listeners for a given port must use a compatible protocol" };
+                l.conds.set("Conflicted", CondStatus::True, reason, msg);
+                l.clean = false;
+                let o = &model.objects[l.state.source];
+                let text = format!(
+                    "listener `{}` conflicts with a listener of an older Gateway of the merged GatewayClass on port {} ({reason}): merged Gateways share one data plane, so give each listener a distinct hostname or port",
+                    l.state.name, l.state.port
+                );
+                cx.diag(Diagnostic::error("listener-conflict", text), o, &format!("/spec/listeners/{}", l.spec_index));
+            }
+            for k in mine {
+                seen.insert(k, ());
+            }
+            for (p, f) in my_families {
+                families.entry(p).or_insert(f);
+            }
+        }
+    }
 }
 
 /// OverlappingTLSConfig on programmed HTTPS/TLS-terminate listeners of one port whose hostnames

@@ -12,6 +12,7 @@ pub mod gatewayclass;
 pub mod hostname;
 pub mod index;
 pub mod listeners;
+pub mod overlap;
 pub mod routes;
 pub mod status;
 
@@ -214,6 +215,7 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
             out.routes.push(r.state);
         }
     }
+    overlap::check(model, &out.routes, &mut route_statuses);
     listeners::statuses(&ix, &gws, &mut out.statuses);
     out.statuses.extend(route_statuses);
     backend_tls::statuses(&ix, &pols, &opts.controller_name, &mut out.statuses);

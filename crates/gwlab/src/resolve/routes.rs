@@ -110,6 +110,8 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     let mut accepted_errs: Vec<(usize, RuleError)> = Vec::new();
     let mut resolved_errs: Vec<(&'static str, String)> = Vec::new();
     let mut used_policies: Vec<usize> = Vec::new();
+    // Valid backends (and mirrors) whose Service has no ready endpoints: BackendsAvailable=False.
+    let mut no_endpoints: Vec<String> = Vec::new();
     let ext_exists = |g: &str, k: &str, n: &str| -> bool {
         if g == EG_GROUP && k == "HTTPRouteFilter" {
             return ix.get("HTTPRouteFilter", &o.namespace, n).is_some();
@@ -146,6 +148,9 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                 report_ref(&e, &format!("{rptr}/filters/{fi}/requestMirror/backendRef"), &mut resolved_errs, diags, &diag);
                 filter_error = true;
             } else {
+                if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &b.target {
+                    no_endpoints.push(format!("{namespace}/{name}"));
+                }
                 mirrors.push(b);
             }
         }
@@ -169,6 +174,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
             if let Some(e) = e {
                 report_ref(&e, &bptr.to_string(), &mut resolved_errs, diags, &diag);
             } else if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &b.target {
+                no_endpoints.push(format!("{namespace}/{name}"));
                 diags.push(diag(
                     Diagnostic::warning("backend-no-endpoints", format!("Service `{namespace}/{name}` has no ready endpoints (no selector and no EndpointSlice with a ready address): its share of requests gets 503")),
                     &bptr.to_string(),
@@ -180,8 +186,15 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
             backends.push(b);
         }
         let http_like = matches!(kind, RouteKind::Http | RouteKind::Grpc);
-        if http_like && v.backends.is_empty() && !fc.terminal && programmed && !filter_error {
-            diags.push(diag(Diagnostic::warning("no-backends", format!("rule {ri} has no backendRefs and no redirect: every request it matches gets 500; add a backendRef")), &rptr.to_string()));
+        if http_like && !fc.terminal && programmed && !filter_error {
+            if v.backends.is_empty() {
+                diags.push(diag(Diagnostic::warning("no-backends", format!("rule {ri} has no backendRefs and no redirect: every request it matches gets 500; add a backendRef")), &rptr.to_string()));
+            } else if v.backends.iter().all(|b| b.weight() == 0) {
+                diags.push(diag(
+                    Diagnostic::warning("no-backends", format!("every backendRef of rule {ri} has weight 0: nothing can be forwarded and every request it matches gets 500; give a backend a non-zero weight")),
+                    &format!("{rptr}/backendRefs"),
+                ));
+            }
         }
         let direct = if http_like && programmed { direct_status(filter_error, fc.terminal, &backends) } else { None };
         rules.push(RuleState { index: ri, programmed: programmed && !l4_bad_rules, direct_status: direct, backends, mirrors });
@@ -238,6 +251,10 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                     }
                 }
             }
+        }
+        if !l4_bad_rules && !no_endpoints.is_empty() {
+            no_endpoints.dedup();
+            conds.set("BackendsAvailable", CondStatus::False, "EndpointsNotFound", format!("Service(s) {} have no ready endpoints", no_endpoints.join(", ")));
         }
         if !l4_bad_rules || !conds.is_true("Accepted") && conds.get("Accepted").is_some_and(|c| c.reason != "InvalidRule") {
             if resolved_errs.is_empty() {

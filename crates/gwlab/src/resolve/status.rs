@@ -1,7 +1,7 @@
 //! Status conditions as a controller writes them, and the merge rules Envoy Gateway applies
 //! when several errors land on one condition type.
 
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CondStatus {
@@ -68,13 +68,14 @@ impl Conditions {
             self.0
                 .iter()
                 .map(|c| {
-                    json!({
-                        "type": c.type_,
-                        "status": c.status.as_str(),
-                        "reason": c.reason,
-                        "message": c.message,
-                        "observedGeneration": generation,
-                    })
+                    // Same keys and order as `json!`, without growing the map on each insert.
+                    let mut m = Map::with_capacity(5);
+                    m.insert("type".into(), Value::String(c.type_.into()));
+                    m.insert("status".into(), Value::String(c.status.as_str().into()));
+                    m.insert("reason".into(), Value::String(c.reason.clone()));
+                    m.insert("message".into(), Value::String(c.message.clone()));
+                    m.insert("observedGeneration".into(), Value::from(generation));
+                    Value::Object(m)
                 })
                 .collect(),
         )

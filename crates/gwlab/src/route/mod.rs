@@ -25,7 +25,7 @@ use crate::model::Model;
 use crate::resolve::Resolved;
 use serde::Serialize;
 
-pub use select::Decision;
+pub use select::{DecidedShare, Decision};
 pub use table::Router;
 
 /// What a client sends.

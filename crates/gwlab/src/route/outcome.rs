@@ -151,14 +151,14 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         out.status = code;
         return out;
     }
-    let host = req.host.clone().unwrap_or_else(|| gw.address.clone());
+    let host: &str = req.host.as_deref().unwrap_or(&gw.address);
     let matched_prefix = match &entry.m.path {
         PathMatch::Prefix { trimmed, .. } => Some(trimmed.as_str()),
         _ => None,
     };
     if let Some(r) = &a.redirect {
         let scheme = if req.is_tls() { "https" } else { "http" };
-        let loc = filters::location(r, scheme, &host, l.port, &view.path, view.raw_query, matched_prefix);
+        let loc = filters::location(r, scheme, host, l.port, &view.path, view.raw_query, matched_prefix);
         t.step("filter", || {
             let mut m = format!("RequestRedirect answers {} with Location {loc}", r.status);
             if r.status_defaulted {
@@ -180,26 +180,32 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         return out;
     }
     // Rule-level rewrite.
-    let mut path = view.path.to_string();
-    let mut rule_host = host.clone();
+    let mut path: std::borrow::Cow<str> = std::borrow::Cow::Borrowed(&view.path);
+    let mut rule_host: &str = host;
     if let Some(rw) = &a.rewrite {
         if let Some(p) = &rw.path {
             if matches!(p, filters::PathRewrite::Prefix(_)) && matched_prefix.is_none() {
                 t.step("filter", || ("ReplacePrefixMatch needs a PathPrefix match; this match is not one, so the path is kept".into(), obj(), Some(rw.pointer.clone())));
             } else {
-                path = filters::rewrite_path(&view.path, p, matched_prefix);
+                path = std::borrow::Cow::Owned(filters::rewrite_path(&view.path, p, matched_prefix));
                 t.step("filter", || (format!("URLRewrite changes the path `{}` to `{path}` (the query is kept)", view.path), obj(), Some(format!("{}/path", rw.pointer))));
             }
         }
         if let Some(h) = &rw.hostname {
-            rule_host = h.clone();
+            rule_host = h;
             t.step("filter", || (format!("URLRewrite sets Host to `{h}`; Envoy Gateway also adds X-Forwarded-Host: {host}"), obj(), Some(format!("{}/hostname", rw.pointer))));
         }
     }
     let full_path = match view.raw_query {
         Some(q) => format!("{path}?{q}"),
-        None => path,
+        None => path.into_owned(),
     };
+    // The headers every share starts from (rule-level request filters applied once).
+    let mut base_headers = view.owned_headers();
+    filters::apply_ops(&a.req_ops, &mut base_headers);
+    let last_backend = a.plan.iter().rposition(|p| matches!(p, Planned::Backend { .. }));
+    let mut full_path = Some(full_path);
+    let mut base_headers = Some(base_headers);
     if !a.req_ops.is_empty() || !a.resp_ops.is_empty() {
         t.step("filter", || {
             let f = |ops: &[super::HeaderOp]| ops.iter().map(op_text).collect::<Vec<_>>().join(", ");
@@ -223,22 +229,22 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     if !a.plan_note.is_empty() {
         t.step("backend", || (a.plan_note.clone(), obj(), Some(format!("{}/backendRefs", a.rule_pointer))));
     }
-    for p in &a.plan {
+    for (pi, p) in a.plan.iter().enumerate() {
         match p {
             Planned::Backend { backend, fraction, weight } => {
                 let b = &a.backends[*backend];
                 let BackendTarget::Service { namespace, name, port, tls, .. } = &b.target else { continue };
-                let mut headers = view.owned_headers();
-                filters::apply_ops(&a.req_ops, &mut headers);
+                // The last backend share takes the prepared path and headers; earlier ones copy.
+                let last = Some(pi) == last_backend;
+                let share_path: String = take_or_clone(&mut full_path, last);
+                let mut headers: Vec<(String, String)> = take_or_clone(&mut base_headers, last);
                 filters::apply_ops(&b.req_ops, &mut headers);
-                let mut bhost = rule_host.clone();
-                if let Some(h) = &b.host_rewrite {
-                    bhost = h.clone();
-                }
+                let bhost: &str = b.host_rewrite.as_deref().unwrap_or(rule_host);
                 if bhost != host && !headers.iter().any(|(n, _)| n == "x-forwarded-host") {
-                    headers.push(("x-forwarded-host".into(), host.clone()));
+                    headers.push(("x-forwarded-host".into(), host.to_string()));
                 }
-                let mut resp = a.resp_ops.clone();
+                let mut resp = Vec::with_capacity(a.resp_ops.len() + b.resp_ops.len());
+                resp.extend(a.resp_ops.iter().cloned());
                 resp.extend(b.resp_ops.iter().cloned());
                 t.step("backend", || {
                     let mut m = format!("{} of requests (weight {weight}) go to {}", pct(*fraction), describe_backend(b));
@@ -259,8 +265,8 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
                         namespace: namespace.clone(),
                         name: name.clone(),
                         port: *port,
-                        path: full_path.clone(),
-                        host: bhost,
+                        path: share_path,
+                        host: bhost.to_string(),
                         headers,
                         tls: tls.clone(),
                         response_header_ops: resp,
@@ -284,6 +290,15 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     out
 }
 
+/// Moves the value out for the last user, clones it for the others.
+fn take_or_clone<T: Clone + Default>(v: &mut Option<T>, last: bool) -> T {
+    if last {
+        v.take().unwrap_or_default()
+    } else {
+        v.clone().unwrap_or_default()
+    }
+}
+
 fn op_text(o: &super::HeaderOp) -> String {
     match o.action {
         HeaderAction::Set => format!("set {}: {}", o.name, o.value),
@@ -294,8 +309,8 @@ fn op_text(o: &super::HeaderOp) -> String {
 
 /// Fills `status` and the response-header summary from the largest share.
 pub(crate) fn finish(out: &mut Outcome) {
-    let Some(p) = out.primary().cloned() else { return };
-    out.status = match &p.outcome {
+    let Some(p) = out.primary() else { return };
+    let status = match &p.outcome {
         ShareOutcome::Backend { .. } => {
             if out.status == 0 {
                 200
@@ -306,11 +321,23 @@ pub(crate) fn finish(out: &mut Outcome) {
         ShareOutcome::Status { code } => *code,
         ShareOutcome::Rejected => 0,
     };
-    if let ShareOutcome::Backend { response_header_ops, .. } = &p.outcome {
-        out.response_header_ops = response_header_ops.clone();
-        out.response_headers = response_header_ops.iter().filter(|o| o.action != HeaderAction::Remove).map(|o| (o.name.clone(), o.value.clone())).collect();
-        out.removed_response_headers = response_header_ops.iter().filter(|o| o.action == HeaderAction::Remove).map(|o| o.name.clone()).collect();
-    }
+    // Borrow the primary share's edits instead of cloning the whole share (headers included).
+    let (ops, headers, removed) = match &p.outcome {
+        ShareOutcome::Backend { response_header_ops, .. } if !response_header_ops.is_empty() => (
+            response_header_ops.clone(),
+            response_header_ops.iter().filter(|o| o.action != HeaderAction::Remove).map(|o| (o.name.clone(), o.value.clone())).collect(),
+            response_header_ops.iter().filter(|o| o.action == HeaderAction::Remove).map(|o| o.name.clone()).collect(),
+        ),
+        ShareOutcome::Backend { .. } => (Vec::new(), Vec::new(), Vec::new()),
+        _ => {
+            out.status = status;
+            return;
+        }
+    };
+    out.status = status;
+    out.response_header_ops = ops;
+    out.response_headers = headers;
+    out.removed_response_headers = removed;
 }
 
 #[cfg(test)]

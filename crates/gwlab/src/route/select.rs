@@ -4,7 +4,8 @@
 use super::l4;
 use super::matchers::{why_before, ReqView};
 use super::outcome::{self, finish};
-use super::table::{ChainTarget, GwTables, HttpTable, PortTables, Router, TlsChain};
+use super::outcome::Planned;
+use super::table::{CBackend, ChainTarget, GwTables, HttpTable, PortTables, Router, TlsChain};
 use super::{Outcome, Request, RequestProtocol, Share, ShareOutcome, Tracer};
 use crate::resolve::{RouteKind, TlsMode};
 
@@ -26,11 +27,42 @@ pub struct Decision<'r> {
     pub listener: Option<&'r str>,
     /// The backend most requests reach: (namespace, name, port).
     pub backend: Option<(&'r str, &'r str, u32)>,
+    /// The rule's traffic distribution (see [`Decision::shares`]); empty when no rule was chosen.
+    plan: &'r [Planned],
+    backends: &'r [CBackend],
+}
+
+/// One share of a [`Decision`]'s traffic distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DecidedShare<'r> {
+    /// Forwarded to this Service port: (namespace, name, port).
+    Backend(&'r str, &'r str, u32),
+    /// Answered by the gateway with this status (invalid or endpoint-less backends, fixed replies).
+    Status(u16),
+    /// The connection is refused (L4).
+    Rejected,
+}
+
+impl<'r> Decision<'r> {
+    /// The weighted distribution of the chosen rule: (fraction, configured weight, where it goes),
+    /// the same shares `route_fast` reports, borrowed from the router. Fixed replies (a
+    /// redirect, a filter error) yield no shares; `status` has them.
+    pub fn shares(&self) -> impl Iterator<Item = (f64, u64, DecidedShare<'r>)> + 'r {
+        let backends = self.backends;
+        self.plan.iter().filter_map(move |p| match *p {
+            Planned::Backend { backend, fraction, weight } => match &backends.get(backend)?.target {
+                crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(namespace.as_str(), name.as_str(), *port))),
+                _ => None,
+            },
+            Planned::Status { code, fraction, weight } => Some((fraction, weight, DecidedShare::Status(code))),
+            Planned::Rejected { fraction, weight } => Some((fraction, weight, DecidedShare::Rejected)),
+        })
+    }
 }
 
 impl<'r> Decision<'r> {
     fn refused() -> Decision<'r> {
-        Decision { status: 0, rejected: true, route: None, rule: 0, match_index: None, listener: None, backend: None }
+        Decision { status: 0, rejected: true, route: None, rule: 0, match_index: None, listener: None, backend: None, plan: &[], backends: &[] }
     }
     /// An HTTP request carried by an L4 route: the backend answers it.
     fn l4_http(mut self) -> Decision<'r> {
@@ -40,7 +72,7 @@ impl<'r> Decision<'r> {
         self
     }
     fn not_found(listener: &'r str) -> Decision<'r> {
-        Decision { status: 404, rejected: false, route: None, rule: 0, match_index: None, listener: Some(listener), backend: None }
+        Decision { status: 404, rejected: false, route: None, rule: 0, match_index: None, listener: Some(listener), backend: None, plan: &[], backends: &[] }
     }
 }
 
@@ -50,7 +82,7 @@ impl Router {
         let port = req.port as u32;
         let gi = match &req.gateway {
             Some(g) => self.find_gateway(g),
-            None => self.gateways.iter().position(|g| g.ports.iter().any(|p| p.port == port && has_programmed(p))),
+            None => self.pick_gateway(port, req),
         };
         let Some(gw) = gi.map(|i| &self.gateways[i]) else { return Decision::refused() };
         let Some(pt) = gw.ports.iter().find(|p| p.port == port) else { return Decision::refused() };
@@ -108,6 +140,8 @@ impl Router {
             match_index: match_index.flatten(),
             listener: Some(&gw.listeners[listener].id),
             backend,
+            plan: if a.direct_status.is_some() || a.redirect.is_some() { &[] } else { &a.plan },
+            backends: &a.backends,
         }
     }
 
@@ -149,10 +183,24 @@ impl Router {
                         t.note("listener", || format!("no Gateway has a programmed listener on port {port}: the connection is refused"));
                         return rejected();
                     }
-                    Some(&i) => {
-                        if cands.len() > 1 {
+                    Some(&first) => {
+                        let i = self.pick_gateway(port, req).unwrap_or(first);
+                        if let Some(class) = &self.gateways[i].merge_group {
+                            let merged: Vec<&str> = cands.iter().filter(|&&c| self.gateways[c].merge_group.as_ref() == Some(class)).map(|&c| self.gateways[c].key.as_str()).collect();
+                            if merged.len() > 1 {
+                                t.note("listener", || {
+                                    format!(
+                                        "GatewayClass {class} merges its Gateways ({}) into one data plane: their listeners on port {port} are served together, and this request's hostname selects {}",
+                                        merged.join(", "),
+                                        self.gateways[i].key
+                                    )
+                                });
+                            }
+                        }
+                        let unmerged: Vec<usize> = cands.iter().copied().filter(|&c| c == i || self.gateways[c].merge_group.is_none() || self.gateways[c].merge_group != self.gateways[i].merge_group).collect();
+                        if unmerged.len() > 1 {
                             t.note("note", || {
-                                let names: Vec<&str> = cands.iter().map(|&c| self.gateways[c].key.as_str()).collect();
+                                let names: Vec<&str> = unmerged.iter().map(|&c| self.gateways[c].key.as_str()).collect();
                                 format!("several Gateways listen on port {port} ({}); each has its own address, and this request goes to the first, {} (name one with --gateway)", names.join(", "), self.gateways[i].key)
                             });
                         }
@@ -395,6 +443,54 @@ impl Router {
         }
         debug_assert_eq!(winner, vh.find(view), "indexed lookup disagrees with the linear walk");
         winner
+    }
+}
+
+impl Router {
+    /// The Gateway a request without `--gateway` reaches on a port: the first with a programmed
+    /// listener there, unless that Gateway's class merges Gateways (mergeGateways): then all the
+    /// merged Gateways' listeners on the port form one data plane, and the request's hostname
+    /// (SNI for TLS) picks among them as Envoy picks a virtual host or filter chain: exact name,
+    /// then the longest wildcard, then a catch-all; ties go to the older Gateway.
+    pub(crate) fn pick_gateway(&self, port: u32, req: &Request) -> Option<usize> {
+        fn on_port(g: &GwTables, port: u32) -> Option<&PortTables> {
+            g.ports.iter().find(|p| p.port == port && has_programmed(p))
+        }
+        let first = self.gateways.iter().position(|g| on_port(g, port).is_some())?;
+        let Some(class) = self.gateways[first].merge_group.as_ref() else { return Some(first) };
+        let tls = req.is_tls() || req.protocol == RequestProtocol::Tls;
+        let plain_http = matches!(req.protocol, RequestProtocol::Http | RequestProtocol::Grpc) && !tls;
+        let rank = |name: Option<&str>| -> (u8, usize) {
+            match name {
+                None | Some("*") => (1, 0),
+                Some(n) if n.starts_with('*') => (2, n.len()),
+                Some(_) => (3, 0),
+            }
+        };
+        let mut best: Option<((u8, usize), usize)> = None;
+        for (gi, g) in self.gateways.iter().enumerate().skip(first) {
+            if g.merge_group.as_ref() != Some(class) {
+                continue;
+            }
+            let Some(pt) = on_port(g, port) else { continue };
+            let score = if plain_http {
+                pt.http.as_ref().and_then(|t| t.select(req.host.as_deref()).map(|(vi, _)| rank(Some(t.vhosts[vi].name.as_str()))))
+            } else if tls {
+                select_chain(&pt.tls, req.sni.as_deref()).map(|(ci, _)| rank(pt.tls[ci].sni.as_deref()))
+            } else {
+                let any = match req.protocol {
+                    RequestProtocol::Udp => !pt.udp.is_empty(),
+                    _ => !pt.tcp.is_empty(),
+                };
+                any.then_some((1, 0))
+            };
+            if let Some(s) = score {
+                if best.is_none_or(|(b, _)| s > b) {
+                    best = Some((s, gi));
+                }
+            }
+        }
+        Some(best.map(|(_, gi)| gi).unwrap_or(first))
     }
 }
 

@@ -13,6 +13,7 @@ use super::{grpc, HeaderOp};
 use crate::model::{Body, HttpRouteFilter, HttpRouteMatch, Model};
 use crate::resolve::{BackendTarget, Protocol, Resolved, RouteKind, TlsMode};
 use std::collections::HashMap;
+use crate::fxhash::FxHashMap;
 
 /// The compiled router. Build once with [`Router::new`]; route with [`Router::route`] (with a
 /// trace) or [`Router::route_fast`] (no trace, no per-candidate work outside the index).
@@ -32,6 +33,9 @@ pub(crate) struct GwTables {
     pub address: String,
     pub listeners: Vec<LInfo>,
     pub ports: Vec<PortTables>,
+    /// The GatewayClass name when its EnvoyProxy sets `mergeGateways`: the Gateways of that
+    /// class share one data plane (one address), so a request picks among them by hostname.
+    pub merge_group: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,7 +106,7 @@ pub(crate) enum ChainTarget {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HttpTable {
     pub vhosts: Vec<Vhost>,
-    pub exact: HashMap<String, usize>,
+    pub exact: FxHashMap<String, usize>,
     /// (suffix including the leading dot, vhost), longest first.
     pub wild: Vec<(String, usize)>,
     pub star: Option<usize>,
@@ -113,8 +117,8 @@ pub(crate) struct Vhost {
     pub name: String,
     /// In precedence order.
     pub entries: Vec<Entry>,
-    pub by_exact: HashMap<String, Vec<u32>>,
-    pub by_prefix: HashMap<String, Vec<u32>>,
+    pub by_exact: FxHashMap<String, Vec<u32>>,
+    pub by_prefix: FxHashMap<String, Vec<u32>>,
     pub regex: Vec<u32>,
 }
 
@@ -152,7 +156,7 @@ pub(crate) struct Action {
     pub primary: (u16, Option<usize>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CBackend {
     pub weight: u64,
     pub target: BackendTarget,
@@ -226,6 +230,10 @@ impl Router {
                 address,
                 listeners,
                 ports: Vec::new(),
+                merge_group: match &gobj.body {
+                    Body::Gateway(g) if crate::eg::merge_gateways_enabled(model, &g.gateway_class_name) => Some(g.gateway_class_name.clone()),
+                    _ => None,
+                },
             };
             // Per-listener sorted entries (HTTP/HTTPS), and L4 routes.
             let mut per_listener: Vec<Vec<(String, Entry)>> = vec![Vec::new(); gt.listeners.len()];
