@@ -434,6 +434,31 @@ fn local_rate_limit_bursts() {
 }
 
 #[test]
+fn selector_unit_finer_than_the_default_unit_is_invalid() {
+    let (_, ix) = index(&btp(
+        "  rateLimit:\n    local:\n      rules:\n      - limit: {requests: 10, unit: Minute}\n      - clientSelectors: [{headers: [{name: x-plan, value: free}]}]\n        limit: {requests: 2, unit: Second}\n",
+    ));
+    let d = ix
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "policy-invalid")
+        .expect("policy-invalid");
+    assert!(d.message.contains("not a multiple"), "{}", d.message);
+    assert!(d.render().contains("error"), "{}", d.render());
+    let st = &ix.statuses[0].status["ancestors"][0]["conditions"][0];
+    assert_eq!(
+        (st["status"].as_str(), st["reason"].as_str()),
+        (Some("False"), Some("Invalid"))
+    );
+    assert_eq!(status(&ix, &req("GET", "/", &[]), &ctx(0)), 500);
+    // Coarser selector units are fine.
+    let (_, ok) = index(&btp(
+        "  rateLimit:\n    local:\n      rules:\n      - limit: {requests: 10, unit: Minute}\n      - clientSelectors: [{headers: [{name: x-plan, value: free}]}]\n        limit: {requests: 2, unit: Hour}\n",
+    ));
+    assert!(!ok.diagnostics.iter().any(|d| d.code == "policy-invalid"));
+}
+
+#[test]
 fn faults_overrides_and_route_facts() {
     let (_, ix) = index(&btp(
         "  faultInjection:\n    abort: {httpStatus: 503, percentage: 25}\n    delay: {fixedDelay: 2s}\n  retry: {numRetries: 5}\n  timeout: {http: {requestTimeout: 3s}}\n  circuitBreaker: {maxConnections: 10}\n  responseOverride:\n  - match: {statusCodes: [{type: Range, range: {start: 500, end: 599}}]}\n    response: {statusCode: 502, body: {type: Inline, inline: oops}}\n",

@@ -1103,10 +1103,9 @@ fn jwt_filter(
             };
             match text.and_then(|t| jwt::parse_jwks(&t).ok()) {
                 Some(keys) => match jwt::verify(&t, &keys) {
-                    jwt::Signature::Verified => format!(
-                        "the {} signature is verified with the local JWKS",
-                        t.alg()
-                    ),
+                    jwt::Signature::Verified => {
+                        format!("the {} signature is verified with the local JWKS", t.alg())
+                    }
                     jwt::Signature::Assumed => format!(
                         "signature assumed valid: gwlab does not verify {} signatures",
                         t.alg()

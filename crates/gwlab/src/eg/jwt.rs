@@ -300,11 +300,22 @@ mod tests {
         let good = decode(GOOD).unwrap();
         assert_eq!(verify(&good, &keys), Signature::Verified);
         assert_eq!(good.claim_text("sub").as_deref(), Some("alice"));
-        assert_eq!(verify(&decode(WRONG_AUD).unwrap(), &keys), Signature::Verified);
-        assert_eq!(verify(&decode(TAMPERED).unwrap(), &keys), Signature::Invalid);
+        assert_eq!(
+            verify(&decode(WRONG_AUD).unwrap(), &keys),
+            Signature::Verified
+        );
+        assert_eq!(
+            verify(&decode(TAMPERED).unwrap(), &keys),
+            Signature::Invalid
+        );
         // The payload changed under a valid signature.
         let parts: Vec<&str> = GOOD.split('.').collect();
-        let forged = format!("{}.{}.{}", parts[0], WRONG_AUD.split('.').nth(1).unwrap(), parts[2]);
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            WRONG_AUD.split('.').nth(1).unwrap(),
+            parts[2]
+        );
         assert_eq!(verify(&decode(&forged).unwrap(), &keys), Signature::Invalid);
         // The right signature under another alg or kid finds no key.
         let other_kid = format!(
@@ -313,7 +324,10 @@ mod tests {
             parts[1],
             parts[2]
         );
-        assert_eq!(verify(&decode(&other_kid).unwrap(), &keys), Signature::NoKey);
+        assert_eq!(
+            verify(&decode(&other_kid).unwrap(), &keys),
+            Signature::NoKey
+        );
         // The same key as RS384: a key with alg RS256 does not match it.
         let rs384 = format!(
             "{}.{}.{}",
