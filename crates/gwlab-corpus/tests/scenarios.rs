@@ -12,14 +12,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// (scenario directory, check as `gwlab test` prints it: `[variant] name`, why it fails).
-const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
-    (
-        "04-header-ab",
-        "[an unknown header match type] diagnostic invalid-field (error)",
-        "load: header match type `Prefix` is outside the CRD enum (Exact, RegularExpression), which docs/diagnostics.md \
-         reports as invalid-field; the model lets it through and the resolver reports unsupported-value",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str, &str)] = &[];
 
 const POLICY_KINDS: [&str; 4] = ["SecurityPolicy", "BackendTrafficPolicy", "ClientTrafficPolicy", "EnvoyExtensionPolicy"];
 

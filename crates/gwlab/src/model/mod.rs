@@ -6,6 +6,7 @@
 //! object is kept whenever its body decoded.
 
 pub mod core_k8s;
+pub mod crd_enums;
 pub mod gateway;
 pub mod meta;
 pub mod policy;
@@ -275,6 +276,10 @@ impl Loader<'_> {
             Some(b) => b,
             None => return,
         };
+        for (ptr, msg) in crd_enums::check(&body) {
+            let s = spans.nearest(&ptr).unwrap_or(span);
+            self.diag_at(Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")), s);
+        }
         self.push(api_version, kind, meta, namespace, body, spans, span);
     }
 
