@@ -4,9 +4,8 @@
 # Screenshots go to docs/screenshots/, timings are printed (never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v trunk >/dev/null 2>&1 || [ ! -d node_modules ]; then
-  scripts/setup.sh
-fi
+# Installs whatever is missing (trunk, wasm-bindgen-cli, chromium, npm packages); a second run costs seconds.
+scripts/setup.sh
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   scripts/build-web.sh
 fi

@@ -257,15 +257,47 @@ export default function ({ test }) {
     await page.getByRole("table", { name: "Routes" }).waitFor();
   });
 
-  test("Export downloads a zip", async ({ page, base }) => {
+  test("Export downloads gwlab-lab.zip with the chosen versions", async ({ page, base }) => {
     await open(page, base);
-    const button = page.getByRole("button", { name: "Export" });
-    if (await button.isDisabled()) return "skip";
-    const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
-    assert.match(download.suggestedFilename(), /\.zip$/);
-    const path = await download.path();
+    await page.getByRole("button", { name: "Export" }).click();
+    const dialog = page.getByRole("dialog", { name: "Export a lab" });
+    await dialog.waitFor();
+    const versions = dialog.getByRole("combobox", { name: "Versions" });
+    const names = await versions.locator("option").evaluateAll((os) => os.map((o) => o.value));
+    assert.deepEqual(names, ["current", "original-plan"]);
+    assert.equal(await versions.inputValue(), "current");
+    await versions.selectOption("original-plan");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      dialog.getByRole("button", { name: "Download gwlab-lab.zip" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "gwlab-lab.zip");
     const { readFileSync } = await import("node:fs");
-    assert.equal(readFileSync(path).subarray(0, 2).toString(), "PK");
+    const zip = readFileSync(await download.path());
+    assert.equal(zip.subarray(0, 2).toString(), "PK");
+    // Entries are stored (not compressed): names and file contents can be found in the bytes.
+    const text = zip.toString("latin1");
+    for (const f of ["gwlab-lab/verify.sh", "gwlab-lab/install.sh", "gwlab-lab/README.md", "gwlab-lab/expect.yaml"]) {
+      assert.ok(text.includes(f), `the zip has ${f}`);
+    }
+    assert.ok(text.includes("kindest/node:v1.32.2"), "the original-plan versions are used");
+    await dialog.waitFor({ state: "detached" });
+  });
+
+  test("Export lists what the lab will not check, and Escape closes it", async ({ page, base }) => {
+    await open(page, base);
+    const box = page.getByRole("textbox", { name: "Request" });
+    await box.fill("not a request");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("button", { name: "Export" }).click();
+    const dialog = page.getByRole("dialog", { name: "Export a lab" });
+    await dialog.waitFor();
+    const notes = dialog.getByRole("region", { name: "Export notes" });
+    assert.match(await notes.innerText(), /not a request/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), "export-download");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await page.evaluate(() => document.activeElement.id), "export-open");
   });
 
   for (const theme of ["light", "dark"]) {
@@ -283,6 +315,10 @@ export default function ({ test }) {
       await shot(page, `routes-${theme}`);
       await page.getByRole("tab", { name: /Graph/ }).click();
       await shot(page, `graph-${theme}`);
+      await page.getByRole("button", { name: "Export" }).click();
+      await page.getByRole("dialog", { name: "Export a lab" }).waitFor();
+      await shot(page, `export-${theme}`);
+      await page.keyboard.press("Escape");
       await setManifests(page, BROKEN);
       await page.getByRole("tab", { name: /Problems/ }).click();
       await shot(page, `problems-${theme}`);

@@ -14,51 +14,10 @@ use std::path::{Path, PathBuf};
 /// (scenario directory, check as `gwlab test` prints it: `[variant] name`, why it fails).
 const KNOWN_FAILURES: &[(&str, &str, &str)] = &[
     (
-        "01-minimal-http",
-        "[the Service has no selector (no endpoints)] status HTTPRoute default/web parent gw",
-        "resolver: a backend without endpoints must give the route BackendsAvailable=False/EndpointsNotFound \
-         (Envoy Gateway translator golden httproute-with-backendref-no-endpoints); no BackendsAvailable condition is written",
-    ),
-    (
         "04-header-ab",
         "[an unknown header match type] diagnostic invalid-field (error)",
         "load: header match type `Prefix` is outside the CRD enum (Exact, RegularExpression), which docs/diagnostics.md \
          reports as invalid-field; the model lets it through and the resolver reports unsupported-value",
-    ),
-    (
-        "05-canary-90-10",
-        "[all weights zero] diagnostic no-backends",
-        "resolver: no-backends is reported only for a rule without backendRefs, not for one whose weights are all 0 \
-         (docs/diagnostics.md#no-backends)",
-    ),
-    (
-        "10-tls-reencrypt",
-        "[delete the CA ConfigMap] diagnostic policy-invalid (error)",
-        "resolver: a BackendTLSPolicy without a usable CA (NoValidCACertificate) is reported as certificate-ref-invalid, \
-         a listener code; docs/diagnostics.md#policy-invalid names policy-invalid",
-    ),
-    (
-        "15-multi-listener-redirect",
-        "[the redirect route attaches to both listeners] status HTTPRoute default/www parent gw",
-        "resolver: RouteRulesOverlap=True is not written when two routes on one listener have identical hostname and \
-         matches (Envoy Gateway checkRouteOverlaps; golden httproute-overlapping-matches)",
-    ),
-    (
-        "16-gateway-merging",
-        "team B's hostname on the same port of the same Envoy",
-        "mergeGateways: Gateways of a merged class share one data plane; the router serves only the first Gateway on \
-         the port (Envoy Gateway mergeGateways: one IR per GatewayClass)",
-    ),
-    (
-        "16-gateway-merging",
-        "[both Gateways claim the same hostname] status Gateway team-b/team-b-gw listener http",
-        "mergeGateways: listener conflicts are not checked across merged Gateways (Envoy Gateway \
-         validateConflictedMergedListeners)",
-    ),
-    (
-        "16-gateway-merging",
-        "[both Gateways claim the same hostname] diagnostic listener-conflict (error)",
-        "mergeGateways: listener conflicts are not checked across merged Gateways (Envoy Gateway validateConflictedMergedListeners)",
     ),
 ];
 

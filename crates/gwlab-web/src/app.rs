@@ -16,7 +16,8 @@ use crate::{dom, editor, graph, learn, yamlish};
 const STORAGE_KEY: &str = "gwlab.state.v1";
 const THEME_KEY: &str = "gwlab.theme";
 const DEBOUNCE_MS: u32 = 120;
-const EXPORT_AVAILABLE: bool = false;
+/// The file the Export dialog downloads.
+const EXPORT_FILE: &str = "gwlab-lab.zip";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Tab {
@@ -83,6 +84,17 @@ pub enum Msg {
     HashChanged,
     ClearToast,
     Refresh,
+    OpenExport,
+    CloseExport,
+    ExportVersions(String),
+    DownloadExport,
+    DialogKey(KeyboardEvent),
+}
+
+/// What the Export dialog shows: the chosen version set and what the lab will not check.
+struct ExportDialog {
+    versions: String,
+    notes: Vec<String>,
 }
 
 struct Baseline {
@@ -113,6 +125,8 @@ pub struct App {
     render_start: Option<f64>,
     analyses: u32,
     dirty: bool,
+    /// The Export dialog, while it is open.
+    export: Option<ExportDialog>,
     _hash_listener: Option<EventListener>,
 }
 
@@ -263,6 +277,7 @@ impl Component for App {
             render_start: None,
             analyses: 0,
             dirty: false,
+            export: None,
             _hash_listener: Some(hash_listener),
         };
         app.load(st, scenario);
@@ -278,11 +293,16 @@ impl Component for App {
             });
             // CodeMirror lives in an element of our own, outside Yew's virtual DOM, and is put back into the
             // host if a re-render ever replaces the host.
-            let root = dom::window().document().and_then(|d| d.create_element("div").ok());
+            let root = dom::window()
+                .document()
+                .and_then(|d| d.create_element("div").ok());
             if let Some(root) = &root {
                 root.set_class_name("editor-root");
             }
-            self.cm = self.cm && root.as_ref().is_some_and(|r| editor::mount(r, &self.text, &cb));
+            self.cm = self.cm
+                && root
+                    .as_ref()
+                    .is_some_and(|r| editor::mount(r, &self.text, &cb));
             self.editor_root = root.filter(|_| self.cm);
             self.on_change = Some(cb);
             if self.cm {
@@ -296,7 +316,10 @@ impl Component for App {
             );
             dom::publish("firstRender", dom::now());
         }
-        if let (Some(root), Some(host)) = (&self.editor_root, self.editor_host.cast::<web_sys::Element>()) {
+        if let (Some(root), Some(host)) = (
+            &self.editor_root,
+            self.editor_host.cast::<web_sys::Element>(),
+        ) {
             if root.parent_element().as_ref() != Some(&host) {
                 let _ = host.append_child(root);
             }
@@ -472,6 +495,50 @@ impl Component for App {
                 false
             }
             Msg::Refresh => true,
+            Msg::OpenExport => {
+                let notes = gwlab::export::export(&self.computed.analysis, &self.requests).notes;
+                let versions = gwlab::export::Versions::default().name.to_string();
+                self.export = Some(ExportDialog { versions, notes });
+                dom::focus_by_id_later("export-download");
+                true
+            }
+            Msg::CloseExport => {
+                self.export = None;
+                dom::focus_by_id_later("export-open");
+                true
+            }
+            Msg::ExportVersions(name) => {
+                if let Some(d) = &mut self.export {
+                    d.versions = name;
+                }
+                false
+            }
+            Msg::DownloadExport => {
+                let versions = self
+                    .export
+                    .as_ref()
+                    .and_then(|d| gwlab::export::Versions::by_name(&d.versions))
+                    .unwrap_or_default();
+                let bytes =
+                    gwlab::export::export_zip(&self.computed.analysis, &self.requests, &versions);
+                if dom::download(EXPORT_FILE, "application/zip", &bytes) {
+                    self.export = None;
+                    self.toast(
+                        ctx,
+                        format!("Downloaded {EXPORT_FILE} ({} versions)", versions.name),
+                    );
+                } else {
+                    self.toast(ctx, "The browser refused the download");
+                }
+                true
+            }
+            Msg::DialogKey(e) => {
+                if e.key() == "Escape" {
+                    e.prevent_default();
+                    ctx.link().send_message(Msg::CloseExport);
+                }
+                false
+            }
             Msg::ClearToast => {
                 self.toast = None;
                 true
@@ -553,8 +620,8 @@ impl Component for App {
                     </label>
                     <div class="actions">
                         <button onclick={link.callback(|_| Msg::Share)} title="Copy a link to these manifests and requests">{ "Share" }</button>
-                        <button disabled={!EXPORT_AVAILABLE}
-                            title={ if EXPORT_AVAILABLE { "Download a lab bundle (zip)" } else { "Export needs the core's lab-bundle export, which this build does not include yet" } }>
+                        <button id="export-open" onclick={link.callback(|_| Msg::OpenExport)} aria-haspopup="dialog"
+                            title="Download a kind + Envoy Gateway lab that checks these predictions on a real cluster">
                             { "Export" }
                         </button>
                         <button onclick={link.callback(|_| Msg::Reset)} title="Forget saved edits and reload the scenario">{ "Reset" }</button>
@@ -569,6 +636,7 @@ impl Component for App {
                     <div class="notice" role="alert">{ n.clone() }</div>
                 }
                 <main class="split">{ editor }{ results }</main>
+                { self.view_export(ctx) }
                 { for toast }
             </div>
         }
@@ -594,6 +662,53 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 impl App {
+    fn view_export(&self, ctx: &Context<Self>) -> Html {
+        let Some(d) = &self.export else {
+            return html! {};
+        };
+        let link = ctx.link();
+        let requests = self.requests.len();
+        html! {
+            <div class="dialog-backdrop" onclick={link.callback(|_| Msg::CloseExport)}>
+                <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="export-title"
+                    aria-describedby="export-about"
+                    onclick={Callback::from(|e: MouseEvent| e.stop_propagation())}
+                    onkeydown={link.callback(Msg::DialogKey)}>
+                    <h2 id="export-title">{ "Export a lab" }</h2>
+                    <p id="export-about">
+                        { "A zip with a kind cluster, Envoy Gateway, echo backends and these manifests. " }
+                        { "Its " }<code>{ "verify.sh" }</code>{ " sends " }{ plural(requests, "saved request") }
+                        { " and one probe per routing-table row, and compares each answer with what gwlab predicts." }
+                    </p>
+                    <label class="field">
+                        <span>{ "Versions" }</span>
+                        <select id="export-versions" aria-label="Versions"
+                            onchange={link.callback(|e: Event| Msg::ExportVersions(e.target_unchecked_into::<HtmlSelectElement>().value()))}>
+                            { for gwlab::export::VERSION_SETS.iter().map(|v| html! {
+                                <option value={v.name} selected={d.versions == v.name}>
+                                    { format!("{} — Envoy Gateway {}, Kubernetes {}", v.name, v.envoy_gateway,
+                                        v.kind_node_image.rsplit(':').next().unwrap_or(v.kind_node_image)) }
+                                </option>
+                            }) }
+                        </select>
+                    </label>
+                    if !d.notes.is_empty() {
+                        <div class="export-notes" role="region" aria-label="Export notes">
+                            <p>{ "Kept in expect.yaml but not checked by verify.sh:" }</p>
+                            <ul>{ for d.notes.iter().map(|n| html! { <li>{ n.clone() }</li> }) }</ul>
+                        </div>
+                    }
+                    <div class="dialog-actions">
+                        <button type="button" onclick={link.callback(|_| Msg::CloseExport)}>{ "Cancel" }</button>
+                        <button type="button" id="export-download" class="primary" onclick={link.callback(|_| Msg::DownloadExport)}>
+                            { format!("Download {EXPORT_FILE}") }
+                        </button>
+                    </div>
+                </div>
+            </div>
+        }
+    }
+
     fn view_request_bar(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let onkeydown = link.batch_callback(|e: KeyboardEvent| {
@@ -945,7 +1060,12 @@ impl App {
         };
         let status_text = match (&o.grpc_status, o.status) {
             (Some(g), _) => format!("gRPC {g}"),
-            (None, 0) if o.shares.is_empty() || o.shares.iter().any(|s| s.outcome == ShareOutcome::Rejected) => "refused".to_string(),
+            (None, 0)
+                if o.shares.is_empty()
+                    || o.shares.iter().any(|s| s.outcome == ShareOutcome::Rejected) =>
+            {
+                "refused".to_string()
+            }
             (None, 0) => "connected".to_string(),
             (None, s) => s.to_string(),
         };

@@ -113,3 +113,48 @@ pub fn focus_by_id(id: &str) {
         }
     }
 }
+
+/// Focuses an element after the current render has put it into the page.
+pub fn focus_by_id_later(id: &str) {
+    let id = id.to_string();
+    gloo::timers::callback::Timeout::new(0, move || focus_by_id(&id)).forget();
+}
+
+/// Makes the browser save `bytes` as `file_name`, through a temporary object URL. False when the
+/// browser refused.
+pub fn download(file_name: &str, mime: &str, bytes: &[u8]) -> bool {
+    let Some(doc) = window().document() else {
+        return false;
+    };
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts) else {
+        return false;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return false;
+    };
+    let Some(a) = doc
+        .create_element("a")
+        .ok()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+    else {
+        let _ = web_sys::Url::revoke_object_url(&url);
+        return false;
+    };
+    a.set_href(&url);
+    a.set_download(file_name);
+    a.set_hidden(true);
+    if let Some(body) = doc.body() {
+        let _ = body.append_child(&a);
+    }
+    a.click();
+    a.remove();
+    // The download has started reading the blob by the next task; revoke a little later to be safe.
+    gloo::timers::callback::Timeout::new(10_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+    true
+}

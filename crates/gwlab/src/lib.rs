@@ -65,9 +65,11 @@ pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions)
     let mut diagnostics = model.diagnostics.clone();
     diagnostics.extend(resolved.diagnostics.iter().cloned());
     diagnostics.extend(policies.diagnostics.iter().cloned());
-    diagnostics.extend(lint::run(&model, &resolved));
+    // The lints read the routing table, so the router is compiled here once and kept.
+    let router = route::Router::new(&model, &resolved);
+    diagnostics.extend(lint::run_with(&model, &resolved, &router));
     diag::sort(&mut diagnostics);
-    Analysis { model, resolved, diagnostics, policies, router: std::sync::OnceLock::new() }
+    Analysis { model, resolved, diagnostics, policies, router: std::sync::OnceLock::from(router) }
 }
 
 impl Analysis {

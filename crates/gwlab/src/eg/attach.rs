@@ -557,11 +557,8 @@ fn route_target(
         } else {
             "policy-target-not-found"
         };
-        let d = if reason == "Conflicted" {
-            Diagnostic::warning(code, msg)
-        } else {
-            Diagnostic::error(code, msg)
-        };
+        // Conflicted is `Accepted=False` with no effect at all, like a missing section.
+        let d = Diagnostic::error(code, msg);
         cx.diag(p, d, &t.pointer);
         return;
     }
@@ -670,11 +667,8 @@ fn gateway_target(
         } else {
             "policy-target-not-found"
         };
-        let d = if reason == "Conflicted" {
-            Diagnostic::warning(code, msg)
-        } else {
-            Diagnostic::error(code, msg)
-        };
+        // Conflicted is `Accepted=False` with no effect at all, like a missing section.
+        let d = Diagnostic::error(code, msg);
         cx.diag(p, d, &t.pointer);
         return;
     }
@@ -798,11 +792,7 @@ fn attach_client_traffic(cx: &mut Ctx) {
                     } else {
                         "policy-target-not-found"
                     };
-                    let d = if reason == "Conflicted" {
-                        Diagnostic::warning(code, msg)
-                    } else {
-                        Diagnostic::error(code, msg)
-                    };
+                    let d = Diagnostic::error(code, msg);
                     cx.diag(p, d, &t.pointer);
                     continue;
                 }

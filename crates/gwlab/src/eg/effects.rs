@@ -1077,23 +1077,6 @@ fn jwt_filter(
                 continue;
             }
         }
-        if let Some(l) = &pr.local_jwks {
-            let text = match (&l.inline, &l.value_ref) {
-                (Some(t), _) => Some(t.clone()),
-                (None, Some(r)) => index
-                    .data
-                    .get(&("ConfigMap".into(), p.namespace.clone(), r.name.clone()))
-                    .and_then(|d| d.get("jwks"))
-                    .map(|b| String::from_utf8_lossy(b).into_owned()),
-                _ => None,
-            };
-            if let Some(keys) = text.and_then(|t| jwt::parse_jwks(&t).ok()) {
-                if !jwt::key_matches(&t, &keys) {
-                    failure = Some((401, format!("provider `{}`: no key in the local JWKS matches the token (alg {}, kid {:?})", pr.name, t.alg(), t.kid())));
-                    continue;
-                }
-            }
-        }
         if !pr.audiences.is_empty() && !t.audiences().iter().any(|a| pr.audiences.contains(a)) {
             failure = Some((
                 403,
@@ -1106,7 +1089,54 @@ fn jwt_filter(
             ));
             continue;
         }
-        let mut msg = format!("JWT provider `{}` accepts the token from {from} (signature assumed valid: gwlab decodes tokens but does not verify signatures", pr.name);
+        // Envoy checks the audience before it looks at the JWKS, so a well-signed token for
+        // another audience is 403 and a badly signed one for another audience is 403 too.
+        let sig_note = if let Some(l) = &pr.local_jwks {
+            let text = match (&l.inline, &l.value_ref) {
+                (Some(t), _) => Some(t.clone()),
+                (None, Some(r)) => index
+                    .data
+                    .get(&("ConfigMap".into(), p.namespace.clone(), r.name.clone()))
+                    .and_then(|d| d.get("jwks"))
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                _ => None,
+            };
+            match text.and_then(|t| jwt::parse_jwks(&t).ok()) {
+                Some(keys) => match jwt::verify(&t, &keys) {
+                    jwt::Signature::Verified => format!(
+                        "the {} signature is verified with the local JWKS",
+                        t.alg()
+                    ),
+                    jwt::Signature::Assumed => format!(
+                        "signature assumed valid: gwlab does not verify {} signatures",
+                        t.alg()
+                    ),
+                    jwt::Signature::NoKey => {
+                        failure = Some((401, format!("provider `{}`: no key in the local JWKS matches the token (alg {}, kid {:?})", pr.name, t.alg(), t.kid())));
+                        continue;
+                    }
+                    jwt::Signature::Invalid => {
+                        failure = Some((
+                            401,
+                            format!(
+                                "provider `{}`: the {} signature does not verify with the local JWKS (kid {:?})",
+                                pr.name,
+                                t.alg(),
+                                t.kid()
+                            ),
+                        ));
+                        continue;
+                    }
+                },
+                None => "signature assumed valid: the local JWKS could not be read".to_string(),
+            }
+        } else {
+            "signature assumed valid: gwlab does not fetch remote JWKS".to_string()
+        };
+        let mut msg = format!(
+            "JWT provider `{}` accepts the token from {from} ({sig_note}",
+            pr.name
+        );
         msg.push_str(if ctx.now.is_none() {
             "; expiry not checked)"
         } else {

@@ -1,15 +1,20 @@
-//! JWT and JWKS, as far as a simulator can go without a crypto library: tokens are decoded
-//! (base64url JSON header and claims), checked for expiry, issuer and audience, and matched to a
-//! JWKS key by `kid`/`alg`. **Signatures are not verified**: the trace says so, and a token that is
-//! well-formed is assumed to be signed by the provider's key.
+//! JWT and JWKS: tokens are decoded (base64url JSON header and claims), checked for expiry,
+//! issuer and audience, matched to a JWKS key by `kid`/`alg`, and their signatures verified with
+//! the small primitives in [`super::crypto`]: RS256/RS384/RS512 (RSA PKCS#1 v1.5) and ES256.
+//! Other algorithms (PS*, ES384/512, HS*, EdDSA) are matched by key type only, and the caller
+//! says in the trace that their signatures are assumed valid.
 
 use super::codec::base64_decode;
+use super::crypto::{es256_verify, rsa_pkcs1_verify};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Jwt {
     pub header: Value,
     pub claims: Value,
+    /// `header.payload` as it appeared in the token: the bytes the signature covers.
+    pub signing_input: String,
+    pub signature: Vec<u8>,
 }
 
 impl Jwt {
@@ -97,10 +102,16 @@ pub fn decode(token: &str) -> Result<Jwt, String> {
     };
     let header = part(0, "header")?;
     let claims = part(1, "payload")?;
-    if parts[2].is_empty() || base64_decode(parts[2]).is_none() {
-        return Err("the signature is missing or not base64url".into());
-    }
-    Ok(Jwt { header, claims })
+    let signature = match base64_decode(parts[2]) {
+        Some(sig) if !sig.is_empty() => sig,
+        _ => return Err("the signature is missing or not base64url".into()),
+    };
+    Ok(Jwt {
+        header,
+        claims,
+        signing_input: format!("{}.{}", parts[0], parts[1]),
+        signature,
+    })
 }
 
 /// One key of a JWKS.
@@ -109,6 +120,18 @@ pub struct Jwk {
     pub kty: String,
     pub kid: Option<String>,
     pub alg: Option<String>,
+    /// Decoded key members by name (`n`, `e`, `x`, `y`, `k`); `crv` is kept as text.
+    pub crv: Option<String>,
+    pub members: Vec<(String, Vec<u8>)>,
+}
+
+impl Jwk {
+    fn member(&self, name: &str) -> Option<&[u8]> {
+        self.members
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+    }
 }
 
 /// Parses a JWKS document: a JSON object with a non-empty `keys` array whose keys have the
@@ -135,36 +158,98 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
             "OKP" => &["crv", "x"],
             other => return Err(format!("key {i} has unsupported kty `{other}`")),
         };
+        let mut members = Vec::new();
         for m in need {
             let s = k
                 .get(*m)
                 .and_then(Value::as_str)
                 .ok_or(format!("key {i} ({kty}) lacks `{m}`"))?;
-            if *m != "crv" && base64_decode(s).is_none() {
-                return Err(format!("key {i} member `{m}` is not base64url"));
+            if *m != "crv" {
+                let bytes =
+                    base64_decode(s).ok_or(format!("key {i} member `{m}` is not base64url"))?;
+                members.push((m.to_string(), bytes));
             }
         }
         out.push(Jwk {
             kty: kty.to_string(),
             kid: k.get("kid").and_then(Value::as_str).map(str::to_string),
             alg: k.get("alg").and_then(Value::as_str).map(str::to_string),
+            crv: k.get("crv").and_then(Value::as_str).map(str::to_string),
+            members,
         });
     }
     Ok(out)
 }
 
-/// Whether a key could have signed a token with this header (kid and key type agree).
-pub fn key_matches(jwt: &Jwt, keys: &[Jwk]) -> bool {
+/// The keys that could have signed a token with this header (kid, key type and alg agree).
+fn candidates<'a>(jwt: &Jwt, keys: &'a [Jwk]) -> Vec<&'a Jwk> {
     let fam = match jwt.alg().get(..2) {
         Some("RS") | Some("PS") => "RSA",
         Some("ES") => "EC",
         Some("HS") => "oct",
         Some("Ed") => "OKP",
-        _ => return false,
+        _ => return Vec::new(),
     };
-    keys.iter().any(|k| {
-        k.kty == fam && (jwt.kid().is_none() || k.kid.is_none() || k.kid.as_deref() == jwt.kid())
-    })
+    keys.iter()
+        .filter(|k| {
+            k.kty == fam
+                && (jwt.kid().is_none() || k.kid.is_none() || k.kid.as_deref() == jwt.kid())
+                && k.alg.as_deref().is_none_or(|a| a == jwt.alg())
+        })
+        .collect()
+}
+
+/// Whether a key could have signed a token with this header (kid and key type agree).
+pub fn key_matches(jwt: &Jwt, keys: &[Jwk]) -> bool {
+    !candidates(jwt, keys).is_empty()
+}
+
+/// The outcome of checking a token's signature against a JWKS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signature {
+    /// A key of the JWKS verified the signature.
+    Verified,
+    /// A key matches, but gwlab does not implement this algorithm: assumed valid.
+    Assumed,
+    /// No key of the JWKS matches the token's kid/alg.
+    NoKey,
+    /// Keys match, but none verifies the signature.
+    Invalid,
+}
+
+/// Verifies the token's signature with the matching keys of a JWKS.
+pub fn verify(jwt: &Jwt, keys: &[Jwk]) -> Signature {
+    let cands = candidates(jwt, keys);
+    if cands.is_empty() {
+        return Signature::NoKey;
+    }
+    let input = jwt.signing_input.as_bytes();
+    let sig = &jwt.signature;
+    let rsa_bits = match jwt.alg() {
+        "RS256" => Some(256),
+        "RS384" => Some(384),
+        "RS512" => Some(512),
+        _ => None,
+    };
+    let ok = match (rsa_bits, jwt.alg()) {
+        (Some(bits), _) => cands.iter().any(|k| match (k.member("n"), k.member("e")) {
+            (Some(n), Some(e)) => rsa_pkcs1_verify(bits, n, e, input, sig),
+            _ => false,
+        }),
+        (None, "ES256") => cands.iter().any(|k| {
+            k.crv.as_deref() == Some("P-256")
+                && match (k.member("x"), k.member("y")) {
+                    (Some(x), Some(y)) => es256_verify(x, y, input, sig),
+                    _ => false,
+                }
+        }),
+        _ => return Signature::Assumed,
+    };
+    if ok {
+        Signature::Verified
+    } else {
+        Signature::Invalid
+    }
 }
 
 #[cfg(test)]
@@ -201,5 +286,58 @@ mod tests {
         assert!(parse_jwks(r#"{"keys":[]}"#).is_err());
         assert!(parse_jwks(r#"{"keys":[{"kty":"RSA","e":"AQAB"}]}"#).is_err());
         assert!(parse_jwks("not json").is_err());
+    }
+
+    // The demo key and tokens of the CORS/JWT scenario (RS256, 2048-bit key).
+    const DEMO_JWKS: &str = r#"{"keys":[{"kty":"RSA","kid":"gwlab-demo","use":"sig","alg":"RS256","n":"kGmSkmiwc920PNAZIgyU1jJgxuP3y9megv6UNd54_uCEy73B6TJEP2ghir3rqJicLI4FomrvrrlHekbfuZvK-_ZaiFQhmq8IHVRscR1ttR7GAfb5iQ1-8r-s1RQOt3Mtd2JjbbdLoEyk4_cjxbh6epwbjInHtVGfyRBNgUonlORa7NSAtJ9iPR6K--Ksg3GBQ5lVLHIPDfq3fK5I6NsbEZiyNEltlk8_22D0ZMIfP34IALvsGZe1nA0Rqjpxns43VV38M1A37gaSunFZDPPaUz9q_8bwCPYDK_L79TnttTXEIwJ6D0cSY8PzTw_wmZZImER9-XJjiuOlKrlJQEYhkw","e":"AQAB"}]}"#;
+    const GOOD: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Imd3bGFiLWRlbW8ifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20iLCJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaS5leGFtcGxlLmNvbSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.NmtRsAKWjprmPYzG3U58plQfKNcaim1tqbE4mpgyVxUBrqROomzW7_uiMnM7whuuZZbp4wj3NuFCe0_xzDKd55KGGOIfgIE3e7Ra4upO6xcIZQZsjLVnWmm7ZO-xw_7UPq3gvVpvqdULDy_6_rVOuZGQSPC6oY-FlxNPV4nnpX2zsH4Fl8CtnFDmcPo-av6ODTGjIhnmOIZSB9aXOibdCyyuWVXYoJNNg7KTyzyBfN79RAqudtSHK-xgtMtALFXlPMyVPOhnpR9VKGIAP_RYPvbZhJ0gjfw2lO0ATBxF4CwFiOhXyTerZFr-NarpJffYezlq3tT7QOJNZzu8oHIsEg";
+    const TAMPERED: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Imd3bGFiLWRlbW8ifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20iLCJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaS5leGFtcGxlLmNvbSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.NmtRsAKWjprmPYzG3U58plQfKNcaim1tqbE4mpgyVxUBrqROomzW7_uiMnM7whuuZZbp4wj3NuFCe0_xzDKd55KGGOIfgIE3e7Ra4upO6xcIZQZsjLVnWmm7ZO-xw_7UPq3gvVpvqdULDy_6_rVOuZGQSPC6oY-FlxNPV4nnpX2zsH4Fl8CtnFDmcPo-av6ODTGjIhnmOIZSB9aXOibdCyyuWVXYoJNNg7KTyzyBfN79RAqudtSHK-xgtMtALFXlPMyVPOhnpR9VKGIAP_RYPvbZhJ0gjfw2lO0ATBxF4CwFiOhXyTerZFr-NarpJffYezlq3tT7QOJNZzu8AAAAAA";
+    const WRONG_AUD: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Imd3bGFiLWRlbW8ifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20iLCJzdWIiOiJib2IiLCJhdWQiOiJvdGhlci5leGFtcGxlLmNvbSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.RS5nWio5tZOgnxa_2-YGYDY04VPfvPu7DS36t6dDCDcV48SUCjy5uMraKhKz9C57VI8FC2-fhFl6KxaKZqedpcKl7bG1VJtcy5uNB1BFPsLm7Clc-2Drup44qmSgug6JjuNjXs610oR-OEaJorFz9K9ZKTTefd6G7-F-HLjcvolOJJexImABJxQNDbGt39uuc0Y4rwFz6KkIHYFEgKmzXSFLIfhoW3DiPqAawIneJlUDDrnZduclS85WK5LjiQ5UEjkjZWElUbyNowy0tb49a85yWSX6sBCK6bEV2-wnuROAmJROPOSiJFaH_4mrPAp7NKhoTp_n8Rly6F9CTGDFgA";
+
+    #[test]
+    fn rs256_signatures_verify() {
+        let keys = parse_jwks(DEMO_JWKS).unwrap();
+        let good = decode(GOOD).unwrap();
+        assert_eq!(verify(&good, &keys), Signature::Verified);
+        assert_eq!(good.claim_text("sub").as_deref(), Some("alice"));
+        assert_eq!(verify(&decode(WRONG_AUD).unwrap(), &keys), Signature::Verified);
+        assert_eq!(verify(&decode(TAMPERED).unwrap(), &keys), Signature::Invalid);
+        // The payload changed under a valid signature.
+        let parts: Vec<&str> = GOOD.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], WRONG_AUD.split('.').nth(1).unwrap(), parts[2]);
+        assert_eq!(verify(&decode(&forged).unwrap(), &keys), Signature::Invalid);
+        // The right signature under another alg or kid finds no key.
+        let other_kid = format!(
+            "{}.{}.{}",
+            base64url_encode(br#"{"alg":"RS256","kid":"nope"}"#),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(verify(&decode(&other_kid).unwrap(), &keys), Signature::NoKey);
+        // The same key as RS384: a key with alg RS256 does not match it.
+        let rs384 = format!(
+            "{}.{}.{}",
+            base64url_encode(br#"{"alg":"RS384"}"#),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(verify(&decode(&rs384).unwrap(), &keys), Signature::NoKey);
+        let no_alg = DEMO_JWKS.replace(r#""alg":"RS256","#, "");
+        let keys2 = parse_jwks(&no_alg).unwrap();
+        assert_eq!(verify(&decode(&rs384).unwrap(), &keys2), Signature::Invalid);
+    }
+
+    #[test]
+    fn es256_and_unverified_algorithms() {
+        // RFC 7515 Appendix A.3 (ES256).
+        let jwks = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+        let keys = parse_jwks(jwks).unwrap();
+        let tok = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+        assert_eq!(verify(&decode(tok).unwrap(), &keys), Signature::Verified);
+        let bad = format!("{}AAAA", &tok[..tok.len() - 4]);
+        assert_eq!(verify(&decode(&bad).unwrap(), &keys), Signature::Invalid);
+        // ES384 is matched by key type only.
+        let es384 = token(r#"{"alg":"ES384"}"#, "{}");
+        assert_eq!(verify(&decode(&es384).unwrap(), &keys), Signature::Assumed);
     }
 }

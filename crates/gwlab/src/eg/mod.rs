@@ -18,6 +18,7 @@
 pub mod attach;
 pub mod client;
 pub mod codec;
+pub mod crypto;
 pub mod effects;
 pub mod filter;
 pub mod jwt;

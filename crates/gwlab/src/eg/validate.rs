@@ -383,6 +383,40 @@ fn backend_traffic(v: &mut V, s: &BackendTrafficPolicySpec) {
                 }
                 selectors_regex(v, &r.client_selectors, &ptr);
             }
+            // Selector rules' units must be multiples of the default rule's unit
+            // (`buildLocalRateLimit`); with Second < Minute < Hour < Day each a multiple of the
+            // previous, that means no selector rule may use a finer unit than the default.
+            let secs = |u: &str| match u {
+                "Second" => Some(1u32),
+                "Minute" => Some(60),
+                "Hour" => Some(3600),
+                "Day" => Some(86400),
+                _ => None,
+            };
+            let default = local
+                .rules
+                .iter()
+                .find(|r| r.client_selectors.is_empty())
+                .and_then(|r| secs(&r.limit.unit).map(|s| (s, r.limit.unit.clone())));
+            if let Some((dsecs, dunit)) = default {
+                for (i, r) in local.rules.iter().enumerate() {
+                    if r.client_selectors.is_empty() {
+                        continue;
+                    }
+                    if let Some(s) = secs(&r.limit.unit) {
+                        if s % dsecs != 0 {
+                            v.push(
+                                "policy-invalid",
+                                format!("/spec/rateLimit/local/rules/{i}/limit/unit"),
+                                format!(
+                                    "local rate limit unit `{}` is not a multiple of the default rule's unit `{dunit}`: selector rules must use the default unit or a coarser one",
+                                    r.limit.unit
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
         }
         if let Some(global) = &rl.global {
             for (i, r) in global.rules.iter().enumerate() {

@@ -20,19 +20,22 @@ use crate::diag::Diagnostic;
 use crate::model::{BackendRef, Body, HttpRouteFilter, Model, Object, ServiceSpec};
 use crate::resolve::index::Index;
 use crate::resolve::Resolved;
-use crate::route::Router;
+use crate::route::{Router, TableRow};
 
 /// Everything a lint may read, built once per run.
 pub struct Ctx<'m> {
     pub model: &'m Model,
     pub resolved: &'m Resolved,
     pub ix: Index<'m>,
-    pub router: Router,
+    pub router: &'m Router,
+    /// The routing table (every programmed listener × hostname × match, shadowed rows flagged).
+    pub table: Vec<TableRow>,
 }
 
 impl<'m> Ctx<'m> {
-    pub fn new(model: &'m Model, resolved: &'m Resolved) -> Self {
-        Ctx { model, resolved, ix: Index::build(model), router: Router::new(model, resolved) }
+    pub fn new(model: &'m Model, resolved: &'m Resolved, router: &'m Router) -> Self {
+        let table = router.table();
+        Ctx { model, resolved, ix: Index::build(model), router, table }
     }
 
     /// A warning located at `ptr` (a JSON pointer) inside `obj`.
@@ -126,7 +129,12 @@ pub fn route_refs(o: &Object) -> Vec<RouteRef<'_>> {
 /// Runs every lint. The result is in a stable order (lint by lint, input order within a lint);
 /// `analyze` sorts all diagnostics together afterwards.
 pub fn run(model: &Model, resolved: &Resolved) -> Vec<Diagnostic> {
-    let cx = Ctx::new(model, resolved);
+    run_with(model, resolved, &Router::new(model, resolved))
+}
+
+/// [`run`] with an already compiled router (saves compiling the tables twice).
+pub fn run_with(model: &Model, resolved: &Resolved, router: &Router) -> Vec<Diagnostic> {
+    let cx = Ctx::new(model, resolved, router);
     let mut out = Vec::new();
     target_port_instead_of_port::check(&cx, &mut out);
     service_without_endpoints::check(&cx, &mut out);

@@ -21,7 +21,7 @@ const MAX_HOPS: usize = 8;
 
 pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
     let mut reported = HashSet::new();
-    for row in cx.router.table() {
+    for row in &cx.table {
         if !matches!(row.outcome, RowAction::Redirect { .. }) || row.shadowed {
             continue;
         }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 pub const CODE: &str = "shadowed-rule";
 
 pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
-    let rows = cx.router.table();
+    let rows = &cx.table;
     // (route, rule, match) → its HTTP/gRPC rows, in table order.
     let mut groups: BTreeMap<(String, usize, Option<usize>), Vec<&TableRow>> = BTreeMap::new();
     let mut order = Vec::new();
@@ -47,7 +47,8 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
             h.dedup();
             h
         };
-        let overlap = if win.route != lost.route { " (Envoy Gateway also sets RouteRulesOverlap=True)" } else { "" };
+        // Envoy Gateway flags identical matches of different routes (checkRouteOverlaps).
+        let overlap = if win.route != lost.route && win.detail == lost.detail { " (Envoy Gateway also sets RouteRulesOverlap=True on both routes)" } else { "" };
         let msg = format!(
             "rule {rule}{} ({}) can never be selected on {} ({}): {winner} ({}) ranks first and matches every request it matches{overlap}; make the match more specific or remove the duplicate",
             match_label(lost),
@@ -115,6 +116,12 @@ mod tests {
         assert_eq!((l.line, l.column), (45, 7));
         assert!(d[0].message.contains("rule 1 match 0 of HTTPRoute/default/one"), "{}", d[0].message);
         assert!(d[0].message.contains("RouteRulesOverlap"), "{}", d[0].message);
+        // Not identical (a trailing slash): shadowed, but no RouteRulesOverlap.
+        let two = route("two", "[a.example.com]", "path: {value: /api/}", "path: {value: /y}");
+        let text = format!("{CLASS}{GW}{one}{two}");
+        let d: Vec<_> = lint(&text).into_iter().filter(|d| d.code == "shadowed-rule").collect();
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].message.contains("rule 0 match 0 of HTTPRoute/default/two") && !d[0].message.contains("RouteRulesOverlap"), "{}", d[0].message);
     }
 
     #[test]

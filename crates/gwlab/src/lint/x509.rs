@@ -94,7 +94,7 @@ pub fn names(der: &[u8]) -> Option<CertNames> {
     // version [0]? serial, signature, issuer, validity, subject, spki, [1]?, [2]?, [3] extensions?
     let mut i = usize::from(fields.first()?.0 == 0xa0);
     i += 1; // serial
-    let seqs: Vec<&[u8]> = fields[i..].iter().take(5).filter(|f| f.0 == SEQUENCE).map(|f| f.1).collect();
+    let seqs: Vec<&[u8]> = fields.get(i..)?.iter().take(5).filter(|f| f.0 == SEQUENCE).map(|f| f.1).collect();
     if seqs.len() < 5 {
         return None;
     }
@@ -225,6 +225,14 @@ y7FZkLvyBiRsxOwVXYHc\n\
         }
         assert_eq!(names(b""), None);
         assert_eq!(names(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]), None);
+        // A tbsCertificate holding only a version.
+        assert_eq!(names(&[0x30, 0x04, 0x30, 0x02, 0xa0, 0x00]), None);
+        // Flip every byte of a real certificate: never a panic.
+        for i in 0..der.len() {
+            let mut d = der.clone();
+            d[i] ^= 0xff;
+            let _ = names(&d);
+        }
         assert!(pem_certificates("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----").is_empty());
         assert!(pem_certificates("PLACEHOLDER").is_empty());
     }

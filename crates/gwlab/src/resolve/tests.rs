@@ -186,3 +186,115 @@ fn scales_linearly() {
     assert_eq!(gw["listeners"][0]["attachedRoutes"], 100);
     eprintln!("resolve of 2,000 routes × 5 rules × 20 listeners: {took:?}");
 }
+
+fn has_diag(res: &Resolved, code: &str) -> bool {
+    res.diagnostics.iter().any(|d| d.code == code)
+}
+
+#[test]
+fn backends_available_and_zero_weights_table() {
+    let svc = "---\napiVersion: v1\nkind: Service\nmetadata: {name: empty, namespace: apps}\nspec: {ports: [{port: 8080}]}\n";
+    let head = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: apps}\nspec:\n  parentRefs: [{name: gw, namespace: infra}]\n  hostnames: [a.example.com]\n  rules:\n";
+    // (rule, BackendsAvailable (None = absent), backend-no-endpoints, no-backends)
+    let cases: [(&str, Option<(&str, &str)>, bool, bool); 6] = [
+        ("  - backendRefs: [{name: svc, port: 8080}]\n", None, false, false),
+        ("  - backendRefs: [{name: empty, port: 8080}]\n", Some(("False", "EndpointsNotFound")), true, false),
+        ("  - backendRefs: [{name: svc, port: 8080}, {name: empty, port: 8080}]\n", Some(("False", "EndpointsNotFound")), true, false),
+        ("  - backendRefs: [{name: svc, port: 8080, weight: 0}, {name: svc, port: 8080, weight: 0}]\n", None, false, true),
+        ("  - backendRefs: [{name: svc, port: 8080, weight: 0}, {name: svc, port: 8080, weight: 1}]\n", None, false, false),
+        ("  - {}\n", None, false, true),
+    ];
+    for (rule, avail, no_ep, no_backends) in cases {
+        let (_, res) = run(&format!("{GW}{head}{rule}{svc}"));
+        let conds = &status(&res, "HTTPRoute", "r")["parents"][0]["conditions"];
+        assert_eq!(cond(conds, "ResolvedRefs"), ("True", "ResolvedRefs"), "{rule}");
+        let got = conds.as_array().unwrap().iter().find(|c| c["type"] == "BackendsAvailable").map(|c| (c["status"].as_str().unwrap(), c["reason"].as_str().unwrap()));
+        assert_eq!(got, avail, "{rule}");
+        assert_eq!(has_diag(&res, "backend-no-endpoints"), no_ep, "{rule}");
+        assert_eq!(has_diag(&res, "no-backends"), no_backends, "{rule}");
+    }
+}
+
+#[test]
+fn route_rules_overlap_table() {
+    let r = |name: &str, host: &str, m: &str| {
+        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  hostnames: [{host}]\n  rules:\n  - matches: [{m}]\n    backendRefs: [{{name: svc, port: 8080}}]\n")
+    };
+    let exact = "{path: {type: Exact, value: /t}}";
+    let hdr_ab = "{path: {value: /p}, headers: [{name: A, value: '1'}, {name: b, value: '2'}]}";
+    let hdr_ba = "{path: {value: /p}, headers: [{name: B, value: '2'}, {name: a, value: '1'}]}";
+    // (route 1, route 2, overlap expected)
+    let cases = [
+        (r("r1", "a.example.com", exact), r("r2", "a.example.com", exact), true),
+        (r("r1", "a.example.com", exact), r("r2", "b.example.com", exact), false),
+        (r("r1", "a.example.com", exact), r("r2", "a.example.com", "{path: {type: Exact, value: /u}}"), false),
+        (r("r1", "a.example.com", exact), r("r2", "a.example.com", "{path: {type: PathPrefix, value: /t}}"), false),
+        (r("r1", "a.example.com", hdr_ab), r("r2", "a.example.com", hdr_ba), true),
+        (r("r1", "a.example.com", "{method: GET}"), r("r2", "a.example.com", "{method: GET, queryParams: [{name: q, value: x}]}"), false),
+    ];
+    for (a, b, want) in cases {
+        let (_, res) = run(&format!("{GW}{a}{b}"));
+        for name in ["r1", "r2"] {
+            let conds = &status(&res, "HTTPRoute", name)["parents"][0]["conditions"];
+            let got = conds.as_array().unwrap().iter().any(|c| c["type"] == "RouteRulesOverlap" && c["status"] == "True" && c["reason"] == "RouteRulesOverlap");
+            assert_eq!(got, want, "{name}: {a}{b}");
+        }
+    }
+    // One route repeating its own match is not an overlap between routes.
+    let (_, res) = run(&format!("{GW}{}", r("r1", "a.example.com", &format!("{exact}, {exact}"))));
+    assert!(!status(&res, "HTTPRoute", "r1").to_string().contains("RouteRulesOverlap"));
+}
+
+#[test]
+fn backend_tls_policy_without_ca_is_policy_invalid() {
+    let pol = |refs: &str| format!("{GW}{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ca, namespace: apps}}\ndata: {{ca.crt: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {{name: p, namespace: apps}}\nspec:\n  targetRefs: [{{group: '', kind: Service, name: svc}}]\n  validation: {{caCertificateRefs: [{refs}], hostname: svc.example.com}}\n", route("apps", ""));
+    let (_, res) = run(&pol("{group: '', kind: ConfigMap, name: nope}"));
+    let d = res.diagnostics.iter().find(|d| d.code == "policy-invalid").expect("policy-invalid");
+    assert_eq!(d.severity, crate::diag::Severity::Error);
+    assert!(d.location.is_some());
+    assert!(!has_diag(&res, "certificate-ref-invalid"));
+    assert_eq!(cond(&status(&res, "BackendTLSPolicy", "p")["ancestors"][0]["conditions"], "Accepted"), ("False", "NoValidCACertificate"));
+    // A bad ref next to a usable one only loses that ref: the policy stays accepted.
+    let (_, res) = run(&pol("{group: '', kind: ConfigMap, name: ca}, {group: '', kind: ConfigMap, name: nope}"));
+    assert!(!has_diag(&res, "policy-invalid"));
+    assert!(has_diag(&res, "certificate-ref-invalid"));
+}
+
+#[test]
+fn merged_gateways_conflicts_and_routing() {
+    let merged = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: m}\nspec:\n  controllerName: gateway.envoyproxy.io/gatewayclass-controller\n  parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p, namespace: sys}\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: p, namespace: sys}\nspec: {mergeGateways: MERGE}\n---\n";
+    let gw = |name: &str, class: &str, l: &str| format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: {name}}}\nspec:\n  gatewayClassName: {class}\n  listeners: [{l}]\n---\n");
+    let rt = |name: &str, gw: &str| format!("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}}}\nspec:\n  parentRefs: [{{name: {gw}}}]\n  rules: [{{backendRefs: [{{name: {name}, port: 80}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec: {{selector: {{app: x}}, ports: [{{port: 80}}]}}\n---\n");
+    let a = "{name: l, port: 80, protocol: HTTP, hostname: a.example.com}";
+    let b = "{name: l, port: 80, protocol: HTTP, hostname: b.example.com}";
+    let tcp = "{name: l, port: 80, protocol: TCP}";
+    // (merge, class of g2, g2 listener, g2 Conflicted reason (None = NoConflicts/absent), b.example.com → backend)
+    let cases = [
+        ("true", "m", b, None, Some("rb")),
+        ("true", "m", a, Some("HostnameConflict"), None),
+        ("true", "m", tcp, Some("ProtocolConflict"), None),
+        ("false", "m", a, None, None),
+        ("true", "eg", a, None, None),
+    ];
+    for (merge, class2, l2, conflict, want_b) in cases {
+        let text = format!("{}{}{}{}{}", merged.replace("MERGE", merge), gw("g1", "m", a), gw("g2", class2, l2), rt("ra", "g1"), rt("rb", "g2"));
+        let (m, res) = run(&text);
+        let g1 = status(&res, "Gateway", "g1");
+        assert_eq!(cond(&g1["listeners"][0]["conditions"], "Programmed"), ("True", "Programmed"), "{merge} {l2}");
+        let g2 = &status(&res, "Gateway", "g2")["listeners"][0]["conditions"];
+        let got = g2.as_array().unwrap().iter().find(|c| c["type"] == "Conflicted" && c["status"] == "True").map(|c| c["reason"].as_str().unwrap());
+        assert_eq!(got, conflict, "{merge} {class2} {l2}");
+        if conflict.is_some() {
+            assert_eq!(cond(g2, "Programmed"), ("False", "Invalid"));
+            assert!(has_diag(&res, "listener-conflict"));
+        }
+        let req = |h: &str| crate::route::route(&m, &res, &crate::route::Request::http("GET", Some(h), 80, "/"));
+        let backend = |o: &crate::route::Outcome| match o.primary().map(|s| &s.outcome) {
+            Some(crate::route::ShareOutcome::Backend { name, .. }) => Some(name.clone()),
+            _ => None,
+        };
+        // The first Gateway always serves its own hostname.
+        assert_eq!(backend(&req("a.example.com")).as_deref(), Some("ra"), "{merge} {class2} {l2}");
+        assert_eq!(backend(&req("b.example.com")).as_deref(), want_b, "{merge} {class2} {l2}");
+    }
+}
