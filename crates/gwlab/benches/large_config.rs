@@ -36,10 +36,32 @@ fn bench(c: &mut Criterion) {
     for r in &reqs {
         black_box(analysis.route(r));
     }
+    let router = analysis.router();
     let mut g = c.benchmark_group("route");
     g.sample_size(10);
     g.throughput(Throughput::Elements(reqs.len() as u64));
-    g.bench_function("1024 requests", |b| {
+    // The routing decision: listener, rule and the weighted backend distribution, borrowed from
+    // the router (no strings built).
+    g.bench_function("decide+shares", |b| {
+        b.iter(|| {
+            for r in &reqs {
+                let d = router.decide(black_box(r));
+                d.shares().for_each(|s| {
+                    black_box(s);
+                });
+            }
+        })
+    });
+    // The full `Outcome` (owned strings, forwarded path, headers), no trace.
+    g.bench_function("route_fast", |b| {
+        b.iter(|| {
+            for r in &reqs {
+                black_box(analysis.route_fast(black_box(r)));
+            }
+        })
+    });
+    // With the explanation trace, as the UI and CLI show it.
+    g.bench_function("route (trace)", |b| {
         b.iter(|| {
             for r in &reqs {
                 black_box(analysis.route(black_box(r)));

@@ -112,7 +112,11 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
             namespace: ns,
             name: br.name.clone(),
             port,
-            target_port: sp.target_port.as_ref().map(|t| t.to_string()),
+            target_port: sp.target_port.as_ref().map(|t| match t {
+                // The integer's own `to_string` skips the `Display` indirection (this runs per backendRef).
+                crate::model::IntOrString::Int(i) => i.to_string(),
+                crate::model::IntOrString::String(s) => s.clone(),
+            }),
             app_protocol: sp.app_protocol.clone(),
             has_endpoints,
             tls,

@@ -278,16 +278,21 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                 pols.add_ancestor(p, Value::Object(anc.clone()));
             }
         }
-        entries.push(json!({
-            "parentRef": parent_ref_json(pr),
-            "controllerName": controller,
-            "conditions": conds.to_json(gen),
-        }));
+        // Built by moving the parts in: `json!` would serialize each `Value` again (a deep copy).
+        let mut entry = serde_json::Map::with_capacity(3);
+        entry.insert("parentRef".into(), parent_ref_json(pr));
+        entry.insert("controllerName".into(), Value::String(controller.to_string()));
+        entry.insert("conditions".into(), conds.to_json(gen));
+        entries.push(Value::Object(entry));
     }
     let status = if entries.is_empty() {
         None
     } else {
-        Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: json!({ "parents": entries }) })
+        Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: {
+                let mut st = serde_json::Map::with_capacity(1);
+                st.insert("parents".into(), Value::Array(entries));
+                Value::Object(st)
+            } })
     };
     Some(RouteOutput { state: RouteState { object: oi, kind, attachments, rules }, status })
 }
