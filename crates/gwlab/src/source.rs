@@ -136,6 +136,8 @@ struct Builder<'a> {
     text: &'a str,
     /// char index → byte offset; empty when the text is ASCII (identity).
     char_to_byte: Vec<usize>,
+    /// Padding added by [`reindent_quoted`]: (byte offset in `text`, length), ascending.
+    padding: &'a [(usize, usize)],
     spans: SpanMap,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Value, usize)>,
@@ -156,12 +158,14 @@ fn count_nodes(v: &Value) -> usize {
 }
 
 impl<'a> Builder<'a> {
+    /// Byte offset in the caller's text of a scanner char index (padding removed).
     fn byte(&self, char_index: usize) -> usize {
-        if self.char_to_byte.is_empty() {
+        let b = if self.char_to_byte.is_empty() {
             char_index.min(self.text.len())
         } else {
             *self.char_to_byte.get(char_index).unwrap_or(&self.text.len())
-        }
+        };
+        map_back(b, self.padding)
     }
 
     fn diag(&mut self, d: Diagnostic, span: Span) {
@@ -452,6 +456,128 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
         let d = Diagnostic::error("yaml-limit", format!("input of {} bytes exceeds the {MAX_BYTES}-byte limit", text.len()));
         return (Vec::new(), vec![(d, Span::new(0, 0))]);
     }
+    // Saphyr follows YAML 1.2 and rejects what Kubernetes accepts; each such quoted scalar is
+    // re-indented and the text parsed again.
+    let mut patched: Option<String> = None;
+    let mut padding: Vec<(usize, usize)> = Vec::new();
+    let mut notes: Vec<(Diagnostic, Span)> = Vec::new();
+    loop {
+        let t = patched.as_deref().unwrap_or(text);
+        let (docs, mut diags, lenient) = parse_once(t, &padding);
+        let retry = lenient
+            .filter(|_| notes.len() < MAX_REINDENTS)
+            .and_then(|at| {
+                let mut p = padding.clone();
+                let fixed = reindent_quoted(t, at, &mut p)?;
+                Some((fixed, p, at))
+            });
+        match retry {
+            Some((fixed, p, at)) => {
+                let orig = map_back(at, &padding);
+                let d = Diagnostic::warning(
+                    "yaml-quoted-indent",
+                    "a continuation line of this quoted string is indented less than its key: YAML 1.2 rejects it, the Go YAML library Kubernetes uses accepts it",
+                );
+                notes.push((d, Span::new(orig, orig + 1)));
+                patched = Some(fixed);
+                padding = p;
+            }
+            None => {
+                notes.append(&mut diags);
+                return (docs, notes);
+            }
+        }
+    }
+}
+
+/// Quoted scalars re-indented before giving up on a text.
+const MAX_REINDENTS: usize = 64;
+
+fn map_back(b: usize, padding: &[(usize, usize)]) -> usize {
+    let mut shift = 0;
+    for &(at, len) in padding {
+        if at >= b {
+            break;
+        }
+        shift += (b - at).min(len);
+    }
+    b - shift
+}
+
+/// The quoted scalar opening at byte `at` of `text`, with every continuation line indented to the
+/// column of its opening quote. Leading blanks of continuation lines are dropped by line folding,
+/// so the value is unchanged; `padding` records the inserted spaces (offsets in the new text).
+/// None when `at` opens no closed quoted scalar or no line needed padding.
+fn reindent_quoted(text: &str, at: usize, padding: &mut Vec<(usize, usize)>) -> Option<String> {
+    let quote = *text.as_bytes().get(at)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let column = text[line_start..at].chars().count();
+    let bytes = text.as_bytes();
+    let mut end = None;
+    let mut i = at + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 1,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 1,
+            c if c == quote => {
+                end = Some(i);
+                break;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let end = end?;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut last = 0;
+    // (offset in `text`, offset in the new text, spaces)
+    let mut inserted: Vec<(usize, usize, usize)> = Vec::new();
+    for (nl, _) in text[at..end].match_indices('\n') {
+        let start = at + nl + 1;
+        let blanks = text[start..]
+            .bytes()
+            .take_while(|b| *b == b' ' || *b == b'\t')
+            .count();
+        let content = text
+            .as_bytes()
+            .get(start + blanks)
+            .is_some_and(|b| !matches!(b, b'\n' | b'\r'));
+        if !content || blanks >= column {
+            continue;
+        }
+        out.push_str(&text[last..start]);
+        let at_new = out.len();
+        let pad = column - blanks;
+        out.extend(std::iter::repeat_n(' ', pad));
+        last = start;
+        inserted.push((start, at_new, pad));
+    }
+    if inserted.is_empty() {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    // Earlier padding was located in `text`; move it to the new text, then add ours.
+    for e in padding.iter_mut() {
+        e.0 += inserted
+            .iter()
+            .filter(|i| i.0 <= e.0)
+            .map(|i| i.2)
+            .sum::<usize>();
+    }
+    padding.extend(inserted.iter().map(|i| (i.1, i.2)));
+    padding.sort_unstable();
+    Some(out)
+}
+
+/// One parse. The third value is the byte offset (in `text`) of a quoted scalar whose
+/// continuation lines saphyr rejected for their indentation, when that was the error.
+fn parse_once(
+    text: &str,
+    padding: &[(usize, usize)],
+) -> (Vec<Document>, Vec<(Diagnostic, Span)>, Option<usize>) {
     let char_to_byte = if text.is_ascii() {
         Vec::new()
     } else {
@@ -462,6 +588,7 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
     let mut b = Builder {
         text,
         char_to_byte,
+        padding,
         spans: SpanMap::default(),
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -473,11 +600,16 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
     };
     let mut docs = Vec::new();
     let mut doc_start = 0;
+    let mut lenient = None;
     // saphyr-parser's scanner walks the text once; a BOM is accepted by it.
     for ev in Parser::new_from_str(text) {
         let (ev, sp) = match ev {
             Ok(x) => x,
             Err(e) => {
+                if e.info() == "invalid indentation in quoted scalar" {
+                    let i = e.marker().index();
+                    lenient = Some(if b.char_to_byte.is_empty() { i } else { b.char_to_byte.get(i).copied().unwrap_or(text.len()) });
+                }
                 let at = b.byte(e.marker().index());
                 b.diag(Diagnostic::error("yaml-syntax", format!("YAML syntax error: {}", e.info())), Span::new(at, at));
                 break;
@@ -511,7 +643,7 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    (docs, b.diags)
+    (docs, b.diags, lenient)
 }
 
 #[cfg(test)]
@@ -584,6 +716,25 @@ mod tests {
         let (_, spans, _) = one(text);
         let s = spans.value("/b").unwrap();
         assert_eq!(&text[s.start..s.end], "x");
+    }
+
+    #[test]
+    fn quoted_continuation_lines_left_of_their_key_are_accepted_like_go_yaml() {
+        let text = "a:\n- k: x\n  lua: \"f(x)\n  g()\n\n end\"\n  next: 'it''s\n y'\n  after: z\n";
+        let (docs, diags) = parse_stream(text);
+        let codes: Vec<_> = diags.iter().map(|(d, _)| d.code).collect();
+        assert_eq!(codes, ["yaml-quoted-indent", "yaml-quoted-indent"]);
+        let v = &docs[0].value;
+        assert_eq!(v["a"][0]["lua"], "f(x) g()\nend");
+        assert_eq!(v["a"][0]["next"], "it's y");
+        // Spans stay in the caller's text.
+        let sp = docs[0].spans.value("/a/0/after").unwrap();
+        assert_eq!(&text[sp.start..sp.end], "z");
+        let warn = diags[0].1;
+        assert_eq!(&text[warn.start..warn.end], "\"");
+        // An unterminated string is still a syntax error, not a loop.
+        let (_, diags) = parse_stream("a:\n  b: \"x\n y\n");
+        assert!(diags.iter().any(|(d, _)| d.code == "yaml-syntax"));
     }
 
     #[test]
