@@ -824,3 +824,137 @@ fn malformed_policy_fields_are_located() {
     );
     assert_eq!(d.location.as_ref().unwrap().line, 41, "{}", d.render());
 }
+
+const LISTENER_SETS: &str = r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  gatewayClassName: eg
+  allowedListeners: {namespaces: {from: Same}}
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: ls, namespace: default}
+spec:
+  parentRef: {name: gw}
+  listeners:
+  - {name: ext-a, protocol: HTTP, port: 8081, hostname: a.example.com}
+  - {name: ext-b, protocol: HTTP, port: 8081, hostname: b.example.com}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: far, namespace: other}
+spec:
+  parentRef: {name: gw, namespace: default}
+  listeners: [{name: x, protocol: HTTP, port: 9000}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: app, namespace: default}
+spec:
+  parentRefs: [{kind: ListenerSet, name: ls}]
+  rules: [{backendRefs: [{name: svc, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc, namespace: default}
+spec: {ports: [{port: 80}]}
+"#;
+
+fn conditions(ix: &PolicyIndex, name: &str) -> Vec<(String, String, String, String)> {
+    let s = &ix.statuses.iter().find(|s| s.name == name).unwrap().status;
+    let mut out = Vec::new();
+    for a in s["ancestors"].as_array().unwrap() {
+        let r = &a["ancestorRef"];
+        let at = format!(
+            "{}/{}/{}",
+            r["kind"].as_str().unwrap(),
+            r["name"].as_str().unwrap(),
+            r["sectionName"].as_str().unwrap_or("")
+        );
+        for c in a["conditions"].as_array().unwrap() {
+            out.push((
+                at.clone(),
+                c["type"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+                c["reason"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    out
+}
+
+fn has(ix: &PolicyIndex, name: &str, at: &str, reason: &str) -> bool {
+    conditions(ix, name)
+        .iter()
+        .any(|c| c.0 == at && c.3 == reason)
+}
+
+#[test]
+fn listener_sets_are_policy_targets() {
+    let policy = |name: &str, ns: &str, target: &str, origin: &str| {
+        format!("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: SecurityPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  targetRefs: [{target}]\n  cors: {{allowOrigins: [\"{origin}\"]}}\n---\n")
+    };
+    let ls = "group: gateway.networking.k8s.io, kind: ListenerSet";
+    let text = [
+        LISTENER_SETS.to_string(),
+        "---\n".into(),
+        policy("gw", "default", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "https://gw"),
+        policy("set", "default", &format!("{{{ls}, name: ls}}"), "https://ls"),
+        policy("set-a", "default", &format!("{{{ls}, name: ls, sectionName: ext-a}}"), "https://ls-a"),
+        policy("set-2", "default", &format!("{{{ls}, name: ls}}"), "https://x"),
+        policy("set-nope", "default", &format!("{{{ls}, name: ls, sectionName: nope}}"), "https://x"),
+        policy("far", "other", &format!("{{{ls}, name: far}}"), "https://x"),
+    ]
+    .concat();
+    let m = load(vec![SourceFile::new("m.yaml", text)], &LoadOptions::default());
+    let ix = PolicyIndex::from_model(&m);
+    assert!(has(&ix, "set-a", "ListenerSet/ls/ext-a", "Accepted"));
+    assert!(has(&ix, "set", "ListenerSet/ls/", "Overridden"), "{:?}", conditions(&ix, "set"));
+    assert!(has(&ix, "gw", "Gateway/gw/", "Overridden"), "ListenerSet policies displace the Gateway's");
+    assert!(has(&ix, "set-2", "ListenerSet/ls/", "Conflicted"));
+    assert!(has(&ix, "set-nope", "ListenerSet/ls/nope", "TargetNotFound"));
+    assert!(conditions(&ix, "far").is_empty(), "a ListenerSet its Gateway does not admit is no target");
+
+    let on = |listener: &str, origin: &str| {
+        let mut c = ctx(0);
+        c.listener = listener.into();
+        let r = req("GET", "/", &[("origin", origin)]);
+        get(&eg::effects(&ix, &r, &c).response_headers, "access-control-allow-origin").is_some()
+    };
+    assert!(on("ext-a", "https://ls-a") && !on("ext-a", "https://ls"), "the listener's policy wins");
+    assert!(on("ext-b", "https://ls") && !on("ext-b", "https://gw"), "then the ListenerSet's");
+}
+
+#[test]
+fn client_traffic_policy_on_listener_sets() {
+    let ctp = |name: &str, target: &str| {
+        format!("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  targetRefs: [{target}]\n  tcpKeepalive: {{probes: 3}}\n---\n")
+    };
+    let ls = "group: gateway.networking.k8s.io, kind: ListenerSet";
+    let build = |policies: &[String]| {
+        let text = format!("{LISTENER_SETS}---\n{}", policies.concat());
+        let m = load(vec![SourceFile::new("m.yaml", text)], &LoadOptions::default());
+        PolicyIndex::from_model(&m)
+    };
+    // ext-a and ext-b share port 8081, so one of them alone cannot be configured.
+    let ix = build(&[ctp("set-a", &format!("{{{ls}, name: ls, sectionName: ext-a}}"))]);
+    assert!(has(&ix, "set-a", "ListenerSet/ls/ext-a", "Invalid"), "{:?}", conditions(&ix, "set-a"));
+    assert!(client::policy_for(&ix, "default", "gw", "ext-a").is_none());
+    // The ListenerSet's policy goes before the Gateway's, which keeps the other listeners.
+    let ix = build(&[
+        ctp("gw", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}"),
+        ctp("set", &format!("{{{ls}, name: ls}}")),
+    ]);
+    assert!(has(&ix, "set", "ListenerSet/ls/", "Accepted"), "{:?}", conditions(&ix, "set"));
+    assert!(has(&ix, "gw", "Gateway/gw/", "Overridden"), "{:?}", conditions(&ix, "gw"));
+    assert!(client::policy_for(&ix, "default", "gw", "ext-b").is_some_and(|(p, _)| p.name == "set"));
+    assert!(client::policy_for(&ix, "default", "gw", "http").is_some_and(|(p, _)| p.name == "gw"));
+}

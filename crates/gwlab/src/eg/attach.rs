@@ -1,17 +1,17 @@
 //! Policy attachment and status, as Envoy Gateway computes it (§2 of the Envoy Gateway digest).
 //!
 //! BackendTrafficPolicy, SecurityPolicy and EnvoyExtensionPolicy share one algorithm: targets are
-//! processed level by level (route rule, route, Gateway listener, Gateway), policies in age order
-//! within a level. The first policy on a target wins; later ones are `Conflicted`. A broader policy
-//! displaced by a narrower one is `Overridden`; a route-level policy with `mergeType` is merged into
-//! the nearest listener or Gateway policy (`Merged` on both). ClientTrafficPolicy has its own two
-//! passes (listener targets, then Gateway targets).
+//! processed level by level (route rule, route, ListenerSet listener, ListenerSet, Gateway
+//! listener, Gateway), policies in age order within a level. The first policy on a target wins;
+//! later ones are `Conflicted`. A broader policy displaced by a narrower one is `Overridden`; a
+//! route-level policy with `mergeType` is merged into the nearest listener, ListenerSet or Gateway
+//! policy (`Merged` on both). ClientTrafficPolicy has its own passes ([`super::ctp`]).
 
-use super::world::{World, ROUTE_KINDS};
+use super::status::{cond, AncKey, PolicyStatus};
+use super::world::{Parent, World, ROUTE_KINDS};
 use super::{Policy, PolicyKind};
 use crate::diag::Diagnostic;
 use crate::model::{Body, Model, GATEWAY_GROUP};
-use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Where an accepted policy applies.
@@ -30,6 +30,22 @@ pub enum Level {
         route_namespace: String,
         route: String,
     },
+    /// One listener of a ListenerSet (which belongs to `gateway`).
+    SetListener {
+        gateway_namespace: String,
+        gateway: String,
+        set_namespace: String,
+        set: String,
+        listener: String,
+    },
+    /// A whole ListenerSet; `listeners` are its listener names.
+    Set {
+        gateway_namespace: String,
+        gateway: String,
+        set_namespace: String,
+        set: String,
+        listeners: Vec<String>,
+    },
     Listener {
         gateway_namespace: String,
         gateway: String,
@@ -42,12 +58,30 @@ pub enum Level {
 }
 
 impl Level {
+    /// Narrower levels rank lower and win.
     pub fn rank(&self) -> u8 {
         match self {
             Level::Rule { .. } => 0,
             Level::Route { .. } => 1,
-            Level::Listener { .. } => 2,
-            Level::Gateway { .. } => 3,
+            Level::SetListener { .. } => 2,
+            Level::Set { .. } => 3,
+            Level::Listener { .. } => 4,
+            Level::Gateway { .. } => 5,
+        }
+    }
+
+    /// Whether this Gateway-side level covers `listener` of Gateway `ns/gateway`.
+    pub fn covers_listener(&self, ns: &str, gateway: &str, listener: &str) -> bool {
+        match self {
+            Level::SetListener { gateway_namespace, gateway: g, listener: l, .. }
+            | Level::Listener { gateway_namespace, gateway: g, listener: l } => {
+                gateway_namespace == ns && g == gateway && l == listener
+            }
+            Level::Set { gateway_namespace, gateway: g, listeners, .. } => {
+                gateway_namespace == ns && g == gateway && listeners.iter().any(|l| l == listener)
+            }
+            Level::Gateway { gateway_namespace, gateway: g } => gateway_namespace == ns && g == gateway,
+            _ => false,
         }
     }
 }
@@ -62,95 +96,6 @@ pub struct Attachment {
     pub broken: bool,
     /// Route-level policy merged into this parent policy (index into `PolicyIndex::policies`).
     pub merged_into: Vec<usize>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Condition {
-    pub type_: &'static str,
-    pub status: bool,
-    pub reason: &'static str,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ancestor {
-    pub namespace: String,
-    pub name: String,
-    pub section: Option<String>,
-    pub conditions: Vec<Condition>,
-}
-
-impl Ancestor {
-    fn set(&mut self, c: Condition) {
-        match self.conditions.iter_mut().find(|x| x.type_ == c.type_) {
-            Some(x) => *x = c,
-            None => self.conditions.push(c),
-        }
-    }
-    fn has(&self, t: &str) -> bool {
-        self.conditions.iter().any(|c| c.type_ == t)
-    }
-}
-
-/// The status being built for one policy.
-#[derive(Debug, Clone, Default)]
-pub struct PolicyStatus {
-    pub ancestors: Vec<Ancestor>,
-}
-
-impl PolicyStatus {
-    fn ancestor(&mut self, ns: &str, name: &str, section: Option<&str>) -> &mut Ancestor {
-        let pos = self
-            .ancestors
-            .iter()
-            .position(|a| a.namespace == ns && a.name == name && a.section.as_deref() == section);
-        let i = match pos {
-            Some(i) => i,
-            None => {
-                self.ancestors.push(Ancestor {
-                    namespace: ns.into(),
-                    name: name.into(),
-                    section: section.map(str::to_string),
-                    conditions: Vec::new(),
-                });
-                self.ancestors.len() - 1
-            }
-        };
-        &mut self.ancestors[i]
-    }
-
-    /// The `status` stanza as Envoy Gateway writes it (PolicyStatus with ancestors).
-    pub fn to_json(&self, controller: &str, generation: i64) -> Value {
-        let ancestors: Vec<Value> = self
-            .ancestors
-            .iter()
-            .map(|a| {
-                let mut r = json!({"group": GATEWAY_GROUP, "kind": "Gateway", "namespace": a.namespace, "name": a.name});
-                if let Some(s) = &a.section {
-                    r["sectionName"] = json!(s);
-                }
-                let conds: Vec<Value> = a
-                    .conditions
-                    .iter()
-                    .map(|c| {
-                        json!({"type": c.type_, "status": if c.status {"True"} else {"False"}, "reason": c.reason,
-                        "message": c.message, "observedGeneration": generation})
-                    })
-                    .collect();
-                json!({"ancestorRef": r, "controllerName": controller, "conditions": conds})
-            })
-            .collect();
-        json!({ "ancestors": ancestors })
-    }
-}
-
-fn cond(t: &'static str, status: bool, reason: &'static str, msg: impl Into<String>) -> Condition {
-    Condition {
-        type_: t,
-        status,
-        reason,
-        message: msg.into(),
-    }
 }
 
 /// One resolved target of a policy.
@@ -249,15 +194,15 @@ pub struct AttachResult {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-struct Ctx<'a> {
-    model: &'a Model,
-    world: &'a World,
-    policies: &'a [Policy],
-    out: AttachResult,
+pub(super) struct Ctx<'a> {
+    pub model: &'a Model,
+    pub world: &'a World,
+    pub policies: &'a [Policy],
+    pub out: AttachResult,
 }
 
 impl Ctx<'_> {
-    fn diag(&mut self, p: usize, d: Diagnostic, ptr: &str) {
+    pub fn diag(&mut self, p: usize, d: Diagnostic, ptr: &str) {
         let pol = &self.policies[p];
         let obj = &self.model.objects[pol.object];
         let loc = self.model.locate(obj, ptr);
@@ -265,20 +210,15 @@ impl Ctx<'_> {
     }
 
     /// Spec-validation outcome for a policy on one target: (Accepted or Invalid, message).
-    fn finish(&mut self, p: usize, anc: &[(String, String, Option<String>)], error: Option<&str>) {
+    pub fn finish(&mut self, p: usize, anc: &[AncKey], error: Option<&str>) {
         let deprecated = self.policies[p].targets.target_ref.is_some();
-        for (ns, name, sec) in anc {
-            let a = self.out.statuses[p].ancestor(ns, name, sec.as_deref());
+        for k in anc {
+            let a = self.out.statuses[p].ancestor(k);
             match error {
                 Some(msg) => a.set(cond("Accepted", false, "Invalid", msg)),
                 None => {
                     if !a.has("Accepted") {
-                        a.set(cond(
-                            "Accepted",
-                            true,
-                            "Accepted",
-                            "Policy has been accepted.",
-                        ))
+                        a.set(cond("Accepted", true, "Accepted", "Policy has been accepted."))
                     }
                 }
             }
@@ -293,22 +233,33 @@ impl Ctx<'_> {
         }
     }
 
-    fn resolve_error(
-        &mut self,
-        p: usize,
-        anc: &[(String, String, Option<String>)],
-        reason: &'static str,
-        msg: &str,
-    ) {
-        for (ns, name, sec) in anc {
-            self.out.statuses[p]
-                .ancestor(ns, name, sec.as_deref())
-                .set(cond("Accepted", false, reason, msg));
+    /// A target that could not be taken: `Accepted=False` on its ancestors, and a diagnostic.
+    /// Like a missing section, `Conflicted` has no effect at all.
+    pub fn reject(&mut self, p: usize, anc: &[AncKey], t: &Target, reason: &'static str, msg: String) {
+        for k in anc {
+            self.out.statuses[p].ancestor(k).set(cond("Accepted", false, reason, msg.clone()));
         }
+        let code = if reason == "Conflicted" { "policy-conflicted" } else { "policy-target-not-found" };
+        self.diag(p, Diagnostic::error(code, msg), &t.pointer);
+    }
+
+    /// A target object that does not exist (or is not served by this controller) is skipped.
+    pub fn missing(&mut self, p: usize, t: &Target, what: &str) {
+        let d = Diagnostic::warning(
+            "policy-target-not-found",
+            format!(
+                "{} {}/{} does not exist ({what}); the target is skipped",
+                t.kind, t.namespace, t.name
+            ),
+        );
+        self.diag(p, d, &t.pointer);
+    }
+
+    pub fn overridden(&mut self, p: usize, k: &AncKey, t: &Target, msg: String) {
+        self.out.statuses[p].ancestor(k).set(cond("Overridden", true, "Overridden", msg.clone()));
+        self.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
     }
 }
-
-type GwKey = (String, String);
 
 /// Runs attachment for every policy kind. `policies` are in age order.
 pub fn attach(model: &Model, world: &World, policies: &[Policy]) -> AttachResult {
@@ -326,8 +277,51 @@ pub fn attach(model: &Model, world: &World, policies: &[Policy]) -> AttachResult
     ] {
         attach_route_kind(&mut cx, kind);
     }
-    attach_client_traffic(&mut cx);
+    super::ctp::attach_client_traffic(&mut cx);
+    for st in &mut cx.out.statuses {
+        st.truncate();
+    }
     cx.out
+}
+
+/// Processing level of a target (0 = narrowest), None for kinds a policy cannot target.
+fn target_level(t: &Target) -> Option<u8> {
+    let sec = t.section.is_some();
+    match t.kind.as_str() {
+        k if ROUTE_KINDS.contains(&k) => Some(if sec { 0 } else { 1 }),
+        "ListenerSet" => Some(if sec { 2 } else { 3 }),
+        "Gateway" => Some(if sec { 4 } else { 5 }),
+        _ => None,
+    }
+}
+
+/// A route with its own policy that reaches a ListenerSet listener.
+struct SetRoute {
+    set: usize,
+    listener: String,
+    route: String,
+    /// Parent policies the route's policy merged into (they are not overridden by it).
+    merged_into: Vec<usize>,
+}
+
+/// What earlier (narrower or older) policies of one kind have claimed.
+#[derive(Default)]
+struct Claims {
+    routes: BTreeSet<usize>,
+    rules: BTreeMap<usize, BTreeSet<String>>,
+    sets: BTreeSet<usize>,
+    set_listeners: BTreeMap<usize, BTreeSet<String>>,
+    gateways: BTreeSet<usize>,
+    listeners: BTreeMap<usize, BTreeSet<String>>,
+    /// Gateway → parentRef sectionName ("" = none) → routes that have their own policy.
+    gateway_routes: BTreeMap<usize, BTreeMap<String, BTreeSet<String>>>,
+    set_routes: Vec<SetRoute>,
+    /// Parent policies that absorbed a merged route-level policy.
+    merged_parents: BTreeSet<usize>,
+    /// First policy per (Gateway, listener or ""), for mergeType lookups.
+    gateway_policy: BTreeMap<(usize, String), usize>,
+    /// First policy per (ListenerSet, listener or "").
+    set_policy: BTreeMap<(usize, String), usize>,
 }
 
 fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
@@ -338,246 +332,162 @@ fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
         .iter()
         .map(|&i| (i, targets(cx.model, &cx.policies[i])))
         .collect();
-
-    let mut route_attached: BTreeSet<usize> = BTreeSet::new();
-    let mut rule_attached: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    let mut gw_attached: BTreeSet<usize> = BTreeSet::new();
-    let mut listener_attached: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    // Gateway → parentRef sectionName ("" = none) → routes that have their own policy.
-    let mut gateway_routes: BTreeMap<GwKey, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    // Parent policies that absorbed a merged route-level policy.
-    let mut merged_parents: BTreeSet<usize> = BTreeSet::new();
-
-    // Gateway-level policies, first per (gateway, section), for mergeType lookups.
-    let mut gateway_policy: BTreeMap<(GwKey, String), usize> = BTreeMap::new();
+    let mut st = Claims::default();
     for &p in &ids {
         for t in &all_targets[&p] {
-            if t.kind == "Gateway" && cx.world.gateway(&t.namespace, &t.name).is_some() {
-                let key = (
-                    (t.namespace.clone(), t.name.clone()),
-                    t.section.clone().unwrap_or_default(),
-                );
-                gateway_policy.entry(key).or_insert(p);
+            let sec = t.section.clone().unwrap_or_default();
+            if t.kind == "Gateway" {
+                if let Some(g) = cx.world.gateway(&t.namespace, &t.name) {
+                    st.gateway_policy.entry((g, sec)).or_insert(p);
+                }
+            } else if t.kind == "ListenerSet" {
+                if let Some(ls) = cx.world.listener_set(&t.namespace, &t.name) {
+                    st.set_policy.entry((ls, sec)).or_insert(p);
+                }
             }
         }
     }
-
-    let is_route = |t: &Target| ROUTE_KINDS.contains(&t.kind.as_str());
-    // Passes: rule, route, listener, gateway.
-    for pass in 0..4u8 {
+    for pass in 0..6u8 {
         for &p in &ids {
-            for t in all_targets[&p].clone() {
-                let level = match (is_route(&t), t.section.is_some(), t.kind == "Gateway") {
-                    (true, true, _) => 0,
-                    (true, false, _) => 1,
-                    (false, true, true) => 2,
-                    (false, false, true) => 3,
-                    _ => {
-                        if pass == 0 {
-                            let d = Diagnostic::warning(
-                                "policy-target-not-found",
-                                format!(
-                                    "{} cannot target a {}; it is ignored",
-                                    cx.policies[p].kind.name(),
-                                    t.kind
-                                ),
-                            );
-                            cx.diag(p, d, &t.pointer);
-                        }
-                        continue;
+            for t in &all_targets[&p] {
+                let Some(level) = target_level(t) else {
+                    if pass == 0 {
+                        let d = Diagnostic::warning(
+                            "policy-target-not-found",
+                            format!("{} cannot target a {}; it is ignored", cx.policies[p].kind.name(), t.kind),
+                        );
+                        cx.diag(p, d, &t.pointer);
                     }
+                    continue;
                 };
                 if level != pass {
                     continue;
                 }
-                if level <= 1 {
-                    route_target(
-                        cx,
-                        p,
-                        &t,
-                        &mut route_attached,
-                        &mut rule_attached,
-                        &mut gateway_routes,
-                        &gateway_policy,
-                        &mut merged_parents,
-                    );
-                } else {
-                    gateway_target(
-                        cx,
-                        p,
-                        &t,
-                        &mut gw_attached,
-                        &mut listener_attached,
-                        &gateway_routes,
-                        &merged_parents,
-                    );
+                match level {
+                    0 | 1 => route_target(cx, &mut st, p, t),
+                    2 | 3 => set_target(cx, &mut st, p, t),
+                    _ => gateway_target(cx, &mut st, p, t),
                 }
             }
         }
     }
     // Parents that absorbed merges report `Merged` (they are processed after their children).
-    for p in merged_parents {
+    for p in std::mem::take(&mut st.merged_parents) {
         for a in &mut cx.out.statuses[p].ancestors {
-            if a.conditions
-                .iter()
-                .any(|c| c.type_ == "Accepted" && c.status)
-            {
-                a.set(cond(
-                    "Merged",
-                    true,
-                    "Merged",
-                    "Merged with route-level policies",
-                ));
+            if a.conditions.iter().any(|c| c.type_ == "Accepted" && c.status) {
+                a.set(cond("Merged", true, "Merged", "Merged with route-level policies"));
             }
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn route_target(
-    cx: &mut Ctx,
-    p: usize,
-    t: &Target,
-    route_attached: &mut BTreeSet<usize>,
-    rule_attached: &mut BTreeMap<usize, BTreeSet<String>>,
-    gateway_routes: &mut BTreeMap<GwKey, BTreeMap<String, BTreeSet<String>>>,
-    gateway_policy: &BTreeMap<(GwKey, String), usize>,
-    merged_parents: &mut BTreeSet<usize>,
-) {
-    let Some(r) = cx.world.route(&t.kind, &t.namespace, &t.name) else {
-        let d = Diagnostic::warning(
-            "policy-target-not-found",
-            format!("{} {}/{} does not exist (or attaches to no Gateway of this controller); the target is skipped", t.kind, t.namespace, t.name),
-        );
-        cx.diag(p, d, &t.pointer);
+fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
+    let world = cx.world;
+    let Some(r) = world.route(&t.kind, &t.namespace, &t.name) else {
+        cx.missing(p, t, "or attaches to no Gateway of this controller");
         return;
     };
-    let route = cx.world.routes[r].clone();
+    let route = &world.routes[r];
+    let kind_name = cx.policies[p].kind.name();
     let mut err: Option<(&'static str, String)> = None;
     let mut rule_index = None;
     if let Some(sec) = &t.section {
-        match route
-            .rule_names
-            .iter()
-            .position(|n| n.as_deref() == Some(sec.as_str()))
-        {
+        match route.rule_names.iter().position(|n| n.as_deref() == Some(sec.as_str())) {
             None => {
                 err = Some((
                     "TargetNotFound",
-                    format!(
-                        "No section name {sec} found for {}/{}",
-                        route.namespace, route.name
-                    ),
+                    format!("No section name {sec} found for {}/{}", route.namespace, route.name),
                 ))
             }
             Some(i) => {
                 rule_index = Some(i);
-                if !rule_attached.entry(r).or_default().insert(sec.clone()) {
-                    err = Some(("Conflicted", format!("Unable to target RouteRule {}/{}, another {} has already attached to it", route.name, sec, cx.policies[p].kind.name())));
+                if !st.rules.entry(r).or_default().insert(sec.clone()) {
+                    err = Some(("Conflicted", format!("Unable to target RouteRule {}/{}, another {kind_name} has already attached to it", route.name, sec)));
                 }
             }
         }
-    } else if !route_attached.insert(r) {
+    } else if !st.routes.insert(r) {
         err = Some((
             "Conflicted",
-            format!(
-                "Unable to target {} {}, another {} has already attached to it",
-                route.kind,
-                route.name,
-                cx.policies[p].kind.name()
-            ),
+            format!("Unable to target {} {}, another {kind_name} has already attached to it", route.kind, route.name),
         ));
     }
 
+    let route_key = format!("{}/{}", route.namespace, route.name);
     let mergeable = cx.policies[p].targets.merge_type.is_some() && err.is_none();
-    let mut anc = Vec::new();
-    let mut merged_into = Vec::new();
-    for pr in &route.parent_refs {
-        if pr.group() != GATEWAY_GROUP
-            || pr.kind() != "Gateway"
-            || cx
-                .world
-                .gateway(pr.namespace_or(&route.namespace), &pr.name)
-                .is_none()
-        {
-            continue;
+    let mut anc: Vec<AncKey> = Vec::new();
+    let mut merged_into: Vec<usize> = Vec::new();
+    let mut set_hits: Vec<(usize, String)> = Vec::new();
+    let mut merge = |cx: &mut Ctx, pp: usize, k: AncKey, merged_into: &mut Vec<usize>| {
+        if !merged_into.contains(&pp) {
+            merged_into.push(pp);
         }
-        let gw: GwKey = (
-            pr.namespace_or(&route.namespace).to_string(),
-            pr.name.clone(),
-        );
+        st.merged_parents.insert(pp);
+        cx.out.statuses[p].ancestor(&k).set(cond("Merged", true, "Merged", "Merged with the parent policy"));
+    };
+    for pr in &route.parent_refs {
+        let Some(parent) = world.parent(pr, &route.namespace) else { continue };
         let sec = pr.section_name.clone();
-        // With mergeType, each listener the route reaches merges into the nearest parent policy
-        // (that listener's, then the Gateway's); Merged is reported per listener.
-        let mut merged_here = false;
-        if mergeable {
-            if let Some(g) = cx.world.gateway(&gw.0, &gw.1) {
-                for l in cx.world.listeners_for(&route, pr, g) {
-                    let parent = gateway_policy
-                        .get(&(gw.clone(), l.clone()))
-                        .or_else(|| gateway_policy.get(&(gw.clone(), String::new())))
-                        .copied();
-                    if let Some(pp) = parent {
-                        merged_here = true;
-                        if !merged_into.contains(&pp) {
-                            merged_into.push(pp);
+        let key = match parent {
+            // With mergeType, each listener the route reaches merges into the nearest parent
+            // policy (that listener's, then the Gateway's); Merged is reported per listener.
+            Parent::Gateway(g) => {
+                let gw = &world.gateways[g];
+                let mut merged_here = false;
+                if mergeable {
+                    for l in world.listeners_for(route, pr, g) {
+                        let parent = st.gateway_policy.get(&(g, l.clone())).or_else(|| st.gateway_policy.get(&(g, String::new()))).copied();
+                        if let Some(pp) = parent {
+                            merged_here = true;
+                            merge(cx, pp, AncKey::gateway(&gw.namespace, &gw.name, Some(l)), &mut merged_into);
                         }
-                        merged_parents.insert(pp);
-                        cx.out.statuses[p]
-                            .ancestor(&gw.0, &gw.1, Some(&l))
-                            .set(cond(
-                                "Merged",
-                                true,
-                                "Merged",
-                                "Merged with the parent policy",
-                            ));
                     }
                 }
+                if !merged_here {
+                    st.gateway_routes.entry(g).or_default().entry(sec.clone().unwrap_or_default()).or_default().insert(route_key.clone());
+                }
+                AncKey::gateway(&gw.namespace, &gw.name, sec)
             }
-        }
-        if !merged_here {
-            gateway_routes
-                .entry(gw.clone())
-                .or_default()
-                .entry(sec.clone().unwrap_or_default())
-                .or_default()
-                .insert(format!("{}/{}", route.namespace, route.name));
-        }
-        if !anc
-            .iter()
-            .any(|a: &(String, String, Option<String>)| a.0 == gw.0 && a.1 == gw.1 && a.2 == sec)
-        {
-            anc.push((gw.0, gw.1, sec));
+            // Through a ListenerSet: its listener's policy, the ListenerSet's, then the Gateway's.
+            Parent::Set(ls) => {
+                let set = &world.listener_sets[ls];
+                for l in world.set_listeners_for(route, pr, ls) {
+                    if mergeable {
+                        let parent = st
+                            .set_policy
+                            .get(&(ls, l.clone()))
+                            .or_else(|| st.set_policy.get(&(ls, String::new())))
+                            .or_else(|| st.gateway_policy.get(&(set.gateway, String::new())))
+                            .copied();
+                        if let Some(pp) = parent {
+                            merge(cx, pp, AncKey::set(&set.namespace, &set.name, Some(l.clone())), &mut merged_into);
+                        }
+                    }
+                    set_hits.push((ls, l));
+                }
+                AncKey::set(&set.namespace, &set.name, sec)
+            }
+        };
+        if !anc.contains(&key) {
+            anc.push(key);
         }
     }
+    for (set, listener) in set_hits {
+        st.set_routes.push(SetRoute { set, listener, route: route_key.clone(), merged_into: merged_into.clone() });
+    }
     if let Some((reason, msg)) = err {
-        cx.resolve_error(p, &anc, reason, &msg);
-        let code = if reason == "Conflicted" {
-            "policy-conflicted"
-        } else {
-            "policy-target-not-found"
-        };
-        // Conflicted is `Accepted=False` with no effect at all, like a missing section.
-        let d = Diagnostic::error(code, msg);
-        cx.diag(p, d, &t.pointer);
+        cx.reject(p, &anc, t, reason, msg);
         return;
     }
     let problem = cx.policies[p].problems.first().map(|pr| pr.message.clone());
     cx.finish(p, &anc, problem.as_deref());
     if t.section.is_none() {
-        if let Some(rules) = rule_attached.get(&r).filter(|s| !s.is_empty()) {
-            let msg = format!(
-                "This policy is being overridden by other {}s for these route rules: {:?}",
-                cx.policies[p].kind.name(),
-                rules
-            );
-            for (ns, name, sec) in &anc {
-                cx.out.statuses[p]
-                    .ancestor(ns, name, sec.as_deref())
-                    .set(cond("Overridden", true, "Overridden", msg.clone()));
+        if let Some(rules) = st.rules.get(&r).filter(|s| !s.is_empty()) {
+            let msg = format!("This policy is being overridden by other {kind_name}s for these route rules: {rules:?}");
+            for k in &anc {
+                cx.out.statuses[p].ancestor(k).set(cond("Overridden", true, "Overridden", msg.clone()));
             }
-            let d = Diagnostic::info("policy-overridden", msg);
-            cx.diag(p, d, &t.pointer);
+            cx.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
         }
     }
     let level = match rule_index {
@@ -598,9 +508,8 @@ fn route_target(
 
 fn push_attachment(cx: &mut Ctx, p: usize, level: Level, invalid: bool, merged_into: Vec<usize>) {
     let pol = &cx.policies[p];
-    let applies =
-        !invalid || pol.kind.invalid_is_500() && !pol.problems.iter().all(|x| x.fail_open);
-    if !invalid || applies {
+    let applies = !invalid || pol.kind.invalid_is_500() && !pol.problems.iter().all(|x| x.fail_open);
+    if applies {
         cx.out.attachments.push(Attachment {
             policy: p,
             level,
@@ -610,106 +519,140 @@ fn push_attachment(cx: &mut Ctx, p: usize, level: Level, invalid: bool, merged_i
     }
 }
 
-fn gateway_target(
-    cx: &mut Ctx,
-    p: usize,
-    t: &Target,
-    gw_attached: &mut BTreeSet<usize>,
-    listener_attached: &mut BTreeMap<usize, BTreeSet<String>>,
-    gateway_routes: &BTreeMap<GwKey, BTreeMap<String, BTreeSet<String>>>,
-    merged_parents: &BTreeSet<usize>,
-) {
-    let Some(g) = cx.world.gateway(&t.namespace, &t.name) else {
-        let d = Diagnostic::warning(
-            "policy-target-not-found",
-            format!("Gateway {}/{} does not exist (or belongs to another controller); the target is skipped", t.namespace, t.name),
-        );
-        cx.diag(p, d, &t.pointer);
+/// The `Overridden` message naming what displaced a broader policy.
+fn overridden_message(kind: PolicyKind, parts: &[(&str, Vec<String>)]) -> Option<String> {
+    let parts: Vec<String> = parts
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(what, v)| format!("{what}: {v:?}"))
+        .collect();
+    (!parts.is_empty()).then(|| format!("This policy is being overridden by other {}s for these {}", kind.name(), parts.join(" and ")))
+}
+
+fn set_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
+    let world = cx.world;
+    let Some(ls) = world.listener_set(&t.namespace, &t.name) else {
+        cx.missing(p, t, "or is not admitted by a Gateway of this controller");
         return;
     };
-    let gw = cx.world.gateways[g].clone();
-    let mut err: Option<(&'static str, String)> = None;
-    if let Some(sec) = &t.section {
-        if !gw.listeners.iter().any(|l| &l.0 == sec) {
-            err = Some((
-                "TargetNotFound",
-                format!(
-                    "No section name {sec} found for {}/{}",
-                    gw.namespace, gw.name
-                ),
-            ));
-        } else if !listener_attached.entry(g).or_default().insert(sec.clone()) {
-            err = Some((
-                "Conflicted",
-                format!(
-                    "Unable to target Listener {}/{}, another {} has already attached to it",
-                    gw.name,
-                    sec,
-                    cx.policies[p].kind.name()
-                ),
-            ));
+    let set = &world.listener_sets[ls];
+    let gw = &world.gateways[set.gateway];
+    let kind_name = cx.policies[p].kind.name();
+    let err = match &t.section {
+        Some(sec) if !set.listeners.iter().any(|l| &l.0 == sec) => {
+            Some(("TargetNotFound", format!("No section name {sec} found for {}/{}", set.namespace, set.name)))
         }
-    } else if !gw_attached.insert(g) {
-        err = Some((
+        Some(sec) if !st.set_listeners.entry(ls).or_default().insert(sec.clone()) => Some((
             "Conflicted",
-            format!(
-                "Unable to target Gateway {}, another {} has already attached to it",
-                gw.name,
-                cx.policies[p].kind.name()
-            ),
-        ));
-    }
-    let anc = vec![(gw.namespace.clone(), gw.name.clone(), t.section.clone())];
+            format!("Unable to target ListenerSet listener {}/{sec}, another {kind_name} has already attached to it", set.name),
+        )),
+        None if !st.sets.insert(ls) => Some((
+            "Conflicted",
+            format!("Unable to target ListenerSet {}, another {kind_name} has already attached to it", set.name),
+        )),
+        _ => None,
+    };
+    let anc = [AncKey::set(&set.namespace, &set.name, t.section.clone())];
     if let Some((reason, msg)) = err {
-        cx.resolve_error(p, &anc, reason, &msg);
-        let code = if reason == "Conflicted" {
-            "policy-conflicted"
-        } else {
-            "policy-target-not-found"
-        };
-        // Conflicted is `Accepted=False` with no effect at all, like a missing section.
-        let d = Diagnostic::error(code, msg);
-        cx.diag(p, d, &t.pointer);
+        cx.reject(p, &anc, t, reason, msg);
         return;
     }
     let problem = cx.policies[p].problems.first().map(|pr| pr.message.clone());
     cx.finish(p, &anc, problem.as_deref());
-    // Overridden by narrower policies?
-    let routes = gateway_routes.get(&(gw.namespace.clone(), gw.name.clone()));
-    let (listeners, routes): (Vec<String>, BTreeSet<String>) = match &t.section {
-        None => (
-            listener_attached
-                .get(&g)
-                .map(|s| s.iter().cloned().collect())
-                .unwrap_or_default(),
-            routes
-                .map(|m| m.values().flatten().cloned().collect())
-                .unwrap_or_default(),
-        ),
-        Some(sec) => (
-            Vec::new(),
-            routes.and_then(|m| m.get(sec)).cloned().unwrap_or_default(),
-        ),
-    };
-    if !listeners.is_empty() || !routes.is_empty() {
-        let mut parts = Vec::new();
-        if !listeners.is_empty() {
-            parts.push(format!("listeners: {listeners:?}"));
+    let mut routes: BTreeSet<String> = BTreeSet::new();
+    for r in &st.set_routes {
+        if r.set == ls && t.section.as_ref().is_none_or(|s| *s == r.listener) && !r.merged_into.contains(&p) {
+            routes.insert(r.route.clone());
         }
-        if !routes.is_empty() {
-            parts.push(format!("routes: {:?}", routes.iter().collect::<Vec<_>>()));
-        }
-        let msg = format!(
-            "This policy is being overridden by other {}s for these {}",
-            cx.policies[p].kind.name(),
-            parts.join(" and ")
-        );
-        cx.out.statuses[p]
-            .ancestor(&anc[0].0, &anc[0].1, anc[0].2.as_deref())
-            .set(cond("Overridden", true, "Overridden", msg.clone()));
-        cx.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
     }
-    let _ = merged_parents;
+    let listeners: Vec<String> = match &t.section {
+        None => st.set_listeners.get(&ls).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
+        Some(_) => Vec::new(),
+    };
+    let parts = [("listeners", listeners), ("routes", routes.into_iter().collect())];
+    if let Some(msg) = overridden_message(cx.policies[p].kind, &parts) {
+        cx.overridden(p, &anc[0], t, msg);
+    }
+    let level = match &t.section {
+        Some(l) => Level::SetListener {
+            gateway_namespace: gw.namespace.clone(),
+            gateway: gw.name.clone(),
+            set_namespace: set.namespace.clone(),
+            set: set.name.clone(),
+            listener: l.clone(),
+        },
+        None => Level::Set {
+            gateway_namespace: gw.namespace.clone(),
+            gateway: gw.name.clone(),
+            set_namespace: set.namespace.clone(),
+            set: set.name.clone(),
+            listeners: set.listeners.iter().map(|l| l.0.clone()).collect(),
+        },
+    };
+    push_attachment(cx, p, level, problem.is_some(), Vec::new());
+}
+
+fn gateway_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
+    let world = cx.world;
+    let Some(g) = world.gateway(&t.namespace, &t.name) else {
+        cx.missing(p, t, "or belongs to another controller");
+        return;
+    };
+    let gw = &world.gateways[g];
+    let kind_name = cx.policies[p].kind.name();
+    let err = match &t.section {
+        Some(sec) if !gw.listeners.iter().any(|l| &l.0 == sec) => {
+            Some(("TargetNotFound", format!("No section name {sec} found for {}/{}", gw.namespace, gw.name)))
+        }
+        Some(sec) if !st.listeners.entry(g).or_default().insert(sec.clone()) => Some((
+            "Conflicted",
+            format!("Unable to target Listener {}/{sec}, another {kind_name} has already attached to it", gw.name),
+        )),
+        None if !st.gateways.insert(g) => Some((
+            "Conflicted",
+            format!("Unable to target Gateway {}, another {kind_name} has already attached to it", gw.name),
+        )),
+        _ => None,
+    };
+    let anc = [AncKey::gateway(&gw.namespace, &gw.name, t.section.clone())];
+    if let Some((reason, msg)) = err {
+        cx.reject(p, &anc, t, reason, msg);
+        return;
+    }
+    let problem = cx.policies[p].problems.first().map(|pr| pr.message.clone());
+    cx.finish(p, &anc, problem.as_deref());
+    // Overridden by narrower policies? ListenerSets are siblings of Gateway listeners, so only a
+    // Gateway-wide policy sees them.
+    let by_section = st.gateway_routes.get(&g);
+    let parts = match &t.section {
+        Some(sec) => vec![(
+            "routes",
+            by_section.and_then(|m| m.get(sec)).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
+        )],
+        None => {
+            let mut routes: BTreeSet<String> = by_section.map(|m| m.values().flatten().cloned().collect()).unwrap_or_default();
+            let mut sets: Vec<String> = Vec::new();
+            for (ls, set) in world.listener_sets.iter().enumerate().filter(|(_, s)| s.gateway == g) {
+                if st.sets.contains(&ls) {
+                    sets.push(format!("{}/{}", set.namespace, set.name));
+                }
+                for l in st.set_listeners.get(&ls).into_iter().flatten() {
+                    sets.push(format!("{}/{}/{l}", set.namespace, set.name));
+                }
+                for r in st.set_routes.iter().filter(|r| r.set == ls && !r.merged_into.contains(&p)) {
+                    routes.insert(r.route.clone());
+                }
+            }
+            vec![
+                ("listeners", st.listeners.get(&g).map(|s| s.iter().cloned().collect()).unwrap_or_default()),
+                ("listenerSets", sets),
+                ("routes", routes.into_iter().collect()),
+            ]
+        }
+    };
+    if let Some(msg) = overridden_message(cx.policies[p].kind, &parts) {
+        cx.overridden(p, &anc[0], t, msg);
+    }
     let level = match &t.section {
         Some(l) => Level::Listener {
             gateway_namespace: gw.namespace.clone(),
@@ -722,172 +665,4 @@ fn gateway_target(
         },
     };
     push_attachment(cx, p, level, problem.is_some(), Vec::new());
-}
-
-/// ClientTrafficPolicy: listener targets first, then Gateway-wide ones (which skip claimed listeners).
-fn attach_client_traffic(cx: &mut Ctx) {
-    let ids: Vec<usize> = (0..cx.policies.len())
-        .filter(|&i| cx.policies[i].kind == PolicyKind::ClientTraffic)
-        .collect();
-    let all_targets: BTreeMap<usize, Vec<Target>> = ids
-        .iter()
-        .map(|&i| (i, targets(cx.model, &cx.policies[i])))
-        .collect();
-    let mut claimed: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    let mut whole: BTreeSet<usize> = BTreeSet::new();
-    for pass in 0..2 {
-        for &p in &ids {
-            for t in all_targets[&p].clone() {
-                if t.kind != "Gateway" {
-                    if pass == 0 {
-                        let d = Diagnostic::warning(
-                            "policy-target-not-found",
-                            format!(
-                                "ClientTrafficPolicy cannot target a {}; it is ignored",
-                                t.kind
-                            ),
-                        );
-                        cx.diag(p, d, &t.pointer);
-                    }
-                    continue;
-                }
-                if (pass == 0) != t.section.is_some() {
-                    continue;
-                }
-                let Some(g) = cx.world.gateway(&t.namespace, &t.name) else {
-                    let d = Diagnostic::warning(
-                        "policy-target-not-found",
-                        format!("Gateway {}/{} does not exist (or belongs to another controller); the target is skipped", t.namespace, t.name),
-                    );
-                    cx.diag(p, d, &t.pointer);
-                    continue;
-                };
-                let gw = cx.world.gateways[g].clone();
-                let anc = vec![(gw.namespace.clone(), gw.name.clone(), t.section.clone())];
-                let mut err: Option<(&'static str, String)> = None;
-                match &t.section {
-                    Some(sec) => {
-                        if !gw.listeners.iter().any(|l| &l.0 == sec) {
-                            err = Some((
-                                "TargetNotFound",
-                                format!(
-                                    "No section name {sec} found for {}/{}",
-                                    gw.namespace, gw.name
-                                ),
-                            ));
-                        } else if !claimed.entry(g).or_default().insert(sec.clone()) {
-                            err = Some(("Conflicted", "Unable to target section, another ClientTrafficPolicy has already attached to it".into()));
-                        }
-                    }
-                    None => {
-                        if !whole.insert(g) {
-                            err = Some(("Conflicted", "Unable to target Gateway, another ClientTrafficPolicy has already attached to it".into()));
-                        }
-                    }
-                }
-                if let Some((reason, msg)) = err {
-                    cx.resolve_error(p, &anc, reason, &msg);
-                    let code = if reason == "Conflicted" {
-                        "policy-conflicted"
-                    } else {
-                        "policy-target-not-found"
-                    };
-                    let d = Diagnostic::error(code, msg);
-                    cx.diag(p, d, &t.pointer);
-                    continue;
-                }
-                // Listeners this policy programs.
-                let taken = claimed.get(&g).cloned().unwrap_or_default();
-                let listeners: Vec<(String, String, u32)> = match &t.section {
-                    Some(sec) => gw
-                        .listeners
-                        .iter()
-                        .filter(|l| &l.0 == sec)
-                        .cloned()
-                        .collect(),
-                    None => gw
-                        .listeners
-                        .iter()
-                        .filter(|l| !taken.contains(&l.0))
-                        .cloned()
-                        .collect(),
-                };
-                let mut problem = cx.policies[p].problems.first().map(|pr| pr.message.clone());
-                if problem.is_none() {
-                    problem = port_overlap(cx.world, g, &listeners, t.section.is_some());
-                }
-                cx.finish(p, &anc, problem.as_deref());
-                if let Some(msg) = &problem {
-                    if cx.policies[p].problems.is_empty() {
-                        let d = Diagnostic::error("policy-invalid", msg.clone());
-                        cx.diag(p, d, &t.pointer);
-                    }
-                }
-                if t.section.is_none() && !taken.is_empty() {
-                    let msg = format!("There are existing ClientTrafficPolicies that are overriding these sections {:?}", taken);
-                    cx.out.statuses[p]
-                        .ancestor(&anc[0].0, &anc[0].1, None)
-                        .set(cond("Overridden", true, "Overridden", msg.clone()));
-                    cx.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
-                }
-                if problem.is_none() {
-                    for l in listeners {
-                        let level = Level::Listener {
-                            gateway_namespace: gw.namespace.clone(),
-                            gateway: gw.name.clone(),
-                            listener: l.0,
-                        };
-                        cx.out.attachments.push(Attachment {
-                            policy: p,
-                            level,
-                            broken: false,
-                            merged_into: Vec::new(),
-                        });
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A ClientTrafficPolicy configures a whole Envoy listener: plain-HTTP Gateway listeners sharing a
-/// port share one, so a policy that would apply to only some of them is rejected.
-fn port_overlap(
-    world: &World,
-    g: usize,
-    listeners: &[(String, String, u32)],
-    section: bool,
-) -> Option<String> {
-    let gw = &world.gateways[g];
-    for (name, proto, port) in listeners {
-        if proto != "HTTP" {
-            continue;
-        }
-        let mut others: Vec<String> = Vec::new();
-        if section {
-            for l in &gw.listeners {
-                if &l.0 != name && l.1 == "HTTP" && l.2 == *port {
-                    others.push(format!("{}/{}/{}", gw.namespace, gw.name, l.0));
-                }
-            }
-        }
-        if world.is_merged(gw) {
-            for o in &world.gateways {
-                if o.class == gw.class && (o.namespace != gw.namespace || o.name != gw.name) {
-                    for l in &o.listeners {
-                        if l.1 == "HTTP" && l.2 == *port {
-                            others.push(format!("{}/{}/{}", o.namespace, o.name, l.0));
-                        }
-                    }
-                }
-            }
-        }
-        if !others.is_empty() {
-            return Some(format!(
-                "Affects additional listeners: {}: plain-HTTP listeners on port {port} share one Envoy listener",
-                others.join(", ")
-            ));
-        }
-    }
-    None
 }

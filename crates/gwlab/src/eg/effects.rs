@@ -285,47 +285,23 @@ pub fn governing(
                     && *route_namespace == ctx.route_namespace
                     && *route == ctx.route
             }
-            Level::Listener {
-                gateway_namespace,
-                gateway,
-                listener,
-            } => {
-                *gateway_namespace == ctx.gateway_namespace
-                    && *gateway == ctx.gateway
-                    && *listener == ctx.listener
-            }
-            Level::Gateway {
-                gateway_namespace,
-                gateway,
-            } => *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway,
+            gw_side => gw_side.covers_listener(&ctx.gateway_namespace, &ctx.gateway, &ctx.listener),
         };
         if hit && best.is_none_or(|b| a.level.rank() < b.level.rank()) {
             best = Some(a);
         }
     }
     let a = best?;
-    // A merged route policy: merge it into the parent policy governing this listener.
-    let merged = a.merged_into.iter().find_map(|&pp| {
-        index.attachments.iter().find(|x| {
-            x.policy == pp
-                && match &x.level {
-                    Level::Listener {
-                        gateway_namespace,
-                        gateway,
-                        listener,
-                    } => {
-                        *gateway_namespace == ctx.gateway_namespace
-                            && *gateway == ctx.gateway
-                            && *listener == ctx.listener
-                    }
-                    Level::Gateway {
-                        gateway_namespace,
-                        gateway,
-                    } => *gateway_namespace == ctx.gateway_namespace && *gateway == ctx.gateway,
-                    _ => false,
-                }
+    // A merged route policy: merge it into the narrowest parent policy governing this listener.
+    let merged = index
+        .attachments
+        .iter()
+        .filter(|x| {
+            a.merged_into.contains(&x.policy)
+                && x.level.rank() > 1
+                && x.level.covers_listener(&ctx.gateway_namespace, &ctx.gateway, &ctx.listener)
         })
-    });
+        .min_by_key(|x| x.level.rank());
     let merged_raw =
         merged.map(|m| json_merge(&index.policies[m.policy].raw, &index.policies[a.policy].raw));
     Some((a.policy, a.level.clone(), a.broken, merged_raw))
@@ -338,6 +314,8 @@ fn level_words(l: &Level) -> String {
         Level::Listener {
             gateway, listener, ..
         } => format!("listener {listener} of Gateway {gateway}"),
+        Level::SetListener { set, listener, .. } => format!("listener {listener} of ListenerSet {set}"),
+        Level::Set { set, .. } => format!("ListenerSet {set}"),
         Level::Gateway { gateway, .. } => format!("Gateway {gateway}"),
     }
 }

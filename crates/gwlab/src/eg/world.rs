@@ -1,5 +1,6 @@
 //! The part of the object graph policy attachment needs: which Gateways this controller owns,
-//! their listeners, and the routes that reference them (with their rule names).
+//! their listeners, the ListenerSets they admit, and the routes that reference either (with their
+//! rule names).
 //!
 //! Built straight from the model so the policy engine does not depend on the resolver's internals;
 //! the resolver's richer view is only needed for traffic, not for policy status.
@@ -19,6 +20,19 @@ pub struct WorldGateway {
     pub listener_from: Vec<String>,
 }
 
+/// A ListenerSet admitted by a Gateway of this controller (`spec.allowedListeners`).
+#[derive(Debug, Clone)]
+pub struct WorldListenerSet {
+    pub object: usize,
+    pub namespace: String,
+    pub name: String,
+    /// Index into `World::gateways`.
+    pub gateway: usize,
+    /// (name, protocol, port) in spec order.
+    pub listeners: Vec<(String, String, u32)>,
+    pub listener_from: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct WorldRoute {
     pub object: usize,
@@ -34,6 +48,8 @@ pub struct WorldRoute {
 pub struct World {
     pub gateways: Vec<WorldGateway>,
     pub routes: Vec<WorldRoute>,
+    /// In precedence order (oldest first, then namespace/name).
+    pub listener_sets: Vec<WorldListenerSet>,
     /// GatewayClass name → merged (`mergeGateways`).
     pub merged_classes: BTreeMap<String, bool>,
 }
@@ -63,26 +79,13 @@ impl World {
                         namespace: o.namespace.clone(),
                         name: o.name().to_string(),
                         class: g.gateway_class_name.clone(),
-                        listeners: g
-                            .listeners
-                            .iter()
-                            .map(|l| (l.name.clone(), l.protocol.clone(), l.port))
-                            .collect(),
-                        listener_from: g
-                            .listeners
-                            .iter()
-                            .map(|l| {
-                                l.allowed_routes
-                                    .as_ref()
-                                    .and_then(|a| a.namespaces.as_ref())
-                                    .and_then(|n| n.from.clone())
-                                    .unwrap_or_else(|| "Same".into())
-                            })
-                            .collect(),
+                        listeners: listener_facts(&g.listeners).0,
+                        listener_from: listener_facts(&g.listeners).1,
                     });
                 }
             }
         }
+        w.listener_sets = listener_sets(model, &w.gateways);
         for (i, o) in model.objects.iter().enumerate() {
             let (parent_refs, rule_names): (Vec<ParentReference>, Vec<Option<String>>) =
                 match &o.body {
@@ -103,12 +106,11 @@ impl World {
                     ),
                     _ => continue,
                 };
-            // A route matters when one of its parents is a Gateway this controller owns.
-            let relevant = parent_refs.iter().any(|p| {
-                p.group() == GATEWAY_GROUP
-                    && p.kind() == "Gateway"
-                    && w.gateway(p.namespace_or(&o.namespace), &p.name).is_some()
-            });
+            // A route matters when one of its parents is a Gateway this controller owns, or a
+            // ListenerSet one of them admits.
+            let relevant = parent_refs
+                .iter()
+                .any(|p| w.parent(p, &o.namespace).is_some());
             if !relevant {
                 continue;
             }
@@ -130,6 +132,31 @@ impl World {
             .position(|g| g.namespace == namespace && g.name == name)
     }
 
+    pub fn listener_set(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.listener_sets
+            .iter()
+            .position(|l| l.namespace == namespace && l.name == name)
+    }
+
+    /// What a route parentRef points at, when it is ours.
+    pub fn parent(&self, pr: &ParentReference, route_namespace: &str) -> Option<Parent> {
+        if pr.group() != GATEWAY_GROUP {
+            return None;
+        }
+        let ns = pr.namespace_or(route_namespace);
+        match pr.kind() {
+            "Gateway" => self.gateway(ns, &pr.name).map(Parent::Gateway),
+            "ListenerSet" | "XListenerSet" => self.listener_set(ns, &pr.name).map(Parent::Set),
+            _ => None,
+        }
+    }
+
+    /// Listeners of a ListenerSet a route reaches through one parentRef.
+    pub fn set_listeners_for(&self, route: &WorldRoute, pr: &ParentReference, ls: usize) -> Vec<String> {
+        let s = &self.listener_sets[ls];
+        reached(route, pr, &s.listeners, &s.listener_from, &s.namespace)
+    }
+
     pub fn route(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
         self.routes
             .iter()
@@ -145,26 +172,109 @@ impl World {
         gw: usize,
     ) -> Vec<String> {
         let g = &self.gateways[gw];
-        let protos: &[&str] = match route.kind.as_str() {
-            "HTTPRoute" | "GRPCRoute" => &["HTTP", "HTTPS"],
-            "TLSRoute" => &["TLS"],
-            "TCPRoute" => &["TCP", "TLS"],
-            _ => &["UDP"],
-        };
-        g.listeners
-            .iter()
-            .zip(&g.listener_from)
-            .filter(|((name, proto, port), from)| {
-                pr.section_name.as_ref().is_none_or(|s| s == name)
-                    && pr.port.is_none_or(|p| p == *port)
-                    && protos.contains(&proto.as_str())
-                    && (from.as_str() != "Same" || route.namespace == g.namespace)
-            })
-            .map(|l| l.0 .0.clone())
-            .collect()
+        reached(route, pr, &g.listeners, &g.listener_from, &g.namespace)
     }
 
     pub fn is_merged(&self, gw: &WorldGateway) -> bool {
         self.merged_classes.get(&gw.class).copied().unwrap_or(false)
     }
+}
+
+/// A route parent this controller serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parent {
+    Gateway(usize),
+    Set(usize),
+}
+
+/// Listener names a parentRef reaches among `listeners` (section/port, protocol and the allowed
+/// namespaces; hostnames are not intersected here).
+fn reached(
+    route: &WorldRoute,
+    pr: &ParentReference,
+    listeners: &[(String, String, u32)],
+    from: &[String],
+    owner_namespace: &str,
+) -> Vec<String> {
+    let protos: &[&str] = match route.kind.as_str() {
+        "HTTPRoute" | "GRPCRoute" => &["HTTP", "HTTPS"],
+        "TLSRoute" => &["TLS"],
+        "TCPRoute" => &["TCP", "TLS"],
+        _ => &["UDP"],
+    };
+    listeners
+        .iter()
+        .zip(from)
+        .filter(|((name, proto, port), from)| {
+            pr.section_name.as_ref().is_none_or(|s| s == name)
+                && pr.port.is_none_or(|p| p == *port)
+                && protos.contains(&proto.as_str())
+                && (from.as_str() != "Same" || route.namespace == owner_namespace)
+        })
+        .map(|l| l.0 .0.clone())
+        .collect()
+}
+
+fn listener_facts(ls: &[crate::model::Listener]) -> (Vec<(String, String, u32)>, Vec<String>) {
+    let facts = ls.iter().map(|l| (l.name.clone(), l.protocol.clone(), l.port)).collect();
+    let from = ls
+        .iter()
+        .map(|l| {
+            l.allowed_routes
+                .as_ref()
+                .and_then(|a| a.namespaces.as_ref())
+                .and_then(|n| n.from.clone())
+                .unwrap_or_else(|| "Same".into())
+        })
+        .collect();
+    (facts, from)
+}
+
+/// ListenerSets whose parent Gateway is ours and admits them (`allowedListeners`, default None).
+fn listener_sets(model: &Model, gateways: &[WorldGateway]) -> Vec<WorldListenerSet> {
+    let mut out = Vec::new();
+    let mut order: Vec<usize> = (0..model.objects.len())
+        .filter(|&i| matches!(model.objects[i].body, Body::ListenerSet(_)))
+        .collect();
+    order.sort_by_key(|&i| model.objects[i].age_key());
+    for i in order {
+        let o = &model.objects[i];
+        let Body::ListenerSet(ls) = &o.body else { continue };
+        let pr = &ls.parent_ref;
+        if pr.kind() != "Gateway" || pr.group() != GATEWAY_GROUP {
+            continue;
+        }
+        let gns = pr.namespace_or(&o.namespace);
+        let Some(g) = gateways.iter().position(|g| g.namespace == gns && g.name == pr.name) else {
+            continue;
+        };
+        let Body::Gateway(gspec) = &model.objects[gateways[g].object].body else { continue };
+        let allowed = match gspec.allowed_listeners.as_ref().and_then(|a| a.namespaces.as_ref()) {
+            None => false,
+            Some(n) => match n.from.as_deref().unwrap_or("None") {
+                "All" => true,
+                "Same" => o.namespace == gns,
+                "Selector" => {
+                    let sel = n.selector.clone().unwrap_or_default();
+                    model.objects.iter().any(|ns| {
+                        matches!(ns.body, Body::Namespace) && ns.name() == o.namespace && sel.matches(&ns.meta.labels)
+                    })
+                }
+                _ => false,
+            },
+        };
+        if !allowed {
+            continue;
+        }
+        let (listeners, listener_from) = listener_facts(&ls.listeners);
+        out.push(WorldListenerSet {
+            object: i,
+            namespace: o.namespace.clone(),
+            name: o.name().to_string(),
+            gateway: g,
+            listeners,
+            listener_from,
+        });
+    }
+    out
 }
