@@ -958,3 +958,87 @@ fn client_traffic_policy_on_listener_sets() {
     assert!(client::policy_for(&ix, "default", "gw", "ext-b").is_some_and(|(p, _)| p.name == "set"));
     assert!(client::policy_for(&ix, "default", "gw", "http").is_some_and(|(p, _)| p.name == "gw"));
 }
+
+/// Line of the first `policy-invalid` diagnostic whose message contains `needle`, and the
+/// policy's `Accepted` reason.
+fn invalid_at(ix: &PolicyIndex, name: &str, needle: &str) -> (usize, String) {
+    let d = ix
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "policy-invalid" && d.message.contains(needle))
+        .unwrap_or_else(|| panic!("no diagnostic with `{needle}`: {:?}", ix.diagnostics));
+    let st = &ix.statuses.iter().find(|s| s.name == name).unwrap().status;
+    let reason = st["ancestors"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Accepted")
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (d.location.as_ref().unwrap().line, reason)
+}
+
+/// 1-based line of the first line of `extra` (appended to BASE) containing `marker`.
+fn line_of(extra: &str, marker: &str) -> usize {
+    let full = format!("{BASE}---\n{extra}");
+    full.lines().position(|l| l.contains(marker)).expect(marker) + 1
+}
+
+#[test]
+fn translator_checks_make_policies_invalid_at_the_field() {
+    // (policy, name, message part, text on the line the diagnostic points at)
+    let cases: [(String, &str, &str, &str); 8] = [
+        (btp("  connection:\n    bufferLimit: 1000G\n"), "btp", "out of range", "1000G"),
+        (btp("  timeout:\n    tcp:\n      connectTimeout: 20kib\n"), "btp", "invalid duration", "20kib"),
+        (btp("  loadBalancer:\n    type: ConsistentHash\n    consistentHash: {type: SourceIP, tableSize: 1024}\n"), "btp", "prime", "1024"),
+        (ctp("  headers:\n    maxRequestHeaderLimit: \"512\"\n"), "ctp", "maxRequestHeaderLimit", "512"),
+        (ctp("  headers:\n    earlyRequestHeaders:\n      add: [{name: \"a/b\", value: x}]\n"), "ctp", "not a valid HTTP header name", "a/b"),
+        (ctp("  tls:\n    ciphers: [ECDHE-RSA-AES128-GCM-SHA256, NOPE]\n"), "ctp", "unsupported cipher suite NOPE", "NOPE"),
+        (ctp("  tls:\n    clientValidation:\n      caCertificateRefs: [{kind: ConfigMap, name: nowhere}]\n"), "ctp", "ConfigMap default/nowhere does not exist", "nowhere"),
+        (ctp("  tls:\n    clientValidation: {mode: VerifyIfGiven}\n"), "ctp", "no CA certificate", "VerifyIfGiven"),
+    ];
+    for (text, name, needle, marker) in cases {
+        let (_, ix) = index(&text);
+        let (at, reason) = invalid_at(&ix, name, needle);
+        assert_eq!((at, reason.as_str()), (line_of(&text, marker), "Invalid"), "{needle}\n{text}");
+    }
+}
+
+#[test]
+fn extension_policy_checks() {
+    let eep = |spec: &str| {
+        format!("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyExtensionPolicy\nmetadata: {{name: eep, namespace: default}}\nspec:\n  targetRefs: [{{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}}]\n{spec}")
+    };
+    let lua = eep("  lua:\n  - type: Inline\n    inline: \"function envoy_on_response(r) r:UnknownApi() end\"\n");
+    let (_, ix) = index(&lua);
+    assert_eq!(invalid_at(&ix, "eep", "UnknownApi"), (line_of(&lua, "UnknownApi"), "Invalid".into()));
+    assert_eq!(status(&ix, &req("GET", "/", &[]), &ctx(0)), 500, "Lua errors always answer 500");
+    let (_, ix) = index(&eep("  lua:\n  - type: Inline\n    inline: \"function envoy_on_request(r) r:logInfo('hi') end\"\n"));
+    assert!(ix.diagnostics.iter().all(|d| d.code != "policy-invalid"), "{:?}", ix.diagnostics);
+    let wasm = eep("  wasm:\n  - name: w\n    failOpen: true\n    code:\n      type: Image\n      image: {url: oci://example.com/w:v1, pullSecretRef: {name: pull}}\n");
+    let (_, ix) = index(&wasm);
+    assert_eq!(invalid_at(&ix, "eep", "Secret default/pull does not exist"), (line_of(&wasm, "pullSecretRef"), "Invalid".into()));
+    // A failOpen Wasm that cannot load lets requests through; a fail-closed one answers 500.
+    assert_eq!(status(&ix, &req("GET", "/", &[]), &ctx(0)), 0);
+    let (_, ix) = index(&wasm.replace("failOpen: true", "failOpen: false"));
+    assert_eq!(status(&ix, &req("GET", "/", &[]), &ctx(0)), 500);
+}
+
+#[test]
+fn warnings_share_one_condition() {
+    let text = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {name: ctp, namespace: default}\nspec:\n  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: gw}\n  tls:\n    clientValidation:\n      optional: true\n      caCertificateRefs: [{kind: ConfigMap, name: ca}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ca, namespace: default}\ndata: {ca.crt: x}\n";
+    let (_, ix) = index(text);
+    let st = &ix.statuses[0].status;
+    let w: Vec<&serde_json::Value> = st["ancestors"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["type"] == "Warning")
+        .collect();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0]["reason"], "DeprecatedField");
+    let msg = w[0]["message"].as_str().unwrap();
+    assert!(msg.contains("targetRef") && msg.contains("optional"), "{msg}");
+}

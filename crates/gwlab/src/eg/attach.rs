@@ -211,7 +211,7 @@ impl Ctx<'_> {
 
     /// Spec-validation outcome for a policy on one target: (Accepted or Invalid, message).
     pub fn finish(&mut self, p: usize, anc: &[AncKey], error: Option<&str>) {
-        let deprecated = self.policies[p].targets.target_ref.is_some();
+        let warning = warning_condition(&self.policies[p].warnings);
         for k in anc {
             let a = self.out.statuses[p].ancestor(k);
             match error {
@@ -222,13 +222,8 @@ impl Ctx<'_> {
                     }
                 }
             }
-            if deprecated {
-                a.set(cond(
-                    "Warning",
-                    true,
-                    "DeprecatedField",
-                    "spec.targetRef is deprecated, use spec.targetRefs instead",
-                ));
+            if let Some(w) = &warning {
+                a.set(w.clone());
             }
         }
     }
@@ -259,6 +254,15 @@ impl Ctx<'_> {
         self.out.statuses[p].ancestor(k).set(cond("Overridden", true, "Overridden", msg.clone()));
         self.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
     }
+}
+
+/// One `Warning` condition for all of a policy's warnings: their reason when they share one,
+/// else `Warnings`; the messages joined.
+fn warning_condition(w: &[(&'static str, String)]) -> Option<super::status::Condition> {
+    let first = w.first()?;
+    let reason = if w.iter().all(|x| x.0 == first.0) { first.0 } else { "Warnings" };
+    let msg: Vec<&str> = w.iter().map(|x| x.1.as_str()).collect();
+    Some(cond("Warning", true, reason, msg.join("; ")))
 }
 
 /// Runs attachment for every policy kind. `policies` are in age order.

@@ -374,10 +374,16 @@ pub fn effects(index: &PolicyIndex, req: &Request, ctx: &RouteContext) -> Policy
         }
     }
 
+    // Extensions are not run, but one that failed to load (and is not failOpen) still answers
+    // 500 on everything it governs.
+    let eep = governing(index, PolicyKind::EnvoyExtension, ctx)
+        .filter(|g| g.2)
+        .map(|g| (&index.policies[g.0], true));
     // A policy that failed to translate answers 500 on everything it governs.
     for (p, broken) in [
         btp.as_ref().map(|b| (b.0, b.2)),
         sp.as_ref().map(|s| (s.0, s.2)),
+        eep,
     ]
     .into_iter()
     .flatten()

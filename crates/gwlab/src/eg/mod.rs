@@ -24,6 +24,7 @@ pub mod effects;
 pub mod filter;
 pub mod jwt;
 pub mod ratelimit;
+mod spec_checks;
 pub mod status;
 pub mod types;
 pub mod validate;
@@ -105,6 +106,8 @@ pub struct Policy {
     /// The raw `spec` (for merging and for fields that are not typed).
     pub raw: Value,
     pub problems: Vec<Problem>,
+    /// (reason, message) of the `Warning` condition: deprecated fields and the like.
+    pub warnings: Vec<(&'static str, String)>,
 }
 
 /// Envoy Gateway objects that are not policies, typed.
@@ -206,8 +209,12 @@ impl PolicyIndex {
                     spec: pspec,
                     raw: spec.clone(),
                     problems: Vec::new(),
+                    warnings: Vec::new(),
                 };
-                p.problems = validate::policy(model, &p);
+                (p.problems, p.warnings) = validate::policy(model, &p);
+                if p.targets.target_ref.is_some() {
+                    p.warnings.insert(0, ("DeprecatedField", "spec.targetRef is deprecated, use spec.targetRefs instead".into()));
+                }
                 for pr in &p.problems {
                     let d = Diagnostic::error(pr.code, pr.message.clone());
                     ix.diagnostics.push(d.at(at(&pr.pointer)).on(o.id()));

@@ -64,14 +64,16 @@ pub fn object_data(
     Some(out)
 }
 
-struct V<'a> {
-    model: &'a Model,
-    p: &'a Policy,
-    out: Vec<Problem>,
+pub(super) struct V<'a> {
+    pub model: &'a Model,
+    pub p: &'a Policy,
+    pub out: Vec<Problem>,
+    /// (reason, message) of `Warning` conditions the spec earns (deprecated fields and the like).
+    pub warnings: Vec<(&'static str, String)>,
 }
 
 impl V<'_> {
-    fn push(&mut self, code: &'static str, ptr: impl Into<String>, msg: impl Into<String>) {
+    pub(super) fn push(&mut self, code: &'static str, ptr: impl Into<String>, msg: impl Into<String>) {
         self.out.push(Problem {
             code,
             message: msg.into(),
@@ -81,7 +83,7 @@ impl V<'_> {
     }
 
     /// Resolves a Secret/ConfigMap reference, reporting a missing object or missing grant.
-    fn data_ref(
+    pub(super) fn data_ref(
         &mut self,
         r: &ObjectRef,
         default_kind: &str,
@@ -123,7 +125,7 @@ impl V<'_> {
     }
 
     /// A backendRef of an auth or extension service must name an existing Service port (or Backend).
-    fn backend_ref(&mut self, b: &crate::model::BackendRef, ptr: &str) -> bool {
+    pub(super) fn backend_ref(&mut self, b: &crate::model::BackendRef, ptr: &str) -> bool {
         let ns = b
             .namespace
             .as_deref()
@@ -205,20 +207,31 @@ impl V<'_> {
     }
 }
 
-/// Validates a policy's spec and references.
-pub fn policy(model: &Model, p: &Policy) -> Vec<Problem> {
+/// Validates a policy's spec and references: the problems that make it `Invalid`, and the
+/// warnings it earns.
+pub fn policy(model: &Model, p: &Policy) -> (Vec<Problem>, Vec<(&'static str, String)>) {
     let mut v = V {
         model,
         p,
         out: Vec::new(),
+        warnings: Vec::new(),
     };
     match &p.spec {
         PolicySpec::Security(s) => security(&mut v, s),
-        PolicySpec::BackendTraffic(s) => backend_traffic(&mut v, s),
-        PolicySpec::ClientTraffic(s) => client_traffic(&mut v, s),
-        PolicySpec::EnvoyExtension => envoy_extension(&mut v),
+        PolicySpec::BackendTraffic(s) => {
+            backend_traffic(&mut v, s);
+            super::spec_checks::backend_traffic(&mut v);
+        }
+        PolicySpec::ClientTraffic(s) => {
+            client_traffic(&mut v, s);
+            super::spec_checks::client_traffic(&mut v);
+        }
+        PolicySpec::EnvoyExtension => {
+            envoy_extension(&mut v);
+            super::spec_checks::envoy_extension(&mut v);
+        }
     }
-    v.out
+    (v.out, v.warnings)
 }
 
 fn security(v: &mut V, s: &SecurityPolicySpec) {
@@ -586,21 +599,38 @@ fn envoy_extension(v: &mut V) {
     }
 }
 
-/// A Kubernetes quantity (`1Mi`, `500k`, `1024`), in bytes.
+/// A Kubernetes quantity (`1Mi`, `500k`, `1.5Gi`, `1024`), in bytes; None when malformed or
+/// beyond u64.
 pub fn parse_quantity(s: &str) -> Option<u64> {
-    let idx = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let n: u64 = s[..idx].parse().ok()?;
-    let mul = match &s[idx..] {
+    let idx = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let num = &s[..idx];
+    if num.is_empty() || num.starts_with('.') || num.matches('.').count() > 1 {
+        return None;
+    }
+    let mul: u64 = match &s[idx..] {
         "" => 1,
-        "k" | "K" => 1000,
-        "Ki" => 1024,
+        "k" => 1000,
         "M" => 1_000_000,
-        "Mi" => 1 << 20,
         "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        "P" => 1_000_000_000_000_000,
+        "E" => 1_000_000_000_000_000_000,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
         "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "Pi" => 1 << 50,
+        "Ei" => 1 << 60,
         _ => return None,
     };
-    Some(n * mul)
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    let whole = int.parse::<u64>().ok()?.checked_mul(mul)?;
+    if frac.is_empty() {
+        return Some(whole);
+    }
+    // Fractions round up, as Kubernetes does for byte quantities.
+    let f: f64 = format!("0.{frac}").parse().ok()?;
+    whole.checked_add((f * mul as f64).ceil() as u64)
 }
 
 /// HTTPRouteFilter checks: a regex rewrite must compile.
