@@ -1042,3 +1042,45 @@ fn warnings_share_one_condition() {
     let msg = w[0]["message"].as_str().unwrap();
     assert!(msg.contains("targetRef") && msg.contains("optional"), "{msg}");
 }
+
+fn accepted_reason(ix: &PolicyIndex, name: &str) -> String {
+    let st = &ix.statuses.iter().find(|s| s.name == name).unwrap().status;
+    st["ancestors"][0]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Accepted")
+        .map(|c| c["reason"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn http10_default_host_needs_one_hostname() {
+    // Route `app` has no hostnames, so the listener has no single host to default to.
+    let (_, ix) = index(&ctp("  http1:\n    http10: {useDefaultHost: true}\n"));
+    assert_eq!(accepted_reason(&ix, "ctp"), "Invalid");
+    let (_, ix) = index(&ctp("  http1:\n    http10: {}\n"));
+    assert_eq!(accepted_reason(&ix, "ctp"), "Accepted");
+}
+
+#[test]
+fn geoip_authorization_needs_client_ip_detection() {
+    let geo = sp("  authorization:\n    defaultAction: Deny\n    rules:\n    - action: Allow\n      principal:\n        clientIPGeoLocations: [{country: US}]\n");
+    let (_, ix) = index(&geo);
+    assert_eq!(accepted_reason(&ix, "sp"), "Invalid");
+    assert_eq!(status(&ix, &req("GET", "/", &[]), &ctx(0)), 500);
+    let detect = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: ClientTrafficPolicy\nmetadata: {name: ip, namespace: default}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]\n  clientIPDetection: {xForwardedFor: {numTrustedHops: 1}}\n---\n";
+    let (_, ix) = index(&format!("{detect}{geo}"));
+    assert_eq!(accepted_reason(&ix, "sp"), "Accepted");
+}
+
+#[test]
+fn extension_backend_needs_its_backend_tls_ca() {
+    let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls, namespace: default}\nspec:\n  targetRefs: [{group: \"\", kind: Service, name: svc}]\n  validation: {hostname: svc, caCertificateRefs: [{group: \"\", kind: ConfigMap, name: missing-ca}]}\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyExtensionPolicy\nmetadata: {name: eep, namespace: default}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}]\n  extProc:\n  - backendRefs: [{name: svc, port: 80}]\n";
+    let (_, ix) = index(text);
+    let (line, reason) = invalid_at(&ix, "eep", "missing-ca");
+    assert_eq!((line, reason.as_str()), (line_of(text, "- backendRefs: [{name: svc"), "Invalid"));
+    let fixed = format!("{text}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: missing-ca, namespace: default}}\ndata: {{ca.crt: x}}\n");
+    let (_, ix) = index(&fixed);
+    assert_eq!(accepted_reason(&ix, "eep"), "Accepted");
+}

@@ -273,7 +273,7 @@ fn policy_status_agrees_with_the_goldens() {
     println!("ancestors and Accepted condition only: {accepted_ok}/{pols} policies");
     // Guards against regressions; raise as agreement improves.
     assert!(
-        pols_ok * 100 >= pols * 96,
+        pols_ok * 100 >= pols * 97,
         "policy agreement fell to {pols_ok}/{pols}"
     );
 }

@@ -282,6 +282,7 @@ pub fn attach(model: &Model, world: &World, policies: &[Policy]) -> AttachResult
         attach_route_kind(&mut cx, kind);
     }
     super::ctp::attach_client_traffic(&mut cx);
+    super::geoip::require_client_ip_detection(&mut cx);
     for st in &mut cx.out.statuses {
         st.truncate();
     }

@@ -5,7 +5,7 @@
 
 use super::attach::{Attachment, Ctx, Level, Target};
 use super::status::AncKey;
-use super::world::World;
+use super::world::{Parent, World};
 use super::PolicyKind;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -163,6 +163,9 @@ fn one_target(
     if problem.is_none() {
         problem = port_overlap(world, g, &every, &programs, sc.whole == Some(None));
     }
+    if problem.is_none() && cx.policies[p].raw.pointer("/http1/http10/useDefaultHost") == Some(&serde_json::Value::Bool(true)) {
+        problem = default_host_problem(world, g, &programs);
+    }
     cx.finish(p, &anc, problem.as_deref());
     if let Some(msg) = &problem {
         if cx.policies[p].problems.is_empty() {
@@ -231,6 +234,36 @@ fn port_overlap(
             return Some(format!(
                 "Affects additional listeners: {}: plain-HTTP listeners on port {port} share one Envoy listener",
                 others.join(", ")
+            ));
+        }
+    }
+    None
+}
+
+/// `http1.http10.useDefaultHost` needs one host to give HTTP/1.0 requests: the listener's
+/// hostname, else the single hostname of the routes attached to it.
+fn default_host_problem(world: &World, g: usize, programs: &[Lid]) -> Option<String> {
+    let gw = &world.gateways[g];
+    for l in programs.iter().filter(|l| l.set.is_none()) {
+        let Some(i) = gw.listeners.iter().position(|x| x.0 == l.name) else { continue };
+        if gw.listener_hostnames[i].as_deref().is_some_and(|h| !h.is_empty() && !h.starts_with('*')) {
+            continue;
+        }
+        let mut hosts = BTreeSet::new();
+        for r in world.routes.iter().filter(|r| r.kind == "HTTPRoute" || r.kind == "GRPCRoute") {
+            for pr in &r.parent_refs {
+                if world.parent(pr, &r.namespace) == Some(Parent::Gateway(g)) && world.listeners_for(r, pr, g).contains(&l.name) {
+                    if r.hostnames.is_empty() {
+                        hosts.insert("*".to_string());
+                    }
+                    hosts.extend(r.hostnames.iter().cloned());
+                }
+            }
+        }
+        if hosts.len() != 1 || hosts.iter().any(|h| h.starts_with('*')) {
+            return Some(format!(
+                "cannot set http10 default host on listener {} without exactly one non-wildcard hostname (the listener has none; its routes have {hosts:?})",
+                l.name
             ));
         }
     }

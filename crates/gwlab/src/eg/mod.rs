@@ -22,6 +22,7 @@ pub mod crypto;
 pub mod ctp;
 pub mod effects;
 pub mod filter;
+mod geoip;
 pub mod jwt;
 pub mod ratelimit;
 mod spec_checks;

@@ -275,10 +275,55 @@ pub(super) fn envoy_extension(v: &mut V) {
                 }
             }
         }
+        for (j, r) in refs.iter().enumerate() {
+            let Ok(b) = serde_json::from_value::<crate::model::BackendRef>(r.clone()) else { continue };
+            if b.kind() == "Service" {
+                let ns = b.namespace.clone().unwrap_or_else(|| v.p.namespace.clone());
+                if let Some(msg) = backend_tls_problem(v.model, &ns, &b.name, b.port) {
+                    v.push(INVALID, format!("/spec/extProc/{i}/backendRefs/{j}"), msg);
+                }
+            }
+        }
         if kinds.len() > 1 {
             v.push(INVALID, format!("/spec/extProc/{i}/backendRefs"), "mixed endpoint address types (IP and FQDN) in the backendRefs of one extProc are not supported");
         }
     }
+}
+
+/// Traffic to a Service with a BackendTLSPolicy needs that policy's CA certificates; Envoy Gateway
+/// cannot build the extension's cluster without them.
+fn backend_tls_problem(model: &crate::model::Model, ns: &str, service: &str, port: Option<u32>) -> Option<String> {
+    use crate::model::Body;
+    let port_name = model.objects.iter().find_map(|o| match &o.body {
+        Body::Service(s) if o.namespace == ns && o.name() == service => {
+            s.ports.iter().find(|p| Some(p.port) == port).and_then(|p| p.name.clone())
+        }
+        _ => None,
+    });
+    for o in model.objects.iter().filter(|o| o.namespace == ns) {
+        let Body::BackendTlsPolicy(b) = &o.body else { continue };
+        let targets = b.target_refs.iter().any(|t| {
+            t.kind == "Service" && t.name == service && t.section_name.as_ref().is_none_or(|s| port_name.as_ref().is_none_or(|p| p == s))
+        });
+        if !targets || b.validation.well_known_ca_certificates.is_some() {
+            continue;
+        }
+        if b.validation.ca_certificate_refs.is_empty() {
+            return Some(format!("BackendTLSPolicy {ns}/{} for Service {ns}/{service} has no CA certificate", o.name()));
+        }
+        for r in &b.validation.ca_certificate_refs {
+            let kind = r.kind_or("ConfigMap");
+            let ok = super::validate::object_data(model, kind, ns, &r.name).is_some_and(|d| d.contains_key("ca.crt"));
+            if !ok {
+                return Some(format!(
+                    "BackendTLSPolicy {ns}/{}: CA certificate {kind} {ns}/{} for Service {ns}/{service} is missing or has no ca.crt",
+                    o.name(),
+                    r.name
+                ));
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

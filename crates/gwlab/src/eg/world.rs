@@ -18,6 +18,8 @@ pub struct WorldGateway {
     pub listeners: Vec<(String, String, u32)>,
     /// `allowedRoutes.namespaces.from` per listener (default `Same`).
     pub listener_from: Vec<String>,
+    /// `hostname` per listener.
+    pub listener_hostnames: Vec<Option<String>>,
 }
 
 /// A ListenerSet admitted by a Gateway of this controller (`spec.allowedListeners`).
@@ -42,6 +44,7 @@ pub struct WorldRoute {
     pub parent_refs: Vec<ParentReference>,
     /// Rule names in spec order (None for unnamed rules).
     pub rule_names: Vec<Option<String>>,
+    pub hostnames: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,13 +84,14 @@ impl World {
                         class: g.gateway_class_name.clone(),
                         listeners: listener_facts(&g.listeners).0,
                         listener_from: listener_facts(&g.listeners).1,
+                        listener_hostnames: g.listeners.iter().map(|l| l.hostname.clone()).collect(),
                     });
                 }
             }
         }
         w.listener_sets = listener_sets(model, &w.gateways);
         for (i, o) in model.objects.iter().enumerate() {
-            let (parent_refs, rule_names): (Vec<ParentReference>, Vec<Option<String>>) =
+            let (parent_refs, rule_names, hostnames): (Vec<ParentReference>, Vec<Option<String>>, Vec<String>) =
                 match &o.body {
                     Body::HttpRoute(r) => (
                         r.parent_refs.clone(),
@@ -95,14 +99,17 @@ impl World {
                             Some(rules) => rules.iter().map(|r| r.name.clone()).collect(),
                             None => vec![None],
                         },
+                        r.hostnames.clone(),
                     ),
                     Body::GrpcRoute(r) => (
                         r.parent_refs.clone(),
                         r.rules.iter().map(|r| r.name.clone()).collect(),
+                        r.hostnames.clone(),
                     ),
                     Body::TlsRoute(r) | Body::TcpRoute(r) | Body::UdpRoute(r) => (
                         r.parent_refs.clone(),
                         r.rules.iter().map(|r| r.name.clone()).collect(),
+                        r.hostnames.clone(),
                     ),
                     _ => continue,
                 };
@@ -121,6 +128,7 @@ impl World {
                 name: o.name().to_string(),
                 parent_refs,
                 rule_names,
+                hostnames,
             });
         }
         w
