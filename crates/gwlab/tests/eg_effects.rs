@@ -1084,3 +1084,14 @@ fn extension_backend_needs_its_backend_tls_ca() {
     let (_, ix) = index(&fixed);
     assert_eq!(accepted_reason(&ix, "eep"), "Accepted");
 }
+
+#[test]
+fn merge_backends_is_an_object() {
+    let proxy = |spec: &str| format!("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {{name: ep, namespace: default}}\nspec: {spec}\n");
+    let (_, ix) = index(&proxy("{mergeBackends: {selector: {matchLabels: {dedup: \"on\"}}}}"));
+    assert!(ix.diagnostics.is_empty(), "{:?}", ix.diagnostics);
+    let (_, ix) = index(&proxy("{mergeBackends: {}}"));
+    assert!(ix.diagnostics.is_empty(), "{:?}", ix.diagnostics);
+    let (_, ix) = index(&proxy("{mergeBackends: true}"));
+    assert!(ix.diagnostics.iter().any(|d| d.message.contains("/spec/mergeBackends")), "{:?}", ix.diagnostics);
+}

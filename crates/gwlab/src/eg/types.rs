@@ -629,10 +629,18 @@ pub struct CustomHeader {
 pub struct EnvoyProxySpec {
     #[serde(default)]
     pub merge_gateways: Option<bool>,
+    /// Cluster deduplication: an object (with an optional `selector`); being set at all enables it.
     #[serde(default)]
-    pub merge_backends: Option<bool>,
+    pub merge_backends: Option<MergeBackends>,
     #[serde(default)]
     pub preserve_route_order: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeBackends {
+    #[serde(default)]
+    pub selector: Option<crate::model::LabelSelector>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
