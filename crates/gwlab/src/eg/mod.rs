@@ -142,8 +142,24 @@ pub struct PolicyIndex {
     >,
 }
 
+/// Kubernetes reads a field set to null as unset (`add: null`); typed decoding would reject it.
+pub(crate) fn without_null_fields(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !x.is_null())
+                .map(|(k, x)| (k.clone(), without_null_fields(x)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_null_fields).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Decodes a spec, ignoring null fields. The raw spec keeps them: under `mergeType: JSONMerge` a
+/// null deletes the parent's field.
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
-    serde_path_to_error::deserialize::<_, T>(v.clone()).map_err(|e| {
+    serde_path_to_error::deserialize::<_, T>(without_null_fields(v)).map_err(|e| {
         let mut ptr = String::from("/spec");
         for seg in e.path().iter() {
             match seg {
@@ -344,4 +360,19 @@ pub fn envoy_proxy_for_class<'a>(model: &'a Model, gateway_class_name: &str) -> 
             o.kind == "EnvoyProxy" && o.name() == r.name && (ns.is_empty() || o.namespace == ns)
         })
         .and_then(raw_spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_fields_decode_as_unset() {
+        let spec = serde_json::json!({"targetRefs": null, "headers": {"withUnderscoresAction": null}, "path": null});
+        let ok: Result<ClientTrafficPolicySpec, _> = decode(&spec);
+        let s = ok.expect("nulls are absent fields");
+        assert!(s.targets.target_refs.is_empty() && s.path.is_none());
+        let bad: Result<ClientTrafficPolicySpec, _> = decode(&serde_json::json!({"targetRefs": [null]}));
+        assert!(bad.is_err(), "a null list item is still an error");
+    }
 }
