@@ -123,7 +123,7 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
         let mut hits: Vec<&crate::model::Object> = model
             .objects
             .iter()
-            .filter(|o| o.kind == sel.kind && o.group() == group && ls.matches(&o.meta.labels))
+            .filter(|o| (o.kind == sel.kind || sel.kind == "XListenerSet" && o.kind == "ListenerSet") && o.group() == group && ls.matches(&o.meta.labels))
             .filter(|o| match from {
                 "All" => true,
                 "Selector" => {
@@ -176,7 +176,8 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
         .map(|(i, r)| (r, format!("/spec/targetRefs/{i}")));
     for (r, ptr) in single.chain(many) {
         out.push(Target {
-            kind: r.kind.clone(),
+            // The experimental XListenerSet is the same object under its earlier name.
+            kind: if r.kind == "XListenerSet" { "ListenerSet".into() } else { r.kind.clone() },
             namespace: p.namespace.clone(),
             name: r.name.clone(),
             section: r.section_name.clone(),
