@@ -465,7 +465,7 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
         let t = patched.as_deref().unwrap_or(text);
         let (docs, mut diags, lenient) = parse_once(t, &padding);
         let retry = lenient
-            .filter(|_| notes.len() < MAX_REINDENTS)
+            .filter(|_| notes.len() < MAX_REINDENTS && (notes.len() + 1) * text.len() <= REPARSE_BUDGET)
             .and_then(|at| {
                 let mut p = padding.clone();
                 let fixed = reindent_quoted(t, at, &mut p)?;
@@ -492,6 +492,9 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
 
 /// Quoted scalars re-indented before giving up on a text.
 const MAX_REINDENTS: usize = 64;
+/// Bytes re-parsed in total for re-indented quoted scalars, so a huge hostile input cannot make
+/// parsing take 64 times as long.
+const REPARSE_BUDGET: usize = 256 * 1024 * 1024;
 
 fn map_back(b: usize, padding: &[(usize, usize)]) -> usize {
     let mut shift = 0;
