@@ -137,20 +137,7 @@ pub struct PolicyIndex {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
-    serde_path_to_error::deserialize::<_, T>(v.clone()).map_err(|e| {
-        let mut ptr = String::from("/spec");
-        for seg in e.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => ptr.push_str(&format!("/{index}")),
-                serde_path_to_error::Segment::Map { key } => {
-                    ptr.push('/');
-                    ptr.push_str(&crate::source::escape_token(key));
-                }
-                _ => {}
-            }
-        }
-        (ptr, e.inner().to_string())
-    })
+    crate::model::decode_value(v, "/spec").map(|(t, _unknown)| t)
 }
 
 /// The raw spec of an Envoy Gateway object, if `o` is one.

@@ -153,9 +153,16 @@ fn known_kind(group: &str, kind: &str) -> Option<bool> {
     })
 }
 
-/// Decodes `v` (found at `base`) into `T`; fields nobody reads come back as pointers for warnings.
+pub(crate) use decode::decode_value;
+
+/// Decodes `v` into `T` (as `serde_json::from_value` would, but with a `key: null` entry read as an
+/// absent key); the error is the message with the pointer of the offending value.
+pub(crate) fn from_value<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+    decode_value(v, "").map(|(t, _unknown)| t).map_err(|(ptr, msg)| if ptr.is_empty() { msg } else { format!("{ptr}: {msg}") })
+}
+
 fn decode<T: DeserializeOwned>(v: &Value, base: &str) -> Result<(T, Vec<String>), (String, String)> {
-    decode::decode_value(v, base)
+    decode_value(v, base)
 }
 
 struct Loader<'a> {
