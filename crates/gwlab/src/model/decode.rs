@@ -27,24 +27,27 @@ pub(crate) fn decode_value<T: DeserializeOwned>(v: &Value, base: &str) -> Result
     let de = De { v, path: Path::Root, cx: &Cx { base, ignored: &ignored } };
     match T::deserialize(de) {
         Ok(t) => Ok((t, ignored.into_inner())),
-        Err(e) => Err((e.ptr.unwrap_or_else(|| base.to_string()), e.msg)),
+        Err(e) => Err((e.0.ptr.unwrap_or_else(|| base.to_string()), e.0.msg)),
     }
 }
 
-/// The decoding error: the message, and where it happened (set by the innermost value).
-pub(crate) struct Error {
+/// The decoding error: the message, and where it happened (set by the innermost value). Boxed,
+/// so that every `Result` the generated code moves around stays small.
+pub(crate) struct Error(Box<ErrorInner>);
+
+struct ErrorInner {
     msg: String,
     ptr: Option<String>,
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.msg)
+        f.write_str(&self.0.msg)
     }
 }
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} at {:?}", self.msg, self.ptr)
+        write!(f, "{:?} at {:?}", self.0.msg, self.0.ptr)
     }
 }
 impl std::error::Error for Error {}
@@ -52,7 +55,7 @@ impl std::error::Error for Error {}
 impl de::Error for Error {
     #[cold]
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error { msg: msg.to_string(), ptr: None }
+        Error(Box::new(ErrorInner { msg: msg.to_string(), ptr: None }))
     }
     // serde_json words these two its own way (`null`, floats); use its text.
     #[cold]
@@ -137,15 +140,23 @@ fn number<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value, Erro
 
 impl<'de, 'a> De<'de, 'a> {
     /// Gives an error raised at this value (and not deeper) this value's pointer.
-    #[inline]
-    fn locate<T>(&self, r: Result<T, Error>) -> Result<T, Error> {
-        r.map_err(|e| self.locate_err(e))
+    #[inline(always)]
+    fn locate<T>(&self, mut r: Result<T, Error>) -> Result<T, Error> {
+        if let Err(e) = &mut r {
+            self.locate_in(e);
+        }
+        r
+    }
+    #[cold]
+    #[inline(never)]
+    fn locate_in(&self, e: &mut Error) {
+        if e.0.ptr.is_none() {
+            e.0.ptr = Some(self.cx.pointer(&self.path));
+        }
     }
     #[cold]
     fn locate_err(&self, mut e: Error) -> Error {
-        if e.ptr.is_none() {
-            e.ptr = Some(self.cx.pointer(&self.path));
-        }
+        self.locate_in(&mut e);
         e
     }
     #[cold]
@@ -296,8 +307,9 @@ impl<'de, 'a> de::Deserializer<'de> for De<'de, 'a> {
         }
     }
     fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+        // serde_json would also take a sequence for a struct (by field order); a Kubernetes object
+        // is always a mapping, and refusing sequences keeps the per-struct sequence code out.
         match self.v {
-            Value::Array(a) => self.seq(a, visitor),
             Value::Object(m) => self.map(m, Some(fields), visitor),
             _ => Err(self.wrong_type(&visitor)),
         }
