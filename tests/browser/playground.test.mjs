@@ -105,6 +105,11 @@ async function runRequest(page, line) {
   return page.getByRole("region", { name: "Result", exact: true });
 }
 
+async function focused(page, id) {
+  await page.waitForFunction((id) => document.activeElement && document.activeElement.id === id, id, { timeout: 2000 })
+    .catch(async () => assert.equal(await page.evaluate(() => document.activeElement.id), id));
+}
+
 async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.waitForTimeout(150);
@@ -294,10 +299,11 @@ export default function ({ test }) {
     await dialog.waitFor();
     const notes = dialog.getByRole("region", { name: "Export notes" });
     assert.match(await notes.innerText(), /not a request/);
-    assert.equal(await page.evaluate(() => document.activeElement.id), "export-download");
+    // Focus moves in a task after the render: wait for it rather than race it.
+    await focused(page, "export-download");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
-    assert.equal(await page.evaluate(() => document.activeElement.id), "export-open");
+    await focused(page, "export-open");
   });
 
   for (const theme of ["light", "dark"]) {
