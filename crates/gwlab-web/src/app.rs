@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::builtin::{self, SCENARIOS};
 use crate::engine::{self, Computed, Outcome};
 use crate::share::{self, State};
+use crate::remote::{self, Remote};
 use crate::{dom, editor, graph, learn, yamlish};
 
 const STORAGE_KEY: &str = "gwlab.state.v1";
@@ -89,6 +90,8 @@ pub enum Msg {
     ExportVersions(String),
     DownloadExport,
     DialogKey(KeyboardEvent),
+    /// An answer of the analysis worker: its id and the results as JSON.
+    Remote(u32, String),
 }
 
 /// What the Export dialog shows: the chosen version set and what the lab will not check.
@@ -128,6 +131,11 @@ pub struct App {
     /// The Export dialog, while it is open.
     export: Option<ExportDialog>,
     _hash_listener: Option<EventListener>,
+    link: yew::html::Scope<App>,
+    /// The analysis worker, started for the first large input.
+    remote: Option<Remote>,
+    /// The worker answer the panels wait for: its id, and whether it brings a new analysis.
+    waiting: Option<(u32, bool)>,
 }
 
 /// Where the first state comes from: a share link, then the autosave, then `?scenario=`, then scenario 01.
@@ -169,7 +177,17 @@ impl App {
         format!("{}#s={}", dom::base_url(), share::encode(&self.state()))
     }
 
+    /// Large inputs go to the worker (the panels keep the previous results until it answers); small
+    /// ones are analysed here, in a few milliseconds.
     fn analyze(&mut self) {
+        if self.text.len() >= remote::WORKER_MIN_BYTES && self.start_remote() {
+            if let Some(r) = &mut self.remote {
+                let id = r.post(Some(&self.text), &self.requests, &self.draft);
+                self.waiting = Some((id, true));
+                return;
+            }
+        }
+        self.waiting = None;
         self.computed = engine::compute(&self.text, dom::now);
         self.reroute();
         self.analyses += 1;
@@ -178,7 +196,65 @@ impl App {
         }
     }
 
+    fn start_remote(&mut self) -> bool {
+        if self.remote.is_none() {
+            let link = self.link.clone();
+            self.remote = Remote::start(move |id, json| link.send_message(Msg::Remote(id, json)));
+        }
+        self.remote.is_some()
+    }
+
+    /// Results from the worker: only the newest request's answer is taken.
+    fn take_remote(&mut self, id: u32, json: &str) -> bool {
+        let Some((want, analysis)) = self.waiting else { return false };
+        if id != want {
+            return false;
+        }
+        self.waiting = None;
+        let Some((computed, outcomes, draft)) = engine::from_results_json(json) else { return false };
+        self.computed = computed;
+        self.outcomes = outcomes;
+        self.draft_outcome = draft;
+        if analysis {
+            self.analyses += 1;
+            if self.cm {
+                editor::set_diagnostics(&self.computed.diags);
+            }
+        }
+        true
+    }
+
+    /// Routes the draft line alone (or, with the worker's results, everything again over there).
+    fn route_draft(&mut self) {
+        if self.computed.analysis.is_none() && self.remote.is_some() {
+            self.reroute();
+        } else {
+            self.draft_outcome = (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
+        }
+    }
+
+    /// The core's analysis of the current text: the one at hand, or (for results that came from the
+    /// worker) a fresh one made here, for the rare actions that need the whole model, like Export.
+    fn with_analysis<R>(&self, f: impl FnOnce(&gwlab::Analysis) -> R) -> R {
+        match &self.computed.analysis {
+            Some(a) => f(a),
+            None => f(engine::compute(&self.text, dom::now).analysis.as_ref().expect("a local analysis")),
+        }
+    }
+
     fn reroute(&mut self) {
+        if self.computed.analysis.is_none() && self.remote.is_some() {
+            if let Some(r) = &mut self.remote {
+                let id = r.post(None, &self.requests, &self.draft);
+                // A pending analysis answer also routes these requests: keep waiting for it.
+                if !matches!(self.waiting, Some((_, true))) {
+                    self.waiting = Some((id, false));
+                } else {
+                    self.waiting = Some((id, true));
+                }
+            }
+            return;
+        }
         self.outcomes = self
             .requests
             .iter()
@@ -193,8 +269,13 @@ impl App {
         if !self.embed {
             dom::save(STORAGE_KEY, &st.to_json());
         }
-        // The address bar always holds a link to the current state, so a reload (or a copy of the URL) keeps it.
-        dom::replace_hash(&format!("s={}", share::encode(&st)));
+        // The address bar always holds a link to the current state, so a reload (or a copy of the URL) keeps it;
+        // except for large inputs, which make no sensible link (the autosave keeps them).
+        if st.manifests.len() >= remote::WORKER_MIN_BYTES {
+            dom::replace_hash("");
+        } else {
+            dom::replace_hash(&format!("s={}", share::encode(&st)));
+        }
     }
 
     fn load(&mut self, st: State, scenario: String) {
@@ -279,6 +360,9 @@ impl Component for App {
             dirty: false,
             export: None,
             _hash_listener: Some(hash_listener),
+            link: ctx.link().clone(),
+            remote: None,
+            waiting: None,
         };
         app.load(st, scenario);
         dom::publish("firstAnalyzeMs", app.computed.ms);
@@ -324,8 +408,10 @@ impl Component for App {
                 let _ = host.append_child(root);
             }
         }
-        if let Some(t0) = self.render_start.take() {
-            dom::publish("editToResult", dom::now() - t0);
+        if self.waiting.is_none() {
+            if let Some(t0) = self.render_start.take() {
+                dom::publish("editToResult", dom::now() - t0);
+            }
         }
         dom::publish("analyzeMs", self.computed.ms);
         dom::publish("analyses", self.analyses as f64);
@@ -357,8 +443,7 @@ impl Component for App {
                 false
             }
             Msg::RunDraft => {
-                self.draft_outcome = (!self.draft.trim().is_empty())
-                    .then(|| engine::route(&self.computed, &self.draft));
+                self.route_draft();
                 true
             }
             Msg::SaveDraft => {
@@ -386,7 +471,7 @@ impl Component for App {
             Msg::UseRequest(i) => {
                 if let Some(r) = self.requests.get(i) {
                     self.draft = r.clone();
-                    self.draft_outcome = Some(engine::route(&self.computed, &self.draft));
+                    self.route_draft();
                     dom::focus_by_id("request");
                 }
                 true
@@ -423,7 +508,7 @@ impl Component for App {
             }
             Msg::Probe(line) => {
                 self.draft = line;
-                self.draft_outcome = Some(engine::route(&self.computed, &self.draft));
+                self.route_draft();
                 dom::focus_by_id("request");
                 true
             }
@@ -496,7 +581,7 @@ impl Component for App {
             }
             Msg::Refresh => true,
             Msg::OpenExport => {
-                let notes = gwlab::export::export(&self.computed.analysis, &self.requests).notes;
+                let notes = self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes);
                 let versions = gwlab::export::Versions::default().name.to_string();
                 self.export = Some(ExportDialog { versions, notes });
                 dom::focus_by_id_later("export-download");
@@ -519,8 +604,7 @@ impl Component for App {
                     .as_ref()
                     .and_then(|d| gwlab::export::Versions::by_name(&d.versions))
                     .unwrap_or_default();
-                let bytes =
-                    gwlab::export::export_zip(&self.computed.analysis, &self.requests, &versions);
+                let bytes = self.with_analysis(|a| gwlab::export::export_zip(a, &self.requests, &versions));
                 if dom::download(EXPORT_FILE, "application/zip", &bytes) {
                     self.export = None;
                     self.toast(
@@ -532,6 +616,7 @@ impl Component for App {
                 }
                 true
             }
+            Msg::Remote(id, json) => self.take_remote(id, &json),
             Msg::DialogKey(e) => {
                 if e.key() == "Escape" {
                     e.prevent_default();
@@ -572,7 +657,7 @@ impl Component for App {
                     <span class={classes!("count", (errors > 0).then_some("err"))}>{ plural(errors, "error") }</span>
                     <span class={classes!("count", (warnings > 0).then_some("warn"))}>{ plural(warnings, "warning") }</span>
                     <span class="muted" title="time the core took for the last analysis">
-                        { format!("analyzed in {:.1} ms", self.computed.ms) }
+                        { if self.waiting.is_some_and(|(_, a)| a) { "analyzing…".to_string() } else { format!("analyzed in {:.1} ms", self.computed.ms) } }
                     </span>
                 </div>
             </section>
