@@ -87,7 +87,9 @@ export function largeConfig() {
 
 async function open(page, base, query = "") {
   await page.goto(base + query);
-  await page.waitForFunction(() => document.documentElement.dataset.editor && window.__gwlab && window.__gwlab.firstRender);
+  // Ready: the editor is mounted (CodeMirror or the textarea) and the first analysis is in.
+  await page.waitForFunction(() => document.documentElement.dataset.editor && window.__gwlab && window.__gwlab.firstRender
+    && window.__gwlab.analyses >= 1);
 }
 
 async function analyses(page) {
@@ -396,9 +398,13 @@ export default function ({ test }) {
     const boot = await page.evaluate(() => {
       const res = performance.getEntriesByType("resource");
       const end = (re) => Math.round((res.find((r) => re.test(r.name)) || {}).responseEnd || 0);
-      return { html: Math.round(performance.getEntriesByType("navigation")[0].responseEnd), editorJs: end(/editor\.js/),
-        wasm: end(/\.wasm/), appStart: Math.round(window.__gwlab.appStart), firstAnalyzeMs: +window.__gwlab.firstAnalyzeMs.toFixed(1),
-        firstRender: Math.round(window.__gwlab.firstRender) };
+      const paint = (n) => Math.round((performance.getEntriesByName(n)[0] || {}).startTime || 0);
+      const nav = performance.getEntriesByType("navigation")[0];
+      return { html: Math.round(nav.responseEnd), editorJs: end(/editor\.js/), wasm: end(/\.wasm/), glueJs: end(/gwlab-web-[0-9a-f]+\.js/),
+        domContentLoaded: Math.round(nav.domContentLoadedEventEnd), firstPaint: paint("first-paint"), firstContentfulPaint: paint("first-contentful-paint"),
+        appStart: Math.round(window.__gwlab.appStart), firstAnalyzeMs: +window.__gwlab.firstAnalyzeMs.toFixed(1),
+        editorMountMs: +(window.__gwlab.editorMountMs || 0).toFixed(1), firstRender: Math.round(window.__gwlab.firstRender),
+        firstResult: Math.round(window.__gwlab.firstResult) };
     });
     const firstRender = boot.firstRender;
     const rows = [];
@@ -428,7 +434,7 @@ export default function ({ test }) {
       const m = await page.evaluate(() => ({ analyze: window.__gwlab.analyzeMs, edit: window.__gwlab.editToResult }));
       rows.push({ scenario: "(minimal)", analyzeMs: +m.analyze.toFixed(2), editToResultMs: +m.edit.toFixed(2) });
     }
-    console.log(`      first render: ${firstRender} ms after navigation start (html ${boot.html}, editor.js ${boot.editorJs}, wasm ${boot.wasm} loaded; app started ${boot.appStart}; first analysis ${boot.firstAnalyzeMs} ms)`);
+    console.log(`      first render: ${firstRender} ms after navigation start (html ${boot.html}, editor.js ${boot.editorJs}, glue ${boot.glueJs}, wasm ${boot.wasm} loaded; DOMContentLoaded ${boot.domContentLoaded}; app started ${boot.appStart}; first analysis ${boot.firstAnalyzeMs} ms; editor mount ${boot.editorMountMs} ms; first contentful paint ${boot.firstContentfulPaint}; first result on screen ${boot.firstResult})`);
     console.log("      edit → result (core analysis + render, excluding the 120 ms typing debounce):");
     console.log("        (median of 3 edits; max in brackets)");
     for (const r of rows) console.log(`        ${r.scenario.padEnd(30)} analyze ${String(r.analyzeMs).padStart(6)} ms   edit→result ${String(r.editToResultMs).padStart(6)} ms  [${r.maxEditMs ?? "-"}]`);

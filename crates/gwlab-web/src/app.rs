@@ -92,6 +92,12 @@ pub enum Msg {
     DialogKey(KeyboardEvent),
     /// An answer of the analysis worker: its id and the results as JSON.
     Remote(u32, String),
+    /// The Learn text (`diagnostics.md`), fetched after the first paint; `None` if it could not be.
+    LearnText(Option<String>),
+    /// The editor bundle finished loading (or failed to).
+    EditorLoaded,
+    /// The first analysis, run once the page has painted.
+    FirstAnalyze,
 }
 
 /// What the Export dialog shows: the chosen version set and what the lab will not check.
@@ -124,6 +130,8 @@ pub struct App {
     toast: Option<(String, Timeout)>,
     open_traces: HashSet<usize>,
     learn_code: Option<String>,
+    /// The Learn text: `None` while it is loading, `Some("")` when it could not be loaded.
+    learn_md: Option<String>,
     notice: Option<String>,
     render_start: Option<f64>,
     analyses: u32,
@@ -132,6 +140,12 @@ pub struct App {
     export: Option<ExportDialog>,
     _hash_listener: Option<EventListener>,
     link: yew::html::Scope<App>,
+    /// The editor bundle (a deferred script) has not finished loading yet.
+    editor_pending: bool,
+    _editor_listener: Option<EventListener>,
+    _load_listener: Option<EventListener>,
+    /// Before the first analysis (which runs right after the first paint).
+    booting: bool,
     /// The analysis worker, started for the first large input.
     remote: Option<Remote>,
     /// The worker answer the panels wait for: its id, and whether it brings a new analysis.
@@ -279,6 +293,11 @@ impl App {
     }
 
     fn load(&mut self, st: State, scenario: String) {
+        self.set_state(st, scenario);
+        self.analyze();
+    }
+
+    fn set_state(&mut self, st: State, scenario: String) {
         self.text = st.manifests;
         self.requests = st.requests;
         self.draft = self.requests.first().cloned().unwrap_or_default();
@@ -287,7 +306,38 @@ impl App {
         if self.cm {
             editor::set_text(&self.text);
         }
-        self.analyze();
+    }
+
+    /// Mounts CodeMirror (once its bundle is there), or settles for the textarea.
+    fn mount_editor(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link().clone();
+        let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
+            link.send_message(Msg::Edited(text))
+        });
+        // CodeMirror lives in an element of our own, outside Yew's virtual DOM, and is put back into the
+        // host if a re-render ever replaces the host.
+        let root = dom::window()
+            .document()
+            .and_then(|d| d.create_element("div").ok());
+        if let Some(root) = &root {
+            root.set_class_name("editor-root");
+        }
+        let t0 = dom::now();
+        self.cm = editor::state() == editor::Load::Ready
+            && root
+                .as_ref()
+                .is_some_and(|r| editor::mount(r, &self.text, &cb));
+        dom::publish("editorMountMs", dom::now() - t0);
+        self.editor_root = root.filter(|_| self.cm);
+        self.on_change = Some(cb);
+        if self.cm {
+            editor::set_diagnostics(&self.computed.diags);
+        }
+        dom::set_root_attr(
+            "data-editor",
+            if self.cm { "codemirror" } else { "textarea" },
+        );
+        ctx.link().send_message(Msg::Refresh); // put the editor root into its host (or show the textarea)
     }
 
     fn toast(&mut self, ctx: &Context<Self>, text: impl Into<String>) {
@@ -346,14 +396,16 @@ impl Component for App {
             embed,
             scenario: String::new(),
             editor_host: NodeRef::default(),
-            // The editor bundle is a blocking script before the app: it is there now or never.
-            cm: editor::available(),
+            // The editor bundle is a deferred script: mounted in the first `rendered` when it is there,
+            // or when it arrives (Msg::EditorLoaded).
+            cm: false,
             on_change: None,
             editor_root: None,
             debounce: None,
             toast: None,
             open_traces: HashSet::new(),
             learn_code: None,
+            learn_md: None,
             notice,
             render_start: None,
             analyses: 0,
@@ -361,44 +413,45 @@ impl Component for App {
             export: None,
             _hash_listener: Some(hash_listener),
             link: ctx.link().clone(),
+            editor_pending: editor::state() == editor::Load::Pending,
+            _editor_listener: None,
+            _load_listener: None,
+            booting: true,
             remote: None,
             waiting: None,
         };
-        app.load(st, scenario);
-        dom::publish("firstAnalyzeMs", app.computed.ms);
+        // The first paint shows the text; the analysis follows right after it (Msg::FirstAnalyze).
+        app.set_state(st, scenario);
+        if app.editor_pending {
+            if dom::window().document().is_some_and(|d| d.ready_state() == "complete") {
+                app.editor_pending = false; // every script has run: the bundle is not coming
+            } else {
+                // Its own event when it ran (or failed to load); the page's `load` if it threw.
+                let (l1, l2) = (ctx.link().clone(), ctx.link().clone());
+                app._editor_listener = Some(EventListener::new(&dom::window(), "gwlab-editor", move |_| {
+                    l1.send_message(Msg::EditorLoaded)
+                }));
+                app._load_listener = Some(EventListener::new(&dom::window(), "load", move |_| {
+                    l2.send_message(Msg::EditorLoaded)
+                }));
+            }
+        }
         app
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         if first_render {
-            let link = ctx.link().clone();
-            let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
-                link.send_message(Msg::Edited(text))
-            });
-            // CodeMirror lives in an element of our own, outside Yew's virtual DOM, and is put back into the
-            // host if a re-render ever replaces the host.
-            let root = dom::window()
-                .document()
-                .and_then(|d| d.create_element("div").ok());
-            if let Some(root) = &root {
-                root.set_class_name("editor-root");
+            if !self.editor_pending {
+                self.mount_editor(ctx);
             }
-            self.cm = self.cm
-                && root
-                    .as_ref()
-                    .is_some_and(|r| editor::mount(r, &self.text, &cb));
-            self.editor_root = root.filter(|_| self.cm);
-            self.on_change = Some(cb);
-            if self.cm {
-                editor::set_diagnostics(&self.computed.diags);
-            } else {
-                ctx.link().send_message(Msg::Refresh); // re-render with the textarea fallback
-            }
-            dom::set_root_attr(
-                "data-editor",
-                if self.cm { "codemirror" } else { "textarea" },
-            );
             dom::publish("firstRender", dom::now());
+            let link = ctx.link().clone();
+            dom::after_paint(move || link.send_message(Msg::FirstAnalyze));
+            // The Learn text is not needed for the first paint: fetch it now (the service worker keeps it).
+            let link = ctx.link().clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                link.send_message(Msg::LearnText(dom::fetch_text("diagnostics.md").await));
+            });
         }
         if let (Some(root), Some(host)) = (
             &self.editor_root,
@@ -407,6 +460,9 @@ impl Component for App {
             if root.parent_element().as_ref() != Some(&host) {
                 let _ = host.append_child(root);
             }
+        }
+        if !self.booting && self.waiting.is_none() && !dom::published("firstResult") {
+            dom::publish("firstResult", dom::now());
         }
         if self.waiting.is_none() {
             if let Some(t0) = self.render_start.take() {
@@ -617,6 +673,27 @@ impl Component for App {
                 true
             }
             Msg::Remote(id, json) => self.take_remote(id, &json),
+            Msg::EditorLoaded => {
+                if !self.editor_pending {
+                    return false;
+                }
+                self.editor_pending = false;
+                self._editor_listener = None;
+                self._load_listener = None;
+                self.mount_editor(ctx);
+                true
+            }
+            Msg::FirstAnalyze => {
+                let t0 = dom::now();
+                self.booting = false;
+                self.analyze();
+                dom::publish("firstAnalyzeMs", dom::now() - t0);
+                true
+            }
+            Msg::LearnText(md) => {
+                self.learn_md = Some(md.unwrap_or_default());
+                self.tab == Tab::Learn
+            }
             Msg::DialogKey(e) => {
                 if e.key() == "Escape" {
                     e.prevent_default();
@@ -648,7 +725,11 @@ impl Component for App {
         let editor = html! {
             <section class="pane editor-pane" aria-label="Editor">
                 <div class="editor-host" ref={self.editor_host.clone()} hidden={!self.cm} />
-                if !self.cm {
+                if self.editor_pending {
+                    // The text, until the editor bundle has loaded and CodeMirror takes its place.
+                    <pre class="editor-placeholder" aria-hidden="true">{ self.text.clone() }</pre>
+                }
+                if !self.cm && !self.editor_pending {
                     <textarea id="manifests-fallback" class="fallback" aria-label="Manifests" spellcheck="false"
                         value={self.text.clone()}
                         oninput={link.callback(|e: InputEvent| Msg::Edited(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
@@ -657,7 +738,7 @@ impl Component for App {
                     <span class={classes!("count", (errors > 0).then_some("err"))}>{ plural(errors, "error") }</span>
                     <span class={classes!("count", (warnings > 0).then_some("warn"))}>{ plural(warnings, "warning") }</span>
                     <span class="muted" title="time the core took for the last analysis">
-                        { if self.waiting.is_some_and(|(_, a)| a) { "analyzing…".to_string() } else { format!("analyzed in {:.1} ms", self.computed.ms) } }
+                        { if self.booting || self.waiting.is_some_and(|(_, a)| a) { "analyzing…".to_string() } else { format!("analyzed in {:.1} ms", self.computed.ms) } }
                     </span>
                 </div>
             </section>
@@ -1046,9 +1127,11 @@ impl App {
     }
 
     fn view_learn(&self) -> Html {
-        let md = builtin::LEARN_MD;
         let Some(code) = &self.learn_code else {
             return html! { <p class="empty">{ "Click a problem's code to read why it happens and how to fix it." }</p> };
+        };
+        let Some(md) = self.learn_md.as_deref() else {
+            return html! { <p class="muted">{ "Loading…" }</p> };
         };
         let path = format!("docs/diagnostics.md#{code}");
         let section = learn::section(md, code);
