@@ -413,7 +413,8 @@ impl Component for App {
             export: None,
             _hash_listener: Some(hash_listener),
             link: ctx.link().clone(),
-            editor_pending: editor::state() == editor::Load::Pending,
+            // CodeMirror is mounted after the first paint (Msg::FirstAnalyze), or when its bundle arrives.
+            editor_pending: true,
             _editor_listener: None,
             _load_listener: None,
             booting: true,
@@ -422,10 +423,10 @@ impl Component for App {
         };
         // The first paint shows the text; the analysis follows right after it (Msg::FirstAnalyze).
         app.set_state(st, scenario);
-        if app.editor_pending {
-            if dom::window().document().is_some_and(|d| d.ready_state() == "complete") {
-                app.editor_pending = false; // every script has run: the bundle is not coming
-            } else {
+        if editor::state() == editor::Load::Pending {
+            // Once every script has run (`complete`), the bundle is not coming: no listener, and the
+            // textarea after the first paint.
+            if dom::window().document().is_some_and(|d| d.ready_state() != "complete") {
                 // Its own event when it ran (or failed to load); the page's `load` if it threw.
                 let (l1, l2) = (ctx.link().clone(), ctx.link().clone());
                 app._editor_listener = Some(EventListener::new(&dom::window(), "gwlab-editor", move |_| {
@@ -441,9 +442,6 @@ impl Component for App {
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         if first_render {
-            if !self.editor_pending {
-                self.mount_editor(ctx);
-            }
             dom::publish("firstRender", dom::now());
             let link = ctx.link().clone();
             dom::after_paint(move || link.send_message(Msg::FirstAnalyze));
@@ -684,6 +682,12 @@ impl Component for App {
                 true
             }
             Msg::FirstAnalyze => {
+                if self.editor_pending && (editor::state() != editor::Load::Pending || self._editor_listener.is_none()) {
+                    self.editor_pending = false;
+                    self._editor_listener = None;
+                    self._load_listener = None;
+                    self.mount_editor(ctx);
+                }
                 let t0 = dom::now();
                 self.booting = false;
                 self.analyze();
