@@ -542,6 +542,28 @@ impl Utf16Map {
 mod tests {
     use super::*;
 
+    /// What the worker sends reads back into the very same view: every scenario, every request.
+    #[test]
+    fn results_round_trip_through_json() {
+        for sc in crate::builtin::SCENARIOS {
+            let c = compute(sc.manifests, || 0.0);
+            let requests: Vec<String> = sc.requests.iter().map(|r| r.to_string()).collect();
+            let draft = requests.first().cloned().unwrap_or_default();
+            let (r, outcomes, draft_outcome) = from_results_json(&results_json(&c, &requests, &draft)).expect("parses");
+            assert_eq!(r.diags, c.diags, "{}", sc.slug);
+            assert_eq!(r.statuses, c.statuses, "{}", sc.slug);
+            assert_eq!(r.table, c.table, "{}", sc.slug);
+            assert_eq!(r.graph, c.graph, "{}", sc.slug);
+            let want: Vec<Outcome> = requests.iter().map(|q| route(&c, q)).collect();
+            assert_eq!(outcomes, want, "{}", sc.slug);
+            assert_eq!(draft_outcome, (!draft.is_empty()).then(|| route(&c, &draft)), "{}", sc.slug);
+            for row in &c.table {
+                let ptr = format!("/spec/rules/{}", row.rule);
+                assert_eq!(r.locate(&row.route, Some(&ptr)), c.locate(&row.route, Some(&ptr)), "{}", sc.slug);
+            }
+        }
+    }
+
     #[test]
     fn utf16_offsets() {
         let t = "a: ü\nb: 😀x\nc";
