@@ -21,13 +21,24 @@ let draining = false;
 async function drain() {
   if (draining) return;
   draining = true;
-  const m = await ready;
+  let m;
+  try {
+    m = await ready;
+  } catch (e) {
+    // The glue or the module could not be loaded here: the page analyses on its own thread instead.
+    self.postMessage({ failed: String(e) });
+    return;
+  }
   while (queue.length) {
     let d = queue.shift();
     // Only the newest text matters: skip analyses that a later message replaces.
     while (queue.length && queue[0].text !== undefined) d = queue.shift();
-    const json = m.gwlab_worker(d.text, d.requests || [], d.draft || "");
-    self.postMessage({ id: d.id, json });
+    try {
+      self.postMessage({ id: d.id, json: m.gwlab_worker(d.text, d.requests || [], d.draft || "") });
+    } catch (e) {
+      self.postMessage({ failed: String(e) });
+      return;
+    }
   }
   draining = false;
 }

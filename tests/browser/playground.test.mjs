@@ -393,6 +393,23 @@ export default function ({ test }) {
     console.log(`      large input: ${big.length} bytes; typed ${stillAnalyzing ? "while the analysis was still running" : "(analysis had finished)"}`);
   });
 
+  test("without the worker script, a large input is still analysed (on the page's thread)", async ({ page, context, base }) => {
+    await context.route(/worker\.js$/, (r) => r.abort());
+    await open(page, base);
+    const big = largeConfig();
+    const before = await analyses(page);
+    await page.getByRole("textbox", { name: "Manifests" }).click();
+    await page.evaluate((text) => {
+      const data = new DataTransfer();
+      data.setData("text/plain", text);
+      document.execCommand("selectAll");
+      document.querySelector(".cm-content").dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    }, big);
+    await page.waitForFunction((n) => window.__gwlab.analyses > n, before, { timeout: 120000 });
+    await page.locator(".statusbar").getByText(/analyzed in/).waitFor();
+    await page.getByRole("tab", { name: /Routes/ }).getByText(/^\d{4,}$/).waitFor();
+  });
+
   test("performance report (printed, not asserted)", async ({ page, base }) => {
     await open(page, base);
     const boot = await page.evaluate(() => {

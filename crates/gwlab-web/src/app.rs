@@ -90,8 +90,8 @@ pub enum Msg {
     ExportVersions(String),
     DownloadExport,
     DialogKey(KeyboardEvent),
-    /// An answer of the analysis worker: its id and the results as JSON.
-    Remote(u32, String),
+    /// An answer of the analysis worker: its id and the results as JSON (`None`: the worker failed).
+    Remote(u32, Option<String>),
     /// The Learn text (`diagnostics.md`), fetched after the first paint; `None` if it could not be.
     LearnText(Option<String>),
     /// The editor bundle finished loading (or failed to).
@@ -150,6 +150,8 @@ pub struct App {
     remote: Option<Remote>,
     /// The worker answer the panels wait for: its id, and whether it brings a new analysis.
     waiting: Option<(u32, bool)>,
+    /// The worker could not run here; everything is analysed on the main thread.
+    worker_failed: bool,
 }
 
 /// Where the first state comes from: a share link, then the autosave, then `?scenario=`, then scenario 01.
@@ -194,7 +196,7 @@ impl App {
     /// Large inputs go to the worker (the panels keep the previous results until it answers); small
     /// ones are analysed here, in a few milliseconds.
     fn analyze(&mut self) {
-        if self.text.len() >= remote::WORKER_MIN_BYTES && self.start_remote() {
+        if self.text.len() >= remote::WORKER_MIN_BYTES && !self.worker_failed && self.start_remote() {
             if let Some(r) = &mut self.remote {
                 let id = r.post(Some(&self.text), &self.requests, &self.draft);
                 self.waiting = Some((id, true));
@@ -420,6 +422,7 @@ impl Component for App {
             booting: true,
             remote: None,
             waiting: None,
+            worker_failed: false,
         };
         // The first paint shows the text; the analysis follows right after it (Msg::FirstAnalyze).
         app.set_state(st, scenario);
@@ -670,7 +673,14 @@ impl Component for App {
                 }
                 true
             }
-            Msg::Remote(id, json) => self.take_remote(id, &json),
+            Msg::Remote(id, Some(json)) => self.take_remote(id, &json),
+            Msg::Remote(_, None) => {
+                // No worker after all: analyse here (the page waits, but gets its answer).
+                self.remote = None;
+                self.worker_failed = true;
+                self.analyze();
+                true
+            }
             Msg::EditorLoaded => {
                 if !self.editor_pending {
                     return false;

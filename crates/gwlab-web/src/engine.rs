@@ -181,12 +181,25 @@ fn outcome_json(o: &Outcome) -> Value {
 pub fn results_json(c: &Computed, requests: &[String], draft: &str) -> String {
     let outcomes: Vec<Outcome> = requests.iter().map(|r| route(c, r)).collect();
     let draft = (!draft.trim().is_empty()).then(|| route(c, draft));
-    // Every place a row or a trace step can jump to, resolved here where the spans are.
+    // Every place a row or a trace step can jump to, resolved here where the spans are (objects
+    // looked up by id once, not by a scan per row).
+    let objects: std::collections::HashMap<String, &gwlab::model::Object> = c
+        .analysis
+        .iter()
+        .flat_map(|a| a.model.objects.iter())
+        .map(|o| (o.id(), o))
+        .collect();
     let mut located = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut add = |object: &str, pointer: Option<&str>| {
-        if let Some((a, b)) = c.locate(object, pointer) {
-            located.push(serde_json::json!([located_key(object, pointer), a, b]));
+        let key = located_key(object, pointer);
+        if seen.contains(&key) {
+            return;
         }
+        if let Some((a, b)) = objects.get(object).and_then(|o| c.locate_obj(o, pointer)) {
+            located.push(serde_json::json!([key.clone(), a, b]));
+        }
+        seen.insert(key);
     };
     for r in &c.table {
         add(&r.route, Some(&format!("/spec/rules/{}", r.rule)));

@@ -49,13 +49,16 @@ pub fn gwlab_worker(text: Option<String>, requests: Vec<String>, draft: String) 
 pub struct Remote {
     worker: web_sys::Worker,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
     next: u32,
 }
 
 impl Remote {
-    /// Starts the worker; `on_result(id, json)` gets each answer. `None` when the browser cannot
-    /// (no module workers, or the page was not loaded by trunk's loader).
-    pub fn start(on_result: impl Fn(u32, String) + 'static) -> Option<Remote> {
+    /// Starts the worker; `on_result(id, Some(json))` gets each answer, `on_result(0, None)` tells that
+    /// the worker failed (its script, the glue or the module could not be loaded, or it crashed).
+    /// `None` when the browser cannot start it (no module workers, or the page was not loaded by
+    /// trunk's loader).
+    pub fn start(on_result: impl Fn(u32, Option<String>) + 'static) -> Option<Remote> {
         let doc = crate::dom::window().document()?;
         // The JS glue trunk preloads; the worker imports the same file.
         let glue = doc
@@ -66,18 +69,22 @@ impl Remote {
         let opts = web_sys::WorkerOptions::new();
         opts.set_type(web_sys::WorkerType::Module);
         let worker = web_sys::Worker::new_with_options("worker.js", &opts).ok()?;
+        let on_result = std::rc::Rc::new(on_result);
+        let on_fail = on_result.clone();
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
             let d = e.data();
             let id = js_sys::Reflect::get(&d, &"id".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
-            let json = js_sys::Reflect::get(&d, &"json".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let json = js_sys::Reflect::get(&d, &"json".into()).ok().and_then(|v| v.as_string());
             on_result(id, json);
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| on_fail(0, None));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let init = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&init, &"glue".into(), &glue.into());
         let _ = js_sys::Reflect::set(&init, &"module".into(), &wasm_bindgen::module());
         worker.post_message(&init).ok()?;
-        Some(Remote { worker, _on_message: on_message, next: 0 })
+        Some(Remote { worker, _on_message: on_message, _on_error: on_error, next: 0 })
     }
 
     /// Asks for an analysis of `text` (or, with `None`, only for the routing of the requests and the
