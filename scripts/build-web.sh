@@ -30,9 +30,7 @@ wasm=$(ls dist/*_bg.wasm)
 wasm_gz=$(gz "$wasm")
 limit=$((600 * 1024))
 if [ "$wasm_gz" -gt "$limit" ]; then
-  echo "wasm is $wasm_gz bytes gzipped: over the $limit byte budget" >&2
-  echo "(most of the wasm is serde code generated per typed struct, multiplied by the serde_path_to_error and" >&2
-  echo " serde_ignored wrappers in the core's loaders: fewer wrapped types is the largest lever)" >&2
+  echo "wasm is $wasm_gz bytes gzipped: over the $limit byte budget (see docs/benchmarks.md for what is big)" >&2
   [ "${GWLAB_ALLOW_OVER_BUDGET:-0}" = 1 ] || exit 1
 fi
 echo "wasm gzipped: $wasm_gz bytes (budget $limit)"

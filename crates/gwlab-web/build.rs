@@ -1,4 +1,5 @@
-//! Compiles the repository's `scenarios/*/` folders and `docs/diagnostics.md` into the app.
+//! Compiles the repository's `scenarios/*/` folders into the app (`docs/diagnostics.md`, the Learn
+//! text, is copied next to it by trunk and fetched after the first paint).
 //! A new scenario folder appears in the picker on the next build, with no code change.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,9 +9,7 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.join("../..");
     let scen_dir = root.join("scenarios");
-    let docs = root.join("docs/diagnostics.md");
     println!("cargo:rerun-if-changed={}", scen_dir.display());
-    println!("cargo:rerun-if-changed={}", docs.display());
     println!("cargo:rerun-if-env-changed=GWLAB_REPO_URL");
 
     let mut dirs: Vec<PathBuf> = fs::read_dir(&scen_dir)
@@ -41,12 +40,6 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
-    let learn = if docs.is_file() {
-        format!("include_str!({:?})", canonical(&docs))
-    } else {
-        "\"\"".to_string()
-    };
-    writeln!(out, "pub static LEARN_MD: &str = {learn};").unwrap();
     let repo = env::var("GWLAB_REPO_URL").unwrap_or_default();
     writeln!(out, "pub static REPO_URL: &str = {repo:?};").unwrap();
     fs::write(

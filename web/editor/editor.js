@@ -122,3 +122,5 @@ const api = {
 };
 
 window.gwlabEditor = api;
+window.gwlabEditorState = "loaded";
+dispatchEvent(new Event("gwlab-editor"));

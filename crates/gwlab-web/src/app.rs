@@ -11,6 +11,7 @@ use yew::prelude::*;
 use crate::builtin::{self, SCENARIOS};
 use crate::engine::{self, Computed, Outcome};
 use crate::share::{self, State};
+use crate::remote::{self, Remote};
 use crate::{dom, editor, graph, learn, yamlish};
 
 const STORAGE_KEY: &str = "gwlab.state.v1";
@@ -89,6 +90,14 @@ pub enum Msg {
     ExportVersions(String),
     DownloadExport,
     DialogKey(KeyboardEvent),
+    /// An answer of the analysis worker: its id and the results as JSON (`None`: the worker failed).
+    Remote(u32, Option<String>),
+    /// The Learn text (`diagnostics.md`), fetched after the first paint; `None` if it could not be.
+    LearnText(Option<String>),
+    /// The editor bundle finished loading (or failed to).
+    EditorLoaded,
+    /// The first analysis, run once the page has painted.
+    FirstAnalyze,
 }
 
 /// What the Export dialog shows: the chosen version set and what the lab will not check.
@@ -121,6 +130,8 @@ pub struct App {
     toast: Option<(String, Timeout)>,
     open_traces: HashSet<usize>,
     learn_code: Option<String>,
+    /// The Learn text: `None` while it is loading, `Some("")` when it could not be loaded.
+    learn_md: Option<String>,
     notice: Option<String>,
     render_start: Option<f64>,
     analyses: u32,
@@ -128,6 +139,19 @@ pub struct App {
     /// The Export dialog, while it is open.
     export: Option<ExportDialog>,
     _hash_listener: Option<EventListener>,
+    link: yew::html::Scope<App>,
+    /// The editor bundle (a deferred script) has not finished loading yet.
+    editor_pending: bool,
+    _editor_listener: Option<EventListener>,
+    _load_listener: Option<EventListener>,
+    /// Before the first analysis (which runs right after the first paint).
+    booting: bool,
+    /// The analysis worker, started for the first large input.
+    remote: Option<Remote>,
+    /// The worker answer the panels wait for: its id, and whether it brings a new analysis.
+    waiting: Option<(u32, bool)>,
+    /// The worker could not run here; everything is analysed on the main thread.
+    worker_failed: bool,
 }
 
 /// Where the first state comes from: a share link, then the autosave, then `?scenario=`, then scenario 01.
@@ -169,7 +193,17 @@ impl App {
         format!("{}#s={}", dom::base_url(), share::encode(&self.state()))
     }
 
+    /// Large inputs go to the worker (the panels keep the previous results until it answers); small
+    /// ones are analysed here, in a few milliseconds.
     fn analyze(&mut self) {
+        if self.text.len() >= remote::WORKER_MIN_BYTES && !self.worker_failed && self.start_remote() {
+            if let Some(r) = &mut self.remote {
+                let id = r.post(Some(&self.text), &self.requests, &self.draft);
+                self.waiting = Some((id, true));
+                return;
+            }
+        }
+        self.waiting = None;
         self.computed = engine::compute(&self.text, dom::now);
         self.reroute();
         self.analyses += 1;
@@ -178,7 +212,65 @@ impl App {
         }
     }
 
+    fn start_remote(&mut self) -> bool {
+        if self.remote.is_none() {
+            let link = self.link.clone();
+            self.remote = Remote::start(move |id, json| link.send_message(Msg::Remote(id, json)));
+        }
+        self.remote.is_some()
+    }
+
+    /// Results from the worker: only the newest request's answer is taken.
+    fn take_remote(&mut self, id: u32, json: &str) -> bool {
+        let Some((want, analysis)) = self.waiting else { return false };
+        if id != want {
+            return false;
+        }
+        self.waiting = None;
+        let Some((computed, outcomes, draft)) = engine::from_results_json(json) else { return false };
+        self.computed = computed;
+        self.outcomes = outcomes;
+        self.draft_outcome = draft;
+        if analysis {
+            self.analyses += 1;
+            if self.cm {
+                editor::set_diagnostics(&self.computed.diags);
+            }
+        }
+        true
+    }
+
+    /// Routes the draft line alone (or, with the worker's results, everything again over there).
+    fn route_draft(&mut self) {
+        if self.computed.analysis.is_none() && self.remote.is_some() {
+            self.reroute();
+        } else {
+            self.draft_outcome = (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
+        }
+    }
+
+    /// The core's analysis of the current text: the one at hand, or (for results that came from the
+    /// worker) a fresh one made here, for the rare actions that need the whole model, like Export.
+    fn with_analysis<R>(&self, f: impl FnOnce(&gwlab::Analysis) -> R) -> R {
+        match &self.computed.analysis {
+            Some(a) => f(a),
+            None => f(engine::compute(&self.text, dom::now).analysis.as_ref().expect("a local analysis")),
+        }
+    }
+
     fn reroute(&mut self) {
+        if self.computed.analysis.is_none() && self.remote.is_some() {
+            if let Some(r) = &mut self.remote {
+                let id = r.post(None, &self.requests, &self.draft);
+                // A pending analysis answer also routes these requests: keep waiting for it.
+                if !matches!(self.waiting, Some((_, true))) {
+                    self.waiting = Some((id, false));
+                } else {
+                    self.waiting = Some((id, true));
+                }
+            }
+            return;
+        }
         self.outcomes = self
             .requests
             .iter()
@@ -193,11 +285,21 @@ impl App {
         if !self.embed {
             dom::save(STORAGE_KEY, &st.to_json());
         }
-        // The address bar always holds a link to the current state, so a reload (or a copy of the URL) keeps it.
-        dom::replace_hash(&format!("s={}", share::encode(&st)));
+        // The address bar always holds a link to the current state, so a reload (or a copy of the URL) keeps it;
+        // except for large inputs, which make no sensible link (the autosave keeps them).
+        if st.manifests.len() >= remote::WORKER_MIN_BYTES {
+            dom::replace_hash("");
+        } else {
+            dom::replace_hash(&format!("s={}", share::encode(&st)));
+        }
     }
 
     fn load(&mut self, st: State, scenario: String) {
+        self.set_state(st, scenario);
+        self.analyze();
+    }
+
+    fn set_state(&mut self, st: State, scenario: String) {
         self.text = st.manifests;
         self.requests = st.requests;
         self.draft = self.requests.first().cloned().unwrap_or_default();
@@ -206,7 +308,38 @@ impl App {
         if self.cm {
             editor::set_text(&self.text);
         }
-        self.analyze();
+    }
+
+    /// Mounts CodeMirror (once its bundle is there), or settles for the textarea.
+    fn mount_editor(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link().clone();
+        let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
+            link.send_message(Msg::Edited(text))
+        });
+        // CodeMirror lives in an element of our own, outside Yew's virtual DOM, and is put back into the
+        // host if a re-render ever replaces the host.
+        let root = dom::window()
+            .document()
+            .and_then(|d| d.create_element("div").ok());
+        if let Some(root) = &root {
+            root.set_class_name("editor-root");
+        }
+        let t0 = dom::now();
+        self.cm = editor::state() == editor::Load::Ready
+            && root
+                .as_ref()
+                .is_some_and(|r| editor::mount(r, &self.text, &cb));
+        dom::publish("editorMountMs", dom::now() - t0);
+        self.editor_root = root.filter(|_| self.cm);
+        self.on_change = Some(cb);
+        if self.cm {
+            editor::set_diagnostics(&self.computed.diags);
+        }
+        dom::set_root_attr(
+            "data-editor",
+            if self.cm { "codemirror" } else { "textarea" },
+        );
+        ctx.link().send_message(Msg::Refresh); // put the editor root into its host (or show the textarea)
     }
 
     fn toast(&mut self, ctx: &Context<Self>, text: impl Into<String>) {
@@ -265,56 +398,61 @@ impl Component for App {
             embed,
             scenario: String::new(),
             editor_host: NodeRef::default(),
-            // The editor bundle is a blocking script before the app: it is there now or never.
-            cm: editor::available(),
+            // The editor bundle is a deferred script: mounted in the first `rendered` when it is there,
+            // or when it arrives (Msg::EditorLoaded).
+            cm: false,
             on_change: None,
             editor_root: None,
             debounce: None,
             toast: None,
             open_traces: HashSet::new(),
             learn_code: None,
+            learn_md: None,
             notice,
             render_start: None,
             analyses: 0,
             dirty: false,
             export: None,
             _hash_listener: Some(hash_listener),
+            link: ctx.link().clone(),
+            // CodeMirror is mounted after the first paint (Msg::FirstAnalyze), or when its bundle arrives.
+            editor_pending: true,
+            _editor_listener: None,
+            _load_listener: None,
+            booting: true,
+            remote: None,
+            waiting: None,
+            worker_failed: false,
         };
-        app.load(st, scenario);
-        dom::publish("firstAnalyzeMs", app.computed.ms);
+        // The first paint shows the text; the analysis follows right after it (Msg::FirstAnalyze).
+        app.set_state(st, scenario);
+        if editor::state() == editor::Load::Pending {
+            // Once every script has run (`complete`), the bundle is not coming: no listener, and the
+            // textarea after the first paint.
+            if dom::window().document().is_some_and(|d| d.ready_state() != "complete") {
+                // Its own event when it ran (or failed to load); the page's `load` if it threw.
+                let (l1, l2) = (ctx.link().clone(), ctx.link().clone());
+                app._editor_listener = Some(EventListener::new(&dom::window(), "gwlab-editor", move |_| {
+                    l1.send_message(Msg::EditorLoaded)
+                }));
+                app._load_listener = Some(EventListener::new(&dom::window(), "load", move |_| {
+                    l2.send_message(Msg::EditorLoaded)
+                }));
+            }
+        }
         app
     }
 
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         if first_render {
-            let link = ctx.link().clone();
-            let cb = Closure::<dyn Fn(String)>::new(move |text: String| {
-                link.send_message(Msg::Edited(text))
-            });
-            // CodeMirror lives in an element of our own, outside Yew's virtual DOM, and is put back into the
-            // host if a re-render ever replaces the host.
-            let root = dom::window()
-                .document()
-                .and_then(|d| d.create_element("div").ok());
-            if let Some(root) = &root {
-                root.set_class_name("editor-root");
-            }
-            self.cm = self.cm
-                && root
-                    .as_ref()
-                    .is_some_and(|r| editor::mount(r, &self.text, &cb));
-            self.editor_root = root.filter(|_| self.cm);
-            self.on_change = Some(cb);
-            if self.cm {
-                editor::set_diagnostics(&self.computed.diags);
-            } else {
-                ctx.link().send_message(Msg::Refresh); // re-render with the textarea fallback
-            }
-            dom::set_root_attr(
-                "data-editor",
-                if self.cm { "codemirror" } else { "textarea" },
-            );
             dom::publish("firstRender", dom::now());
+            let link = ctx.link().clone();
+            dom::after_paint(move || link.send_message(Msg::FirstAnalyze));
+            // The Learn text is not needed for the first paint: fetch it now (the service worker keeps it).
+            let link = ctx.link().clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                link.send_message(Msg::LearnText(dom::fetch_text("diagnostics.md").await));
+            });
         }
         if let (Some(root), Some(host)) = (
             &self.editor_root,
@@ -324,8 +462,13 @@ impl Component for App {
                 let _ = host.append_child(root);
             }
         }
-        if let Some(t0) = self.render_start.take() {
-            dom::publish("editToResult", dom::now() - t0);
+        if !self.booting && self.waiting.is_none() && !dom::published("firstResult") {
+            dom::publish("firstResult", dom::now());
+        }
+        if self.waiting.is_none() {
+            if let Some(t0) = self.render_start.take() {
+                dom::publish("editToResult", dom::now() - t0);
+            }
         }
         dom::publish("analyzeMs", self.computed.ms);
         dom::publish("analyses", self.analyses as f64);
@@ -357,8 +500,7 @@ impl Component for App {
                 false
             }
             Msg::RunDraft => {
-                self.draft_outcome = (!self.draft.trim().is_empty())
-                    .then(|| engine::route(&self.computed, &self.draft));
+                self.route_draft();
                 true
             }
             Msg::SaveDraft => {
@@ -386,7 +528,7 @@ impl Component for App {
             Msg::UseRequest(i) => {
                 if let Some(r) = self.requests.get(i) {
                     self.draft = r.clone();
-                    self.draft_outcome = Some(engine::route(&self.computed, &self.draft));
+                    self.route_draft();
                     dom::focus_by_id("request");
                 }
                 true
@@ -423,7 +565,7 @@ impl Component for App {
             }
             Msg::Probe(line) => {
                 self.draft = line;
-                self.draft_outcome = Some(engine::route(&self.computed, &self.draft));
+                self.route_draft();
                 dom::focus_by_id("request");
                 true
             }
@@ -496,7 +638,7 @@ impl Component for App {
             }
             Msg::Refresh => true,
             Msg::OpenExport => {
-                let notes = gwlab::export::export(&self.computed.analysis, &self.requests).notes;
+                let notes = self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes);
                 let versions = gwlab::export::Versions::default().name.to_string();
                 self.export = Some(ExportDialog { versions, notes });
                 dom::focus_by_id_later("export-download");
@@ -519,8 +661,7 @@ impl Component for App {
                     .as_ref()
                     .and_then(|d| gwlab::export::Versions::by_name(&d.versions))
                     .unwrap_or_default();
-                let bytes =
-                    gwlab::export::export_zip(&self.computed.analysis, &self.requests, &versions);
+                let bytes = self.with_analysis(|a| gwlab::export::export_zip(a, &self.requests, &versions));
                 if dom::download(EXPORT_FILE, "application/zip", &bytes) {
                     self.export = None;
                     self.toast(
@@ -531,6 +672,41 @@ impl Component for App {
                     self.toast(ctx, "The browser refused the download");
                 }
                 true
+            }
+            Msg::Remote(id, Some(json)) => self.take_remote(id, &json),
+            Msg::Remote(_, None) => {
+                // No worker after all: analyse here (the page waits, but gets its answer).
+                self.remote = None;
+                self.worker_failed = true;
+                self.analyze();
+                true
+            }
+            Msg::EditorLoaded => {
+                if !self.editor_pending {
+                    return false;
+                }
+                self.editor_pending = false;
+                self._editor_listener = None;
+                self._load_listener = None;
+                self.mount_editor(ctx);
+                true
+            }
+            Msg::FirstAnalyze => {
+                if self.editor_pending && (editor::state() != editor::Load::Pending || self._editor_listener.is_none()) {
+                    self.editor_pending = false;
+                    self._editor_listener = None;
+                    self._load_listener = None;
+                    self.mount_editor(ctx);
+                }
+                let t0 = dom::now();
+                self.booting = false;
+                self.analyze();
+                dom::publish("firstAnalyzeMs", dom::now() - t0);
+                true
+            }
+            Msg::LearnText(md) => {
+                self.learn_md = Some(md.unwrap_or_default());
+                self.tab == Tab::Learn
             }
             Msg::DialogKey(e) => {
                 if e.key() == "Escape" {
@@ -563,7 +739,11 @@ impl Component for App {
         let editor = html! {
             <section class="pane editor-pane" aria-label="Editor">
                 <div class="editor-host" ref={self.editor_host.clone()} hidden={!self.cm} />
-                if !self.cm {
+                if self.editor_pending {
+                    // The text, until the editor bundle has loaded and CodeMirror takes its place.
+                    <pre class="editor-placeholder" aria-hidden="true">{ self.text.clone() }</pre>
+                }
+                if !self.cm && !self.editor_pending {
                     <textarea id="manifests-fallback" class="fallback" aria-label="Manifests" spellcheck="false"
                         value={self.text.clone()}
                         oninput={link.callback(|e: InputEvent| Msg::Edited(e.target_unchecked_into::<HtmlTextAreaElement>().value()))} />
@@ -572,7 +752,7 @@ impl Component for App {
                     <span class={classes!("count", (errors > 0).then_some("err"))}>{ plural(errors, "error") }</span>
                     <span class={classes!("count", (warnings > 0).then_some("warn"))}>{ plural(warnings, "warning") }</span>
                     <span class="muted" title="time the core took for the last analysis">
-                        { format!("analyzed in {:.1} ms", self.computed.ms) }
+                        { if self.booting || self.waiting.is_some_and(|(_, a)| a) { "analyzing…".to_string() } else { format!("analyzed in {:.1} ms", self.computed.ms) } }
                     </span>
                 </div>
             </section>
@@ -961,9 +1141,11 @@ impl App {
     }
 
     fn view_learn(&self) -> Html {
-        let md = builtin::LEARN_MD;
         let Some(code) = &self.learn_code else {
             return html! { <p class="empty">{ "Click a problem's code to read why it happens and how to fix it." }</p> };
+        };
+        let Some(md) = self.learn_md.as_deref() else {
+            return html! { <p class="muted">{ "Loading…" }</p> };
         };
         let path = format!("docs/diagnostics.md#{code}");
         let section = learn::section(md, code);

@@ -1,4 +1,4 @@
-//! What the build compiles in: the `scenarios/` folders, the diagnostics Learn page and the repository URL.
+//! What the build compiles in: the `scenarios/` folders and the repository URL.
 pub struct Scenario {
     pub slug: &'static str,
     pub title: &'static str,

@@ -5,6 +5,34 @@ pub fn window() -> web_sys::Window {
     web_sys::window().expect("a window")
 }
 
+/// Fetches a text file next to the page; `None` on any failure.
+pub async fn fetch_text(url: &str) -> Option<String> {
+    use wasm_bindgen_futures::JsFuture;
+    let resp: web_sys::Response = JsFuture::from(window().fetch_with_str(url)).await.ok()?.dyn_into().ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    JsFuture::from(resp.text().ok()?).await.ok()?.as_string()
+}
+
+/// Runs `f` in a task after the next paint (a timeout set from an animation frame callback), or
+/// after 200 ms if no frame comes (a page opened in a background tab).
+pub fn after_paint(f: impl FnOnce() + 'static) {
+    use gloo::timers::callback::Timeout;
+    use std::{cell::RefCell, rc::Rc};
+    let slot: Rc<RefCell<Option<Box<dyn FnOnce()>>>> = Rc::new(RefCell::new(Some(Box::new(f))));
+    let run = |slot: Rc<RefCell<Option<Box<dyn FnOnce()>>>>| {
+        let f = slot.borrow_mut().take();
+        if let Some(f) = f {
+            f();
+        }
+    };
+    let s = slot.clone();
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || Timeout::new(0, move || run(s)).forget());
+    let _ = window().request_animation_frame(cb.unchecked_ref());
+    Timeout::new(200, move || run(slot)).forget();
+}
+
 pub fn now() -> f64 {
     window().performance().map(|p| p.now()).unwrap_or(0.0)
 }
@@ -93,6 +121,15 @@ pub fn prefers_dark() -> bool {
 }
 
 /// Publishes a number on `window.__gwlab` (read by the browser tests and the perf report).
+/// Whether `window.__gwlab[key]` is set.
+pub fn published(key: &str) -> bool {
+    js_sys::Reflect::get(&window(), &"__gwlab".into())
+        .ok()
+        .filter(|v| v.is_object())
+        .and_then(|o| js_sys::Reflect::get(&o, &key.into()).ok())
+        .is_some_and(|v| !v.is_undefined())
+}
+
 pub fn publish(key: &str, value: f64) {
     let w = window();
     let obj = js_sys::Reflect::get(&w, &"__gwlab".into())

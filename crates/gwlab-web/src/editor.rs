@@ -24,6 +24,26 @@ pub fn available() -> bool {
         .unwrap_or(false)
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Load {
+    Ready,
+    /// The script failed to load (its `onerror` set `window.gwlabEditorState = "failed"`).
+    Failed,
+    /// Still loading: a `gwlab-editor` event on `window` tells when it is done, either way.
+    Pending,
+}
+
+pub fn state() -> Load {
+    if available() {
+        return Load::Ready;
+    }
+    let st = js_sys::Reflect::get(&crate::dom::window(), &"gwlabEditorState".into()).ok().and_then(|v| v.as_string());
+    match st.as_deref() {
+        Some("failed") | Some("loaded") => Load::Failed,
+        _ => Load::Pending,
+    }
+}
+
 /// Mounts CodeMirror; `false` when it could not be loaded (the caller shows the textarea instead).
 pub fn mount(parent: &web_sys::Element, text: &str, on_change: &Closure<dyn Fn(String)>) -> bool {
     available() && cm_mount(parent, text, on_change.as_ref().unchecked_ref()).is_ok()

@@ -63,8 +63,11 @@ fn s(v: &Value) -> String {
 }
 
 pub fn build(c: &Computed) -> Graph {
-    let model = &c.analysis.model;
-    let res = &c.analysis.resolved;
+    let Some(analysis) = &c.analysis else {
+        return Graph::default();
+    };
+    let model = &analysis.model;
+    let res = &analysis.resolved;
     let mut g = Graph::default();
     let text = model.files.first().map(|f| f.text.as_str()).unwrap_or("");
     for gw in &res.gateways {

@@ -7,10 +7,14 @@ mod editor;
 mod engine;
 mod graph;
 mod learn;
+mod remote;
 mod share;
 mod yamlish;
 
 fn main() {
+    // The same module also runs in the analysis worker (see remote.rs), where there is no page.
     #[cfg(target_arch = "wasm32")]
-    yew::Renderer::<app::App>::new().render();
+    if web_sys::window().is_some() {
+        yew::Renderer::<app::App>::new().render();
+    }
 }

@@ -359,14 +359,14 @@ pub fn effects(index: &PolicyIndex, req: &Request, ctx: &RouteContext) -> Policy
             (PolicySpec::Security(s), Some(raw)) => {
                 sp = Some((
                     p,
-                    serde_json::from_value(super::without_null_fields(&raw)).unwrap_or_else(|_| (**s).clone()),
+                    crate::model::from_value(&raw).unwrap_or_else(|_| (**s).clone()),
                     broken,
                 ))
             }
             (PolicySpec::BackendTraffic(s), Some(raw)) => {
                 btp = Some((
                     p,
-                    serde_json::from_value(super::without_null_fields(&raw)).unwrap_or_else(|_| (**s).clone()),
+                    crate::model::from_value(&raw).unwrap_or_else(|_| (**s).clone()),
                     broken,
                 ))
             }

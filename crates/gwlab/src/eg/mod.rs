@@ -142,37 +142,10 @@ pub struct PolicyIndex {
     >,
 }
 
-/// Kubernetes reads a field set to null as unset (`add: null`); typed decoding would reject it.
-pub(crate) fn without_null_fields(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(_, x)| !x.is_null())
-                .map(|(k, x)| (k.clone(), without_null_fields(x)))
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(without_null_fields).collect()),
-        other => other.clone(),
-    }
-}
-
 /// Decodes a spec, ignoring null fields. The raw spec keeps them: under `mergeType: JSONMerge` a
 /// null deletes the parent's field.
 fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, String)> {
-    serde_path_to_error::deserialize::<_, T>(without_null_fields(v)).map_err(|e| {
-        let mut ptr = String::from("/spec");
-        for seg in e.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => ptr.push_str(&format!("/{index}")),
-                serde_path_to_error::Segment::Map { key } => {
-                    ptr.push('/');
-                    ptr.push_str(&crate::source::escape_token(key));
-                }
-                _ => {}
-            }
-        }
-        (ptr, e.inner().to_string())
-    })
+    crate::model::decode_value(v, "/spec").map(|(t, _unknown)| t)
 }
 
 /// The raw spec of an Envoy Gateway object, if `o` is one.

@@ -216,7 +216,7 @@ pub fn burst(
         |(pi, _, _, merged)| {
             let p = &index.policies[pi];
             let spec: Option<BackendTrafficPolicySpec> = match (merged, &p.spec) {
-                (Some(raw), _) => serde_json::from_value(raw).ok(),
+                (Some(raw), _) => crate::model::from_value(&raw).ok(),
                 (None, PolicySpec::BackendTraffic(s)) => Some((**s).clone()),
                 _ => None,
             };

@@ -591,7 +591,7 @@ fn envoy_extension(v: &mut V) {
                 )
                 .collect();
             for b in refs {
-                if let Ok(b) = serde_json::from_value::<crate::model::BackendRef>(b) {
+                if let Ok(b) = crate::model::from_value::<crate::model::BackendRef>(&b) {
                     v.backend_ref(&b, &format!("/spec/extProc/{i}"));
                 }
             }

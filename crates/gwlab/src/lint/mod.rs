@@ -189,7 +189,7 @@ pub fn policy_refs(o: &Object) -> Vec<(String, BackendRef)> {
         }
     }
     fn push(v: &serde_json::Value, ptr: String, out: &mut Vec<(String, BackendRef)>) {
-        if let Ok(r) = serde_json::from_value::<BackendRef>(v.clone()) {
+        if let Ok(r) = crate::model::from_value::<BackendRef>(v) {
             if !r.name.is_empty() {
                 out.push((ptr, r));
             }

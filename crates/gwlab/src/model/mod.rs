@@ -6,6 +6,7 @@
 //! object is kept whenever its body decoded.
 
 pub mod core_k8s;
+mod decode;
 pub mod crd_enums;
 pub mod gateway;
 pub mod meta;
@@ -13,7 +14,7 @@ pub mod policy;
 pub mod routes;
 
 use crate::diag::{Diagnostic, Location, Span};
-use crate::source::{self, escape_token, SourceFile, SpanMap};
+use crate::source::{self, SourceFile, SpanMap};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -152,41 +153,16 @@ fn known_kind(group: &str, kind: &str) -> Option<bool> {
     })
 }
 
-fn path_to_pointer(base: &str, path: &serde_path_to_error::Path) -> String {
-    let mut p = base.to_string();
-    for seg in path.iter() {
-        match seg {
-            serde_path_to_error::Segment::Seq { index } => p.push_str(&format!("/{index}")),
-            serde_path_to_error::Segment::Map { key } => {
-                p.push('/');
-                p.push_str(&escape_token(key));
-            }
-            serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => {}
-        }
-    }
-    p
+pub(crate) use decode::decode_value;
+
+/// Decodes `v` into `T` (as `serde_json::from_value` would, but with a `key: null` entry read as an
+/// absent key); the error is the message with the pointer of the offending value.
+pub(crate) fn from_value<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
+    decode_value(v, "").map(|(t, _unknown)| t).map_err(|(ptr, msg)| if ptr.is_empty() { msg } else { format!("{ptr}: {msg}") })
 }
 
-fn ignored_to_pointer(path: &serde_ignored::Path) -> String {
-    use serde_ignored::Path as P;
-    match path {
-        P::Root => String::new(),
-        P::Seq { parent, index } => format!("{}/{index}", ignored_to_pointer(parent)),
-        P::Map { parent, key } => format!("{}/{}", ignored_to_pointer(parent), escape_token(key)),
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => ignored_to_pointer(parent),
-    }
-}
-
-/// Decodes `v` (found at `base`) into `T`; fields nobody reads come back as pointers for warnings.
-fn decode<T: DeserializeOwned>(v: Value, base: &str) -> Result<(T, Vec<String>), (String, String)> {
-    let mut ignored = Vec::new();
-    let mut cb = |p: serde_ignored::Path| ignored.push(format!("{base}{}", ignored_to_pointer(&p)));
-    let de = serde_ignored::Deserializer::new(v, &mut cb);
-    let r = serde_path_to_error::deserialize::<_, T>(de);
-    match r {
-        Ok(t) => Ok((t, ignored)),
-        Err(e) => Err((path_to_pointer(base, e.path()), e.inner().to_string())),
-    }
+fn decode<T: DeserializeOwned>(v: &Value, base: &str) -> Result<(T, Vec<String>), (String, String)> {
+    decode_value(v, base)
 }
 
 struct Loader<'a> {
@@ -244,9 +220,12 @@ impl Loader<'_> {
             }
         };
         let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("").to_string();
-        let meta_val = map.remove("metadata").unwrap_or(Value::Null);
+        let meta_val = match map.remove("metadata") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(v) => v,
+        };
         map.remove("status");
-        let meta: ObjectMeta = match decode::<ObjectMeta>(if meta_val.is_null() { Value::Object(Map::new()) } else { meta_val }, "/metadata") {
+        let meta: ObjectMeta = match decode::<ObjectMeta>(&meta_val, "/metadata") {
             Ok((m, ignored)) => {
                 self.unknown_fields(&spans, span, &kind, ignored);
                 m
@@ -308,7 +287,7 @@ impl Loader<'_> {
     }
 
     fn typed<T: DeserializeOwned>(&mut self, kind: &str, v: Value, base: &str, spans: &SpanMap, span: Span) -> Option<T> {
-        match decode::<T>(v, base) {
+        match decode::<T>(&v, base) {
             Ok((t, ignored)) => {
                 self.unknown_fields(spans, span, kind, ignored);
                 Some(t)
@@ -431,6 +410,26 @@ mod tests {
         assert_eq!(d.code, "unknown-field");
         let l = d.location.as_ref().unwrap();
         assert_eq!((l.line, l.column), (7, 5));
+    }
+
+    #[test]
+    fn null_fields_count_as_absent() {
+        let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, labels: null}\nspec:\n  hostnames: null\n  parentRefs: [{name: gw, sectionName: null}]\n  rules:\n  - filters: null\n    backendRefs:\n    - name: svc\n      port: 80\n      filters:\n      - type: RequestHeaderModifier\n        requestHeaderModifier: {add: null, set: [{name: x, value: v}], remove: null}\n    matches: null\n";
+        let m = load_one(text);
+        assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+        let Body::HttpRoute(r) = &m.objects[0].body else { panic!() };
+        let rule = &r.rules.as_ref().unwrap()[0];
+        assert!(rule.filters.is_empty());
+        let hm = rule.backend_refs[0].filters[0].request_header_modifier.as_ref().unwrap();
+        assert!(hm.add.is_empty() && hm.remove.is_empty() && hm.set.len() == 1);
+        // A required field given as null is missing; an unknown field given as null is still reported.
+        let m = load_one("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters:\n    - type: RequestHeaderModifier\n      requestHeaderModifier: {set: [{name: null, value: v}]}\n");
+        assert_eq!(m.diagnostics[0].code, "invalid-field");
+        let want = "`/spec/rules/0/filters/0/requestHeaderModifier/set/0`: missing field `name`";
+        assert!(m.diagnostics[0].message.contains(want), "{}", m.diagnostics[0].message);
+        let m = load_one("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw, sectionname: null}]\n");
+        assert_eq!(m.diagnostics[0].code, "unknown-field");
+        assert!(m.diagnostics[0].message.contains("/spec/parentRefs/0/sectionname"));
     }
 
     #[test]

@@ -9,7 +9,6 @@ use std::borrow::Cow;
 pub fn compile_regex(pattern: &str) -> Result<Regex, String> {
     RegexBuilder::new(&format!("^(?:{pattern})$"))
         .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
         .nest_limit(64)
         .build()
         .map_err(|e| {

@@ -1,0 +1,44 @@
+// gwlab analysis worker. The page sends {glue, module} once: the URL of its wasm-bindgen glue and its
+// compiled WebAssembly.Module, so the worker neither downloads nor compiles the wasm again. Then each
+// {id, text, requests, draft} is answered with {id, json} (the results as JSON, see remote.rs).
+let ready = null;
+const queue = [];
+
+self.onmessage = (e) => {
+  const d = e.data;
+  if (d && d.glue) {
+    ready = import(d.glue).then(async (m) => {
+      await m.default({ module_or_path: d.module });
+      return m;
+    });
+    return;
+  }
+  queue.push(d);
+  drain();
+};
+
+let draining = false;
+async function drain() {
+  if (draining) return;
+  draining = true;
+  let m;
+  try {
+    m = await ready;
+  } catch (e) {
+    // The glue or the module could not be loaded here: the page analyses on its own thread instead.
+    self.postMessage({ failed: String(e) });
+    return;
+  }
+  while (queue.length) {
+    let d = queue.shift();
+    // Only the newest text matters: skip analyses that a later message replaces.
+    while (queue.length && queue[0].text !== undefined) d = queue.shift();
+    try {
+      self.postMessage({ id: d.id, json: m.gwlab_worker(d.text, d.requests || [], d.draft || "") });
+    } catch (e) {
+      self.postMessage({ failed: String(e) });
+      return;
+    }
+  }
+  draining = false;
+}
