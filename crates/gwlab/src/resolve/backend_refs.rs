@@ -21,7 +21,7 @@ fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
 /// Resolves one backendRef of a route. Returns the backend, its error (if unusable) and the
 /// BackendTLSPolicies naming its Service (indices into `Policies::list`; the one in force and
 /// any that lost a conflict, all of which report this route's Gateways as ancestors).
-pub fn resolve(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
+pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
     let (res, pol) = check(ix, pols, route, kind, br);
     let mut pol: Vec<usize> = pol.into_iter().collect();
     if br.kind() == "Service" && br.group().is_empty() {
@@ -39,9 +39,9 @@ pub fn resolve(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br:
     }
 }
 
-fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef) -> (Result<BackendTarget, RefError>, Option<usize>) {
+fn check<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef) -> (Result<BackendTarget, RefError>, Option<usize>) {
     let (group, bkind) = (br.group(), br.kind());
-    let ns = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace).to_string();
+    let ns: &'m str = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
     let supported = matches!((group, bkind), ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") | (EG_GROUP, "Backend"));
     if !supported {
         return (
@@ -49,7 +49,7 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
             None,
         );
     }
-    if !ix.ref_permitted(GATEWAY_GROUP, kind.kind(), &route.namespace, group, bkind, &ns, &br.name) {
+    if !ix.ref_permitted(GATEWAY_GROUP, kind.kind(), &route.namespace, group, bkind, ns, &br.name) {
         return (
             Err(err(
                 "RefNotPermitted",
@@ -61,9 +61,9 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
     }
     if bkind != "Service" {
         // ServiceImport / Envoy Gateway Backend: existence only.
-        return match ix.object(bkind, &ns, &br.name) {
+        return match ix.object(bkind, ns, &br.name) {
             Some(_) => (
-                Ok(BackendTarget::Service { namespace: ns, name: br.name.clone(), port: br.port.unwrap_or(0), target_port: None, app_protocol: None, has_endpoints: true, tls: None }),
+                Ok(BackendTarget::Service { namespace: ix.shared(ns), name: ix.shared(&br.name), port: br.port.unwrap_or(0), target_port: None, app_protocol: None, has_endpoints: true, tls: None }),
                 None,
             ),
             None => (Err(err("BackendNotFound", "backend-not-found", format!("{bkind} `{ns}/{}` does not exist", br.name))), None),
@@ -72,7 +72,7 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
     let Some(port) = br.port else {
         return (Err(err("PortNotSpecified", "backend-port-not-found", format!("backendRef to Service `{ns}/{}` needs a `port` (a port number of the Service)", br.name))), None);
     };
-    let Some(svc_obj) = ix.object("Service", &ns, &br.name) else {
+    let Some(svc_obj) = ix.object("Service", ns, &br.name) else {
         return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist; create it or fix the backendRef name/namespace", br.name))), None);
     };
     let Body::Service(svc) = &svc_obj.body else {
@@ -93,11 +93,11 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
             None,
         );
     };
-    let has_endpoints = match ix.slice_endpoints(&ns, &br.name) {
+    let has_endpoints = match ix.slice_endpoints(ns, &br.name) {
         Some(x) => x,
         None => svc.selector.as_ref().is_some_and(|s| !s.is_empty()),
     };
-    let pol = pols.lookup(&ns, &br.name, sp.name.as_deref());
+    let pol = pols.lookup(ns, &br.name, sp.name.as_deref());
     let mut tls = None;
     if let Some(pi) = pol {
         let p = &pols.list[pi];
@@ -109,13 +109,12 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
     }
     (
         Ok(BackendTarget::Service {
-            namespace: ns,
-            name: br.name.clone(),
+            namespace: ix.shared(ns),
+            name: ix.shared(&br.name),
             port,
             target_port: sp.target_port.as_ref().map(|t| match t {
-                // The integer's own `to_string` skips the `Display` indirection (this runs per backendRef).
-                crate::model::IntOrString::Int(i) => i.to_string(),
-                crate::model::IntOrString::String(s) => s.clone(),
+                crate::model::IntOrString::Int(i) => ix.shared_int(*i),
+                crate::model::IntOrString::String(s) => ix.shared(s),
             }),
             app_protocol: sp.app_protocol.clone(),
             has_endpoints,
@@ -147,7 +146,8 @@ mod tests {
         let ix = Index::build(&m);
         let pols = super::super::backend_tls::process(&ix, &mut Vec::new());
         let route = &m.objects[0];
-        let br = |j: serde_json::Value| serde_json::from_value::<BackendRef>(j).unwrap();
+        // Leaked: resolved names borrow from the model for the index's lifetime.
+        let br = |j: serde_json::Value| -> &'static BackendRef { Box::leak(Box::new(serde_json::from_value::<BackendRef>(j).unwrap())) };
         let cases = [
             (serde_json::json!({"name": "svc", "port": 80}), None),
             (serde_json::json!({"name": "svc"}), Some("PortNotSpecified")),
@@ -159,10 +159,10 @@ mod tests {
             (serde_json::json!({"name": "ext", "port": 80}), Some("UnsupportedValue")),
         ];
         for (j, want) in cases {
-            let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(j.clone()), 0);
+            let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Http, br(j.clone()), 0);
             assert_eq!(e.map(|e| e.reason), want, "{j}");
         }
-        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "svc", "port": 80})), 0);
         match b.target {
             BackendTarget::Service { target_port, has_endpoints, .. } => {
                 assert_eq!(target_port.as_deref(), Some("http"));
@@ -170,10 +170,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(serde_json::json!({"name": "lonely", "port": 80})), 0);
+        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "lonely", "port": 80})), 0);
         assert!(matches!(b.target, BackendTarget::Service { has_endpoints: false, .. }));
         // UDP routes need a UDP port.
-        let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Udp, &br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Udp, br(serde_json::json!({"name": "svc", "port": 80})), 0);
         assert_eq!(e.map(|e| e.reason), Some("PortNotFound"));
     }
 }

@@ -4,7 +4,9 @@
 
 use crate::model::{Body, DataObject, EndpointSliceData, Model, Object, ReferenceGrantSpec};
 use crate::fxhash::FxHashMap;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 pub struct Index<'m> {
     pub model: &'m Model,
@@ -14,6 +16,9 @@ pub struct Index<'m> {
     slices: FxHashMap<(&'m str, &'m str), Vec<&'m EndpointSliceData>>,
     issued_secrets: HashSet<(&'m str, String)>,
     empty: BTreeMap<String, String>,
+    /// Shared copies of names that resolved backends carry (see [`Index::shared`]).
+    shared: RefCell<FxHashMap<&'m str, Arc<str>>>,
+    shared_ints: RefCell<FxHashMap<i64, Arc<str>>>,
 }
 
 impl<'m> Index<'m> {
@@ -26,6 +31,8 @@ impl<'m> Index<'m> {
             slices: FxHashMap::default(),
             issued_secrets: HashSet::new(),
             empty: BTreeMap::new(),
+            shared: RefCell::new(FxHashMap::default()),
+            shared_ints: RefCell::new(FxHashMap::default()),
         };
         for (i, o) in model.objects.iter().enumerate() {
             ix.by_key.insert((o.kind.as_str(), o.namespace.as_str(), o.meta.name.as_str()), i);
@@ -48,6 +55,17 @@ impl<'m> Index<'m> {
             }
         }
         ix
+    }
+
+    /// One shared copy of a name from the model: every backendRef to a Service repeats its
+    /// namespace and name, and a large configuration has tens of thousands of them.
+    pub fn shared(&self, s: &'m str) -> Arc<str> {
+        self.shared.borrow_mut().entry(s).or_insert_with(|| Arc::from(s)).clone()
+    }
+
+    /// [`Index::shared`] for a number written as text (a numeric targetPort).
+    pub fn shared_int(&self, i: i64) -> Arc<str> {
+        self.shared_ints.borrow_mut().entry(i).or_insert_with(|| Arc::from(i.to_string())).clone()
     }
 
     pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
