@@ -72,10 +72,10 @@ fn check<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind
     let Some(port) = br.port else {
         return (Err(err("PortNotSpecified", "backend-port-not-found", format!("backendRef to Service `{ns}/{}` needs a `port` (a port number of the Service)", br.name))), None);
     };
-    let Some(svc_obj) = ix.object("Service", ns, &br.name) else {
+    let Some(svc_i) = ix.get("Service", ns, &br.name) else {
         return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist; create it or fix the backendRef name/namespace", br.name))), None);
     };
-    let Body::Service(svc) = &svc_obj.body else {
+    let Body::Service(svc) = &ix.model.objects[svc_i].body else {
         return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist", br.name))), None);
     };
     if svc.type_() == "ExternalName" {
@@ -107,10 +107,12 @@ fn check<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind
             return (Err(err("InvalidBackendTLS", "unsupported-value", format!("the BackendTLSPolicy `{}` for Service `{ns}/{}` is invalid, so this backend cannot be reached", p.tls.policy, br.name))), pol);
         }
     }
+    // The Service's own (namespace, name) equal `ns` and the ref's name: it was found by them.
+    let (namespace, name) = ix.shared_names(svc_i);
     (
         Ok(BackendTarget::Service {
-            namespace: ix.shared(ns),
-            name: ix.shared(&br.name),
+            namespace,
+            name,
             port,
             target_port: sp.target_port.as_ref().map(|t| match t {
                 crate::model::IntOrString::Int(i) => ix.shared_int(*i),

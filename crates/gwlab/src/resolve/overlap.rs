@@ -128,9 +128,12 @@ pub fn check(model: &Model, routes: &[RouteState], statuses: &mut [ObjectStatus]
             keys
         })
         .collect();
+    // Sized for one entry per key and attachment: growing this table was a third of the cost.
+    first.reserve(routes.iter().zip(&keys).map(|(r, k)| k.len() * r.attachments.iter().map(|a| a.hostnames.len().max(1)).sum::<usize>()).sum());
     for (ri, r) in routes.iter().enumerate() {
         for a in &r.attachments {
-            let hosts: Vec<&str> = if a.hostnames.is_empty() { vec!["*"] } else { a.hostnames.iter().map(String::as_str).collect() };
+            // No hostnames: any host, `*`.
+            let hosts = a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*"));
             for h in hosts {
                 for k in &keys[ri] {
                     let e = *first.entry((a.gateway, a.listener, h, k.as_str())).or_insert(ri);

@@ -248,6 +248,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         t.step("filter", || (format!("RequestMirror copies {} of requests to {m}; its answers are ignored", pct(p / 100.0)), obj(), Some(format!("{}/filters", a.rule_pointer))));
     }
     out.mirrors = a.mirrors.clone();
+    out.shares.reserve_exact(a.plan.len());
     if !a.plan_note.is_empty() {
         t.step("backend", || (a.plan_note.clone(), obj(), Some(format!("{}/backendRefs", a.rule_pointer))));
     }
