@@ -6,6 +6,10 @@ use super::index::Index;
 use super::{BackendState, BackendTarget, RouteKind};
 use crate::model::{BackendRef, Body, Object, EG_GROUP, GATEWAY_GROUP};
 
+/// What `check` depends on: (route namespace, group, kind, namespace, name, port, route kind).
+pub(crate) type CheckKey<'m> = (&'m str, &'m str, &'m str, &'m str, &'m str, Option<u32>, RouteKind);
+pub(crate) type CheckResult = (Result<BackendTarget, RefError>, Option<usize>);
+
 /// Why a backendRef is unusable: the route ResolvedRefs reason, a message, a diagnostic code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefError {
@@ -22,7 +26,18 @@ fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
 /// BackendTLSPolicies naming its Service (indices into `Policies::list`; the one in force and
 /// any that lost a conflict, all of which report this route's Gateways as ancestors).
 pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
-    let (res, pol) = check(ix, pols, route, kind, br);
+    // `check` reads nothing but these (and the index and policies, fixed while routes resolve);
+    // large configurations send thousands of backendRefs to the same few Services.
+    let key: CheckKey<'m> = (&route.namespace, br.group(), br.kind(), br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace), &br.name, br.port, kind);
+    let memo = ix.backend_checks.borrow().get(&key).cloned();
+    let (res, pol) = match memo {
+        Some(r) => r,
+        None => {
+            let r = check(ix, pols, route, kind, br);
+            ix.backend_checks.borrow_mut().insert(key, r.clone());
+            r
+        }
+    };
     let mut pol: Vec<usize> = pol.into_iter().collect();
     if br.kind() == "Service" && br.group().is_empty() {
         let ns = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);

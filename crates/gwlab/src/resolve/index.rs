@@ -21,6 +21,8 @@ pub struct Index<'m> {
     shared_ints: RefCell<FxHashMap<i64, Arc<str>>>,
     /// Shared (namespace, name) of objects by index (see [`Index::shared_names`]).
     object_names: RefCell<FxHashMap<usize, (Arc<str>, Arc<str>)>>,
+    /// backendRef checks already made (see `backend_refs::resolve`).
+    pub(crate) backend_checks: RefCell<FxHashMap<super::backend_refs::CheckKey<'m>, super::backend_refs::CheckResult>>,
     /// `parentRef` JSON by content: routes attaching the same way repeat it.
     parent_refs: RefCell<FxHashMap<ParentRefKey<'m>, serde_json::Value>>,
 }
@@ -42,6 +44,7 @@ impl<'m> Index<'m> {
             shared_ints: RefCell::new(FxHashMap::default()),
             parent_refs: RefCell::new(FxHashMap::default()),
             object_names: RefCell::new(FxHashMap::default()),
+            backend_checks: RefCell::new(FxHashMap::default()),
         };
         for (i, o) in model.objects.iter().enumerate() {
             ix.by_key.insert((o.kind.as_str(), o.namespace.as_str(), o.meta.name.as_str()), i);
