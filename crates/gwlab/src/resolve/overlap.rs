@@ -94,42 +94,84 @@ fn join_into(lines: &[String], out: &mut String) {
     }
 }
 
+/// Calls `f` with every rule-match the route programs (None: a rule without matches).
+fn each_match<'a>(model: &'a Model, r: &RouteState, mut f: impl FnMut(Option<&'a HttpRouteMatch>)) {
+    let Body::HttpRoute(spec) = &model.objects[r.object].body else { return };
+    if r.kind != RouteKind::Http || r.attachments.is_empty() {
+        return;
+    }
+    match &spec.rules {
+        None => f(None),
+        Some(rules) => {
+            for (ri, rule) in rules.iter().enumerate() {
+                if !r.rules.get(ri).is_some_and(|s| s.programmed) {
+                    continue;
+                }
+                match rule.matches.as_deref() {
+                    None | Some([]) => f(None),
+                    Some(ms) => ms.iter().for_each(|m| f(Some(m))),
+                }
+            }
+        }
+    }
+}
+
+/// The path type and value that open a match's key (its first line): equal keys have equal
+/// paths. None when the text could run past the first line (a line break in the path).
+fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
+    let (pt, pv) = m.and_then(|m| m.path.as_ref()).map(|p| (p.kind(), p.value())).unwrap_or(("PathPrefix", "/"));
+    (!pt.contains([' ', '\n']) && !pv.contains('\n')).then_some((pt, pv))
+}
+
 /// Adds `RouteRulesOverlap=True` to the parent entries of `statuses` whose route shares a
 /// (listener, hostname, match) with another route.
+///
+/// Indexed by path first: two matches can only have the same key when they have the same path,
+/// so full keys are built only for routes that share a (listener, hostname, path) with another
+/// route; every other route's matches are unique. On a large configuration that is no route.
 pub fn check(model: &Model, routes: &[RouteState], statuses: &mut [ObjectStatus]) {
+    // (gateway, listener, hostname, path type, path) → the first route with it.
+    let mut by_path: FxHashMap<(usize, usize, &str, &str, &str), usize> = FxHashMap::default();
+    by_path.reserve(routes.iter().map(|r| r.rules.len() * r.attachments.iter().map(|a| a.hostnames.len().max(1)).sum::<usize>()).sum());
+    // Routes that may overlap another: they share a path there, or their path is not plain.
+    let mut involved = vec![false; routes.len()];
+    for (ri, r) in routes.iter().enumerate() {
+        each_match(model, r, |m| {
+            let Some((pt, pv)) = path_of(m) else {
+                involved[ri] = true;
+                return;
+            };
+            for a in &r.attachments {
+                for h in a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*")) {
+                    let e = *by_path.entry((a.gateway, a.listener, h, pt, pv)).or_insert(ri);
+                    if e != ri {
+                        involved[ri] = true;
+                        involved[e] = true;
+                    }
+                }
+            }
+        });
+    }
+    if !involved.contains(&true) {
+        return;
+    }
     // (gateway, listener, hostname, match) → first route (index into `routes`).
     let mut first: FxHashMap<(usize, usize, &str, &str), usize> = FxHashMap::default();
     // (route, parentRef index) flagged.
     let mut flagged: HashSet<(usize, usize), FxBuildHasher> = HashSet::default();
     let keys: Vec<Vec<String>> = routes
         .iter()
-        .map(|r| {
-            let Body::HttpRoute(spec) = &model.objects[r.object].body else { return Vec::new() };
-            if r.kind != RouteKind::Http || r.attachments.is_empty() {
-                return Vec::new();
-            }
+        .zip(&involved)
+        .map(|(r, &inv)| {
             let mut keys = Vec::new();
-            match &spec.rules {
-                None => keys.push(match_key(None)),
-                Some(rules) => {
-                    for (ri, rule) in rules.iter().enumerate() {
-                        if !r.rules.get(ri).is_some_and(|s| s.programmed) {
-                            continue;
-                        }
-                        match rule.matches.as_deref() {
-                            None | Some([]) => keys.push(match_key(None)),
-                            Some(ms) => keys.extend(ms.iter().map(|m| match_key(Some(m)))),
-                        }
-                    }
-                }
+            if inv {
+                each_match(model, r, |m| keys.push(match_key(m)));
             }
             keys.sort();
             keys.dedup();
             keys
         })
         .collect();
-    // Sized for one entry per key and attachment: growing this table was a third of the cost.
-    first.reserve(routes.iter().zip(&keys).map(|(r, k)| k.len() * r.attachments.iter().map(|a| a.hostnames.len().max(1)).sum::<usize>()).sum());
     for (ri, r) in routes.iter().enumerate() {
         for a in &r.attachments {
             // No hostnames: any host, `*`.
