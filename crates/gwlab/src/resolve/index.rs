@@ -20,12 +20,15 @@ pub struct Index<'m> {
     shared: RefCell<FxHashMap<&'m str, Arc<str>>>,
     shared_ints: RefCell<FxHashMap<i64, Arc<str>>>,
     /// Shared (namespace, name) of objects by index (see [`Index::shared_names`]).
-    object_names: RefCell<FxHashMap<usize, (Arc<str>, Arc<str>)>>,
+    object_names: RefCell<FxHashMap<usize, SharedNames>>,
     /// backendRef checks already made (see `backend_refs::resolve`).
-    pub(crate) backend_checks: RefCell<FxHashMap<super::backend_refs::CheckKey<'m>, super::backend_refs::CheckResult>>,
+    pub(crate) backend_checks: RefCell<BackendChecks<'m>>,
     /// `parentRef` JSON by content: routes attaching the same way repeat it.
     parent_refs: RefCell<FxHashMap<ParentRefKey<'m>, serde_json::Value>>,
 }
+
+type SharedNames = (Arc<str>, Arc<str>);
+type BackendChecks<'m> = FxHashMap<super::backend_refs::CheckKey<'m>, super::backend_refs::CheckResult>;
 
 /// The fields of a `ParentReference`, borrowed (it has no `Hash` of its own).
 type ParentRefKey<'m> = (Option<&'m str>, Option<&'m str>, Option<&'m str>, &'m str, Option<&'m str>, Option<u32>);

@@ -52,7 +52,7 @@ impl<'r> Decision<'r> {
         let backends = self.backends;
         self.plan.iter().filter_map(move |p| match *p {
             Planned::Backend { backend, fraction, weight } => match &backends.get(backend)?.target {
-                crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(&**namespace, &**name, *port))),
+                crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(namespace, name, *port))),
                 _ => None,
             },
             Planned::Status { code, fraction, weight } => Some((fraction, weight, DecidedShare::Status(code))),
