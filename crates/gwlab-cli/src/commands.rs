@@ -122,7 +122,7 @@ fn outcome_human(line: &str, o: &Outcome) -> String {
     for share in &o.shares {
         if let ShareOutcome::Backend { namespace, name, port, path, host, headers, tls, .. } = &share.outcome {
             s.push_str(&format!("  {:.1}% → {namespace}/{name}:{port}  {host}{path}\n", share.fraction * 100.0));
-            for (k, v) in headers {
+            for (k, v) in headers.iter() {
                 s.push_str(&format!("      {k}: {v}\n"));
             }
             if let Some(t) = tls {

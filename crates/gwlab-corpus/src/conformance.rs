@@ -843,7 +843,7 @@ impl Cx<'_> {
                     }
                 }
                 if let Some(want) = gs(&e, "namespace") {
-                    if namespace != want {
+                    if &**namespace != want {
                         return fail_ea("backend namespace", want, describe());
                     }
                 }
@@ -858,13 +858,13 @@ impl Cx<'_> {
                     None => (Some(gs(&r, "path").unwrap_or("/").to_string()), gs(&r, "host").map(String::from), r.get("headers").and_then(Value::as_object).cloned(), Vec::new()),
                 };
                 if let Some(p) = want_path {
-                    if *path != p {
-                        return fail_ea("path seen by the backend", p, path.clone());
+                    if **path != *p {
+                        return fail_ea("path seen by the backend", p, path.to_string());
                     }
                 }
                 if let Some(h) = want_host {
                     if !host.eq_ignore_ascii_case(&h) && !strip_port(host).eq_ignore_ascii_case(strip_port(&h)) {
-                        return fail_ea("Host seen by the backend", h, host.clone());
+                        return fail_ea("Host seen by the backend", h, host.to_string());
                     }
                 }
                 for (k, v) in want_headers.iter().flatten() {
@@ -1028,7 +1028,7 @@ impl Cx<'_> {
                     }
                 }
                 if let Some(w) = gs(&e, "namespace") {
-                    if namespace != w {
+                    if &**namespace != w {
                         return fail_ea("backend namespace", w, describe());
                     }
                 }
@@ -1096,7 +1096,7 @@ impl Cx<'_> {
                 }
             }
             if let Some(w) = gs(&e, "namespace") {
-                if namespace != w {
+                if &**namespace != w {
                     return fail_ea("backend namespace", w, describe());
                 }
             }
@@ -1146,7 +1146,7 @@ impl Cx<'_> {
             return fail_ea("no backend answered the datagram", "echo", describe_outcome(&o, |ns, n| self.app_of(ns, n)));
         }
         if let Some(w) = gs(&e, "namespace") {
-            if bes.iter().any(|(_, b, _)| matches!(b, ShareOutcome::Backend { namespace, .. } if namespace != w)) {
+            if bes.iter().any(|(_, b, _)| matches!(b, ShareOutcome::Backend { namespace, .. } if &**namespace != w)) {
                 return fail_ea("backend namespace", w, describe_outcome(&o, |ns, n| self.app_of(ns, n)));
             }
         }

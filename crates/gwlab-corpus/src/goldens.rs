@@ -678,7 +678,7 @@ fn sim_ir(a: &Analysis) -> SimIr {
                         for b in &rs.backends {
                             match &b.target {
                                 BackendTarget::Service { namespace, name, port, .. } if b.weight > 0 => {
-                                    valid.push(("Service".to_string(), namespace.clone(), name.clone(), port.to_string(), b.weight))
+                                    valid.push(("Service".to_string(), namespace.to_string(), name.to_string(), port.to_string(), b.weight))
                                 }
                                 BackendTarget::Service { .. } => {}
                                 BackendTarget::Invalid { .. } => invalid += b.weight,
@@ -746,7 +746,7 @@ fn sim_outcome(rs: &gwlab::resolve::RuleState, rule: &Value) -> RouteOutcome {
     for b in &rs.backends {
         match &b.target {
             BackendTarget::Service { namespace, name, port, .. } if b.weight > 0 => {
-                valid.push(("Service".to_string(), namespace.clone(), name.clone(), port.to_string(), b.weight))
+                valid.push(("Service".to_string(), namespace.to_string(), name.to_string(), port.to_string(), b.weight))
             }
             BackendTarget::Service { .. } => {}
             BackendTarget::Invalid { .. } => invalid += b.weight,

@@ -338,7 +338,7 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
     for (_, b) in &backends {
         let ShareOutcome::Backend { path, host, headers, tls, .. } = b else { continue };
         if let Some(p) = e.get("path").and_then(Value::as_str) {
-            if path != p {
+            if &**path != p {
                 return Err(format!("expected the backend to receive path {p}, got {path}"));
             }
         }

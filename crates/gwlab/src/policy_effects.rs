@@ -76,12 +76,18 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
     } else {
         for share in &mut out.shares {
             if let ShareOutcome::Backend { headers, .. } = &mut share.outcome {
-                headers.retain(|(n, _)| !fx.removed_request_headers.iter().any(|r| r.eq_ignore_ascii_case(n)));
+                if fx.removed_request_headers.is_empty() && fx.request_headers.is_empty() {
+                    continue;
+                }
+                // Shared with the other shares: edit a copy.
+                let mut edited = headers.to_vec();
+                edited.retain(|(n, _)| !fx.removed_request_headers.iter().any(|r| r.eq_ignore_ascii_case(n)));
                 for (n, v) in &fx.request_headers {
                     let n = n.to_ascii_lowercase();
-                    headers.retain(|(h, _)| *h != n);
-                    headers.push((n, v.clone()));
+                    edited.retain(|(h, _)| *h != n);
+                    edited.push((n, v.clone()));
                 }
+                *headers = edited.into();
             }
         }
         out.response_headers.extend(fx.response_headers.iter().cloned());

@@ -127,7 +127,7 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
                 if p.scheme == "https" {
                     if let Some(l) = &o.listener {
                         let sni = p.sni.clone().unwrap_or_else(|| p.host.clone());
-                        let v = served.entry(l.clone()).or_default();
+                        let v = served.entry(l.to_string()).or_default();
                         if !v.contains(&sni) {
                             v.push(sni);
                         }
@@ -335,11 +335,11 @@ fn backends(a: &Analysis) -> Vec<BackendService> {
         for rule in &r.rules {
             for b in rule.backends.iter().chain(&rule.mirrors) {
                 let BackendTarget::Service { namespace, name, .. } = &b.target else { continue };
-                if out.iter().any(|s| s.namespace == *namespace && s.name == *name) {
+                if out.iter().any(|s| *s.namespace == **namespace && *s.name == **name) {
                     continue;
                 }
                 let Some(spec) = model.objects.iter().find_map(|o| match &o.body {
-                    Body::Service(s) if o.namespace == *namespace && o.name() == name => Some(s),
+                    Body::Service(s) if *o.namespace == **namespace && o.name() == &**name => Some(s),
                     _ => None,
                 }) else {
                     continue;
@@ -359,8 +359,8 @@ fn backends(a: &Analysis) -> Vec<BackendService> {
                     .collect();
                 let selector: Vec<(String, String)> = spec.selector.clone().unwrap_or_default().into_iter().collect();
                 let has_workload = !selector.is_empty()
-                    && workloads.iter().any(|(ns, labels)| ns == namespace && selector.iter().all(|(k, v)| labels.get(k) == Some(v)));
-                out.push(BackendService { namespace: namespace.clone(), name: name.clone(), ports, selector, has_workload });
+                    && workloads.iter().any(|(ns, labels)| **ns == **namespace && selector.iter().all(|(k, v)| labels.get(k) == Some(v)));
+                out.push(BackendService { namespace: namespace.to_string(), name: name.to_string(), ports, selector, has_workload });
             }
         }
     }
@@ -507,10 +507,10 @@ fn common(shares: &[(f64, &ShareOutcome)], req: &Request) -> Common {
     let mut removed: Option<Vec<String>> = None;
     for (_, s) in shares {
         let ShareOutcome::Backend { path, host, headers, .. } = s else { continue };
-        paths.insert(path.clone());
-        hosts.insert(host.clone());
+        paths.insert(path.to_string());
+        hosts.insert(host.to_string());
         let mut names: Vec<String> = Vec::new();
-        for (n, _) in headers {
+        for (n, _) in headers.iter() {
             let n = n.to_ascii_lowercase();
             if !names.contains(&n) {
                 names.push(n);
@@ -749,7 +749,7 @@ fn prediction(o: &Outcome, req: &Request, name: &str, line: &str, backends: &[Ba
     }
     for (_, s) in &shares {
         if let ShareOutcome::Backend { namespace, name, tls: Some(_), .. } = s {
-            if !backends.iter().any(|b| b.namespace == *namespace && b.name == *name && b.has_workload) {
+            if !backends.iter().any(|b| *b.namespace == **namespace && *b.name == **name && b.has_workload) {
                 return Err(format!("the hop to {namespace}/{name} is TLS, and the generated echo backend speaks plain HTTP"));
             }
         }
@@ -757,7 +757,7 @@ fn prediction(o: &Outcome, req: &Request, name: &str, line: &str, backends: &[Ba
     let mut dist: Vec<((String, String), f64)> = Vec::new();
     for (f, s) in &shares {
         let ShareOutcome::Backend { namespace, name, .. } = s else { continue };
-        let k = (namespace.clone(), name.clone());
+        let k = (namespace.to_string(), name.to_string());
         match dist.iter_mut().find(|(x, _)| *x == k) {
             Some((_, v)) => *v += f * 100.0,
             None => dist.push((k, f * 100.0)),

@@ -6,6 +6,7 @@ use super::index::Index;
 use super::listeners::GatewayCtx;
 use super::{Attachment, RouteKind};
 use crate::model::{Object, ParentReference, GATEWAY_GROUP};
+use crate::fxhash::FxHashMap;
 use std::collections::HashMap;
 
 /// Where a parentRef points.
@@ -33,17 +34,17 @@ pub enum ParentResult {
 /// Lookup from (namespace, name) to Gateways and ListenerSets we simulate.
 pub struct Parents {
     /// namespace → name → gateway.
-    gateways: HashMap<String, HashMap<String, usize>>,
+    gateways: FxHashMap<String, FxHashMap<String, usize>>,
     /// namespace → name → (gateway, listener set).
-    sets: HashMap<String, HashMap<String, (usize, usize)>>,
+    sets: FxHashMap<String, FxHashMap<String, (usize, usize)>>,
     /// For each gateway, for each listener: hostnames of the other listeners on the same port.
     others_on_port: Vec<Vec<Vec<String>>>,
 }
 
 impl Parents {
     pub fn build(ix: &Index, gws: &[GatewayCtx]) -> Self {
-        let mut gateways: HashMap<String, HashMap<String, usize>> = HashMap::new();
-        let mut sets: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+        let mut gateways: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
+        let mut sets: FxHashMap<String, FxHashMap<String, (usize, usize)>> = FxHashMap::default();
         let mut others_on_port = Vec::with_capacity(gws.len());
         for (gi, g) in gws.iter().enumerate() {
             gateways.entry(g.ns.clone()).or_default().insert(g.name.clone(), gi);

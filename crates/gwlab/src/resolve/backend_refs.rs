@@ -6,6 +6,10 @@ use super::index::Index;
 use super::{BackendState, BackendTarget, RouteKind};
 use crate::model::{BackendRef, Body, Object, EG_GROUP, GATEWAY_GROUP};
 
+/// What `check` depends on: (route namespace, group, kind, namespace, name, port, route kind).
+pub(crate) type CheckKey<'m> = (&'m str, &'m str, &'m str, &'m str, &'m str, Option<u32>, RouteKind);
+pub(crate) type CheckResult = (Result<BackendTarget, RefError>, Option<usize>);
+
 /// Why a backendRef is unusable: the route ResolvedRefs reason, a message, a diagnostic code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefError {
@@ -21,8 +25,19 @@ fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
 /// Resolves one backendRef of a route. Returns the backend, its error (if unusable) and the
 /// BackendTLSPolicies naming its Service (indices into `Policies::list`; the one in force and
 /// any that lost a conflict, all of which report this route's Gateways as ancestors).
-pub fn resolve(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
-    let (res, pol) = check(ix, pols, route, kind, br);
+pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
+    // `check` reads nothing but these (and the index and policies, fixed while routes resolve);
+    // large configurations send thousands of backendRefs to the same few Services.
+    let key: CheckKey<'m> = (&route.namespace, br.group(), br.kind(), br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace), &br.name, br.port, kind);
+    let memo = ix.backend_checks.borrow().get(&key).cloned();
+    let (res, pol) = match memo {
+        Some(r) => r,
+        None => {
+            let r = check(ix, pols, route, kind, br);
+            ix.backend_checks.borrow_mut().insert(key, r.clone());
+            r
+        }
+    };
     let mut pol: Vec<usize> = pol.into_iter().collect();
     if br.kind() == "Service" && br.group().is_empty() {
         let ns = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
@@ -39,9 +54,9 @@ pub fn resolve(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br:
     }
 }
 
-fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &BackendRef) -> (Result<BackendTarget, RefError>, Option<usize>) {
+fn check<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef) -> (Result<BackendTarget, RefError>, Option<usize>) {
     let (group, bkind) = (br.group(), br.kind());
-    let ns = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace).to_string();
+    let ns: &'m str = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
     let supported = matches!((group, bkind), ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") | (EG_GROUP, "Backend"));
     if !supported {
         return (
@@ -49,7 +64,7 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
             None,
         );
     }
-    if !ix.ref_permitted(GATEWAY_GROUP, kind.kind(), &route.namespace, group, bkind, &ns, &br.name) {
+    if !ix.ref_permitted(GATEWAY_GROUP, kind.kind(), &route.namespace, group, bkind, ns, &br.name) {
         return (
             Err(err(
                 "RefNotPermitted",
@@ -61,9 +76,9 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
     }
     if bkind != "Service" {
         // ServiceImport / Envoy Gateway Backend: existence only.
-        return match ix.object(bkind, &ns, &br.name) {
+        return match ix.object(bkind, ns, &br.name) {
             Some(_) => (
-                Ok(BackendTarget::Service { namespace: ns, name: br.name.clone(), port: br.port.unwrap_or(0), target_port: None, app_protocol: None, has_endpoints: true, tls: None }),
+                Ok(BackendTarget::Service { namespace: ix.shared(ns), name: ix.shared(&br.name), port: br.port.unwrap_or(0), target_port: None, app_protocol: None, has_endpoints: true, tls: None }),
                 None,
             ),
             None => (Err(err("BackendNotFound", "backend-not-found", format!("{bkind} `{ns}/{}` does not exist", br.name))), None),
@@ -72,10 +87,10 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
     let Some(port) = br.port else {
         return (Err(err("PortNotSpecified", "backend-port-not-found", format!("backendRef to Service `{ns}/{}` needs a `port` (a port number of the Service)", br.name))), None);
     };
-    let Some(svc_obj) = ix.object("Service", &ns, &br.name) else {
+    let Some(svc_i) = ix.get("Service", ns, &br.name) else {
         return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist; create it or fix the backendRef name/namespace", br.name))), None);
     };
-    let Body::Service(svc) = &svc_obj.body else {
+    let Body::Service(svc) = &ix.model.objects[svc_i].body else {
         return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist", br.name))), None);
     };
     if svc.type_() == "ExternalName" {
@@ -93,11 +108,11 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
             None,
         );
     };
-    let has_endpoints = match ix.slice_endpoints(&ns, &br.name) {
+    let has_endpoints = match ix.slice_endpoints(ns, &br.name) {
         Some(x) => x,
         None => svc.selector.as_ref().is_some_and(|s| !s.is_empty()),
     };
-    let pol = pols.lookup(&ns, &br.name, sp.name.as_deref());
+    let pol = pols.lookup(ns, &br.name, sp.name.as_deref());
     let mut tls = None;
     if let Some(pi) = pol {
         let p = &pols.list[pi];
@@ -107,15 +122,16 @@ fn check(ix: &Index, pols: &Policies, route: &Object, kind: RouteKind, br: &Back
             return (Err(err("InvalidBackendTLS", "unsupported-value", format!("the BackendTLSPolicy `{}` for Service `{ns}/{}` is invalid, so this backend cannot be reached", p.tls.policy, br.name))), pol);
         }
     }
+    // The Service's own (namespace, name) equal `ns` and the ref's name: it was found by them.
+    let (namespace, name) = ix.shared_names(svc_i);
     (
         Ok(BackendTarget::Service {
-            namespace: ns,
-            name: br.name.clone(),
+            namespace,
+            name,
             port,
             target_port: sp.target_port.as_ref().map(|t| match t {
-                // The integer's own `to_string` skips the `Display` indirection (this runs per backendRef).
-                crate::model::IntOrString::Int(i) => i.to_string(),
-                crate::model::IntOrString::String(s) => s.clone(),
+                crate::model::IntOrString::Int(i) => ix.shared_int(*i),
+                crate::model::IntOrString::String(s) => ix.shared(s),
             }),
             app_protocol: sp.app_protocol.clone(),
             has_endpoints,
@@ -147,7 +163,8 @@ mod tests {
         let ix = Index::build(&m);
         let pols = super::super::backend_tls::process(&ix, &mut Vec::new());
         let route = &m.objects[0];
-        let br = |j: serde_json::Value| serde_json::from_value::<BackendRef>(j).unwrap();
+        // Leaked: resolved names borrow from the model for the index's lifetime.
+        let br = |j: serde_json::Value| -> &'static BackendRef { Box::leak(Box::new(serde_json::from_value::<BackendRef>(j).unwrap())) };
         let cases = [
             (serde_json::json!({"name": "svc", "port": 80}), None),
             (serde_json::json!({"name": "svc"}), Some("PortNotSpecified")),
@@ -159,10 +176,10 @@ mod tests {
             (serde_json::json!({"name": "ext", "port": 80}), Some("UnsupportedValue")),
         ];
         for (j, want) in cases {
-            let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(j.clone()), 0);
+            let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Http, br(j.clone()), 0);
             assert_eq!(e.map(|e| e.reason), want, "{j}");
         }
-        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "svc", "port": 80})), 0);
         match b.target {
             BackendTarget::Service { target_port, has_endpoints, .. } => {
                 assert_eq!(target_port.as_deref(), Some("http"));
@@ -170,10 +187,10 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, &br(serde_json::json!({"name": "lonely", "port": 80})), 0);
+        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "lonely", "port": 80})), 0);
         assert!(matches!(b.target, BackendTarget::Service { has_endpoints: false, .. }));
         // UDP routes need a UDP port.
-        let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Udp, &br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Udp, br(serde_json::json!({"name": "svc", "port": 80})), 0);
         assert_eq!(e.map(|e| e.reason), Some("PortNotFound"));
     }
 }

@@ -2,9 +2,11 @@
 //! namespace, EndpointSlices by Service, and Secrets produced by cert-manager Certificates.
 //! Built once per resolution so every lookup is O(1).
 
-use crate::model::{Body, DataObject, EndpointSliceData, Model, Object, ReferenceGrantSpec};
+use crate::model::{Body, DataObject, EndpointSliceData, Model, Object, ParentReference, ReferenceGrantSpec};
 use crate::fxhash::FxHashMap;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 pub struct Index<'m> {
     pub model: &'m Model,
@@ -14,7 +16,22 @@ pub struct Index<'m> {
     slices: FxHashMap<(&'m str, &'m str), Vec<&'m EndpointSliceData>>,
     issued_secrets: HashSet<(&'m str, String)>,
     empty: BTreeMap<String, String>,
+    /// Shared copies of names that resolved backends carry (see [`Index::shared`]).
+    shared: RefCell<FxHashMap<&'m str, Arc<str>>>,
+    shared_ints: RefCell<FxHashMap<i64, Arc<str>>>,
+    /// Shared (namespace, name) of objects by index (see [`Index::shared_names`]).
+    object_names: RefCell<FxHashMap<usize, SharedNames>>,
+    /// backendRef checks already made (see `backend_refs::resolve`).
+    pub(crate) backend_checks: RefCell<BackendChecks<'m>>,
+    /// `parentRef` JSON by content: routes attaching the same way repeat it.
+    parent_refs: RefCell<FxHashMap<ParentRefKey<'m>, serde_json::Value>>,
 }
+
+type SharedNames = (Arc<str>, Arc<str>);
+type BackendChecks<'m> = FxHashMap<super::backend_refs::CheckKey<'m>, super::backend_refs::CheckResult>;
+
+/// The fields of a `ParentReference`, borrowed (it has no `Hash` of its own).
+type ParentRefKey<'m> = (Option<&'m str>, Option<&'m str>, Option<&'m str>, &'m str, Option<&'m str>, Option<u32>);
 
 impl<'m> Index<'m> {
     pub fn build(model: &'m Model) -> Self {
@@ -26,6 +43,11 @@ impl<'m> Index<'m> {
             slices: FxHashMap::default(),
             issued_secrets: HashSet::new(),
             empty: BTreeMap::new(),
+            shared: RefCell::new(FxHashMap::default()),
+            shared_ints: RefCell::new(FxHashMap::default()),
+            parent_refs: RefCell::new(FxHashMap::default()),
+            object_names: RefCell::new(FxHashMap::default()),
+            backend_checks: RefCell::new(FxHashMap::default()),
         };
         for (i, o) in model.objects.iter().enumerate() {
             ix.by_key.insert((o.kind.as_str(), o.namespace.as_str(), o.meta.name.as_str()), i);
@@ -48,6 +70,30 @@ impl<'m> Index<'m> {
             }
         }
         ix
+    }
+
+    /// One shared copy of a name from the model: every backendRef to a Service repeats its
+    /// namespace and name, and a large configuration has tens of thousands of them.
+    pub fn shared(&self, s: &'m str) -> Arc<str> {
+        self.shared.borrow_mut().entry(s).or_insert_with(|| Arc::from(s)).clone()
+    }
+
+    /// The namespace and name of object `i`, shared: one lookup by index instead of two by text.
+    pub fn shared_names(&self, i: usize) -> (Arc<str>, Arc<str>) {
+        let o = &self.model.objects[i];
+        self.object_names.borrow_mut().entry(i).or_insert_with(|| (self.shared(&o.namespace), self.shared(&o.meta.name))).clone()
+    }
+
+    /// [`Index::shared`] for a number written as text (a numeric targetPort).
+    pub fn shared_int(&self, i: i64) -> Arc<str> {
+        self.shared_ints.borrow_mut().entry(i).or_insert_with(|| Arc::from(i.to_string())).clone()
+    }
+
+    /// A `parentRef` as a route status writes it (what `serde_json::to_value` gives), serialized
+    /// once per distinct parentRef: cloning the result skips serde and key hashing.
+    pub fn parent_ref_json(&self, pr: &'m ParentReference) -> serde_json::Value {
+        let key = (pr.group.as_deref(), pr.kind.as_deref(), pr.namespace.as_deref(), pr.name.as_str(), pr.section_name.as_deref(), pr.port);
+        self.parent_refs.borrow_mut().entry(key).or_insert_with(|| serde_json::to_value(pr).unwrap_or(serde_json::Value::Null)).clone()
     }
 
     pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {

@@ -20,6 +20,7 @@ use crate::diag::Diagnostic;
 use crate::model::Model;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Settings that change what a controller would do.
 #[derive(Debug, Clone, Serialize)]
@@ -152,12 +153,15 @@ pub struct BackendState {
 #[serde(tag = "type")]
 pub enum BackendTarget {
     /// A resolved Service port.
+    ///
+    /// Names are shared (`Arc`) with every other backendRef to the same Service and with the
+    /// router's answers: large configurations repeat them thousands of times.
     Service {
-        namespace: String,
-        name: String,
+        namespace: Arc<str>,
+        name: Arc<str>,
         port: u32,
         /// The Service port's targetPort as written (number or name), for explanations.
-        target_port: Option<String>,
+        target_port: Option<Arc<str>>,
         app_protocol: Option<String>,
         /// Ready endpoints exist (no endpoints → 503 for this share).
         has_endpoints: bool,

@@ -7,11 +7,12 @@ use super::backend_tls::Policies;
 use super::filters::{self, RuleError};
 use super::index::Index;
 use super::listeners::GatewayCtx;
-use super::status::{is_route_accepted_reason, merge_messages, merge_reasons, CondStatus, Conditions};
+use super::status::{is_route_accepted_reason, merge_messages, merge_reasons, CondStatus, Conditions, ObjectShape};
 use super::{BackendState, BackendTarget, ObjectStatus, RouteKind, RouteState, RuleState};
 use crate::diag::Diagnostic;
 use crate::model::{BackendRef, Body, HttpRouteFilter, Object, ParentReference, EG_GROUP, GATEWAY_GROUP};
 use serde_json::{json, Value};
+use std::sync::LazyLock;
 
 struct RuleView<'a> {
     filters: &'a [HttpRouteFilter],
@@ -90,10 +91,6 @@ pub fn direct_status(filter_error: bool, terminal: bool, backends: &[BackendStat
 pub struct RouteOutput {
     pub state: RouteState,
     pub status: Option<ObjectStatus>,
-}
-
-fn parent_ref_json(pr: &ParentReference) -> Value {
-    serde_json::to_value(pr).unwrap_or(Value::Null)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -279,20 +276,14 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
             }
         }
         // Built by moving the parts in: `json!` would serialize each `Value` again (a deep copy).
-        let mut entry = serde_json::Map::with_capacity(3);
-        entry.insert("parentRef".into(), parent_ref_json(pr));
-        entry.insert("controllerName".into(), Value::String(controller.to_string()));
-        entry.insert("conditions".into(), conds.to_json(gen));
-        entries.push(Value::Object(entry));
+        static ENTRY: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parentRef", "controllerName", "conditions"]));
+        entries.push(ENTRY.build([ix.parent_ref_json(pr), Value::String(controller.to_string()), conds.into_json(gen)]));
     }
     let status = if entries.is_empty() {
         None
     } else {
-        Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: {
-                let mut st = serde_json::Map::with_capacity(1);
-                st.insert("parents".into(), Value::Array(entries));
-                Value::Object(st)
-            } })
+        static STATUS: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parents"]));
+        Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: STATUS.build([Value::Array(entries)]) })
     };
     Some(RouteOutput { state: RouteState { object: oi, kind, attachments, rules }, status })
 }

@@ -2,6 +2,7 @@
 //! when several errors land on one condition type.
 
 use serde_json::{Map, Value};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CondStatus {
@@ -64,21 +65,36 @@ impl Conditions {
         self.0.is_empty()
     }
     pub fn to_json(&self, generation: i64) -> Value {
-        Value::Array(
-            self.0
-                .iter()
-                .map(|c| {
-                    // Same keys and order as `json!`, without growing the map on each insert.
-                    let mut m = Map::with_capacity(5);
-                    m.insert("type".into(), Value::String(c.type_.into()));
-                    m.insert("status".into(), Value::String(c.status.as_str().into()));
-                    m.insert("reason".into(), Value::String(c.reason.clone()));
-                    m.insert("message".into(), Value::String(c.message.clone()));
-                    m.insert("observedGeneration".into(), Value::from(generation));
-                    Value::Object(m)
-                })
-                .collect(),
-        )
+        Value::Array(self.0.iter().map(|c| condition_json(c.type_, c.status, c.reason.clone(), c.message.clone(), generation)).collect())
+    }
+    /// [`Conditions::to_json`], moving the texts instead of copying them.
+    pub fn into_json(self, generation: i64) -> Value {
+        Value::Array(self.0.into_iter().map(|c| condition_json(c.type_, c.status, c.reason, c.message, generation)).collect())
+    }
+}
+
+fn condition_json(type_: &str, status: CondStatus, reason: String, message: String, generation: i64) -> Value {
+    static SHAPE: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["type", "status", "reason", "message", "observedGeneration"]));
+    SHAPE.build([Value::String(type_.into()), Value::String(status.as_str().into()), Value::String(reason), Value::String(message), Value::from(generation)])
+}
+
+/// A JSON object with fixed keys in a fixed order, for objects built once per route or
+/// condition. serde_json's map hashes every key with SipHash on insert; cloning a prepared map
+/// copies its hash table instead, and the values are then written in place, in key order.
+pub struct ObjectShape(Map<String, Value>);
+
+impl ObjectShape {
+    pub fn new(keys: &[&str]) -> ObjectShape {
+        ObjectShape(keys.iter().map(|k| (k.to_string(), Value::Null)).collect())
+    }
+    /// The object with `values` for the keys, in order (missing values stay null).
+    pub fn build<const N: usize>(&self, values: [Value; N]) -> Value {
+        debug_assert_eq!(N, self.0.len());
+        let mut m = self.0.clone();
+        for (slot, v) in m.values_mut().zip(values) {
+            *slot = v;
+        }
+        Value::Object(m)
     }
 }
 
@@ -125,6 +141,19 @@ mod tests {
         assert_eq!(j[0]["observedGeneration"], 3);
         assert_eq!(j[1]["status"], "False");
         assert!(j[0].get("lastTransitionTime").is_none());
+    }
+
+    #[test]
+    fn shaped_objects_equal_inserted_ones() {
+        let mut c = Conditions::default();
+        c.set("Accepted", CondStatus::True, "Accepted", "ok");
+        c.set("ResolvedRefs", CondStatus::False, "BackendNotFound", "gone");
+        let want = serde_json::json!([
+            {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "ok", "observedGeneration": 7},
+            {"type": "ResolvedRefs", "status": "False", "reason": "BackendNotFound", "message": "gone", "observedGeneration": 7},
+        ]);
+        assert_eq!(c.to_json(7), want);
+        assert_eq!(serde_json::to_string(&c.clone().into_json(7)).unwrap(), serde_json::to_string(&want).unwrap(), "same key order");
     }
 
     #[test]

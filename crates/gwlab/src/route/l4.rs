@@ -7,6 +7,7 @@ use super::outcome::{describe_backend, finish, pct, Planned};
 use super::table::{GwTables, Router};
 use super::{Outcome, Request, RequestProtocol, Share, ShareOutcome, Tracer};
 use crate::resolve::{BackendTarget, RouteKind};
+use std::sync::Arc;
 
 pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: usize, req: &Request, passthrough: bool, t: &mut Tracer) -> Outcome {
     let a = &router.actions[action];
@@ -15,7 +16,7 @@ pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: u
     out.route = Some((a.route_id.clone(), a.rule));
     out.listener = Some(l.id.clone());
     out.gateway = Some(gw.key.clone());
-    let obj = || Some(a.route_id.clone());
+    let obj = || Some(a.route_id.to_string());
     t.step("winner", || {
         let how = match a.kind {
             RouteKind::Tls if passthrough => "the TLS stream is passed through unopened",
@@ -30,7 +31,9 @@ pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: u
         t.step("backend", || (a.plan_note.clone(), obj(), Some(format!("{}/backendRefs", a.rule_pointer))));
     }
     let http = matches!(req.protocol, RequestProtocol::Http | RequestProtocol::Grpc);
-    let host = req.host.clone().or_else(|| req.sni.clone()).unwrap_or_default();
+    let host: Arc<str> = Arc::from(req.host.as_deref().or(req.sni.as_deref()).unwrap_or_default());
+    let path: Arc<str> = Arc::from(if http { req.path.as_str() } else { "" });
+    let headers: Arc<[(String, String)]> = if http { req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect() } else { Arc::from(Vec::new()) };
     for p in &a.plan {
         match p {
             Planned::Backend { backend, fraction, weight } => {
@@ -51,9 +54,9 @@ pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: u
                         namespace: namespace.clone(),
                         name: name.clone(),
                         port: *port,
-                        path: if http { req.path.clone() } else { String::new() },
+                        path: path.clone(),
                         host: host.clone(),
-                        headers: if http { req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect() } else { Vec::new() },
+                        headers: headers.clone(),
                         tls,
                         response_header_ops: Vec::new(),
                         passthrough,

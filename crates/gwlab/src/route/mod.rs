@@ -24,6 +24,7 @@ pub mod table;
 use crate::model::Model;
 use crate::resolve::Resolved;
 use serde::Serialize;
+use std::sync::Arc;
 
 pub use select::{DecidedShare, Decision};
 pub use table::Router;
@@ -129,17 +130,21 @@ pub fn apply_header_ops(ops: &[HeaderOp], headers: &[(String, String)]) -> Vec<(
 #[serde(tag = "type")]
 pub enum ShareOutcome {
     /// Forwarded to this backend (what the backend sees).
+    ///
+    /// The text is shared (`Arc`): names come from the router and are not copied per request,
+    /// and the forwarded path, host and headers are built once per request and shared by every
+    /// share that forwards them unchanged.
     Backend {
-        namespace: String,
-        name: String,
+        namespace: Arc<str>,
+        name: Arc<str>,
         port: u32,
         /// Path with query the backend receives.
-        path: String,
+        path: Arc<str>,
         /// Host header the backend receives.
-        host: String,
+        host: Arc<str>,
         /// Headers the backend receives, after request filters (lower-cased names; repeated
         /// values comma-joined).
-        headers: Vec<(String, String)>,
+        headers: Arc<[(String, String)]>,
         /// Gateway→backend TLS: (SNI, CA) when a BackendTLSPolicy applies.
         tls: Option<crate::resolve::BackendTls>,
         /// Response-header edits for this share (rule-level, then backend-level filters).
@@ -190,19 +195,20 @@ pub struct Outcome {
     pub response_header_ops: Vec<HeaderOp>,
     /// Mirror targets (`namespace/name:port`, percent).
     pub mirrors: Vec<(String, f64)>,
-    /// The matched route and rule (`Kind/ns/name`, rule index), if any.
-    pub route: Option<(String, usize)>,
+    /// The matched route and rule (`Kind/ns/name`, rule index), if any. Names here are shared
+    /// with the router (`Arc`), so answering a request copies no text.
+    pub route: Option<(Arc<str>, usize)>,
     /// The match index within the rule (None when the rule has no matches).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub match_index: Option<usize>,
     /// The listener that took the request (`ns/gateway/listener`), if any.
-    pub listener: Option<String>,
+    pub listener: Option<Arc<str>>,
     /// The Gateway addressed (`ns/name`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
+    pub gateway: Option<Arc<str>>,
     /// The virtual host (HTTP) or SNI pattern (TLS) chosen, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vhost: Option<String>,
+    pub vhost: Option<Arc<str>>,
     pub trace: Vec<TraceStep>,
 }
 

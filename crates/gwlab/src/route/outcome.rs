@@ -7,6 +7,7 @@ use super::matchers::{PathMatch, ReqView};
 use super::table::{Action, CBackend, Entry, GwTables, LInfo};
 use super::{HeaderAction, Outcome, Redirect, Share, ShareOutcome, Tracer};
 use crate::resolve::BackendTarget;
+use std::sync::Arc;
 
 /// A precomputed share of a rule's traffic.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,13 +136,17 @@ pub(crate) fn describe_backend(b: &CBackend) -> String {
 }
 
 /// The response the HTTP/gRPC client gets once `entry` won.
-pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, req: &super::Request, view: &ReqView, t: &mut Tracer) -> Outcome {
+///
+/// `vhost` is the virtual host that took the request: when the Host header is its name (the
+/// usual case) the forwarded host shares its text instead of copying the request's.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, req: &super::Request, view: &ReqView, vhost: &Arc<str>, t: &mut Tracer) -> Outcome {
     let mut out = Outcome::empty();
     out.route = Some((a.route_id.clone(), a.rule));
     out.match_index = entry.match_index;
     out.listener = Some(l.id.clone());
     out.gateway = Some(gw.key.clone());
-    let obj = || Some(a.route_id.clone());
+    let obj = || Some(a.route_id.to_string());
     for (msg, ptr) in &a.notes {
         t.step("filter", || (msg.clone(), obj(), Some(ptr.clone())));
     }
@@ -196,16 +201,33 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             t.step("filter", || (format!("URLRewrite sets Host to `{h}`; Envoy Gateway also adds X-Forwarded-Host: {host}"), obj(), Some(format!("{}/hostname", rw.pointer))));
         }
     }
-    let full_path = match view.raw_query {
-        Some(q) => format!("{path}?{q}"),
-        None => path.into_owned(),
+    // What every forwarding share sends, built once and shared by the shares that do not change
+    // it (backendRef filters copy before editing).
+    let forwarded = a.plan.iter().any(|p| matches!(p, Planned::Backend { .. }));
+    let full_path: Option<Arc<str>> = match (forwarded, view.raw_query) {
+        (false, _) => None,
+        (true, Some(q)) => Some(Arc::from(format!("{path}?{q}"))),
+        (true, None) => Some(Arc::from(&*path)),
     };
-    // The headers every share starts from (rule-level request filters applied once).
-    let mut base_headers = view.owned_headers();
-    filters::apply_ops(&a.req_ops, &mut base_headers);
-    let last_backend = a.plan.iter().rposition(|p| matches!(p, Planned::Backend { .. }));
-    let mut full_path = Some(full_path);
-    let mut base_headers = Some(base_headers);
+    let base_headers: Option<Arc<[(String, String)]>> = if !forwarded {
+        None
+    } else if a.req_ops.is_empty() {
+        Some(view.headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
+    } else {
+        let mut h = view.owned_headers();
+        filters::apply_ops(&a.req_ops, &mut h);
+        Some(Arc::from(h))
+    };
+    let shared_host = |h: &str| -> Arc<str> {
+        if h == host && req.host.is_none() {
+            gw.address.clone()
+        } else if h == &**vhost {
+            vhost.clone()
+        } else {
+            Arc::from(h)
+        }
+    };
+    let rule_host_shared = forwarded.then(|| shared_host(rule_host));
     if !a.req_ops.is_empty() || !a.resp_ops.is_empty() {
         t.step("filter", || {
             let f = |ops: &[super::HeaderOp]| ops.iter().map(op_text).collect::<Vec<_>>().join(", ");
@@ -226,22 +248,26 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         t.step("filter", || (format!("RequestMirror copies {} of requests to {m}; its answers are ignored", pct(p / 100.0)), obj(), Some(format!("{}/filters", a.rule_pointer))));
     }
     out.mirrors = a.mirrors.clone();
+    out.shares.reserve_exact(a.plan.len());
     if !a.plan_note.is_empty() {
         t.step("backend", || (a.plan_note.clone(), obj(), Some(format!("{}/backendRefs", a.rule_pointer))));
     }
-    for (pi, p) in a.plan.iter().enumerate() {
+    for p in &a.plan {
         match p {
             Planned::Backend { backend, fraction, weight } => {
                 let b = &a.backends[*backend];
                 let BackendTarget::Service { namespace, name, port, tls, .. } = &b.target else { continue };
-                // The last backend share takes the prepared path and headers; earlier ones copy.
-                let last = Some(pi) == last_backend;
-                let share_path: String = take_or_clone(&mut full_path, last);
-                let mut headers: Vec<(String, String)> = take_or_clone(&mut base_headers, last);
-                filters::apply_ops(&b.req_ops, &mut headers);
+                // Always there: `forwarded` holds when the plan has a backend share.
+                let (Some(full_path), Some(base_headers), Some(rule_host_shared)) = (&full_path, &base_headers, &rule_host_shared) else { continue };
                 let bhost: &str = b.host_rewrite.as_deref().unwrap_or(rule_host);
-                if bhost != host && !headers.iter().any(|(n, _)| n == "x-forwarded-host") {
-                    headers.push(("x-forwarded-host".into(), host.to_string()));
+                let mut headers = base_headers.clone();
+                if !b.req_ops.is_empty() || bhost != host {
+                    let mut h = headers.to_vec();
+                    filters::apply_ops(&b.req_ops, &mut h);
+                    if bhost != host && !h.iter().any(|(n, _)| n == "x-forwarded-host") {
+                        h.push(("x-forwarded-host".into(), host.to_string()));
+                    }
+                    headers = Arc::from(h);
                 }
                 let mut resp = Vec::with_capacity(a.resp_ops.len() + b.resp_ops.len());
                 resp.extend(a.resp_ops.iter().cloned());
@@ -265,8 +291,8 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
                         namespace: namespace.clone(),
                         name: name.clone(),
                         port: *port,
-                        path: share_path,
-                        host: bhost.to_string(),
+                        path: full_path.clone(),
+                        host: if b.host_rewrite.is_some() { shared_host(bhost) } else { rule_host_shared.clone() },
                         headers,
                         tls: tls.clone(),
                         response_header_ops: resp,
@@ -288,15 +314,6 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     }
     finish(&mut out);
     out
-}
-
-/// Moves the value out for the last user, clones it for the others.
-fn take_or_clone<T: Clone + Default>(v: &mut Option<T>, last: bool) -> T {
-    if last {
-        v.take().unwrap_or_default()
-    } else {
-        v.clone().unwrap_or_default()
-    }
 }
 
 fn op_text(o: &super::HeaderOp) -> String {

@@ -49,14 +49,14 @@ impl Router {
         let a = &self.actions[ai];
         let (action, outcome) = action_text(a);
         TableRow {
-            gateway: gw.key.clone(),
-            listener: l.id.clone(),
+            gateway: gw.key.to_string(),
+            listener: l.id.to_string(),
             port: l.port,
             protocol: l.protocol_name().into(),
             hostname,
             matches,
             detail: None,
-            route: a.route_id.clone(),
+            route: a.route_id.to_string(),
             rule: a.rule,
             match_index: None,
             action,
@@ -77,14 +77,14 @@ impl Router {
                 let shadowed_by = vh.shadowing(i).map(|j| base + j);
                 let probe = if shadowed_by.is_none() { self.probe(gw, l, &vh.name, e, a, tls) } else { None };
                 rows.push(TableRow {
-                    gateway: gw.key.clone(),
-                    listener: l.id.clone(),
+                    gateway: gw.key.to_string(),
+                    listener: l.id.to_string(),
                     port: l.port,
                     protocol: l.protocol_name().into(),
-                    hostname: vh.name.clone(),
+                    hostname: vh.name.to_string(),
                     matches: e.m.describe(),
                     detail: Some(row_match(&e.m)),
-                    route: a.route_id.clone(),
+                    route: a.route_id.to_string(),
                     rule: a.rule,
                     match_index: e.match_index,
                     action,
@@ -150,7 +150,7 @@ impl Router {
         line.push_str(&format!(" --gateway {}", gw.key));
         let req = crate::request::parse_request(&line).ok()?;
         let out = self.route_fast(&req);
-        let hit = out.route.as_ref() == Some(&(a.route_id.clone(), a.rule)) && out.match_index == e.match_index && out.vhost.as_deref() == Some(vhost);
+        let hit = out.route.as_ref().is_some_and(|(r, i)| *r == a.route_id && *i == a.rule) && out.match_index == e.match_index && out.vhost.as_deref() == Some(vhost);
         hit.then_some(line)
     }
 }
@@ -228,7 +228,7 @@ fn action_text(a: &Action) -> (String, RowAction) {
             Planned::Backend { backend, fraction, weight } => {
                 if let BackendTarget::Service { namespace, name, port, .. } = &a.backends[*backend].target {
                     parts.push(format!("{namespace}/{name}:{port} ({})", pct(*fraction)));
-                    backends.push(RowBackend { namespace: namespace.clone(), name: name.clone(), port: *port, weight: *weight });
+                    backends.push(RowBackend { namespace: namespace.to_string(), name: name.to_string(), port: *port, weight: *weight });
                 }
             }
             Planned::Status { code, fraction, weight } => {

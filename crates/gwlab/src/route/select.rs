@@ -8,6 +8,7 @@ use super::outcome::Planned;
 use super::table::{CBackend, ChainTarget, GwTables, HttpTable, PortTables, Router, TlsChain};
 use super::{Outcome, Request, RequestProtocol, Share, ShareOutcome, Tracer};
 use crate::resolve::{RouteKind, TlsMode};
+use std::sync::Arc;
 
 /// Candidates listed one by one in a trace before the rest are summarized.
 const TRACE_CANDIDATES: usize = 1000;
@@ -51,7 +52,7 @@ impl<'r> Decision<'r> {
         let backends = self.backends;
         self.plan.iter().filter_map(move |p| match *p {
             Planned::Backend { backend, fraction, weight } => match &backends.get(backend)?.target {
-                crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(namespace.as_str(), name.as_str(), *port))),
+                crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(namespace, name, *port))),
                 _ => None,
             },
             Planned::Status { code, fraction, weight } => Some((fraction, weight, DecidedShare::Status(code))),
@@ -128,7 +129,7 @@ impl Router {
     fn decide_action<'r>(&'r self, gw: &'r GwTables, listener: usize, ai: usize, match_index: Option<Option<usize>>) -> Decision<'r> {
         let a = &self.actions[ai];
         let backend = a.primary.1.and_then(|b| match &a.backends[b].target {
-            crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((namespace.as_str(), name.as_str(), *port)),
+            crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((&**namespace, &**name, *port)),
             _ => None,
         });
         let l4 = match_index.is_none();
@@ -170,11 +171,17 @@ impl Router {
                 Some(i) => i,
                 None => {
                     t.note("listener", || {
-                        let known: Vec<&str> = self.gateways.iter().map(|g| g.key.as_str()).collect();
+                        let known: Vec<&str> = self.gateways.iter().map(|g| &*g.key).collect();
                         format!("no Gateway `{g}` is handled by this controller (known: {})", if known.is_empty() { "none".into() } else { known.join(", ") })
                     });
                     return rejected();
                 }
+            },
+            // Without a trace the candidates only matter through `pick_gateway`, which finds the
+            // same first Gateway itself; listing them costs an allocation per request.
+            None if !t.on => match self.pick_gateway(port, req) {
+                Some(i) => i,
+                None => return rejected(),
             },
             None => {
                 let cands: Vec<usize> = (0..self.gateways.len()).filter(|&i| self.gateways[i].ports.iter().any(|p| p.port == port && has_programmed(p))).collect();
@@ -186,7 +193,7 @@ impl Router {
                     Some(&first) => {
                         let i = self.pick_gateway(port, req).unwrap_or(first);
                         if let Some(class) = &self.gateways[i].merge_group {
-                            let merged: Vec<&str> = cands.iter().filter(|&&c| self.gateways[c].merge_group.as_ref() == Some(class)).map(|&c| self.gateways[c].key.as_str()).collect();
+                            let merged: Vec<&str> = cands.iter().filter(|&&c| self.gateways[c].merge_group.as_ref() == Some(class)).map(|&c| &*self.gateways[c].key).collect();
                             if merged.len() > 1 {
                                 t.note("listener", || {
                                     format!(
@@ -200,7 +207,7 @@ impl Router {
                         let unmerged: Vec<usize> = cands.iter().copied().filter(|&c| c == i || self.gateways[c].merge_group.is_none() || self.gateways[c].merge_group != self.gateways[i].merge_group).collect();
                         if unmerged.len() > 1 {
                             t.note("note", || {
-                                let names: Vec<&str> = unmerged.iter().map(|&c| self.gateways[c].key.as_str()).collect();
+                                let names: Vec<&str> = unmerged.iter().map(|&c| &*self.gateways[c].key).collect();
                                 format!("several Gateways listen on port {port} ({}); each has its own address, and this request goes to the first, {} (name one with --gateway)", names.join(", "), self.gateways[i].key)
                             });
                         }
@@ -253,7 +260,7 @@ impl Router {
                 Some(e) => {
                     if pt.tcp.len() > 1 {
                         t.note("candidate", || {
-                            let others: Vec<String> = pt.tcp[1..].iter().map(|e| self.actions[e.action].route_id.clone()).collect();
+                            let others: Vec<&str> = pt.tcp[1..].iter().map(|e| &*self.actions[e.action].route_id).collect();
                             format!("{} TCPRoutes share this listener; only the oldest, {}, takes connections (not used: {})", pt.tcp.len(), self.actions[e.action].route_id, others.join(", "))
                         });
                     }
@@ -265,7 +272,7 @@ impl Router {
                 Some(e) => {
                     if pt.udp.len() > 1 {
                         t.note("candidate", || {
-                            let others: Vec<String> = pt.udp[1..].iter().map(|e| self.actions[e.action].route_id.clone()).collect();
+                            let others: Vec<&str> = pt.udp[1..].iter().map(|e| &*self.actions[e.action].route_id).collect();
                             format!("{} UDPRoutes share this listener; only the oldest, {}, gets datagrams (not used: {})", pt.udp.len(), self.actions[e.action].route_id, others.join(", "))
                         });
                     }
@@ -338,22 +345,22 @@ impl Router {
                     t.note("note", || "the TLS handshake completes on this HTTPS listener; an HTTP request over it is routed by its Host header (send one with https://)".into());
                     let mut out = Outcome::empty();
                     out.listener = Some(l.id.clone());
-                    out.vhost = chain.sni.clone();
+                    out.vhost = chain.sni.as_deref().map(Arc::from);
                     return out;
                 }
                 self.http(gw, chain.listener, table, req, t)
             }
             ChainTarget::Route(ai) => {
                 let mut out = l4::outcome(self, gw, chain.listener, *ai, req, l.tls_mode == Some(TlsMode::Passthrough), t);
-                out.vhost = Some(chain.sni.clone().unwrap_or_else(|| "*".into()));
+                out.vhost = Some(Arc::from(chain.sni.as_deref().unwrap_or("*")));
                 out
             }
         }
     }
 
     fn http(&self, gw: &GwTables, default_listener: usize, table: &HttpTable, req: &Request, t: &mut Tracer) -> Outcome {
-        let authority = req.host.clone().unwrap_or_else(|| gw.address.clone());
-        let view = ReqView::new(&req.method, &req.path, &req.headers, &authority);
+        let authority: &str = req.host.as_deref().unwrap_or(&gw.address);
+        let view = ReqView::new(&req.method, &req.path, &req.headers, authority);
         if t.on && view.path != req.path.split('?').next().unwrap_or("") {
             let p = view.path.to_string();
             t.note("note", || format!("Envoy Gateway normalizes the path (dot segments, merged slashes) to `{p}` before matching"));
@@ -361,7 +368,7 @@ impl Router {
         let host = req.host.as_deref();
         let Some((vi, why)) = table.select(host) else {
             t.note("vhost", || {
-                let names: Vec<&str> = table.vhosts.iter().map(|v| v.name.as_str()).collect();
+                let names: Vec<&str> = table.vhosts.iter().map(|v| &*v.name).collect();
                 format!(
                     "no virtual host serves {} (virtual hosts: {}): Envoy answers 404",
                     host.map(|h| format!("Host `{h}`")).unwrap_or_else(|| format!("the Gateway address {}", gw.address)),
@@ -374,7 +381,7 @@ impl Router {
         };
         let vh = &table.vhosts[vi];
         t.note("vhost", || {
-            let others: Vec<&str> = table.vhosts.iter().filter(|v| v.name != vh.name).map(|v| v.name.as_str()).collect();
+            let others: Vec<&str> = table.vhosts.iter().filter(|v| v.name != vh.name).map(|v| &*v.name).collect();
             let mut m = format!(
                 "{} → virtual host `{}` ({why}); only its {} route entr{} are tried",
                 host.map(|h| format!("Host `{h}`")).unwrap_or_else(|| format!("no Host (the Gateway address {})", gw.address)),
@@ -401,11 +408,11 @@ impl Router {
         t.step("winner", || {
             (
                 format!("{} rule {}{}{} wins ({})", a.route_id, a.rule, a.rule_name.as_ref().map(|n| format!(" `{n}`")).unwrap_or_default(), e.match_index.map(|m| format!(" match {m}")).unwrap_or_default(), e.m.describe()),
-                Some(a.route_id.clone()),
+                Some(a.route_id.to_string()),
                 Some(e.pointer.clone()),
             )
         });
-        let mut out = outcome::http_outcome(gw, l, e, a, req, &view, t);
+        let mut out = outcome::http_outcome(gw, l, e, a, req, &view, &vh.name, t);
         out.vhost = Some(vh.name.clone());
         out
     }
@@ -428,16 +435,16 @@ impl Router {
                 Ok(()) => match winner {
                     None => {
                         winner = Some(i);
-                        t.step("candidate", || (format!("{label}: matches, and no earlier entry does"), Some(a.route_id.clone()), Some(e.pointer.clone())));
+                        t.step("candidate", || (format!("{label}: matches, and no earlier entry does"), Some(a.route_id.to_string()), Some(e.pointer.clone())));
                     }
                     Some(w) => {
                         let wm = &vh.entries[w].m;
-                        t.step("candidate", || (format!("{label}: matches too, but #{} ranks first: {}", w + 1, why_before(wm, &e.m)), Some(a.route_id.clone()), Some(e.pointer.clone())));
+                        t.step("candidate", || (format!("{label}: matches too, but #{} ranks first: {}", w + 1, why_before(wm, &e.m)), Some(a.route_id.to_string()), Some(e.pointer.clone())));
                     }
                 },
                 Err(miss) => {
                     let (msg, ptr) = e.m.explain_miss(&miss, view);
-                    t.step("candidate", || (format!("{label}: {msg}"), Some(a.route_id.clone()), Some(ptr)));
+                    t.step("candidate", || (format!("{label}: {msg}"), Some(a.route_id.to_string()), Some(ptr)));
                 }
             }
         }
@@ -474,7 +481,7 @@ impl Router {
             }
             let Some(pt) = on_port(g, port) else { continue };
             let score = if plain_http {
-                pt.http.as_ref().and_then(|t| t.select(req.host.as_deref()).map(|(vi, _)| rank(Some(t.vhosts[vi].name.as_str()))))
+                pt.http.as_ref().and_then(|t| t.select(req.host.as_deref()).map(|(vi, _)| rank(Some(&*t.vhosts[vi].name))))
             } else if tls {
                 select_chain(&pt.tls, req.sni.as_deref()).map(|(ci, _)| rank(pt.tls[ci].sni.as_deref()))
             } else {
@@ -531,10 +538,10 @@ fn finish_rejected(gw: &GwTables) -> Outcome {
     o
 }
 
-fn not_found(gw: &GwTables, listener: &str) -> Outcome {
+fn not_found(gw: &GwTables, listener: &Arc<str>) -> Outcome {
     let mut o = Outcome::empty();
     o.shares.push(Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code: 404 } });
-    o.listener = Some(listener.to_string());
+    o.listener = Some(listener.clone());
     o.gateway = Some(gw.key.clone());
     finish(&mut o);
     o

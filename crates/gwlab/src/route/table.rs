@@ -14,6 +14,7 @@ use crate::model::{Body, HttpRouteFilter, HttpRouteMatch, Model};
 use crate::resolve::{BackendTarget, Protocol, Resolved, RouteKind, TlsMode};
 use std::collections::HashMap;
 use crate::fxhash::FxHashMap;
+use std::sync::Arc;
 
 /// The compiled router. Build once with [`Router::new`]; route with [`Router::route`] (with a
 /// trace) or [`Router::route_fast`] (no trace, no per-candidate work outside the index).
@@ -26,11 +27,11 @@ pub struct Router {
 #[derive(Debug, Clone)]
 pub(crate) struct GwTables {
     /// `ns/name`.
-    pub key: String,
+    pub key: Arc<str>,
     pub name: String,
     pub object_id: String,
     /// The address a client reaches it at (used as Host when the request names none).
-    pub address: String,
+    pub address: Arc<str>,
     pub listeners: Vec<LInfo>,
     pub ports: Vec<PortTables>,
     /// The GatewayClass name when its EnvoyProxy sets `mergeGateways`: the Gateways of that
@@ -42,7 +43,7 @@ pub(crate) struct GwTables {
 pub(crate) struct LInfo {
     pub name: String,
     /// `ns/gateway/listener`.
-    pub id: String,
+    pub id: Arc<str>,
     pub port: u32,
     pub protocol: Protocol,
     pub hostname: Option<String>,
@@ -114,7 +115,7 @@ pub(crate) struct HttpTable {
 
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Vhost {
-    pub name: String,
+    pub name: Arc<str>,
     /// In precedence order.
     pub entries: Vec<Entry>,
     pub by_exact: FxHashMap<String, Vec<u32>>,
@@ -135,7 +136,8 @@ pub(crate) struct Entry {
 /// What a (route, rule) does once chosen.
 #[derive(Debug, Clone)]
 pub(crate) struct Action {
-    pub route_id: String,
+    /// Shared with every answer naming this route (see [`super::Outcome::route`]).
+    pub route_id: Arc<str>,
     pub kind: RouteKind,
     pub rule: usize,
     pub rule_name: Option<String>,
@@ -210,7 +212,7 @@ impl Router {
                     });
                     LInfo {
                         name: l.name.clone(),
-                        id: format!("{}/{}/{}", gs.namespace, gs.name, l.name),
+                        id: format!("{}/{}/{}", gs.namespace, gs.name, l.name).into(),
                         port: l.port,
                         protocol: l.protocol,
                         hostname: l.hostname.clone().filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()),
@@ -222,9 +224,9 @@ impl Router {
                     }
                 })
                 .collect();
-            let address = gateway_address(model, resolved, gs.object);
+            let address = gateway_address(model, resolved, gs.object).into();
             let mut gt = GwTables {
-                key: format!("{}/{}", gs.namespace, gs.name),
+                key: format!("{}/{}", gs.namespace, gs.name).into(),
                 name: gs.name.clone(),
                 object_id: gobj.id(),
                 address,
@@ -350,7 +352,7 @@ impl Router {
     pub(crate) fn find_gateway(&self, want: &str) -> Option<usize> {
         self.gateways
             .iter()
-            .position(|g| g.key == want)
+            .position(|g| &*g.key == want)
             .or_else(|| if want.contains('/') { None } else { self.gateways.iter().position(|g| g.name == want) })
     }
 }
@@ -361,19 +363,19 @@ impl HttpTable {
         let mut idx: HashMap<String, usize> = HashMap::new();
         for (h, e) in entries {
             let vi = *idx.entry(h.clone()).or_insert_with(|| {
-                t.vhosts.push(Vhost { name: h.clone(), ..Default::default() });
+                t.vhosts.push(Vhost { name: h.as_str().into(), ..Default::default() });
                 t.vhosts.len() - 1
             });
             t.vhosts[vi].entries.push(e);
         }
         for (vi, v) in t.vhosts.iter_mut().enumerate() {
             v.index();
-            if v.name == "*" {
+            if &*v.name == "*" {
                 t.star = Some(vi);
             } else if let Some(s) = v.name.strip_prefix('*') {
                 t.wild.push((s.to_string(), vi));
             } else {
-                t.exact.insert(v.name.clone(), vi);
+                t.exact.insert(v.name.to_string(), vi);
             }
         }
         t.wild.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
@@ -620,7 +622,7 @@ fn compile_action(model: &Model, object: usize, kind: RouteKind, rule: &crate::r
     let obj = &model.objects[object];
     let rule_pointer = format!("/spec/rules/{}", rule.index);
     let mut a = Action {
-        route_id: obj.id(),
+        route_id: obj.id().into(),
         kind,
         rule: rule.index,
         rule_name: None,
