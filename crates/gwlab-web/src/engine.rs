@@ -352,11 +352,11 @@ mod wire {
             removed_response_headers: strings(v, "removed_response_headers"),
             response_header_ops: list(v, "response_header_ops", header_op),
             mirrors: list(v, "mirrors", |m| (m.get(0).and_then(Value::as_str).unwrap_or_default().to_string(), m.get(1).and_then(Value::as_f64).unwrap_or(0.0))),
-            route: v.get("route").and_then(|r| Some((r.get(0)?.as_str()?.to_string(), r.get(1)?.as_u64()? as usize))),
+            route: v.get("route").and_then(|r| Some((r.get(0)?.as_str()?.into(), r.get(1)?.as_u64()? as usize))),
             match_index: ou(v, "match_index").map(|i| i as usize),
-            listener: jos(v, "listener"),
-            gateway: jos(v, "gateway"),
-            vhost: jos(v, "vhost"),
+            listener: jos(v, "listener").map(Into::into),
+            gateway: jos(v, "gateway").map(Into::into),
+            vhost: jos(v, "vhost").map(Into::into),
             trace: list(v, "trace", |t| TraceStep { stage: js(t, "stage"), message: js(t, "message"), object: jos(t, "object"), pointer: jos(t, "pointer") }),
         }
     }
@@ -364,12 +364,12 @@ mod wire {
     fn share_outcome(v: &Value) -> ShareOutcome {
         match v.get("type").and_then(Value::as_str) {
             Some("Backend") => ShareOutcome::Backend {
-                namespace: js(v, "namespace"),
-                name: js(v, "name"),
+                namespace: js(v, "namespace").into(),
+                name: js(v, "name").into(),
                 port: ju(v, "port") as u32,
-                path: js(v, "path"),
-                host: js(v, "host"),
-                headers: list(v, "headers", pair),
+                path: js(v, "path").into(),
+                host: js(v, "host").into(),
+                headers: list(v, "headers", pair).into(),
                 tls: v.get("tls").filter(|t| t.is_object()).map(|t| gwlab::resolve::BackendTls { policy: js(t, "policy"), sni: js(t, "sni"), ca: js(t, "ca") }),
                 response_header_ops: list(v, "response_header_ops", header_op),
                 passthrough: v.get("passthrough").and_then(Value::as_bool).unwrap_or(false),
