@@ -210,7 +210,9 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
     let mut pols = backend_tls::process(&ix, &mut out.diagnostics);
     let parents = attach::Parents::build(&ix, &gws);
     let controller: Arc<str> = Arc::from(opts.controller_name.as_str());
-    let mut route_statuses = Vec::new();
+    let n_routes = model.objects.iter().filter(|o| routes::route_parts(o).is_some()).count();
+    out.routes.reserve_exact(n_routes);
+    let mut route_statuses = Vec::with_capacity(n_routes);
     for oi in 0..model.objects.len() {
         if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &controller, &mut out.diagnostics) {
             if let Some(s) = r.status {
