@@ -62,7 +62,7 @@ fn status_docs(a: &Analysis) -> Vec<Value> {
                 m.insert("namespace".into(), json!(s.namespace));
             }
             m.insert("name".into(), json!(s.name));
-            m.insert("status".into(), s.status.clone());
+            m.insert("status".into(), s.status.value().clone());
             Value::Object(m)
         })
         .collect()

@@ -452,7 +452,7 @@ fn status(c: &Computed, st: &gwlab::resolve::ObjectStatus) -> StatusView {
         kind: st.kind.clone(),
         namespace: st.namespace.clone(),
         name: st.name.clone(),
-        status: st.status.clone(),
+        status: st.status.value().clone(),
         conditions,
         range: c.locate_index(st.object, None),
     }

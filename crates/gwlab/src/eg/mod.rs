@@ -288,7 +288,7 @@ impl PolicyIndex {
                 kind: p.kind.name().to_string(),
                 namespace: p.namespace.clone(),
                 name: p.name.clone(),
-                status: st.to_json(controller, p.generation),
+                status: st.to_json(controller, p.generation).into(),
             });
         }
         ix

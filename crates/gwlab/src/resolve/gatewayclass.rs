@@ -64,7 +64,7 @@ pub fn process(ix: &Index, opts: &Options, statuses: &mut Vec<ObjectStatus>, dia
             kind: o.kind.clone(),
             namespace: String::new(),
             name: o.meta.name.clone(),
-            status: json!({ "conditions": conds.to_json(o.generation()) }),
+            status: json!({ "conditions": conds.to_json(o.generation()) }).into(),
         });
         out.insert(o.meta.name.clone(), state);
     }

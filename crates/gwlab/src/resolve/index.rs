@@ -24,7 +24,7 @@ pub struct Index<'m> {
     /// backendRef checks already made (see `backend_refs::resolve`).
     pub(crate) backend_checks: RefCell<BackendChecks<'m>>,
     /// `parentRef` JSON by content: routes attaching the same way repeat it.
-    parent_refs: RefCell<FxHashMap<ParentRefKey<'m>, serde_json::Value>>,
+    parent_refs: RefCell<FxHashMap<ParentRefKey<'m>, std::sync::Arc<serde_json::Value>>>,
 }
 
 type SharedNames = (Arc<str>, Arc<str>);
@@ -91,9 +91,9 @@ impl<'m> Index<'m> {
 
     /// A `parentRef` as a route status writes it (what `serde_json::to_value` gives), serialized
     /// once per distinct parentRef: cloning the result skips serde and key hashing.
-    pub fn parent_ref_json(&self, pr: &'m ParentReference) -> serde_json::Value {
+    pub fn parent_ref_json(&self, pr: &'m ParentReference) -> std::sync::Arc<serde_json::Value> {
         let key = (pr.group.as_deref(), pr.kind.as_deref(), pr.namespace.as_deref(), pr.name.as_str(), pr.section_name.as_deref(), pr.port);
-        self.parent_refs.borrow_mut().entry(key).or_insert_with(|| serde_json::to_value(pr).unwrap_or(serde_json::Value::Null)).clone()
+        self.parent_refs.borrow_mut().entry(key).or_insert_with(|| std::sync::Arc::new(serde_json::to_value(pr).unwrap_or(serde_json::Value::Null))).clone()
     }
 
     pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {

@@ -918,7 +918,7 @@ pub fn statuses(ix: &Index, gws: &[GatewayCtx], out: &mut Vec<ObjectStatus>) {
             let n = g.listener_sets.iter().filter(|s| s.conds.is_true("Accepted")).count();
             st.insert("attachedListenerSets".into(), json!(n));
         }
-        out.push(ObjectStatus { object: g.object, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: Value::Object(st) });
+        out.push(ObjectStatus { object: g.object, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: Value::Object(st).into() });
         for (lsi, s) in g.listener_sets.iter().enumerate() {
             let lo = &model.objects[s.object];
             let lgen = lo.generation();
@@ -928,7 +928,7 @@ pub fn statuses(ix: &Index, gws: &[GatewayCtx], out: &mut Vec<ObjectStatus>) {
                 kind: lo.kind.clone(),
                 namespace: lo.namespace.clone(),
                 name: lo.meta.name.clone(),
-                status: json!({ "conditions": s.conds.to_json(lgen), "listeners": ls }),
+                status: json!({ "conditions": s.conds.to_json(lgen), "listeners": ls }).into(),
             });
         }
     }

@@ -19,7 +19,6 @@ pub mod status;
 use crate::diag::Diagnostic;
 use crate::model::Model;
 use serde::Serialize;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// Settings that change what a controller would do.
@@ -190,8 +189,8 @@ pub struct ObjectStatus {
     pub namespace: String,
     pub name: String,
     /// The status stanza as a controller writes it (conditions with observedGeneration; no
-    /// lastTransitionTime, which depends on wall-clock time).
-    pub status: Value,
+    /// lastTransitionTime, which depends on wall-clock time). Reads as a `serde_json::Value`.
+    pub status: status::StatusValue,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -210,9 +209,12 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
     let mut gws = listeners::process(&ix, &classes, &mut out.diagnostics);
     let mut pols = backend_tls::process(&ix, &mut out.diagnostics);
     let parents = attach::Parents::build(&ix, &gws);
-    let mut route_statuses = Vec::new();
+    let controller: Arc<str> = Arc::from(opts.controller_name.as_str());
+    let n_routes = model.objects.iter().filter(|o| routes::route_parts(o).is_some()).count();
+    out.routes.reserve_exact(n_routes);
+    let mut route_statuses = Vec::with_capacity(n_routes);
     for oi in 0..model.objects.len() {
-        if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &opts.controller_name, &mut out.diagnostics) {
+        if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &controller, &mut out.diagnostics) {
             if let Some(s) = r.status {
                 route_statuses.push(s);
             }

@@ -7,12 +7,12 @@ use super::backend_tls::Policies;
 use super::filters::{self, RuleError};
 use super::index::Index;
 use super::listeners::GatewayCtx;
-use super::status::{is_route_accepted_reason, merge_messages, merge_reasons, CondStatus, Conditions, ObjectShape};
+use super::status::{is_route_accepted_reason, merge_messages, merge_reasons, CondStatus, Conditions, ParentEntry, StatusValue};
 use super::{BackendState, BackendTarget, ObjectStatus, RouteKind, RouteState, RuleState};
 use crate::diag::Diagnostic;
 use crate::model::{BackendRef, Body, HttpRouteFilter, Object, ParentReference, EG_GROUP, GATEWAY_GROUP};
 use serde_json::{json, Value};
-use std::sync::LazyLock;
+use std::sync::Arc;
 
 struct RuleView<'a> {
     filters: &'a [HttpRouteFilter],
@@ -94,7 +94,7 @@ pub struct RouteOutput {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [GatewayCtx], oi: usize, controller: &str, diags: &mut Vec<Diagnostic>) -> Option<RouteOutput> {
+pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [GatewayCtx], oi: usize, controller: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Option<RouteOutput> {
     let model = ix.model;
     let o = &model.objects[oi];
     let (kind, parent_refs, hostnames) = route_parts(o)?;
@@ -199,7 +199,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
 
     // Parents.
     let mut attachments = Vec::new();
-    let mut entries: Vec<Value> = Vec::new();
+    let mut entries: Vec<ParentEntry> = Vec::with_capacity(parent_refs.len());
     let gen = o.generation();
     let n_rules = views.len();
     let mut failing: Vec<usize> = accepted_errs.iter().map(|(ri, _)| *ri).collect();
@@ -275,15 +275,13 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                 pols.add_ancestor(p, Value::Object(anc.clone()));
             }
         }
-        // Built by moving the parts in: `json!` would serialize each `Value` again (a deep copy).
-        static ENTRY: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parentRef", "controllerName", "conditions"]));
-        entries.push(ENTRY.build([ix.parent_ref_json(pr), Value::String(controller.to_string()), conds.into_json(gen)]));
+        // Kept typed: the JSON is written when the status is first read.
+        entries.push(ParentEntry { parent_ref: ix.parent_ref_json(pr), controller: controller.clone(), conditions: conds, generation: gen });
     }
     let status = if entries.is_empty() {
         None
     } else {
-        static STATUS: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parents"]));
-        Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: STATUS.build([Value::Array(entries)]) })
+        Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: StatusValue::route_parents(entries) })
     };
     Some(RouteOutput { state: RouteState { object: oi, kind, attachments, rules }, status })
 }

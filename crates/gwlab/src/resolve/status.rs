@@ -1,8 +1,10 @@
 //! Status conditions as a controller writes them, and the merge rules Envoy Gateway applies
 //! when several errors land on one condition type.
 
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
-use std::sync::LazyLock;
+use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CondStatus {
@@ -95,6 +97,105 @@ impl ObjectShape {
             *slot = v;
         }
         Value::Object(m)
+    }
+}
+
+/// One `status.parents` entry of a route, kept typed until the status is first read.
+#[derive(Debug, Clone)]
+pub struct ParentEntry {
+    /// The parentRef as written (shared by every route naming the same parent).
+    pub parent_ref: Arc<Value>,
+    pub controller: Arc<str>,
+    pub conditions: Conditions,
+    pub generation: i64,
+}
+
+/// The `status` stanza of an object: a JSON value that reads (derefs) as a `serde_json::Value`.
+///
+/// Route statuses are kept as typed parent entries and written as JSON on first access (then
+/// kept): a large configuration has thousands of routes whose status JSON would otherwise be
+/// built, one allocation per key and per text, on every resolution, whether read or not. The
+/// JSON is the same either way.
+#[derive(Clone, Default)]
+pub struct StatusValue {
+    value: OnceLock<Value>,
+    parents: Option<Arc<[ParentEntry]>>,
+}
+
+impl StatusValue {
+    /// A route status `{parents: [...]}` written from `entries` when first read.
+    pub fn route_parents(entries: Vec<ParentEntry>) -> StatusValue {
+        StatusValue { value: OnceLock::new(), parents: Some(entries.into()) }
+    }
+    /// The JSON value (built now if it was not yet).
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| match &self.parents {
+            Some(p) => parents_json(p),
+            None => Value::Null,
+        })
+    }
+    /// The JSON value, owned.
+    pub fn into_value(mut self) -> Value {
+        self.value();
+        self.value.take().unwrap_or(Value::Null)
+    }
+}
+
+fn parents_json(entries: &[ParentEntry]) -> Value {
+    static ENTRY: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parentRef", "controllerName", "conditions"]));
+    static STATUS: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parents"]));
+    let list = entries.iter().map(|e| ENTRY.build([(*e.parent_ref).clone(), Value::String(e.controller.to_string()), e.conditions.to_json(e.generation)])).collect();
+    STATUS.build([Value::Array(list)])
+}
+
+impl From<Value> for StatusValue {
+    fn from(v: Value) -> Self {
+        StatusValue { value: OnceLock::from(v), parents: None }
+    }
+}
+
+impl Deref for StatusValue {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        self.value()
+    }
+}
+
+impl DerefMut for StatusValue {
+    fn deref_mut(&mut self) -> &mut Value {
+        self.value();
+        self.parents = None;
+        self.value.get_mut().expect("status value was just built")
+    }
+}
+
+impl PartialEq for StatusValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl PartialEq<Value> for StatusValue {
+    fn eq(&self, other: &Value) -> bool {
+        self.value() == other
+    }
+}
+
+impl std::fmt::Debug for StatusValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value().fmt(f)
+    }
+}
+
+impl std::fmt::Display for StatusValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value().fmt(f)
+    }
+}
+
+impl Serialize for StatusValue {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
     }
 }
 

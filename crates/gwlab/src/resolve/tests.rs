@@ -3,6 +3,7 @@
 use super::*;
 use crate::model::{load, LoadOptions};
 use crate::source::SourceFile;
+use serde_json::Value;
 
 const CLASS: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\n";
 
