@@ -1,6 +1,7 @@
 //! The Graph panel: Gateway → listeners → routes → backends as SVG. The nodes and edges come
 //! straight from the core's resolution (attachments, rule backends, route status); this file only lays
 //! them out.
+use gwlab::sort::StableSort;
 use crate::engine::Computed;
 use gwlab::resolve::{BackendTarget, Protocol};
 use serde_json::Value;
@@ -248,7 +249,7 @@ pub fn view(g: &Graph, on_click: Callback<Option<(usize, usize)>>) -> Html {
         return html! { <p class="empty">{ "Nothing to draw yet: add a Gateway." }</p> };
     }
     let mut cols: Vec<usize> = g.nodes.iter().map(|n| n.col).collect();
-    cols.sort();
+    cols.stable_sort();
     cols.dedup();
     let mut per_col: Vec<Vec<&Node>> = vec![Vec::new(); cols.len()];
     for n in &g.nodes {

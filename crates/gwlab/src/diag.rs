@@ -3,6 +3,7 @@
 //! Codes are stable identifiers (like a linter's rule codes); each has a section in
 //! `docs/diagnostics.md` whose anchor is the code itself, so a code is also its Learn link.
 
+use crate::sort::StableSort;
 use serde::Serialize;
 
 /// A byte range in one input file. Line and column are derived on demand through a [`LineIndex`].
@@ -144,7 +145,7 @@ impl LineIndex {
 
 /// Stable ordering for output: by file, position, then code.
 pub fn sort(diags: &mut [Diagnostic]) {
-    diags.sort_by(|a, b| {
+    diags.stable_sort_by(|a, b| {
         let ka = a.location.as_ref().map(|l| (l.file, l.span.start));
         let kb = b.location.as_ref().map(|l| (l.file, l.span.start));
         // Diagnostics without a location go last.

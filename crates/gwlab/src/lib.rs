@@ -16,6 +16,7 @@ pub mod policy_effects;
 pub mod request;
 pub mod resolve;
 pub mod route;
+pub mod sort;
 pub mod source;
 
 pub use diag::{Diagnostic, Location, Severity, Span};

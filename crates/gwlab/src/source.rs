@@ -10,6 +10,7 @@
 //! where plain `yes`/`no`/`on`/`off`/`y`/`n` are booleans: we keep them as strings (what the user
 //! almost always meant) and warn with `yaml11-boolean`, because `kubectl apply` would not.
 
+use crate::sort::StableSort;
 use crate::diag::{Diagnostic, LineIndex, Location, Span};
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Number, Value};
@@ -571,7 +572,7 @@ fn reindent_quoted(text: &str, at: usize, padding: &mut Vec<(usize, usize)>) -> 
             .sum::<usize>();
     }
     padding.extend(inserted.iter().map(|i| (i.1, i.2)));
-    padding.sort_unstable();
+    padding.stable_sort();
     Some(out)
 }
 

@@ -7,6 +7,7 @@
 //! route-level policy with `mergeType` is merged into the nearest listener, ListenerSet or Gateway
 //! policy (`Merged` on both). ClientTrafficPolicy has its own passes ([`super::ctp`]).
 
+use crate::sort::StableSort;
 use super::status::{cond, AncKey, PolicyStatus};
 use super::world::{Parent, World, ROUTE_KINDS};
 use super::{Policy, PolicyKind};
@@ -152,7 +153,7 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
                     )
             })
             .collect();
-        hits.sort_by_key(|o| o.age_key());
+        hits.stable_sort_by_key(|o| o.age_key());
         for o in hits {
             out.push(Target {
                 kind: o.kind.clone(),

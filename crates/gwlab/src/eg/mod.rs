@@ -35,6 +35,7 @@ pub use attach::{Attachment, Level};
 pub use effects::{effects, PolicyEffect, RouteContext, ShortCircuit};
 pub use types::*;
 
+use crate::sort::StableSort;
 use crate::diag::Diagnostic;
 use crate::model::{Body, Model, EG_GROUP};
 use crate::resolve::{ObjectStatus, ENVOY_GATEWAY_CONTROLLER};
@@ -161,7 +162,7 @@ impl PolicyIndex {
     pub fn build(model: &Model, controller: &str) -> PolicyIndex {
         let mut ix = PolicyIndex::default();
         let mut order: Vec<usize> = (0..model.objects.len()).collect();
-        order.sort_by_key(|&i| model.objects[i].age_key());
+        order.stable_sort_by_key(|&i| model.objects[i].age_key());
         for i in order {
             let o = &model.objects[i];
             let Some(spec) = raw_spec(o) else { continue };

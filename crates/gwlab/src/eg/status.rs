@@ -4,6 +4,7 @@
 //! PolicyStatus holds at most 16 ancestors, so Envoy Gateway cuts longer lists and marks the last
 //! kept ancestor `Aggregated` instead of letting the status update fail.
 
+use crate::sort::StableSort;
 use crate::model::GATEWAY_GROUP;
 use serde_json::{json, Value};
 
@@ -111,7 +112,7 @@ impl PolicyStatus {
             return;
         }
         self.ancestors
-            .sort_by(|a, b| (a.is_plain(), &a.key).cmp(&(b.is_plain(), &b.key)));
+            .stable_sort_by(|a, b| (a.is_plain(), &a.key).cmp(&(b.is_plain(), &b.key)));
         self.ancestors.truncate(MAX_ANCESTORS);
         let msg = format!(
             "Ancestors have been aggregated because the number of policy ancestors exceeds {MAX_ANCESTORS}."

@@ -5,6 +5,7 @@
 //! Built straight from the model so the policy engine does not depend on the resolver's internals;
 //! the resolver's richer view is only needed for traffic, not for policy status.
 
+use crate::sort::StableSort;
 use crate::model::{Body, Model, ParentReference, GATEWAY_GROUP};
 use std::collections::BTreeMap;
 
@@ -244,7 +245,7 @@ fn listener_sets(model: &Model, gateways: &[WorldGateway]) -> Vec<WorldListenerS
     let mut order: Vec<usize> = (0..model.objects.len())
         .filter(|&i| matches!(model.objects[i].body, Body::ListenerSet(_)))
         .collect();
-    order.sort_by_key(|&i| model.objects[i].age_key());
+    order.stable_sort_by_key(|&i| model.objects[i].age_key());
     for i in order {
         let o = &model.objects[i];
         let Body::ListenerSet(ls) = &o.body else { continue };

@@ -8,6 +8,7 @@
 //! `group: core`). This lint prints the exact ReferenceGrant that allows this one reference and
 //! nothing more, ready to paste.
 
+use crate::sort::StableSort;
 use super::{policy_refs, route_refs, Ctx};
 use crate::diag::Diagnostic;
 use crate::model::{Body, Object, EG_GROUP, GATEWAY_GROUP};
@@ -44,7 +45,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
         owners.push(g.object);
         owners.extend(g.listeners.iter().map(|l| l.source));
     }
-    owners.sort_unstable();
+    owners.stable_sort();
     owners.dedup();
     for oi in owners {
         let Some(o) = cx.model.objects.get(oi) else { continue };

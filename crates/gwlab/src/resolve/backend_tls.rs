@@ -1,6 +1,7 @@
 //! BackendTLSPolicy: target resolution (Service + optional port sectionName), validation (CA
 //! ConfigMaps, well-known CAs, hostname), conflicts (oldest wins) and per-Gateway ancestor status.
 
+use crate::sort::StableSort;
 use super::hostname;
 use super::index::{is_ca_bundle, Index};
 use super::status::{CondStatus, Conditions};
@@ -64,7 +65,7 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
     let model = ix.model;
     let mut list = Vec::new();
     let mut order: Vec<usize> = model.objects.iter().enumerate().filter(|(_, o)| matches!(o.body, Body::BackendTlsPolicy(_))).map(|(i, _)| i).collect();
-    order.sort_by(|&a, &b| {
+    order.stable_sort_by(|&a, &b| {
         let (oa, ob) = (&model.objects[a], &model.objects[b]);
         (oa.meta.creation_timestamp.as_deref().unwrap_or("~"), &oa.namespace, &oa.meta.name).cmp(&(ob.meta.creation_timestamp.as_deref().unwrap_or("~"), &ob.namespace, &ob.meta.name))
     });
@@ -185,7 +186,7 @@ pub fn statuses(ix: &Index, pols: &Policies, controller: &str, out: &mut Vec<Obj
         // Envoy Gateway sorts ancestors and keeps at most 16.
         let mut sorted: Vec<&Value> = p.ancestors.iter().collect();
         let key = |a: &Value| ["namespace", "name", "sectionName"].iter().map(|k| a.get(*k).and_then(Value::as_str).unwrap_or("").to_string()).collect::<Vec<_>>().join("/");
-        sorted.sort_by_key(|a| key(a));
+        sorted.stable_sort_by_key(|a| key(a));
         sorted.truncate(16);
         let ancestors: Vec<Value> = sorted.into_iter().map(|a| json!({"ancestorRef": a, "controllerName": controller, "conditions": p.conds.to_json(gen)})).collect();
         out.push(ObjectStatus { object: p.object, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: json!({ "ancestors": ancestors }).into() });

@@ -1,6 +1,8 @@
 //! Hostnames: syntax, wildcard matching, listener × route intersection (Envoy Gateway's
 //! `computeHosts`) and specificity ordering. Public: the router reuses these.
 
+use crate::sort::StableSort;
+
 /// True when `h` is a valid Gateway API hostname: RFC 1123 labels, lower case, optionally
 /// starting with a single `*.` label; never an IP address.
 pub fn is_valid(h: &str) -> bool {
@@ -73,7 +75,7 @@ pub fn compute_hosts(route_hostnames: &[String], listener: Option<&str>, others_
     }
     let mut out: Vec<String> = route_hostnames.iter().filter_map(|r| intersect(listener, r)).collect();
     out.retain(|h| !others_on_port.contains(&h.as_str()));
-    out.sort();
+    out.stable_sort();
     out.dedup();
     out
 }

@@ -2,6 +2,7 @@
 //! TLS and certificates, hostname, frontend client validation), conflicts as Envoy Gateway
 //! detects them, ListenerSet admission and merge, and the Gateway/ListenerSet status.
 
+use crate::sort::StableSort;
 use super::gatewayclass::ClassState;
 use super::hostname;
 use super::index::{is_ca_bundle, Index, SecretState};
@@ -430,7 +431,7 @@ pub fn gateway_conflicts(ls: &[(Protocol, u32, Option<String>)]) -> Vec<Option<&
     for idxs in by_port.values() {
         let non_udp: Vec<usize> = idxs.iter().copied().filter(|&i| ls[i].0 != Protocol::Udp).collect();
         let mut fams: Vec<u8> = non_udp.iter().map(|&i| family(ls[i].0)).collect();
-        fams.sort();
+        fams.stable_sort();
         fams.dedup();
         if fams.len() > 1 {
             for &i in &non_udp {
@@ -627,7 +628,7 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         .filter(|(_, o)| matches!(o.body, Body::ListenerSet(_)))
         .map(|(i, _)| i)
         .collect();
-    sets.sort_by(|&a, &b| {
+    sets.stable_sort_by(|&a, &b| {
         let (oa, ob) = (&model.objects[a], &model.objects[b]);
         (oa.meta.creation_timestamp.as_deref().unwrap_or("~"), &oa.namespace, &oa.meta.name, oa.order).cmp(&(ob.meta.creation_timestamp.as_deref().unwrap_or("~"), &ob.namespace, &ob.meta.name, ob.order))
     });
@@ -780,13 +781,13 @@ fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
         }
     }
     let mut classes: Vec<&str> = groups.keys().copied().collect();
-    classes.sort();
+    classes.stable_sort();
     for class in classes {
         let mut order = groups.remove(class).unwrap_or_default();
         if order.len() < 2 {
             continue;
         }
-        order.sort_by_key(|&gi| model.objects[gws[gi].object].age_key());
+        order.stable_sort_by_key(|&gi| model.objects[gws[gi].object].age_key());
         // (protocol, hostname, port) and port → protocol family, from earlier Gateways.
         let mut seen: HashMap<(Protocol, Option<String>, u32), ()> = HashMap::new();
         let mut families: HashMap<u32, u8> = HashMap::new();

@@ -3,6 +3,7 @@
 //! route involved gets `RouteRulesOverlap=True` on that parent. Traffic still goes to the earlier
 //! route (the router's stable precedence order), so the later one is shadowed.
 
+use crate::sort::StableSort;
 use super::{ObjectStatus, RouteKind, RouteState};
 use crate::fxhash::{FxBuildHasher, FxHashMap};
 use std::collections::HashSet;
@@ -54,7 +55,7 @@ fn match_key(m: Option<&HttpRouteMatch>) -> String {
                 method(meth, &mut l);
                 lines.push(l);
             }
-            lines.sort();
+            lines.stable_sort();
             join_into(&lines, &mut out);
         }
     }
@@ -78,7 +79,7 @@ fn match_key(m: Option<&HttpRouteMatch>) -> String {
                     l
                 })
                 .collect();
-            lines.sort();
+            lines.stable_sort();
             join_into(&lines, &mut out);
         }
     }
@@ -167,7 +168,7 @@ pub fn check(model: &Model, routes: &[RouteState], statuses: &mut [ObjectStatus]
             if inv {
                 each_match(model, r, |m| keys.push(match_key(m)));
             }
-            keys.sort();
+            keys.stable_sort();
             keys.dedup();
             keys
         })
@@ -195,7 +196,7 @@ pub fn check(model: &Model, routes: &[RouteState], statuses: &mut [ObjectStatus]
     }
     let by_object: FxHashMap<usize, usize> = statuses.iter().enumerate().map(|(i, s)| (s.object, i)).collect();
     let mut flagged: Vec<(usize, usize)> = flagged.into_iter().collect();
-    flagged.sort();
+    flagged.stable_sort();
     for (ri, pi) in flagged {
         let oi = routes[ri].object;
         let Some(&si) = by_object.get(&oi) else { continue };
@@ -231,9 +232,9 @@ mod tests {
         if let Some(method) = &m.method {
             headers.push(format!(":method Exact {method}"));
         }
-        headers.sort();
+        headers.stable_sort();
         let mut query: Vec<String> = m.query_params.iter().map(|q| format!("{} {} {}", q.name, q.kind(), q.value)).collect();
-        query.sort();
+        query.stable_sort();
         format!("{pt} {pv}\n{}\n{}", headers.join("\n"), query.join("\n"))
     }
 

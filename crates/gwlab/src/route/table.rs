@@ -6,6 +6,7 @@
 //! port. Every rule-match of a listener is sorted once, stably, by Envoy Gateway's precedence
 //! (`internal/gatewayapi/sort.go`), before it is split into virtual hosts.
 
+use crate::sort::StableSort;
 use super::filters::{self, RedirectSpec, RewriteSpec};
 use super::matchers::{compile_regex, Cond, Match, PathMatch, ValueMatch};
 use super::outcome::{self, Planned};
@@ -184,7 +185,7 @@ impl Router {
         let mut router = Router::default();
         // Route order: HTTPRoutes then GRPCRoutes (then L4), each by creation order.
         let mut order: Vec<usize> = (0..resolved.routes.len()).filter(|&i| model.objects.get(resolved.routes[i].object).is_some()).collect();
-        order.sort_by_key(|&i| {
+        order.stable_sort_by_key(|&i| {
             let r = &resolved.routes[i];
             (kind_rank(r.kind), model.objects[r.object].age_key())
         });
@@ -252,7 +253,7 @@ impl Router {
                     if hosts.is_empty() {
                         hosts.push(li.hostname.clone().unwrap_or_else(|| "*".into()));
                     }
-                    hosts.sort();
+                    hosts.stable_sort();
                     hosts.dedup();
                     match rs.kind {
                         RouteKind::Http | RouteKind::Grpc => {
@@ -284,10 +285,10 @@ impl Router {
             }
             for v in per_listener.iter_mut() {
                 // Stable: ties keep route, host, rule, match order.
-                v.sort_by_key(|e| std::cmp::Reverse(e.1.m.key()));
+                v.stable_sort_by_key(|e| std::cmp::Reverse(e.1.m.key()));
             }
             let mut ports: Vec<u32> = gt.listeners.iter().map(|l| l.port).collect();
-            ports.sort();
+            ports.stable_sort();
             ports.dedup();
             for port in ports {
                 let mut pt = PortTables { port, ..Default::default() };
@@ -378,7 +379,7 @@ impl HttpTable {
                 t.exact.insert(v.name.to_string(), vi);
             }
         }
-        t.wild.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        t.wild.stable_sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         t
     }
 
