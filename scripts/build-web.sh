@@ -5,16 +5,17 @@
 # Fails when the wasm is over its 600 KB gzipped budget (GWLAB_ALLOW_OVER_BUDGET=1 only warns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/web-toolchain.sh
+. scripts/web-toolchain.sh
 export PATH="$PWD/node_modules/.bin:$PATH"   # esbuild and wasm-opt (npm binaryen) come from package.json
 
 if [ ! -x node_modules/.bin/esbuild ]; then
   npm ci --no-audit --no-fund
 fi
 # Everything cargo needs, fetched once; the build itself never touches the network.
-cargo fetch --locked --offline --target wasm32-unknown-unknown >/dev/null 2>&1 ||
-  cargo fetch --locked --target wasm32-unknown-unknown
+fetch_web_deps
 
-trunk build --release --offline --public-url ./ "$@"
+with_web_toolchain trunk build --release --offline --public-url ./ "$@"
 
 gz() { gzip -9c "$1" | wc -c; }
 printf '\n%-28s %12s %12s\n' "dist/ file" "bytes" "gzip -9"

@@ -4,10 +4,11 @@
 # PORT=9000 scripts/serve.sh to use another port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/web-toolchain.sh
+. scripts/web-toolchain.sh
 scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 port="${PORT:-8080}"
-cargo fetch --locked --offline --target wasm32-unknown-unknown >/dev/null 2>&1 ||
-  cargo fetch --locked --target wasm32-unknown-unknown
+fetch_web_deps
 echo "gwlab: http://127.0.0.1:$port/"
-exec trunk serve --release --offline --address 127.0.0.1 --port "$port" --public-url /
+with_web_toolchain trunk serve --release --offline --address 127.0.0.1 --port "$port" --public-url /

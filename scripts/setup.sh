@@ -28,6 +28,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+if [ "$want_web" = 1 ]; then
+  # shellcheck source=scripts/web-toolchain.sh
+  . scripts/web-toolchain.sh
+  if ! rustup component list --installed --toolchain "$GWLAB_WEB_TOOLCHAIN" 2>/dev/null | grep -q '^rust-src'; then
+    log "installing the web bundle's toolchain $GWLAB_WEB_TOOLCHAIN with rust-src"
+    rustup toolchain install "$GWLAB_WEB_TOOLCHAIN" --profile minimal --component rust-src
+  fi
+fi
+
 apt_pkgs=()
 command -v shellcheck >/dev/null 2>&1 || apt_pkgs+=(shellcheck)
 command -v jq >/dev/null 2>&1 || apt_pkgs+=(jq)

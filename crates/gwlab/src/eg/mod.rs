@@ -49,6 +49,18 @@ pub enum PolicyKind {
     EnvoyExtension,
 }
 
+impl PolicySpec {
+    /// Copies the separately decoded targeting into the typed spec, which carries it too.
+    fn set_targets(&mut self, t: &PolicyTargets) {
+        match self {
+            PolicySpec::Security(s) => s.targets = t.clone(),
+            PolicySpec::BackendTraffic(s) => s.targets = t.clone(),
+            PolicySpec::ClientTraffic(s) => s.targets = t.clone(),
+            PolicySpec::EnvoyExtension => {}
+        }
+    }
+}
+
 impl PolicyKind {
     pub fn name(self) -> &'static str {
         match self {
@@ -149,6 +161,19 @@ fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, Strin
     crate::model::decode_value(v, "/spec").map(|(t, _unknown)| t)
 }
 
+/// The typed spec of a policy of `kind`, with its targeting decoded on its own (the specs skip it).
+fn decode_policy(kind: PolicyKind, spec: &Value) -> Result<(PolicyTargets, PolicySpec), (String, String)> {
+    let mut typed = match kind {
+        PolicyKind::Security => PolicySpec::Security(Box::new(decode(spec)?)),
+        PolicyKind::BackendTraffic => PolicySpec::BackendTraffic(Box::new(decode(spec)?)),
+        PolicyKind::ClientTraffic => PolicySpec::ClientTraffic(Box::new(decode(spec)?)),
+        PolicyKind::EnvoyExtension => PolicySpec::EnvoyExtension,
+    };
+    let targets = decode::<PolicyTargets>(spec)?;
+    typed.set_targets(&targets);
+    Ok((targets, typed))
+}
+
 /// The raw spec of an Envoy Gateway object, if `o` is one.
 pub fn raw_spec(o: &crate::model::Object) -> Option<&Value> {
     match &o.body {
@@ -168,17 +193,7 @@ impl PolicyIndex {
             let Some(spec) = raw_spec(o) else { continue };
             let at = |ptr: &str| model.locate(o, ptr);
             if let Some(kind) = PolicyKind::from_kind(&o.kind) {
-                let typed = match kind {
-                    PolicyKind::Security => decode::<SecurityPolicySpec>(spec)
-                        .map(|s| (s.targets.clone(), PolicySpec::Security(Box::new(s)))),
-                    PolicyKind::BackendTraffic => decode::<BackendTrafficPolicySpec>(spec)
-                        .map(|s| (s.targets.clone(), PolicySpec::BackendTraffic(Box::new(s)))),
-                    PolicyKind::ClientTraffic => decode::<ClientTrafficPolicySpec>(spec)
-                        .map(|s| (s.targets.clone(), PolicySpec::ClientTraffic(Box::new(s)))),
-                    PolicyKind::EnvoyExtension => {
-                        decode::<PolicyTargets>(spec).map(|t| (t, PolicySpec::EnvoyExtension))
-                    }
-                };
+                let typed = decode_policy(kind, spec);
                 let (targets, pspec) = match typed {
                     Ok(t) => t,
                     Err((ptr, msg)) => {
@@ -343,10 +358,26 @@ mod tests {
     #[test]
     fn null_fields_decode_as_unset() {
         let spec = serde_json::json!({"targetRefs": null, "headers": {"withUnderscoresAction": null}, "path": null});
-        let ok: Result<ClientTrafficPolicySpec, _> = decode(&spec);
-        let s = ok.expect("nulls are absent fields");
-        assert!(s.targets.target_refs.is_empty() && s.path.is_none());
-        let bad: Result<ClientTrafficPolicySpec, _> = decode(&serde_json::json!({"targetRefs": [null]}));
-        assert!(bad.is_err(), "a null list item is still an error");
+        let (targets, typed) = decode_policy(PolicyKind::ClientTraffic, &spec).expect("nulls are absent fields");
+        let PolicySpec::ClientTraffic(s) = typed else { panic!("a ClientTrafficPolicy spec") };
+        assert!(targets.target_refs.is_empty() && s.targets == targets && s.path.is_none());
+        let bad = decode_policy(PolicyKind::ClientTraffic, &serde_json::json!({"targetRefs": [null]}));
+        assert_eq!(bad.map(|_| ()), Err(("/spec/targetRefs/0".to_string(), "invalid type: null, expected struct TargetRef".to_string())), "a null list item is still an error");
+    }
+
+    #[test]
+    fn targets_are_decoded_for_every_policy_kind() {
+        let spec = serde_json::json!({"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "eg"}], "cors": {"allowOrigins": ["https://a.example"]}});
+        for kind in [PolicyKind::Security, PolicyKind::BackendTraffic, PolicyKind::ClientTraffic, PolicyKind::EnvoyExtension] {
+            let (targets, typed) = decode_policy(kind, &spec).expect("decodes");
+            assert_eq!(targets.refs().len(), 1);
+            let inner = match &typed {
+                PolicySpec::Security(s) => Some(&s.targets),
+                PolicySpec::BackendTraffic(s) => Some(&s.targets),
+                PolicySpec::ClientTraffic(s) => Some(&s.targets),
+                PolicySpec::EnvoyExtension => None,
+            };
+            assert!(inner.is_none_or(|t| *t == targets), "{kind:?}: the typed spec carries the same targets");
+        }
     }
 }

@@ -77,7 +77,7 @@ pub(super) fn backend_traffic(v: &mut V) {
     let overrides = v.p.raw.get("responseOverride").and_then(Value::as_array).cloned().unwrap_or_default();
     for (i, o) in overrides.iter().enumerate() {
         let Some(b) = o.pointer("/response/body").filter(|b| b["type"] == "ValueRef") else { continue };
-        let Ok(r) = serde_json::from_value::<ObjectRef>(b["valueRef"].clone()) else { continue };
+        let Ok(r) = crate::model::from_value::<ObjectRef>(&b["valueRef"]) else { continue };
         let ptr = format!("/spec/responseOverride/{i}/response/body/valueRef");
         let r = ObjectRef { namespace: None, ..r };
         if let Some(d) = v.data_ref(&r, "ConfigMap", &ptr) {
@@ -155,7 +155,7 @@ fn client_validation(v: &mut V) {
         v.push(INVALID, "/spec/tls/clientValidation", "no CA certificate is specified in tls.clientValidation.caCertificateRefs");
     }
     for (i, r) in refs.iter().enumerate() {
-        let Ok(r) = serde_json::from_value::<ObjectRef>(r.clone()) else { continue };
+        let Ok(r) = crate::model::from_value::<ObjectRef>(r) else { continue };
         let ptr = format!("/spec/tls/clientValidation/caCertificateRefs/{i}");
         match r.kind_or("Secret") {
             "ClusterTrustBundle" => {
@@ -248,7 +248,7 @@ pub(super) fn envoy_extension(v: &mut V) {
     for (i, w) in raw.get("wasm").and_then(Value::as_array).into_iter().flatten().enumerate() {
         let fail_open = w.get("failOpen").and_then(Value::as_bool) == Some(true);
         let Some(r) = w.pointer("/code/image/pullSecretRef") else { continue };
-        let Ok(r) = serde_json::from_value::<ObjectRef>(r.clone()) else { continue };
+        let Ok(r) = crate::model::from_value::<ObjectRef>(r) else { continue };
         let before = v.out.len();
         v.data_ref(&r, "Secret", &format!("/spec/wasm/{i}/code/image/pullSecretRef"));
         for p in &mut v.out[before..] {
@@ -259,7 +259,7 @@ pub(super) fn envoy_extension(v: &mut V) {
         let refs = e.get("backendRefs").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut kinds = std::collections::BTreeSet::new();
         for r in &refs {
-            let Ok(b) = serde_json::from_value::<crate::model::BackendRef>(r.clone()) else { continue };
+            let Ok(b) = crate::model::from_value::<crate::model::BackendRef>(r) else { continue };
             if b.kind() != "Backend" {
                 kinds.insert("IP");
                 continue;
@@ -276,7 +276,7 @@ pub(super) fn envoy_extension(v: &mut V) {
             }
         }
         for (j, r) in refs.iter().enumerate() {
-            let Ok(b) = serde_json::from_value::<crate::model::BackendRef>(r.clone()) else { continue };
+            let Ok(b) = crate::model::from_value::<crate::model::BackendRef>(r) else { continue };
             if b.kind() == "Service" {
                 let ns = b.namespace.clone().unwrap_or_else(|| v.p.namespace.clone());
                 if let Some(msg) = backend_tls_problem(v.model, &ns, &b.name, b.port) {

@@ -88,7 +88,9 @@ impl PolicyTargets {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityPolicySpec {
-    #[serde(flatten)]
+    /// Decoded on its own (see `PolicyIndex::build`): a flattened field would make serde buffer the
+    /// whole spec and instantiate every field's decoder a second time, for the buffer.
+    #[serde(flatten, skip_deserializing)]
     pub targets: PolicyTargets,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors: Option<CorsSpec>,
@@ -357,7 +359,9 @@ pub struct OidcSpec {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct BackendTrafficPolicySpec {
-    #[serde(flatten)]
+    /// Decoded on its own (see `PolicyIndex::build`): a flattened field would make serde buffer the
+    /// whole spec and instantiate every field's decoder a second time, for the buffer.
+    #[serde(flatten, skip_deserializing)]
     pub targets: PolicyTargets,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimitSpec>,
@@ -560,7 +564,9 @@ pub struct BodySource {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientTrafficPolicySpec {
-    #[serde(flatten)]
+    /// Decoded on its own (see `PolicyIndex::build`): a flattened field would make serde buffer the
+    /// whole spec and instantiate every field's decoder a second time, for the buffer.
+    #[serde(flatten, skip_deserializing)]
     pub targets: PolicyTargets,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<CtpHeaders>,

@@ -81,11 +81,54 @@ impl ServicePort {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum IntOrString {
     Int(i64),
     String(String),
+}
+
+/// By hand rather than `#[serde(untagged)]`, which buffers the value and brings in a second,
+/// buffered copy of the decoding machinery; the answers and the error are the same.
+impl<'de> Deserialize<'de> for IntOrString {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'a> serde::de::Visitor<'a> for V {
+            type Value = IntOrString;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an integer or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IntOrString, E> {
+                Ok(IntOrString::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IntOrString, E> {
+                i64::try_from(v).map(IntOrString::Int).map_err(|_| E::custom(UNMATCHED))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IntOrString, E> {
+                Ok(IntOrString::String(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<IntOrString, E> {
+                Ok(IntOrString::String(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<IntOrString, E> {
+                Err(E::custom(UNMATCHED))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<IntOrString, E> {
+                Err(E::custom(UNMATCHED))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<IntOrString, E> {
+                Err(E::custom(UNMATCHED))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'a>>(self, _: A) -> Result<IntOrString, A::Error> {
+                Err(serde::de::Error::custom(UNMATCHED))
+            }
+            fn visit_map<A: serde::de::MapAccess<'a>>(self, _: A) -> Result<IntOrString, A::Error> {
+                Err(serde::de::Error::custom(UNMATCHED))
+            }
+        }
+        const UNMATCHED: &str = "data did not match any variant of untagged enum IntOrString";
+        d.deserialize_any(V)
+    }
 }
 
 impl std::fmt::Display for IntOrString {
@@ -179,5 +222,23 @@ pub struct DataObject {
 impl DataObject {
     pub fn has_key(&self, k: &str) -> bool {
         self.data.contains_key(k) || self.string_data.contains_key(k) || self.binary_data.contains_key(k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IntOrString;
+    use serde_json::json;
+
+    #[test]
+    fn int_or_string_reads_both_forms_and_refuses_the_rest() {
+        let dec = |v| crate::model::decode_value::<IntOrString>(&v, "/port").map(|(x, _)| x);
+        assert_eq!(dec(json!(8080)), Ok(IntOrString::Int(8080)));
+        assert_eq!(dec(json!(-1)), Ok(IntOrString::Int(-1)));
+        assert_eq!(dec(json!("http")), Ok(IntOrString::String("http".into())));
+        let unmatched = Err(("/port".to_string(), "data did not match any variant of untagged enum IntOrString".to_string()));
+        for bad in [json!(u64::MAX), json!(true), json!(1.5), json!([1]), json!({"a": 1})] {
+            assert_eq!(dec(bad.clone()), unmatched, "{bad}");
+        }
     }
 }
