@@ -98,6 +98,8 @@ pub enum Msg {
     EditorLoaded,
     /// The first analysis, run once the page has painted.
     FirstAnalyze,
+    /// Mount CodeMirror now that the first results are painted.
+    MountEditor,
 }
 
 /// What the Export dialog shows: the chosen version set and what the lab will not check.
@@ -415,7 +417,8 @@ impl Component for App {
             export: None,
             _hash_listener: Some(hash_listener),
             link: ctx.link().clone(),
-            // CodeMirror is mounted after the first paint (Msg::FirstAnalyze), or when its bundle arrives.
+            // CodeMirror is mounted once the first results are painted (Msg::MountEditor), or when its
+            // bundle arrives after that.
             editor_pending: true,
             _editor_listener: None,
             _load_listener: None,
@@ -681,8 +684,9 @@ impl Component for App {
                 self.analyze();
                 true
             }
-            Msg::EditorLoaded => {
-                if !self.editor_pending {
+            // Before the first results are on screen the editor waits: `FirstAnalyze` mounts it after them.
+            Msg::EditorLoaded | Msg::MountEditor => {
+                if !self.editor_pending || self.booting {
                     return false;
                 }
                 self.editor_pending = false;
@@ -692,16 +696,16 @@ impl Component for App {
                 true
             }
             Msg::FirstAnalyze => {
-                if self.editor_pending && (editor::state() != editor::Load::Pending || self._editor_listener.is_none()) {
-                    self.editor_pending = false;
-                    self._editor_listener = None;
-                    self._load_listener = None;
-                    self.mount_editor(ctx);
-                }
                 let t0 = dom::now();
                 self.booting = false;
                 self.analyze();
                 dom::publish("firstAnalyzeMs", dom::now() - t0);
+                // The results are painted first; CodeMirror (tens of ms to mount) right after them, if its
+                // bundle is there or is not coming (then the textarea).
+                if self.editor_pending && (editor::state() != editor::Load::Pending || self._editor_listener.is_none()) {
+                    let link = ctx.link().clone();
+                    dom::after_paint(move || link.send_message(Msg::MountEditor));
+                }
                 true
             }
             Msg::LearnText(md) => {
