@@ -87,7 +87,11 @@ export function largeConfig() {
 
 async function open(page, base, query = "") {
   await page.goto(base + query);
-  // Ready: the editor is mounted (CodeMirror or the textarea) and the first analysis is in.
+  await ready(page);
+}
+
+/** Ready: the first analysis is in and the editor is mounted (CodeMirror or the textarea). */
+async function ready(page) {
   await page.waitForFunction(() => document.documentElement.dataset.editor && window.__gwlab && window.__gwlab.firstRender
     && window.__gwlab.analyses >= 1);
 }
@@ -233,7 +237,7 @@ export default function ({ test }) {
     const original = await editorText(page);
     await setManifests(page, "# my edits\n" + MINIMAL);
     await page.reload();
-    await page.waitForFunction(() => window.__gwlab && window.__gwlab.firstRender);
+    await ready(page);
     assert.equal(await editorText(page), "# my edits\n" + MINIMAL);
     // Also without the fragment: the autosave alone restores it.
     await open(page, base);

@@ -142,10 +142,9 @@ pub struct App {
     export: Option<ExportDialog>,
     _hash_listener: Option<EventListener>,
     link: yew::html::Scope<App>,
-    /// The editor bundle (a deferred script) has not finished loading yet.
+    /// CodeMirror is not mounted yet (nor given up for the textarea).
     editor_pending: bool,
     _editor_listener: Option<EventListener>,
-    _load_listener: Option<EventListener>,
     /// Before the first analysis (which runs right after the first paint).
     booting: bool,
     /// The analysis worker, started for the first large input.
@@ -421,7 +420,6 @@ impl Component for App {
             // bundle arrives after that.
             editor_pending: true,
             _editor_listener: None,
-            _load_listener: None,
             booting: true,
             remote: None,
             waiting: None,
@@ -429,20 +427,13 @@ impl Component for App {
         };
         // The first paint shows the text; the analysis follows right after it (Msg::FirstAnalyze).
         app.set_state(st, scenario);
-        if editor::state() == editor::Load::Pending {
-            // Once every script has run (`complete`), the bundle is not coming: no listener, and the
-            // textarea after the first paint.
-            if dom::window().document().is_some_and(|d| d.ready_state() != "complete") {
-                // Its own event when it ran (or failed to load); the page's `load` if it threw.
-                let (l1, l2) = (ctx.link().clone(), ctx.link().clone());
-                app._editor_listener = Some(EventListener::new(&dom::window(), "gwlab-editor", move |_| {
-                    l1.send_message(Msg::EditorLoaded)
-                }));
-                app._load_listener = Some(EventListener::new(&dom::window(), "load", move |_| {
-                    l2.send_message(Msg::EditorLoaded)
-                }));
-            }
-        }
+        // The editor bundle is fetched early (a preload in index.html) but run only once the first
+        // results are painted (`editor::load` from Msg::MountEditor); it announces itself, or its
+        // failure, with a `gwlab-editor` event.
+        let link = ctx.link().clone();
+        app._editor_listener = Some(EventListener::new(&dom::window(), "gwlab-editor", move |_| {
+            link.send_message(Msg::EditorLoaded)
+        }));
         app
     }
 
@@ -689,9 +680,12 @@ impl Component for App {
                 if !self.editor_pending || self.booting {
                     return false;
                 }
+                if editor::state() == editor::Load::Pending {
+                    editor::load(); // once; its `gwlab-editor` event comes back as EditorLoaded
+                    return false;
+                }
                 self.editor_pending = false;
                 self._editor_listener = None;
-                self._load_listener = None;
                 self.mount_editor(ctx);
                 true
             }
@@ -700,9 +694,9 @@ impl Component for App {
                 self.booting = false;
                 self.analyze();
                 dom::publish("firstAnalyzeMs", dom::now() - t0);
-                // The results are painted first; CodeMirror (tens of ms to mount) right after them, if its
-                // bundle is there or is not coming (then the textarea).
-                if self.editor_pending && (editor::state() != editor::Load::Pending || self._editor_listener.is_none()) {
+                // The results are painted first; the editor bundle runs and CodeMirror mounts (tens of ms
+                // each) right after them.
+                if self.editor_pending {
                     let link = ctx.link().clone();
                     dom::after_paint(move || link.send_message(Msg::MountEditor));
                 }

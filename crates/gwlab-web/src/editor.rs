@@ -27,9 +27,10 @@ pub fn available() -> bool {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Load {
     Ready,
-    /// The script failed to load (its `onerror` set `window.gwlabEditorState = "failed"`).
+    /// The script failed to load or to run (`window.gwlabEditorState = "failed"`, see [`load`]).
     Failed,
-    /// Still loading: a `gwlab-editor` event on `window` tells when it is done, either way.
+    /// Not run yet, or still loading: a `gwlab-editor` event on `window` tells when it is done,
+    /// either way.
     Pending,
 }
 
@@ -41,6 +42,27 @@ pub fn state() -> Load {
     match st.as_deref() {
         Some("failed") | Some("loaded") => Load::Failed,
         _ => Load::Pending,
+    }
+}
+
+/// Runs the editor bundle (`editor.js`, already being fetched thanks to the preload in index.html)
+/// by adding its script element, once. Whatever happens, a `gwlab-editor` event follows: the bundle
+/// sends it when it ran; the element's `error` (not fetched) or `load` (fetched but it threw before
+/// announcing itself) handlers send it otherwise, with `gwlabEditorState` saying it failed. (In an
+/// inline handler a bare `dispatchEvent` would be the element's own, so `window.` is spelled out.)
+pub fn load() {
+    let Some(doc) = crate::dom::window().document() else { return };
+    if doc.get_element_by_id("gwlab-editor-script").is_some() {
+        return;
+    }
+    let Ok(script) = doc.create_element("script") else { return };
+    const FAILED: &str = "window.gwlabEditorState=window.gwlabEditorState||'failed';window.dispatchEvent(new Event('gwlab-editor'))";
+    let _ = script.set_attribute("id", "gwlab-editor-script");
+    let _ = script.set_attribute("onerror", FAILED);
+    let _ = script.set_attribute("onload", FAILED);
+    let _ = script.set_attribute("src", "editor.js");
+    if let Some(head) = doc.head() {
+        let _ = head.append_child(&script);
     }
 }
 
