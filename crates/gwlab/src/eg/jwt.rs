@@ -225,6 +225,46 @@ pub fn verify(jwt: &Jwt, keys: &[Jwk]) -> Signature {
     }
     let input = jwt.signing_input.as_bytes();
     let sig = &jwt.signature;
+    if !matches!(jwt.alg(), "RS256" | "RS384" | "RS512" | "ES256") {
+        return Signature::Assumed;
+    }
+    // The same token against the same keys always gets the same verdict; the playground re-routes
+    // every saved request on each edit, and a signature check is by far the costliest step of a route
+    // (milliseconds in wasm for a 2,048-bit RSA key).
+    let mut memo_key = Vec::with_capacity(input.len() + sig.len() + 600);
+    for part in [jwt.alg().as_bytes(), input, sig] {
+        memo_key.extend_from_slice(&(part.len() as u64).to_le_bytes());
+        memo_key.extend_from_slice(part);
+    }
+    for k in &cands {
+        for m in [k.crv.as_deref().map(str::as_bytes), k.member("n"), k.member("e"), k.member("x"), k.member("y")] {
+            let m = m.unwrap_or(&[]);
+            memo_key.extend_from_slice(&(m.len() as u64).to_le_bytes());
+            memo_key.extend_from_slice(m);
+        }
+    }
+    if let Some(v) = VERDICTS.with(|c| c.borrow().get(&memo_key).cloned()) {
+        return v;
+    }
+    let verdict = verify_uncached(jwt, &cands, input, sig);
+    VERDICTS.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= VERDICTS_MAX {
+            c.clear();
+        }
+        c.insert(memo_key, verdict.clone());
+    });
+    verdict
+}
+
+/// How many verdicts [`verify`] remembers (per thread) before it starts over.
+const VERDICTS_MAX: usize = 256;
+
+thread_local! {
+    static VERDICTS: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Signature>> = Default::default();
+}
+
+fn verify_uncached(jwt: &Jwt, cands: &[&Jwk], input: &[u8], sig: &[u8]) -> Signature {
     let rsa_bits = match jwt.alg() {
         "RS256" => Some(256),
         "RS384" => Some(384),
@@ -293,6 +333,28 @@ mod tests {
     const GOOD: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Imd3bGFiLWRlbW8ifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20iLCJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaS5leGFtcGxlLmNvbSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.NmtRsAKWjprmPYzG3U58plQfKNcaim1tqbE4mpgyVxUBrqROomzW7_uiMnM7whuuZZbp4wj3NuFCe0_xzDKd55KGGOIfgIE3e7Ra4upO6xcIZQZsjLVnWmm7ZO-xw_7UPq3gvVpvqdULDy_6_rVOuZGQSPC6oY-FlxNPV4nnpX2zsH4Fl8CtnFDmcPo-av6ODTGjIhnmOIZSB9aXOibdCyyuWVXYoJNNg7KTyzyBfN79RAqudtSHK-xgtMtALFXlPMyVPOhnpR9VKGIAP_RYPvbZhJ0gjfw2lO0ATBxF4CwFiOhXyTerZFr-NarpJffYezlq3tT7QOJNZzu8oHIsEg";
     const TAMPERED: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Imd3bGFiLWRlbW8ifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20iLCJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaS5leGFtcGxlLmNvbSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.NmtRsAKWjprmPYzG3U58plQfKNcaim1tqbE4mpgyVxUBrqROomzW7_uiMnM7whuuZZbp4wj3NuFCe0_xzDKd55KGGOIfgIE3e7Ra4upO6xcIZQZsjLVnWmm7ZO-xw_7UPq3gvVpvqdULDy_6_rVOuZGQSPC6oY-FlxNPV4nnpX2zsH4Fl8CtnFDmcPo-av6ODTGjIhnmOIZSB9aXOibdCyyuWVXYoJNNg7KTyzyBfN79RAqudtSHK-xgtMtALFXlPMyVPOhnpR9VKGIAP_RYPvbZhJ0gjfw2lO0ATBxF4CwFiOhXyTerZFr-NarpJffYezlq3tT7QOJNZzu8AAAAAA";
     const WRONG_AUD: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Imd3bGFiLWRlbW8ifQ.eyJpc3MiOiJodHRwczovL2F1dGguZXhhbXBsZS5jb20iLCJzdWIiOiJib2IiLCJhdWQiOiJvdGhlci5leGFtcGxlLmNvbSIsImlhdCI6MTc2NzIyNTYwMCwiZXhwIjo0MTAyNDQ0ODAwfQ.RS5nWio5tZOgnxa_2-YGYDY04VPfvPu7DS36t6dDCDcV48SUCjy5uMraKhKz9C57VI8FC2-fhFl6KxaKZqedpcKl7bG1VJtcy5uNB1BFPsLm7Clc-2Drup44qmSgug6JjuNjXs610oR-OEaJorFz9K9ZKTTefd6G7-F-HLjcvolOJJexImABJxQNDbGt39uuc0Y4rwFz6KkIHYFEgKmzXSFLIfhoW3DiPqAawIneJlUDDrnZduclS85WK5LjiQ5UEjkjZWElUbyNowy0tb49a85yWSX6sBCK6bEV2-wnuROAmJROPOSiJFaH_4mrPAp7NKhoTp_n8Rly6F9CTGDFgA";
+
+    #[test]
+    fn remembered_verdicts_follow_the_token_and_the_key() {
+        let keys = parse_jwks(DEMO_JWKS).unwrap();
+        let good = decode(GOOD).unwrap();
+        for _ in 0..2 {
+            assert_eq!(verify(&good, &keys), Signature::Verified);
+            assert_eq!(verify(&decode(TAMPERED).unwrap(), &keys), Signature::Invalid);
+        }
+        // The same kid with another modulus: the verdict is not the one remembered for the demo key.
+        let other = DEMO_JWKS.replace("\"n\":\"kGmS", "\"n\":\"kGmT");
+        let other = parse_jwks(&other).unwrap();
+        assert_eq!(verify(&good, &other), Signature::Invalid);
+        assert_eq!(verify(&good, &keys), Signature::Verified);
+        // More verdicts than are remembered: the oldest are dropped, answers stay right.
+        for i in 0..VERDICTS_MAX + 5 {
+            let mut t = decode(TAMPERED).unwrap();
+            t.signing_input.push_str(&i.to_string());
+            assert_eq!(verify(&t, &keys), Signature::Invalid);
+        }
+        assert_eq!(verify(&good, &keys), Signature::Verified);
+    }
 
     #[test]
     fn rs256_signatures_verify() {
