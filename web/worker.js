@@ -1,6 +1,8 @@
 // gwlab analysis worker. The page sends {glue, module} once: the URL of its wasm-bindgen glue and its
 // compiled WebAssembly.Module, so the worker neither downloads nor compiles the wasm again. Then each
-// {id, text, requests, draft} is answered with {id, json} (the results as JSON, see remote.rs).
+// {id, text, requests, draft} is answered with {id, json} (the results as JSON, see remote.rs), and
+// an export of the last analysis, {id, op: "notes" | "zip", requests, versions}, with {id, notes}
+// (a JSON array) or {id, zip} (the bundle's bytes, transferred).
 let ready = null;
 const queue = [];
 
@@ -31,10 +33,18 @@ async function drain() {
   }
   while (queue.length) {
     let d = queue.shift();
-    // Only the newest text matters: skip analyses that a later message replaces.
-    while (queue.length && queue[0].text !== undefined) d = queue.shift();
+    // Only the newest text matters: skip analyses that a later message replaces (exports are never
+    // skipped, and they run after the analysis that was asked for before them).
+    while (!d.op && queue.length && queue[0].text !== undefined && !queue[0].op) d = queue.shift();
     try {
-      self.postMessage({ id: d.id, json: m.gwlab_worker(d.text, d.requests || [], d.draft || "") });
+      if (d.op === "notes") {
+        self.postMessage({ id: d.id, notes: m.gwlab_worker_export_notes(d.requests || []) });
+      } else if (d.op === "zip") {
+        const zip = m.gwlab_worker_export_zip(d.requests || [], d.versions || "");
+        self.postMessage({ id: d.id, zip }, [zip.buffer]);
+      } else {
+        self.postMessage({ id: d.id, json: m.gwlab_worker(d.text, d.requests || [], d.draft || "") });
+      }
     } catch (e) {
       self.postMessage({ failed: String(e) });
       return;

@@ -395,6 +395,21 @@ export default function ({ test }) {
     await box.press("Enter");
     await page.getByRole("region", { name: "Result", exact: true }).getByText("svc-", { exact: false }).first().waitFor({ timeout: 30000 });
     console.log(`      large input: ${big.length} bytes; typed ${stillAnalyzing ? "while the analysis was still running" : "(analysis had finished)"}`);
+    // Export is made by the worker too, from its analysis: the page keeps drawing meanwhile.
+    await page.getByRole("button", { name: "Export" }).click();
+    const dialog = page.getByRole("dialog", { name: "Export a lab" });
+    await dialog.waitFor();
+    const beforeExport = await page.evaluate(() => window.__beats);
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60000 }),
+      dialog.getByRole("button", { name: "Download gwlab-lab.zip" }).click(),
+    ]);
+    const { readFileSync } = await import("node:fs");
+    const zip = readFileSync(await download.path());
+    assert.equal(zip.subarray(0, 2).toString(), "PK");
+    assert.ok(zip.toString("latin1").includes("svc-499"), "the bundle has the large input's Services");
+    assert.equal(await page.evaluate(() => window.__gwlab.exportedBy), 1, "the worker made the bundle");
+    assert.ok(await page.evaluate((b) => window.__beats > b, beforeExport), "frames kept coming during the export");
   });
 
   test("without the worker script, a large input is still analysed (on the page's thread)", async ({ page, context, base }) => {

@@ -91,7 +91,7 @@ pub enum Msg {
     DownloadExport,
     DialogKey(KeyboardEvent),
     /// An answer of the analysis worker: its id and the results as JSON (`None`: the worker failed).
-    Remote(u32, Option<String>),
+    Remote(u32, Option<remote::Answer>),
     /// The Learn text (`diagnostics.md`), fetched after the first paint; `None` if it could not be.
     LearnText(Option<String>),
     /// The editor bundle finished loading (or failed to).
@@ -105,7 +105,11 @@ pub enum Msg {
 /// What the Export dialog shows: the chosen version set and what the lab will not check.
 struct ExportDialog {
     versions: String,
-    notes: Vec<String>,
+    /// `None` while the worker prepares them (large inputs).
+    notes: Option<Vec<String>>,
+    /// The worker's answer ids for the notes and for the bundle, while they are awaited.
+    notes_id: Option<u32>,
+    zip_id: Option<u32>,
 }
 
 struct Baseline {
@@ -216,7 +220,7 @@ impl App {
     fn start_remote(&mut self) -> bool {
         if self.remote.is_none() {
             let link = self.link.clone();
-            self.remote = Remote::start(move |id, json| link.send_message(Msg::Remote(id, json)));
+            self.remote = Remote::start(move |id, answer| link.send_message(Msg::Remote(id, answer)));
         }
         self.remote.is_some()
     }
@@ -248,6 +252,20 @@ impl App {
         } else {
             self.draft_outcome = (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
         }
+    }
+
+    /// Hands the bundle to the browser as a download and closes the Export dialog.
+    fn downloaded(&mut self, ctx: &Context<Self>, bytes: &[u8], versions: &str) -> bool {
+        if dom::download(EXPORT_FILE, "application/zip", bytes) {
+            self.export = None;
+            self.toast(ctx, format!("Downloaded {EXPORT_FILE} ({versions} versions)"));
+        } else {
+            if let Some(d) = &mut self.export {
+                d.zip_id = None;
+            }
+            self.toast(ctx, "The browser refused the download");
+        }
+        true
     }
 
     /// The core's analysis of the current text: the one at hand, or (for results that came from the
@@ -632,9 +650,14 @@ impl Component for App {
             }
             Msg::Refresh => true,
             Msg::OpenExport => {
-                let notes = self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes);
                 let versions = gwlab::export::Versions::default().name.to_string();
-                self.export = Some(ExportDialog { versions, notes });
+                let mut d = ExportDialog { versions, notes: None, notes_id: None, zip_id: None };
+                match (&self.computed.analysis, &mut self.remote) {
+                    // A large input: the worker has the analysis, and makes the export there.
+                    (None, Some(r)) => d.notes_id = Some(r.post_export("notes", &self.requests, "")),
+                    _ => d.notes = Some(self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes)),
+                }
+                self.export = Some(d);
                 dom::focus_by_id_later("export-download");
                 true
             }
@@ -655,24 +678,47 @@ impl Component for App {
                     .as_ref()
                     .and_then(|d| gwlab::export::Versions::by_name(&d.versions))
                     .unwrap_or_default();
-                let bytes = self.with_analysis(|a| gwlab::export::export_zip(a, &self.requests, &versions));
-                if dom::download(EXPORT_FILE, "application/zip", &bytes) {
-                    self.export = None;
-                    self.toast(
-                        ctx,
-                        format!("Downloaded {EXPORT_FILE} ({} versions)", versions.name),
-                    );
-                } else {
-                    self.toast(ctx, "The browser refused the download");
+                if let (None, Some(r), Some(d)) = (&self.computed.analysis, &mut self.remote, &mut self.export) {
+                    if d.zip_id.is_none() {
+                        d.zip_id = Some(r.post_export("zip", &self.requests, versions.name));
+                    }
+                    return true;
                 }
-                true
+                let bytes = self.with_analysis(|a| gwlab::export::export_zip(a, &self.requests, &versions));
+                self.downloaded(ctx, &bytes, versions.name)
             }
-            Msg::Remote(id, Some(json)) => self.take_remote(id, &json),
+            Msg::Remote(id, Some(remote::Answer::ExportNotes(notes))) => match &mut self.export {
+                Some(d) if d.notes_id == Some(id) => {
+                    d.notes = Some(notes);
+                    d.notes_id = None;
+                    true
+                }
+                _ => false,
+            },
+            Msg::Remote(id, Some(remote::Answer::ExportZip(bytes))) => match &self.export {
+                Some(d) if d.zip_id == Some(id) => {
+                    let versions = d.versions.clone();
+                    dom::publish("exportedBy", 1.0); // 1: the worker made the bundle (read by the browser tests)
+                    self.downloaded(ctx, &bytes, &versions)
+                }
+                _ => false,
+            },
+            Msg::Remote(id, Some(remote::Answer::Results(json))) => self.take_remote(id, &json),
             Msg::Remote(_, None) => {
-                // No worker after all: analyse here (the page waits, but gets its answer).
+                // No worker after all: analyse here (the page waits, but gets its answer), and finish
+                // an export the worker was making.
                 self.remote = None;
                 self.worker_failed = true;
                 self.analyze();
+                if self.export.as_ref().is_some_and(|d| d.notes.is_none()) {
+                    let notes = self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes);
+                    if let Some(d) = &mut self.export {
+                        (d.notes, d.notes_id) = (Some(notes), None);
+                    }
+                }
+                if self.export.as_mut().and_then(|d| d.zip_id.take()).is_some() {
+                    ctx.link().send_message(Msg::DownloadExport);
+                }
                 true
             }
             // Before the first results are on screen the editor waits: `FirstAnalyze` mounts it after them.
@@ -870,16 +916,21 @@ impl App {
                             }) }
                         </select>
                     </label>
-                    if !d.notes.is_empty() {
-                        <div class="export-notes" role="region" aria-label="Export notes">
-                            <p>{ "Kept in expect.yaml but not checked by verify.sh:" }</p>
-                            <ul>{ for d.notes.iter().map(|n| html! { <li>{ n.clone() }</li> }) }</ul>
-                        </div>
-                    }
+                    { match &d.notes {
+                        None => html! { <p class="muted export-notes" aria-live="polite">{ "Checking what the lab can verify…" }</p> },
+                        Some(notes) if !notes.is_empty() => html! {
+                            <div class="export-notes" role="region" aria-label="Export notes">
+                                <p>{ "Kept in expect.yaml but not checked by verify.sh:" }</p>
+                                <ul>{ for notes.iter().map(|n| html! { <li>{ n.clone() }</li> }) }</ul>
+                            </div>
+                        },
+                        Some(_) => html! {},
+                    } }
                     <div class="dialog-actions">
                         <button type="button" onclick={link.callback(|_| Msg::CloseExport)}>{ "Cancel" }</button>
-                        <button type="button" id="export-download" class="primary" onclick={link.callback(|_| Msg::DownloadExport)}>
-                            { format!("Download {EXPORT_FILE}") }
+                        <button type="button" id="export-download" class="primary" aria-busy={d.zip_id.is_some().to_string()}
+                            onclick={link.callback(|_| Msg::DownloadExport)}>
+                            { if d.zip_id.is_some() { format!("Preparing {EXPORT_FILE}…") } else { format!("Download {EXPORT_FILE}") } }
                         </button>
                     </div>
                 </div>

@@ -45,6 +45,51 @@ pub fn gwlab_worker(text: Option<String>, requests: Vec<String>, draft: String) 
     })
 }
 
+/// Runs in the worker: the notes of an export of the last analysis (what `verify.sh` will not
+/// check), as a JSON array of strings, so the Export dialog of a large input never analyses on the
+/// page's thread.
+#[wasm_bindgen]
+pub fn gwlab_worker_export_notes(requests: Vec<String>) -> String {
+    LAST.with(|last| {
+        let notes = last.borrow().as_ref().and_then(|c| c.analysis.as_ref()).map(|a| gwlab::export::export(a, &requests).notes);
+        serde_json::to_string(&notes.unwrap_or_default()).unwrap_or_default()
+    })
+}
+
+/// Runs in the worker: the lab bundle (a zip) of the last analysis, with the named version set.
+#[wasm_bindgen]
+pub fn gwlab_worker_export_zip(requests: Vec<String>, versions: String) -> Vec<u8> {
+    let versions = gwlab::export::Versions::by_name(&versions).unwrap_or_default();
+    LAST.with(|last| {
+        let last = last.borrow();
+        last.as_ref().and_then(|c| c.analysis.as_ref()).map(|a| gwlab::export::export_zip(a, &requests, &versions)).unwrap_or_default()
+    })
+}
+
+/// An answer of the worker.
+pub enum Answer {
+    /// Results of an analysis or of routing (`engine::results_json`).
+    Results(String),
+    /// The notes of an export.
+    ExportNotes(Vec<String>),
+    /// An exported lab bundle.
+    ExportZip(Vec<u8>),
+}
+
+impl Answer {
+    fn read(d: &JsValue) -> Option<Answer> {
+        let get = |k: &str| js_sys::Reflect::get(d, &k.into()).ok().filter(|v| !v.is_undefined());
+        if let Some(json) = get("json").and_then(|v| v.as_string()) {
+            return Some(Answer::Results(json));
+        }
+        if let Some(notes) = get("notes").and_then(|v| v.as_string()) {
+            return Some(Answer::ExportNotes(serde_json::from_str(&notes).ok()?));
+        }
+        let zip = get("zip")?.dyn_into::<js_sys::Uint8Array>().ok()?;
+        Some(Answer::ExportZip(zip.to_vec()))
+    }
+}
+
 /// The page's handle on the worker.
 pub struct Remote {
     worker: web_sys::Worker,
@@ -54,11 +99,11 @@ pub struct Remote {
 }
 
 impl Remote {
-    /// Starts the worker; `on_result(id, Some(json))` gets each answer, `on_result(0, None)` tells that
+    /// Starts the worker; `on_result(id, Some(answer))` gets each answer, `on_result(0, None)` tells that
     /// the worker failed (its script, the glue or the module could not be loaded, or it crashed).
     /// `None` when the browser cannot start it (no module workers, or the page was not loaded by
     /// trunk's loader).
-    pub fn start(on_result: impl Fn(u32, Option<String>) + 'static) -> Option<Remote> {
+    pub fn start(on_result: impl Fn(u32, Option<Answer>) + 'static) -> Option<Remote> {
         let doc = crate::dom::window().document()?;
         // The JS glue trunk preloads; the worker imports the same file.
         let glue = doc
@@ -74,8 +119,7 @@ impl Remote {
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
             let d = e.data();
             let id = js_sys::Reflect::get(&d, &"id".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
-            let json = js_sys::Reflect::get(&d, &"json".into()).ok().and_then(|v| v.as_string());
-            on_result(id, json);
+            on_result(id, Answer::read(&d));
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| on_fail(0, None));
@@ -103,6 +147,28 @@ impl Remote {
         }
         set("requests", &reqs);
         set("draft", &draft.into());
+        let _ = self.worker.post_message(&msg);
+        self.next
+    }
+}
+
+impl Remote {
+    /// Asks for the notes of an export of the last analysis (`op` "notes") or for the bundle itself
+    /// ("zip", with the version set `versions`). Returns the id its answer will carry.
+    pub fn post_export(&mut self, op: &str, requests: &[String], versions: &str) -> u32 {
+        self.next += 1;
+        let msg = js_sys::Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = js_sys::Reflect::set(&msg, &k.into(), v);
+        };
+        set("id", &self.next.into());
+        set("op", &op.into());
+        let reqs = js_sys::Array::new();
+        for r in requests {
+            reqs.push(&r.into());
+        }
+        set("requests", &reqs);
+        set("versions", &versions.into());
         let _ = self.worker.post_message(&msg);
         self.next
     }
