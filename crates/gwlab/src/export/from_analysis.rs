@@ -114,7 +114,7 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
     // SNI names served by listeners without a hostname, per listener id, to put into the generated certificates.
     let mut served: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, line, req) in &cases {
-        let o = a.route(req);
+        let o = a.route_fast(req); // the trace is not part of the bundle
         let mut entry = Map::new();
         if !name.is_empty() {
             entry.insert("name".into(), json!(name));
