@@ -37,36 +37,54 @@ pub struct Parents {
     gateways: FxHashMap<String, FxHashMap<String, usize>>,
     /// namespace → name → (gateway, listener set).
     sets: FxHashMap<String, FxHashMap<String, (usize, usize)>>,
-    /// For each gateway, for each listener: hostnames of the other listeners on the same port.
-    others_on_port: Vec<Vec<Vec<String>>>,
+    /// For each gateway: its listeners' hostnames by port.
+    hosts: Vec<GatewayHosts>,
+}
+
+/// The listener hostnames of one Gateway, grouped by port, so that a route's hostname can be
+/// checked against the other listeners on its port with one lookup (Envoy Gateway removes names
+/// another listener on the port owns exactly).
+struct GatewayHosts {
+    /// For each listener: index into `ports`.
+    port_of: Vec<usize>,
+    /// For each port: hostname → (first listener with it, number of listeners with it).
+    ports: Vec<FxHashMap<String, (usize, usize)>>,
+}
+
+impl GatewayHosts {
+    /// True when a listener other than `li` on the same port has hostname `h`.
+    fn taken_by_other(&self, li: usize, h: &str) -> bool {
+        let hosts = &self.ports[self.port_of[li]];
+        !hosts.is_empty() && hosts.get(h).is_some_and(|&(first, n)| n > 1 || first != li)
+    }
 }
 
 impl Parents {
     pub fn build(ix: &Index, gws: &[GatewayCtx]) -> Self {
         let mut gateways: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
         let mut sets: FxHashMap<String, FxHashMap<String, (usize, usize)>> = FxHashMap::default();
-        let mut others_on_port = Vec::with_capacity(gws.len());
+        let mut hosts = Vec::with_capacity(gws.len());
         for (gi, g) in gws.iter().enumerate() {
             gateways.entry(g.ns.clone()).or_default().insert(g.name.clone(), gi);
             for (si, s) in g.listener_sets.iter().enumerate() {
                 let o = &ix.model.objects[s.object];
                 sets.entry(o.namespace.clone()).or_default().insert(o.meta.name.clone(), (gi, si));
             }
-            let mut by_port: HashMap<u32, Vec<(usize, &str)>> = HashMap::new();
+            let mut port_index: HashMap<u32, usize> = HashMap::new();
+            let mut gh = GatewayHosts { port_of: Vec::with_capacity(g.listeners.len()), ports: Vec::new() };
             for (li, l) in g.listeners.iter().enumerate() {
+                let pi = *port_index.entry(l.state.port).or_insert_with(|| {
+                    gh.ports.push(FxHashMap::default());
+                    gh.ports.len() - 1
+                });
+                gh.port_of.push(pi);
                 if let Some(h) = l.state.hostname.as_deref() {
-                    by_port.entry(l.state.port).or_default().push((li, h));
+                    gh.ports[pi].entry(h.to_string()).or_insert((li, 0)).1 += 1;
                 }
             }
-            others_on_port.push(
-                g.listeners
-                    .iter()
-                    .enumerate()
-                    .map(|(li, l)| by_port.get(&l.state.port).map(|v| v.iter().filter(|(i, _)| *i != li).map(|(_, h)| h.to_string()).collect()).unwrap_or_default())
-                    .collect(),
-            );
+            hosts.push(gh);
         }
-        Parents { gateways, sets, others_on_port }
+        Parents { gateways, sets, hosts }
     }
 
     pub fn target(&self, route_ns: &str, pr: &ParentReference) -> Option<ParentTarget> {
@@ -82,7 +100,7 @@ impl Parents {
 
 /// Resolves one parentRef of a route. Counts attached routes on the listeners it attaches to.
 #[allow(clippy::too_many_arguments)]
-pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[String], pr: &ParentReference, pi: usize, count: bool) -> ParentResult {
+pub fn attach<H: AsRef<str>>(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[H], pr: &ParentReference, pi: usize, count: bool) -> ParentResult {
     let Some(target) = parents.target(&route.namespace, pr) else {
         let ns = pr.namespace_or(&route.namespace);
         let exists = match pr.kind() {
@@ -105,13 +123,11 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
             return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "The ListenerSet is not attached to its Gateway".into() };
         }
     }
-    let selected: Vec<usize> = (0..g.listeners.len())
-        .filter(|&li| {
-            let l = &g.listeners[li];
-            l.ls == set && pr.section_name.as_deref().is_none_or(|s| s == l.state.name) && pr.port.is_none_or(|p| p == l.state.port)
-        })
-        .collect();
-    if selected.is_empty() {
+    let selects = |li: usize| {
+        let l = &g.listeners[li];
+        l.ls == set && pr.section_name.as_deref().is_none_or(|s| s == l.state.name) && pr.port.is_none_or(|p| p == l.state.port)
+    };
+    if !(0..g.listeners.len()).any(selects) {
         let what = match (&pr.section_name, pr.port) {
             (Some(s), Some(p)) => format!("no listener named `{s}` on port {p}"),
             (Some(s), None) => format!("no listener named `{s}`"),
@@ -120,7 +136,7 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
         };
         return ParentResult::Rejected { gateway: gi, reason: "NoMatchingParent", message: format!("No listeners match this parent ref: the parent has {what}") };
     }
-    let allowed: Vec<usize> = selected.iter().copied().filter(|&li| g.listeners[li].allows_kind(kind) && g.listeners[li].allows_namespace(ix, &route.namespace)).collect();
+    let allowed: Vec<usize> = (0..g.listeners.len()).filter(|&li| selects(li) && g.listeners[li].allows_kind(kind) && g.listeners[li].allows_namespace(ix, &route.namespace)).collect();
     if allowed.is_empty() {
         return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "No listeners included by this parent ref allowed this attachment.".into() };
     }
@@ -129,8 +145,8 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
         let hosts = match kind {
             RouteKind::Tcp | RouteKind::Udp => vec!["*".to_string()],
             _ => {
-                let others: Vec<&str> = parents.others_on_port[gi][li].iter().map(String::as_str).collect();
-                hostname::compute_hosts(hostnames, g.listeners[li].state.hostname.as_deref(), &others)
+                let gh = &parents.hosts[gi];
+                hostname::compute_hosts_by(hostnames, g.listeners[li].state.hostname.as_deref(), |h| gh.taken_by_other(li, h))
             }
         };
         if hosts.is_empty() {

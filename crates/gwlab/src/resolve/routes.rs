@@ -12,6 +12,7 @@ use super::{BackendState, BackendTarget, ObjectStatus, RouteKind, RouteState, Ru
 use crate::diag::Diagnostic;
 use crate::model::{BackendRef, Body, HttpRouteFilter, Object, ParentReference, EG_GROUP, GATEWAY_GROUP};
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 struct RuleView<'a> {
@@ -98,7 +99,8 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     let model = ix.model;
     let o = &model.objects[oi];
     let (kind, parent_refs, hostnames) = route_parts(o)?;
-    let hostnames: Vec<String> = hostnames.iter().map(|h| h.to_ascii_lowercase()).collect();
+    // Copied only when a name has upper case: they are nearly always written in lower case.
+    let hostnames: Vec<Cow<str>> = hostnames.iter().map(|h| if h.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(h.to_ascii_lowercase()) } else { Cow::Borrowed(h.as_str()) }).collect();
     let diag = |d: Diagnostic, ptr: &str| d.at(model.locate(o, ptr)).on(o.id());
 
     // Rules (independent of parents).
@@ -154,8 +156,9 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         // Backends.
         let mut backends = Vec::with_capacity(v.backends.len());
         for (bi, br) in v.backends.iter().enumerate() {
-            let (mut b, mut e, pol) = backend_refs::resolve(ix, pols, o, kind, br, bi);
+            let (mut e, pol) = backend_refs::resolve_into(ix, pols, o, kind, br, bi, &mut backends);
             used_policies.extend(pol);
+            let Some(b) = backends.last_mut() else { unreachable!("resolve_into appends one backend") };
             let bptr = BackendPtr(ri, bi);
             if e.is_none() && matches!(kind, RouteKind::Http | RouteKind::Grpc) {
                 if let Some((fi, f)) = br.filters.iter().enumerate().find(|(_, f)| !matches!(f.type_.as_str(), "RequestHeaderModifier" | "ResponseHeaderModifier" | "URLRewrite" | "ExtensionRef" | "CORS")) {
@@ -180,7 +183,6 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
             if !br.filters.is_empty() && !matches!(kind, RouteKind::Http | RouteKind::Grpc) {
                 resolved_errs.push(("InvalidBackendFilters", "backendRef filters are only supported on HTTPRoute and GRPCRoute".into()));
             }
-            backends.push(b);
         }
         let http_like = matches!(kind, RouteKind::Http | RouteKind::Grpc);
         if http_like && !fc.terminal && programmed && !filter_error {
@@ -206,7 +208,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     failing.sort();
     failing.dedup();
     for (pi, pr) in parent_refs.iter().enumerate() {
-        let pptr = format!("/spec/parentRefs/{pi}");
+        let pptr = ParentPtr(pi);
         let res = attach::attach(ix, parents, gws, o, kind, &hostnames, pr, pi, !l4_bad_rules);
         let mut conds = Conditions::default();
         match res {
@@ -214,7 +216,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
             ParentResult::NotFound => {
                 diags.push(diag(
                     Diagnostic::error("parent-not-found", format!("parent {} `{}/{}` does not exist: create it or fix the parentRef", pr.kind(), pr.namespace_or(&o.namespace), pr.name)),
-                    &pptr,
+                    &pptr.to_string(),
                 ));
                 continue;
             }
@@ -224,7 +226,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                     "NotAllowedByListeners" => ("not-allowed-by-listeners", "allow this route's kind and namespace in the listener's allowedRoutes, or attach elsewhere"),
                     _ => ("no-matching-listener-hostname", "make a route hostname intersect a listener hostname"),
                 };
-                diags.push(diag(Diagnostic::error(code, format!("not attached to `{}`: {message} ({advice})", pr.name)), &pptr));
+                diags.push(diag(Diagnostic::error(code, format!("not attached to `{}`: {message} ({advice})", pr.name)), &pptr.to_string()));
                 conds.set("Accepted", CondStatus::False, reason, message);
             }
             ParentResult::Accepted { attachments: a, .. } => {
@@ -291,6 +293,12 @@ struct RulePtr(usize);
 impl std::fmt::Display for RulePtr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "/spec/rules/{}", self.0)
+    }
+}
+struct ParentPtr(usize);
+impl std::fmt::Display for ParentPtr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/spec/parentRefs/{}", self.0)
     }
 }
 struct BackendPtr(usize, usize);
