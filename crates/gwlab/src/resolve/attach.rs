@@ -3,7 +3,7 @@
 
 use super::hostname;
 use super::index::Index;
-use super::listeners::GatewayCtx;
+use super::listeners::{GatewayCtx, ListenerCtx};
 use super::{Attachment, RouteKind};
 use crate::model::{Object, ParentReference, GATEWAY_GROUP};
 use crate::fxhash::FxHashMap;
@@ -45,6 +45,10 @@ pub struct Parents {
 /// checked against the other listeners on its port with one lookup (Envoy Gateway removes names
 /// another listener on the port owns exactly).
 struct GatewayHosts {
+    /// Listener indices by listener name (names repeat across ListenerSets), and all of them:
+    /// a parentRef with a sectionName looks at its listeners only, not at every listener.
+    by_name: FxHashMap<String, Vec<usize>>,
+    all: Vec<usize>,
     /// For each listener: index into `ports`.
     port_of: Vec<usize>,
     /// For each port: hostname → (first listener with it, number of listeners with it).
@@ -52,6 +56,14 @@ struct GatewayHosts {
 }
 
 impl GatewayHosts {
+    /// The listeners a parentRef can select: those named `section`, or all (in listener order).
+    fn candidates(&self, section: Option<&str>) -> &[usize] {
+        match section {
+            Some(s) => self.by_name.get(s).map_or(&[][..], Vec::as_slice),
+            None => &self.all,
+        }
+    }
+
     /// True when a listener other than `li` on the same port has hostname `h`.
     fn taken_by_other(&self, li: usize, h: &str) -> bool {
         let hosts = &self.ports[self.port_of[li]];
@@ -71,8 +83,9 @@ impl Parents {
                 sets.entry(o.namespace.clone()).or_default().insert(o.meta.name.clone(), (gi, si));
             }
             let mut port_index: HashMap<u32, usize> = HashMap::new();
-            let mut gh = GatewayHosts { port_of: Vec::with_capacity(g.listeners.len()), ports: Vec::new() };
+            let mut gh = GatewayHosts { by_name: FxHashMap::default(), all: (0..g.listeners.len()).collect(), port_of: Vec::with_capacity(g.listeners.len()), ports: Vec::new() };
             for (li, l) in g.listeners.iter().enumerate() {
+                gh.by_name.entry(l.state.name.clone()).or_default().push(li);
                 let pi = *port_index.entry(l.state.port).or_insert_with(|| {
                     gh.ports.push(FxHashMap::default());
                     gh.ports.len() - 1
@@ -100,7 +113,7 @@ impl Parents {
 
 /// Resolves one parentRef of a route. Counts attached routes on the listeners it attaches to.
 #[allow(clippy::too_many_arguments)]
-pub fn attach<H: AsRef<str>>(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[H], pr: &ParentReference, pi: usize, count: bool) -> ParentResult {
+pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[String], pr: &ParentReference, pi: usize, count: bool) -> ParentResult {
     let Some(target) = parents.target(&route.namespace, pr) else {
         let ns = pr.namespace_or(&route.namespace);
         let exists = match pr.kind() {
@@ -123,11 +136,12 @@ pub fn attach<H: AsRef<str>>(ix: &Index, parents: &Parents, gws: &mut [GatewayCt
             return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "The ListenerSet is not attached to its Gateway".into() };
         }
     }
-    let selects = |li: usize| {
-        let l = &g.listeners[li];
+    let selects = |l: &ListenerCtx| {
         l.ls == set && pr.section_name.as_deref().is_none_or(|s| s == l.state.name) && pr.port.is_none_or(|p| p == l.state.port)
     };
-    if !(0..g.listeners.len()).any(selects) {
+    let gh = &parents.hosts[gi];
+    let candidates = gh.candidates(pr.section_name.as_deref());
+    if !candidates.iter().any(|&li| selects(&g.listeners[li])) {
         let what = match (&pr.section_name, pr.port) {
             (Some(s), Some(p)) => format!("no listener named `{s}` on port {p}"),
             (Some(s), None) => format!("no listener named `{s}`"),
@@ -136,18 +150,18 @@ pub fn attach<H: AsRef<str>>(ix: &Index, parents: &Parents, gws: &mut [GatewayCt
         };
         return ParentResult::Rejected { gateway: gi, reason: "NoMatchingParent", message: format!("No listeners match this parent ref: the parent has {what}") };
     }
-    let allowed: Vec<usize> = (0..g.listeners.len()).filter(|&li| selects(li) && g.listeners[li].allows_kind(kind) && g.listeners[li].allows_namespace(ix, &route.namespace)).collect();
-    if allowed.is_empty() {
-        return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "No listeners included by this parent ref allowed this attachment.".into() };
-    }
+    // One pass: a listener that allows the route is attached at once (no list of them first).
+    let mut any_allowed = false;
     let mut attachments = Vec::new();
-    for li in allowed {
+    for &li in candidates {
+        let l = &g.listeners[li];
+        if !(selects(l) && l.allows_kind(kind) && l.allows_namespace(ix, &route.namespace)) {
+            continue;
+        }
+        any_allowed = true;
         let hosts = match kind {
             RouteKind::Tcp | RouteKind::Udp => vec!["*".to_string()],
-            _ => {
-                let gh = &parents.hosts[gi];
-                hostname::compute_hosts_by(hostnames, g.listeners[li].state.hostname.as_deref(), |h| gh.taken_by_other(li, h))
-            }
+            _ => hostname::compute_hosts_by(hostnames, g.listeners[li].state.hostname.as_deref(), |h| gh.taken_by_other(li, h)),
         };
         if hosts.is_empty() {
             continue;
@@ -157,6 +171,9 @@ pub fn attach<H: AsRef<str>>(ix: &Index, parents: &Parents, gws: &mut [GatewayCt
         }
         let hostnames = if hosts.len() == 1 && hosts[0] == "*" { Vec::new() } else { hosts };
         attachments.push(Attachment { gateway: gi, listener: li, parent_ref: pi, hostnames });
+    }
+    if !any_allowed {
+        return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "No listeners included by this parent ref allowed this attachment.".into() };
     }
     if attachments.is_empty() {
         return ParentResult::Rejected {

@@ -12,7 +12,6 @@ use super::{BackendState, BackendTarget, ObjectStatus, RouteKind, RouteState, Ru
 use crate::diag::Diagnostic;
 use crate::model::{BackendRef, Body, HttpRouteFilter, Object, ParentReference, EG_GROUP, GATEWAY_GROUP};
 use serde_json::{json, Value};
-use std::borrow::Cow;
 use std::sync::Arc;
 
 struct RuleView<'a> {
@@ -100,7 +99,8 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     let o = &model.objects[oi];
     let (kind, parent_refs, hostnames) = route_parts(o)?;
     // Copied only when a name has upper case: they are nearly always written in lower case.
-    let hostnames: Vec<Cow<str>> = hostnames.iter().map(|h| if h.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(h.to_ascii_lowercase()) } else { Cow::Borrowed(h.as_str()) }).collect();
+    let lowered: Option<Vec<String>> = hostnames.iter().any(|h| h.bytes().any(|b| b.is_ascii_uppercase())).then(|| hostnames.iter().map(|h| h.to_ascii_lowercase()).collect());
+    let hostnames: &[String] = lowered.as_deref().unwrap_or(hostnames);
     let diag = |d: Diagnostic, ptr: &str| d.at(model.locate(o, ptr)).on(o.id());
 
     // Rules (independent of parents).
@@ -156,8 +156,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         // Backends.
         let mut backends = Vec::with_capacity(v.backends.len());
         for (bi, br) in v.backends.iter().enumerate() {
-            let (mut e, pol) = backend_refs::resolve_into(ix, pols, o, kind, br, bi, &mut backends);
-            used_policies.extend(pol);
+            let mut e = backend_refs::resolve_into(ix, pols, o, kind, br, bi, &mut backends, &mut used_policies);
             let Some(b) = backends.last_mut() else { unreachable!("resolve_into appends one backend") };
             let bptr = BackendPtr(ri, bi);
             if e.is_none() && matches!(kind, RouteKind::Http | RouteKind::Grpc) {
@@ -209,7 +208,7 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     failing.dedup();
     for (pi, pr) in parent_refs.iter().enumerate() {
         let pptr = ParentPtr(pi);
-        let res = attach::attach(ix, parents, gws, o, kind, &hostnames, pr, pi, !l4_bad_rules);
+        let res = attach::attach(ix, parents, gws, o, kind, hostnames, pr, pi, !l4_bad_rules);
         let mut conds = Conditions::default();
         match res {
             ParentResult::Irrelevant => continue,
@@ -231,7 +230,11 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
             }
             ParentResult::Accepted { attachments: a, .. } => {
                 if !l4_bad_rules {
-                    attachments.extend(a);
+                    if attachments.is_empty() {
+                        attachments = a;
+                    } else {
+                        attachments.extend(a);
+                    }
                 }
                 if l4_bad_rules {
                     conds.set("Accepted", CondStatus::False, "InvalidRule", format!("{} must have exactly one rule", kind.kind()));
