@@ -19,18 +19,23 @@ impl FxHasher {
 }
 
 impl Hasher for FxHasher {
+    /// Whole 8-byte words, then the 1–7 remaining bytes as one more word (two overlapping
+    /// reads) rather than byte by byte: most keys are short names, and the per-byte tail was
+    /// most of the cost of hashing them.
     #[inline]
     fn write(&mut self, mut bytes: &[u8]) {
         while bytes.len() >= 8 {
             self.add(u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8])));
             bytes = &bytes[8..];
         }
-        if bytes.len() >= 4 {
-            self.add(u32::from_le_bytes(bytes[..4].try_into().unwrap_or([0; 4])) as u64);
-            bytes = &bytes[4..];
-        }
-        for &b in bytes {
-            self.add(b as u64);
+        let n = bytes.len();
+        if n >= 4 {
+            let lo = u32::from_le_bytes(bytes[..4].try_into().unwrap_or([0; 4])) as u64;
+            let hi = u32::from_le_bytes(bytes[n - 4..].try_into().unwrap_or([0; 4])) as u64;
+            self.add(lo | hi << 32);
+        } else if n > 0 {
+            // Every byte is read: first, middle and last cover lengths 1 to 3.
+            self.add(bytes[0] as u64 | (bytes[n / 2] as u64) << 8 | (bytes[n - 1] as u64) << 16);
         }
     }
     #[inline]

@@ -3,7 +3,7 @@
 
 use super::hostname;
 use super::index::Index;
-use super::listeners::GatewayCtx;
+use super::listeners::{GatewayCtx, ListenerCtx};
 use super::{Attachment, RouteKind};
 use crate::model::{Object, ParentReference, GATEWAY_GROUP};
 use crate::fxhash::FxHashMap;
@@ -37,36 +37,67 @@ pub struct Parents {
     gateways: FxHashMap<String, FxHashMap<String, usize>>,
     /// namespace → name → (gateway, listener set).
     sets: FxHashMap<String, FxHashMap<String, (usize, usize)>>,
-    /// For each gateway, for each listener: hostnames of the other listeners on the same port.
-    others_on_port: Vec<Vec<Vec<String>>>,
+    /// For each gateway: its listeners' hostnames by port.
+    hosts: Vec<GatewayHosts>,
+}
+
+/// The listener hostnames of one Gateway, grouped by port, so that a route's hostname can be
+/// checked against the other listeners on its port with one lookup (Envoy Gateway removes names
+/// another listener on the port owns exactly).
+struct GatewayHosts {
+    /// Listener indices by listener name (names repeat across ListenerSets), and all of them:
+    /// a parentRef with a sectionName looks at its listeners only, not at every listener.
+    by_name: FxHashMap<String, Vec<usize>>,
+    all: Vec<usize>,
+    /// For each listener: index into `ports`.
+    port_of: Vec<usize>,
+    /// For each port: hostname → (first listener with it, number of listeners with it).
+    ports: Vec<FxHashMap<String, (usize, usize)>>,
+}
+
+impl GatewayHosts {
+    /// The listeners a parentRef can select: those named `section`, or all (in listener order).
+    fn candidates(&self, section: Option<&str>) -> &[usize] {
+        match section {
+            Some(s) => self.by_name.get(s).map_or(&[][..], Vec::as_slice),
+            None => &self.all,
+        }
+    }
+
+    /// True when a listener other than `li` on the same port has hostname `h`.
+    fn taken_by_other(&self, li: usize, h: &str) -> bool {
+        let hosts = &self.ports[self.port_of[li]];
+        !hosts.is_empty() && hosts.get(h).is_some_and(|&(first, n)| n > 1 || first != li)
+    }
 }
 
 impl Parents {
     pub fn build(ix: &Index, gws: &[GatewayCtx]) -> Self {
         let mut gateways: FxHashMap<String, FxHashMap<String, usize>> = FxHashMap::default();
         let mut sets: FxHashMap<String, FxHashMap<String, (usize, usize)>> = FxHashMap::default();
-        let mut others_on_port = Vec::with_capacity(gws.len());
+        let mut hosts = Vec::with_capacity(gws.len());
         for (gi, g) in gws.iter().enumerate() {
             gateways.entry(g.ns.clone()).or_default().insert(g.name.clone(), gi);
             for (si, s) in g.listener_sets.iter().enumerate() {
                 let o = &ix.model.objects[s.object];
                 sets.entry(o.namespace.clone()).or_default().insert(o.meta.name.clone(), (gi, si));
             }
-            let mut by_port: HashMap<u32, Vec<(usize, &str)>> = HashMap::new();
+            let mut port_index: HashMap<u32, usize> = HashMap::new();
+            let mut gh = GatewayHosts { by_name: FxHashMap::default(), all: (0..g.listeners.len()).collect(), port_of: Vec::with_capacity(g.listeners.len()), ports: Vec::new() };
             for (li, l) in g.listeners.iter().enumerate() {
+                gh.by_name.entry(l.state.name.clone()).or_default().push(li);
+                let pi = *port_index.entry(l.state.port).or_insert_with(|| {
+                    gh.ports.push(FxHashMap::default());
+                    gh.ports.len() - 1
+                });
+                gh.port_of.push(pi);
                 if let Some(h) = l.state.hostname.as_deref() {
-                    by_port.entry(l.state.port).or_default().push((li, h));
+                    gh.ports[pi].entry(h.to_string()).or_insert((li, 0)).1 += 1;
                 }
             }
-            others_on_port.push(
-                g.listeners
-                    .iter()
-                    .enumerate()
-                    .map(|(li, l)| by_port.get(&l.state.port).map(|v| v.iter().filter(|(i, _)| *i != li).map(|(_, h)| h.to_string()).collect()).unwrap_or_default())
-                    .collect(),
-            );
+            hosts.push(gh);
         }
-        Parents { gateways, sets, others_on_port }
+        Parents { gateways, sets, hosts }
     }
 
     pub fn target(&self, route_ns: &str, pr: &ParentReference) -> Option<ParentTarget> {
@@ -105,13 +136,12 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
             return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "The ListenerSet is not attached to its Gateway".into() };
         }
     }
-    let selected: Vec<usize> = (0..g.listeners.len())
-        .filter(|&li| {
-            let l = &g.listeners[li];
-            l.ls == set && pr.section_name.as_deref().is_none_or(|s| s == l.state.name) && pr.port.is_none_or(|p| p == l.state.port)
-        })
-        .collect();
-    if selected.is_empty() {
+    let selects = |l: &ListenerCtx| {
+        l.ls == set && pr.section_name.as_deref().is_none_or(|s| s == l.state.name) && pr.port.is_none_or(|p| p == l.state.port)
+    };
+    let gh = &parents.hosts[gi];
+    let candidates = gh.candidates(pr.section_name.as_deref());
+    if !candidates.iter().any(|&li| selects(&g.listeners[li])) {
         let what = match (&pr.section_name, pr.port) {
             (Some(s), Some(p)) => format!("no listener named `{s}` on port {p}"),
             (Some(s), None) => format!("no listener named `{s}`"),
@@ -120,18 +150,18 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
         };
         return ParentResult::Rejected { gateway: gi, reason: "NoMatchingParent", message: format!("No listeners match this parent ref: the parent has {what}") };
     }
-    let allowed: Vec<usize> = selected.iter().copied().filter(|&li| g.listeners[li].allows_kind(kind) && g.listeners[li].allows_namespace(ix, &route.namespace)).collect();
-    if allowed.is_empty() {
-        return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "No listeners included by this parent ref allowed this attachment.".into() };
-    }
+    // One pass: a listener that allows the route is attached at once (no list of them first).
+    let mut any_allowed = false;
     let mut attachments = Vec::new();
-    for li in allowed {
+    for &li in candidates {
+        let l = &g.listeners[li];
+        if !(selects(l) && l.allows_kind(kind) && l.allows_namespace(ix, &route.namespace)) {
+            continue;
+        }
+        any_allowed = true;
         let hosts = match kind {
             RouteKind::Tcp | RouteKind::Udp => vec!["*".to_string()],
-            _ => {
-                let others: Vec<&str> = parents.others_on_port[gi][li].iter().map(String::as_str).collect();
-                hostname::compute_hosts(hostnames, g.listeners[li].state.hostname.as_deref(), &others)
-            }
+            _ => hostname::compute_hosts_by(hostnames, g.listeners[li].state.hostname.as_deref(), |h| gh.taken_by_other(li, h)),
         };
         if hosts.is_empty() {
             continue;
@@ -141,6 +171,9 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
         }
         let hostnames = if hosts.len() == 1 && hosts[0] == "*" { Vec::new() } else { hosts };
         attachments.push(Attachment { gateway: gi, listener: li, parent_ref: pi, hostnames });
+    }
+    if !any_allowed {
+        return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "No listeners included by this parent ref allowed this attachment.".into() };
     }
     if attachments.is_empty() {
         return ParentResult::Rejected {

@@ -6,8 +6,46 @@ use super::index::Index;
 use super::{BackendState, BackendTarget, RouteKind};
 use crate::model::{BackendRef, Body, Object, EG_GROUP, GATEWAY_GROUP};
 
-/// What `check` depends on: (route namespace, group, kind, namespace, name, port, route kind).
-pub(crate) type CheckKey<'m> = (&'m str, &'m str, &'m str, &'m str, &'m str, Option<u32>, RouteKind);
+/// What `check` depends on, with the usual parts left out: a large configuration makes tens of
+/// thousands of lookups, and hashing five names per backendRef dominated them.
+#[derive(Eq)]
+pub(crate) struct CheckKey<'m> {
+    /// The target's namespace (the route's when the ref names none) and name.
+    namespace: &'m str,
+    name: &'m str,
+    port: Option<u32>,
+    route_kind: RouteKind,
+    /// The target's group and kind; None for a core Service (the default).
+    target: Option<(&'m str, &'m str)>,
+    /// The route's namespace when it differs from the target's. When they are equal no
+    /// ReferenceGrant is consulted and every message names the target's namespace only.
+    from: Option<&'m str>,
+}
+
+/// Every field, the cheap ones first.
+impl PartialEq for CheckKey<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        self.port == o.port && self.route_kind == o.route_kind && self.target == o.target && self.from == o.from && self.name == o.name && self.namespace == o.namespace
+    }
+}
+
+/// Hashes the names as raw bytes and the port and route kind as one word: three hasher steps for
+/// the usual key. (Names hashed without a terminator may collide across field boundaries; that
+/// costs a comparison, never a wrong answer, since equality compares every field.)
+impl std::hash::Hash for CheckKey<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write(self.namespace.as_bytes());
+        h.write(self.name.as_bytes());
+        h.write_u64(self.port.map_or(0, |p| p as u64 | 1 << 32) | (self.route_kind as u64) << 40);
+        if let Some(t) = self.target {
+            t.hash(h);
+        }
+        if let Some(f) = self.from {
+            f.hash(h);
+        }
+    }
+}
+
 pub(crate) type CheckResult = (Result<BackendTarget, RefError>, Option<usize>);
 
 /// Why a backendRef is unusable: the route ResolvedRefs reason, a message, a diagnostic code.
@@ -26,31 +64,59 @@ fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
 /// BackendTLSPolicies naming its Service (indices into `Policies::list`; the one in force and
 /// any that lost a conflict, all of which report this route's Gateways as ancestors).
 pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
+    let (mut one, mut pol) = (Vec::with_capacity(1), Vec::new());
+    let e = resolve_into(ix, pols, route, kind, br, index, &mut one, &mut pol);
+    let Some(b) = one.pop() else { unreachable!("resolve_into appends one backend") };
+    (b, e, pol)
+}
+
+/// [`resolve`], appending the backend to `out` and its policies to `policies` (those already in
+/// `policies` are not looked at). A backend state is large and a large configuration has tens
+/// of thousands: returning each and then pushing it copied it twice.
+#[allow(clippy::too_many_arguments)]
+pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize, out: &mut Vec<BackendState>, policies: &mut Vec<usize>) -> Option<RefError> {
     // `check` reads nothing but these (and the index and policies, fixed while routes resolve);
     // large configurations send thousands of backendRefs to the same few Services.
-    let key: CheckKey<'m> = (&route.namespace, br.group(), br.kind(), br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace), &br.name, br.port, kind);
-    let memo = ix.backend_checks.borrow().get(&key).cloned();
-    let (res, pol) = match memo {
-        Some(r) => r,
-        None => {
-            let r = check(ix, pols, route, kind, br);
-            ix.backend_checks.borrow_mut().insert(key, r.clone());
-            r
-        }
+    let namespace: &'m str = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
+    let (group, bkind) = (br.group(), br.kind());
+    let core_service = group.is_empty() && bkind == "Service";
+    let same_namespace = std::ptr::eq(namespace, route.namespace.as_str()) || namespace == route.namespace;
+    let key = CheckKey {
+        namespace,
+        name: &br.name,
+        port: br.port,
+        route_kind: kind,
+        target: (!core_service).then_some((group, bkind)),
+        from: (!same_namespace).then_some(route.namespace.as_str()),
     };
-    let mut pol: Vec<usize> = pol.into_iter().collect();
-    if br.kind() == "Service" && br.group().is_empty() {
-        let ns = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
-        for &p in pols.all_for(ns, &br.name) {
-            if !pol.contains(&p) {
-                pol.push(p);
+    // A lookup, then on a miss (once per distinct key) an insert and a second lookup: cheaper
+    // than the entry API when nearly every lookup hits.
+    let checks = ix.backend_checks.borrow();
+    let Some((res, pol)) = checks.get(&key) else {
+        drop(checks);
+        let r = check(ix, pols, route, kind, br);
+        ix.backend_checks.borrow_mut().insert(key, r);
+        return resolve_into(ix, pols, route, kind, br, index, out, policies);
+    };
+    let start = policies.len();
+    policies.extend(*pol);
+    if core_service {
+        for &p in pols.all_for(namespace, &br.name) {
+            if !policies[start..].contains(&p) {
+                policies.push(p);
             }
         }
     }
     let weight = br.weight();
     match res {
-        Ok(target) => (BackendState { index, weight, target }, None, pol),
-        Err(e) => (BackendState { index, weight, target: BackendTarget::Invalid { reason: e.reason.to_string(), message: e.message.clone() } }, Some(e), pol),
+        Ok(target) => {
+            out.push(BackendState { index, weight, target: target.clone() });
+            None
+        }
+        Err(e) => {
+            out.push(BackendState { index, weight, target: BackendTarget::Invalid { reason: e.reason.to_string(), message: e.message.clone() } });
+            Some(e.clone())
+        }
     }
 }
 

@@ -45,6 +45,7 @@ impl Policies {
     }
 
     /// Every policy naming this Service (for ancestor status, including conflicted ones).
+    #[inline]
     pub fn all_for(&self, ns: &str, svc: &str) -> &[usize] {
         if self.by_service.is_empty() {
             return &[];

@@ -49,17 +49,22 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
 /// The intersection of a listener hostname (None = any) and one route hostname, as Envoy
 /// Gateway computes it: the more specific name, or None when they do not intersect.
 pub fn intersect(listener: Option<&str>, route: &str) -> Option<String> {
-    let Some(l) = listener.filter(|l| !l.is_empty()) else { return Some(route.to_string()) };
+    intersect_str(listener, route).map(str::to_string)
+}
+
+/// [`intersect`], borrowed: the result is always one of the two names.
+pub fn intersect_str<'a>(listener: Option<&'a str>, route: &'a str) -> Option<&'a str> {
+    let Some(l) = listener.filter(|l| !l.is_empty()) else { return Some(route) };
     if l == route {
-        return Some(route.to_string());
+        return Some(route);
     }
     let lw = l.starts_with('*');
     let rw = route.starts_with('*');
     if lw && matches_wildcard(route, l) {
-        return Some(route.to_string());
+        return Some(route);
     }
     if rw && matches_wildcard(l, route) {
-        return Some(l.to_string());
+        return Some(l);
     }
     None
 }
@@ -69,14 +74,29 @@ pub fn intersect(listener: Option<&str>, route: &str) -> Option<String> {
 /// Gateway; any effective name exactly equal to one of them is removed (Envoy Gateway's only
 /// listener isolation). The result is sorted and de-duplicated; empty = no intersection.
 pub fn compute_hosts(route_hostnames: &[String], listener: Option<&str>, others_on_port: &[&str]) -> Vec<String> {
+    compute_hosts_by(route_hostnames, listener, |h| others_on_port.contains(&h))
+}
+
+/// [`compute_hosts`] with the other listeners' hostnames as a predicate (`taken`), so the
+/// resolver can look them up in a table instead of scanning a list per route, and with route
+/// hostnames that need not be owned. Names are copied only once they are known to be kept.
+pub fn compute_hosts_by<H: AsRef<str>>(route_hostnames: &[H], listener: Option<&str>, taken: impl Fn(&str) -> bool) -> Vec<String> {
     let listener = listener.filter(|l| !l.is_empty());
     if route_hostnames.is_empty() {
         return vec![listener.unwrap_or("*").to_string()];
     }
-    let mut out: Vec<String> = route_hostnames.iter().filter_map(|r| intersect(listener, r)).collect();
-    out.retain(|h| !others_on_port.contains(&h.as_str()));
-    out.stable_sort();
-    out.dedup();
+    let mut out: Vec<String> = Vec::with_capacity(route_hostnames.len());
+    for r in route_hostnames {
+        if let Some(h) = intersect_str(listener, r.as_ref()) {
+            if !taken(h) {
+                out.push(h.to_string());
+            }
+        }
+    }
+    if out.len() > 1 {
+        out.stable_sort();
+        out.dedup();
+    }
     out
 }
 

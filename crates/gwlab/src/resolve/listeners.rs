@@ -6,12 +6,13 @@ use crate::sort::StableSort;
 use super::gatewayclass::ClassState;
 use super::hostname;
 use super::index::{is_ca_bundle, Index, SecretState};
-use super::status::{CondStatus, Conditions};
+use super::status::{CondStatus, Conditions, ObjectShape};
 use super::{GatewayState, ListenerState, ObjectStatus, Protocol, RouteKind, TlsMode};
 use crate::diag::Diagnostic;
 use crate::model::{Body, FrontendValidation, GatewaySpec, LabelSelector, Listener, Object, EG_GROUP, GATEWAY_GROUP};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// Which route namespaces a listener admits.
 #[derive(Debug, Clone)]
@@ -896,13 +897,13 @@ fn gateway_tls(cx: &mut Ctx, o: &Object, spec: &GatewaySpec, conds: &mut Conditi
     }
 }
 
+/// Built from prepared shapes: `json!` re-serializes every nested `Value` it is given (a deep
+/// copy of the conditions) and hashes each key with SipHash.
 fn listener_json(l: &ListenerCtx, generation: i64) -> Value {
-    json!({
-        "name": l.state.name,
-        "supportedKinds": l.state.supported_kinds.iter().map(|k| json!({"group": GATEWAY_GROUP, "kind": k.kind()})).collect::<Vec<_>>(),
-        "attachedRoutes": l.attached,
-        "conditions": l.conds.to_json(generation),
-    })
+    static LISTENER: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["name", "supportedKinds", "attachedRoutes", "conditions"]));
+    static KIND: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["group", "kind"]));
+    let kinds = l.state.supported_kinds.iter().map(|k| KIND.build([Value::String(GATEWAY_GROUP.into()), Value::String(k.kind().into())])).collect();
+    LISTENER.build([Value::String(l.state.name.clone()), Value::Array(kinds), Value::from(l.attached), l.conds.to_json(generation)])
 }
 
 /// Gateway and ListenerSet status stanzas (after routes were counted).

@@ -121,7 +121,9 @@ fn each_match<'a>(model: &'a Model, r: &RouteState, mut f: impl FnMut(Option<&'a
 /// paths. None when the text could run past the first line (a line break in the path).
 fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
     let (pt, pv) = m.and_then(|m| m.path.as_ref()).map(|p| (p.kind(), p.value())).unwrap_or(("PathPrefix", "/"));
-    (!pt.contains([' ', '\n']) && !pv.contains('\n')).then_some((pt, pv))
+    // Byte scans: a `char` pattern decodes UTF-8 and cost more than the lookup this guards.
+    let plain_type = matches!(pt, "PathPrefix" | "Exact" | "RegularExpression") || !pt.bytes().any(|b| b == b' ' || b == b'\n');
+    (plain_type && !pv.bytes().any(|b| b == b'\n')).then_some((pt, pv))
 }
 
 /// Adds `RouteRulesOverlap=True` to the parent entries of `statuses` whose route shares a
@@ -131,27 +133,47 @@ fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
 /// so full keys are built only for routes that share a (listener, hostname, path) with another
 /// route; every other route's matches are unique. On a large configuration that is no route.
 pub fn check(model: &Model, routes: &[RouteState], statuses: &mut [ObjectStatus]) {
-    // (gateway, listener, hostname, path type, path) → the first route with it.
-    let mut by_path: FxHashMap<(usize, usize, &str, &str, &str), usize> = FxHashMap::default();
-    by_path.reserve(routes.iter().map(|r| r.rules.len() * r.attachments.iter().map(|a| a.hostnames.len().max(1)).sum::<usize>()).sum());
+    // Each route's (gateway, listener, hostname) places, looked up once per route rather than
+    // hashed again with every match: `places` numbers them, `route_places` lists each route's in
+    // iteration order, and `sizes` counts the rules that may land there (to pre-size).
+    let mut places: FxHashMap<(usize, usize, &str), usize> = FxHashMap::default();
+    let mut route_places: Vec<usize> = Vec::new();
+    let mut sizes: Vec<usize> = Vec::new();
+    for r in routes.iter().filter(|r| r.kind == RouteKind::Http) {
+        for a in &r.attachments {
+            for h in a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*")) {
+                let pi = *places.entry((a.gateway, a.listener, h)).or_insert_with(|| {
+                    sizes.push(0);
+                    sizes.len() - 1
+                });
+                sizes[pi] += r.rules.len();
+                route_places.push(pi);
+            }
+        }
+    }
+    // For each place: (path type, path) → the first route with it.
+    let mut by_path: Vec<FxHashMap<(&str, &str), usize>> = sizes.iter().map(|&n| FxHashMap::with_capacity_and_hasher(n, Default::default())).collect();
     // Routes that may overlap another: they share a path there, or their path is not plain.
     let mut involved = vec![false; routes.len()];
-    for (ri, r) in routes.iter().enumerate() {
-        each_match(model, r, |m| {
-            let Some((pt, pv)) = path_of(m) else {
-                involved[ri] = true;
-                return;
-            };
-            for a in &r.attachments {
-                for h in a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*")) {
-                    let e = *by_path.entry((a.gateway, a.listener, h, pt, pv)).or_insert(ri);
+    let mut next = route_places.iter();
+    for (ri, r) in routes.iter().enumerate().filter(|(_, r)| r.kind == RouteKind::Http) {
+        for a in &r.attachments {
+            for _ in 0..a.hostnames.len().max(1) {
+                let Some(&pi) = next.next() else { break };
+                let paths = &mut by_path[pi];
+                each_match(model, r, |m| {
+                    let Some((pt, pv)) = path_of(m) else {
+                        involved[ri] = true;
+                        return;
+                    };
+                    let e = *paths.entry((pt, pv)).or_insert(ri);
                     if e != ri {
                         involved[ri] = true;
                         involved[e] = true;
                     }
-                }
+                });
             }
-        });
+        }
     }
     if !involved.contains(&true) {
         return;

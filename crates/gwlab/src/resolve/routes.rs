@@ -98,7 +98,9 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     let model = ix.model;
     let o = &model.objects[oi];
     let (kind, parent_refs, hostnames) = route_parts(o)?;
-    let hostnames: Vec<String> = hostnames.iter().map(|h| h.to_ascii_lowercase()).collect();
+    // Copied only when a name has upper case: they are nearly always written in lower case.
+    let lowered: Option<Vec<String>> = hostnames.iter().any(|h| h.bytes().any(|b| b.is_ascii_uppercase())).then(|| hostnames.iter().map(|h| h.to_ascii_lowercase()).collect());
+    let hostnames: &[String] = lowered.as_deref().unwrap_or(hostnames);
     let diag = |d: Diagnostic, ptr: &str| d.at(model.locate(o, ptr)).on(o.id());
 
     // Rules (independent of parents).
@@ -154,8 +156,8 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         // Backends.
         let mut backends = Vec::with_capacity(v.backends.len());
         for (bi, br) in v.backends.iter().enumerate() {
-            let (mut b, mut e, pol) = backend_refs::resolve(ix, pols, o, kind, br, bi);
-            used_policies.extend(pol);
+            let mut e = backend_refs::resolve_into(ix, pols, o, kind, br, bi, &mut backends, &mut used_policies);
+            let Some(b) = backends.last_mut() else { unreachable!("resolve_into appends one backend") };
             let bptr = BackendPtr(ri, bi);
             if e.is_none() && matches!(kind, RouteKind::Http | RouteKind::Grpc) {
                 if let Some((fi, f)) = br.filters.iter().enumerate().find(|(_, f)| !matches!(f.type_.as_str(), "RequestHeaderModifier" | "ResponseHeaderModifier" | "URLRewrite" | "ExtensionRef" | "CORS")) {
@@ -180,7 +182,6 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
             if !br.filters.is_empty() && !matches!(kind, RouteKind::Http | RouteKind::Grpc) {
                 resolved_errs.push(("InvalidBackendFilters", "backendRef filters are only supported on HTTPRoute and GRPCRoute".into()));
             }
-            backends.push(b);
         }
         let http_like = matches!(kind, RouteKind::Http | RouteKind::Grpc);
         if http_like && !fc.terminal && programmed && !filter_error {
@@ -206,15 +207,15 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     failing.sort();
     failing.dedup();
     for (pi, pr) in parent_refs.iter().enumerate() {
-        let pptr = format!("/spec/parentRefs/{pi}");
-        let res = attach::attach(ix, parents, gws, o, kind, &hostnames, pr, pi, !l4_bad_rules);
+        let pptr = ParentPtr(pi);
+        let res = attach::attach(ix, parents, gws, o, kind, hostnames, pr, pi, !l4_bad_rules);
         let mut conds = Conditions::default();
         match res {
             ParentResult::Irrelevant => continue,
             ParentResult::NotFound => {
                 diags.push(diag(
                     Diagnostic::error("parent-not-found", format!("parent {} `{}/{}` does not exist: create it or fix the parentRef", pr.kind(), pr.namespace_or(&o.namespace), pr.name)),
-                    &pptr,
+                    &pptr.to_string(),
                 ));
                 continue;
             }
@@ -224,12 +225,16 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
                     "NotAllowedByListeners" => ("not-allowed-by-listeners", "allow this route's kind and namespace in the listener's allowedRoutes, or attach elsewhere"),
                     _ => ("no-matching-listener-hostname", "make a route hostname intersect a listener hostname"),
                 };
-                diags.push(diag(Diagnostic::error(code, format!("not attached to `{}`: {message} ({advice})", pr.name)), &pptr));
+                diags.push(diag(Diagnostic::error(code, format!("not attached to `{}`: {message} ({advice})", pr.name)), &pptr.to_string()));
                 conds.set("Accepted", CondStatus::False, reason, message);
             }
             ParentResult::Accepted { attachments: a, .. } => {
                 if !l4_bad_rules {
-                    attachments.extend(a);
+                    if attachments.is_empty() {
+                        attachments = a;
+                    } else {
+                        attachments.extend(a);
+                    }
                 }
                 if l4_bad_rules {
                     conds.set("Accepted", CondStatus::False, "InvalidRule", format!("{} must have exactly one rule", kind.kind()));
@@ -291,6 +296,12 @@ struct RulePtr(usize);
 impl std::fmt::Display for RulePtr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "/spec/rules/{}", self.0)
+    }
+}
+struct ParentPtr(usize);
+impl std::fmt::Display for ParentPtr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "/spec/parentRefs/{}", self.0)
     }
 }
 struct BackendPtr(usize, usize);

@@ -3,6 +3,7 @@
 
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -34,8 +35,9 @@ impl CondStatus {
 pub struct Condition {
     pub type_: &'static str,
     pub status: CondStatus,
-    pub reason: String,
-    pub message: String,
+    /// Fixed texts (most reasons and messages) are borrowed: every route writes the same few.
+    pub reason: Cow<'static, str>,
+    pub message: Cow<'static, str>,
 }
 
 /// An ordered set of conditions, at most one per type (setting a type again replaces it in place,
@@ -44,7 +46,7 @@ pub struct Condition {
 pub struct Conditions(pub Vec<Condition>);
 
 impl Conditions {
-    pub fn set(&mut self, type_: &'static str, status: CondStatus, reason: impl Into<String>, message: impl Into<String>) {
+    pub fn set(&mut self, type_: &'static str, status: CondStatus, reason: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) {
         let c = Condition { type_, status, reason: reason.into(), message: message.into() };
         match self.0.iter_mut().find(|x| x.type_ == type_) {
             Some(x) => *x = c,
@@ -67,11 +69,11 @@ impl Conditions {
         self.0.is_empty()
     }
     pub fn to_json(&self, generation: i64) -> Value {
-        Value::Array(self.0.iter().map(|c| condition_json(c.type_, c.status, c.reason.clone(), c.message.clone(), generation)).collect())
+        Value::Array(self.0.iter().map(|c| condition_json(c.type_, c.status, c.reason.to_string(), c.message.to_string(), generation)).collect())
     }
     /// [`Conditions::to_json`], moving the texts instead of copying them.
     pub fn into_json(self, generation: i64) -> Value {
-        Value::Array(self.0.into_iter().map(|c| condition_json(c.type_, c.status, c.reason, c.message, generation)).collect())
+        Value::Array(self.0.into_iter().map(|c| condition_json(c.type_, c.status, c.reason.into_owned(), c.message.into_owned(), generation)).collect())
     }
 }
 
@@ -119,13 +121,14 @@ pub struct ParentEntry {
 #[derive(Clone, Default)]
 pub struct StatusValue {
     value: OnceLock<Value>,
-    parents: Option<Arc<[ParentEntry]>>,
+    /// An `Arc<Vec>` rather than `Arc<[_]>`: wrapping the vector moves no entries.
+    parents: Option<Arc<Vec<ParentEntry>>>,
 }
 
 impl StatusValue {
     /// A route status `{parents: [...]}` written from `entries` when first read.
     pub fn route_parents(entries: Vec<ParentEntry>) -> StatusValue {
-        StatusValue { value: OnceLock::new(), parents: Some(entries.into()) }
+        StatusValue { value: OnceLock::new(), parents: Some(Arc::new(entries)) }
     }
     /// The JSON value (built now if it was not yet).
     pub fn value(&self) -> &Value {
