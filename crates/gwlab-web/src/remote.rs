@@ -134,41 +134,24 @@ impl Remote {
     /// Asks for an analysis of `text` (or, with `None`, only for the routing of the requests and the
     /// draft against the last one). Returns the id its answer will carry.
     pub fn post(&mut self, text: Option<&str>, requests: &[String], draft: &str) -> u32 {
-        self.next += 1;
-        let msg = js_sys::Object::new();
-        let set = |k: &str, v: &JsValue| {
-            let _ = js_sys::Reflect::set(&msg, &k.into(), v);
-        };
-        set("id", &self.next.into());
-        set("text", &text.map(JsValue::from).unwrap_or(JsValue::UNDEFINED));
-        let reqs = js_sys::Array::new();
-        for r in requests {
-            reqs.push(&r.into());
-        }
-        set("requests", &reqs);
-        set("draft", &draft.into());
-        let _ = self.worker.post_message(&msg);
-        self.next
+        let text = text.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+        self.send(&[("text", text), ("draft", draft.into())], requests)
     }
-}
 
-impl Remote {
     /// Asks for the notes of an export of the last analysis (`op` "notes") or for the bundle itself
     /// ("zip", with the version set `versions`). Returns the id its answer will carry.
     pub fn post_export(&mut self, op: &str, requests: &[String], versions: &str) -> u32 {
+        self.send(&[("op", op.into()), ("versions", versions.into())], requests)
+    }
+
+    /// Posts `{id, requests, ...fields}` with the next id, and returns that id.
+    fn send(&mut self, fields: &[(&str, JsValue)], requests: &[String]) -> u32 {
         self.next += 1;
         let msg = js_sys::Object::new();
-        let set = |k: &str, v: &JsValue| {
-            let _ = js_sys::Reflect::set(&msg, &k.into(), v);
-        };
-        set("id", &self.next.into());
-        set("op", &op.into());
-        let reqs = js_sys::Array::new();
-        for r in requests {
-            reqs.push(&r.into());
+        let reqs: js_sys::Array = requests.iter().map(|r| JsValue::from(r.as_str())).collect();
+        for (k, v) in [("id", JsValue::from(self.next)), ("requests", reqs.into())].iter().chain(fields) {
+            let _ = js_sys::Reflect::set(&msg, &(*k).into(), v);
         }
-        set("requests", &reqs);
-        set("versions", &versions.into());
         let _ = self.worker.post_message(&msg);
         self.next
     }
