@@ -409,7 +409,7 @@ impl Component for App {
             requests: Vec::new(),
             draft: String::new(),
             draft_outcome: None,
-            computed: engine::compute("", dom::now),
+            computed: engine::Computed::empty(),
             outcomes: Vec::new(),
             baseline: None,
             tab: if embed { Tab::Requests } else { Tab::Problems },

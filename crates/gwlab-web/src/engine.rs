@@ -84,6 +84,23 @@ impl Outcome {
     }
 }
 
+impl Computed {
+    /// No results yet: what the page holds before its first analysis. Not `compute("")`, which would
+    /// run the core (and have the browser compile its code) before the first paint.
+    pub fn empty() -> Computed {
+        Computed {
+            analysis: None,
+            located: Default::default(),
+            diags: Vec::new(),
+            statuses: Vec::new(),
+            table: Vec::new(),
+            graph: Default::default(),
+            map: Utf16Map::new(""),
+            ms: 0.0,
+        }
+    }
+}
+
 pub fn compute(text: &str, now: impl Fn() -> f64) -> Computed {
     let t0 = now();
     let inputs = [gwlab::Input::new(FILE_NAME, text)];
