@@ -152,7 +152,9 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
     }
     // One pass: a listener that allows the route is attached at once (no list of them first).
     let mut any_allowed = false;
-    let mut attachments = Vec::new();
+    // Sized for the usual parentRef that names one listener: allocated at its final size, which
+    // skips the vector's growth path and takes a small block from the allocator.
+    let mut attachments = if candidates.len() == 1 { Vec::with_capacity(1) } else { Vec::new() };
     for &li in candidates {
         let l = &g.listeners[li];
         if !(selects(l) && l.allows_kind(kind) && l.allows_namespace(ix, &route.namespace)) {

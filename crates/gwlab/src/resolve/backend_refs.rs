@@ -22,10 +22,32 @@ pub(crate) struct CheckKey<'m> {
     from: Option<&'m str>,
 }
 
-/// Every field, the cheap ones first.
+/// Every field, the cheap ones first; the names (the usual difference) before the namespace.
 impl PartialEq for CheckKey<'_> {
+    #[inline]
     fn eq(&self, o: &Self) -> bool {
-        self.port == o.port && self.route_kind == o.route_kind && self.target == o.target && self.from == o.from && self.name == o.name && self.namespace == o.namespace
+        self.port == o.port && self.route_kind == o.route_kind && short_eq(self.name, o.name) && short_eq(self.namespace, o.namespace) && self.target == o.target && self.from == o.from
+    }
+}
+
+/// String equality without a `memcmp` call for names of 4 to 16 bytes (two overlapping word
+/// loads per side): nearly every Service name and namespace is that long, and the call with its
+/// length dispatch cost more than the rest of the comparison.
+#[inline]
+fn short_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&n) {
+        let w = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+        w(a, 0) == w(b, 0) && w(a, n - 8) == w(b, n - 8)
+    } else if (4..8).contains(&n) {
+        let w = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or([0; 4]));
+        w(a, 0) == w(b, 0) && w(a, n - 4) == w(b, n - 4)
+    } else {
+        a == b
     }
 }
 

@@ -213,8 +213,9 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
     let n_routes = model.objects.iter().filter(|o| routes::route_parts(o).is_some()).count();
     out.routes.reserve_exact(n_routes);
     let mut route_statuses = Vec::with_capacity(n_routes);
+    let mut scratch = routes::Scratch::default();
     for oi in 0..model.objects.len() {
-        if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &controller, &mut out.diagnostics) {
+        if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &controller, &mut out.diagnostics, &mut scratch) {
             if let Some(s) = r.status {
                 route_statuses.push(s);
             }

@@ -33,22 +33,29 @@ pub fn route_parts(o: &Object) -> Option<(RouteKind, &[ParentReference], &[Strin
     })
 }
 
-fn rule_views(o: &Object) -> Vec<RuleView<'_>> {
+/// Buffers reused from route to route: per-route lists that do not reach the output would
+/// otherwise be allocated and freed once per route.
+#[derive(Default)]
+pub struct Scratch<'m> {
+    views: Vec<RuleView<'m>>,
+    entries: Vec<ParentEntry>,
+}
+
+/// Fills `out` (emptied first) with the route's rules.
+fn rule_views<'m>(o: &'m Object, out: &mut Vec<RuleView<'m>>) {
+    out.clear();
     match &o.body {
         Body::HttpRoute(s) => match &s.rules {
-            None => vec![RuleView { filters: &[], backends: &[], match_errors: vec![], single_prefix: false }],
-            Some(rules) => rules
-                .iter()
-                .map(|r| {
-                    let ms = r.matches.as_deref().unwrap_or(&[]);
-                    let single_prefix = ms.len() == 1 && ms[0].path.as_ref().is_some_and(|p| p.kind() == "PathPrefix") || ms.is_empty();
-                    RuleView { filters: &r.filters, backends: &r.backend_refs, match_errors: filters::http_matches(ms), single_prefix }
-                })
-                .collect(),
+            None => out.push(RuleView { filters: &[], backends: &[], match_errors: vec![], single_prefix: false }),
+            Some(rules) => out.extend(rules.iter().map(|r| {
+                let ms = r.matches.as_deref().unwrap_or(&[]);
+                let single_prefix = ms.len() == 1 && ms[0].path.as_ref().is_some_and(|p| p.kind() == "PathPrefix") || ms.is_empty();
+                RuleView { filters: &r.filters, backends: &r.backend_refs, match_errors: filters::http_matches(ms), single_prefix }
+            })),
         },
-        Body::GrpcRoute(s) => s.rules.iter().map(|r| RuleView { filters: &r.filters, backends: &r.backend_refs, match_errors: filters::grpc_matches(&r.matches), single_prefix: false }).collect(),
-        Body::TlsRoute(s) | Body::TcpRoute(s) | Body::UdpRoute(s) => s.rules.iter().map(|r| RuleView { filters: &[], backends: &r.backend_refs, match_errors: vec![], single_prefix: false }).collect(),
-        _ => vec![],
+        Body::GrpcRoute(s) => out.extend(s.rules.iter().map(|r| RuleView { filters: &r.filters, backends: &r.backend_refs, match_errors: filters::grpc_matches(&r.matches), single_prefix: false })),
+        Body::TlsRoute(s) | Body::TcpRoute(s) | Body::UdpRoute(s) => out.extend(s.rules.iter().map(|r| RuleView { filters: &[], backends: &r.backend_refs, match_errors: vec![], single_prefix: false })),
+        _ => {}
     }
 }
 
@@ -94,8 +101,8 @@ pub struct RouteOutput {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [GatewayCtx], oi: usize, controller: &Arc<str>, diags: &mut Vec<Diagnostic>) -> Option<RouteOutput> {
-    let model = ix.model;
+pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: &mut [GatewayCtx], oi: usize, controller: &Arc<str>, diags: &mut Vec<Diagnostic>, scratch: &mut Scratch<'m>) -> Option<RouteOutput> {
+    let model: &'m crate::model::Model = ix.model;
     let o = &model.objects[oi];
     let (kind, parent_refs, hostnames) = route_parts(o)?;
     // Copied only when a name has upper case: they are nearly always written in lower case.
@@ -104,7 +111,8 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
     let diag = |d: Diagnostic, ptr: &str| d.at(model.locate(o, ptr)).on(o.id());
 
     // Rules (independent of parents).
-    let views = rule_views(o);
+    rule_views(o, &mut scratch.views);
+    let views = &scratch.views;
     let mut rules = Vec::with_capacity(views.len());
     let mut accepted_errs: Vec<(usize, RuleError)> = Vec::new();
     let mut resolved_errs: Vec<(&'static str, String)> = Vec::new();
@@ -200,7 +208,8 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
 
     // Parents.
     let mut attachments = Vec::new();
-    let mut entries: Vec<ParentEntry> = Vec::with_capacity(parent_refs.len());
+    let entries = &mut scratch.entries;
+    entries.clear();
     let gen = o.generation();
     let n_rules = views.len();
     let mut failing: Vec<usize> = accepted_errs.iter().map(|(ri, _)| *ri).collect();
@@ -283,11 +292,12 @@ pub fn process(ix: &Index, pols: &mut Policies, parents: &Parents, gws: &mut [Ga
         // Kept typed: the JSON is written when the status is first read.
         entries.push(ParentEntry { parent_ref: ix.parent_ref_json(pr), controller: controller.clone(), conditions: conds, generation: gen });
     }
-    let status = if entries.is_empty() {
-        None
-    } else {
-        Some(ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status: StatusValue::route_parents(entries) })
+    let status = match entries.len() {
+        0 => None,
+        1 => entries.pop().map(StatusValue::route_parent),
+        _ => Some(StatusValue::route_parents(std::mem::take(entries))),
     };
+    let status = status.map(|status| ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status });
     Some(RouteOutput { state: RouteState { object: oi, kind, attachments, rules }, status })
 }
 
