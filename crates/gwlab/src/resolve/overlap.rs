@@ -42,18 +42,9 @@ fn match_key(m: Option<&HttpRouteMatch>) -> String {
         ([h], None) => header(h, &mut out),
         ([], Some(meth)) => method(meth, &mut out),
         (hs, meth) => {
-            let mut lines: Vec<String> = hs
-                .iter()
-                .map(|h| {
-                    let mut l = String::new();
-                    header(h, &mut l);
-                    l
-                })
-                .collect();
+            let mut lines: Vec<String> = hs.iter().map(|h| line(|l| header(h, l))).collect();
             if let Some(meth) = meth {
-                let mut l = String::new();
-                method(meth, &mut l);
-                lines.push(l);
+                lines.push(line(|l| method(meth, l)));
             }
             lines.stable_sort();
             join_into(&lines, &mut out);
@@ -71,19 +62,19 @@ fn match_key(m: Option<&HttpRouteMatch>) -> String {
         [] => {}
         [q] => query(q, &mut out),
         qs => {
-            let mut lines: Vec<String> = qs
-                .iter()
-                .map(|q| {
-                    let mut l = String::new();
-                    query(q, &mut l);
-                    l
-                })
-                .collect();
+            let mut lines: Vec<String> = qs.iter().map(|q| line(|l| query(q, l))).collect();
             lines.stable_sort();
             join_into(&lines, &mut out);
         }
     }
     out
+}
+
+/// One line of a key, written by `write` (for the parts that are sorted before they are joined).
+fn line(write: impl FnOnce(&mut String)) -> String {
+    let mut l = String::new();
+    write(&mut l);
+    l
 }
 
 fn join_into(lines: &[String], out: &mut String) {
