@@ -38,6 +38,8 @@ if [ "$want_web" = 1 ]; then
 fi
 
 apt_pkgs=()
+# A C compiler: the linker driver for Rust, and it builds mimalloc (the CLI's allocator).
+command -v cc >/dev/null 2>&1 || apt_pkgs+=(gcc libc6-dev)
 command -v shellcheck >/dev/null 2>&1 || apt_pkgs+=(shellcheck)
 command -v jq >/dev/null 2>&1 || apt_pkgs+=(jq)
 if [ "$want_web" = 1 ]; then

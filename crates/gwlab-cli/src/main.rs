@@ -11,6 +11,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than the platform's malloc: resolving a large configuration frees and
+/// allocates tens of thousands of small blocks, and glibc's free-list work made `resolve` 4–5×
+/// slower (docs/benchmarks.md, "The allocator").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success

@@ -676,7 +676,7 @@ fn sim_ir(a: &Analysis) -> SimIr {
                     let mut invalid = 0;
                     for rs in &r.rules {
                         for b in &rs.backends {
-                            match &b.target {
+                            match &*b.target {
                                 BackendTarget::Service { namespace, name, port, .. } if b.weight > 0 => {
                                     valid.push(("Service".to_string(), namespace.to_string(), name.to_string(), port.to_string(), b.weight))
                                 }
@@ -744,7 +744,7 @@ fn sim_outcome(rs: &gwlab::resolve::RuleState, rule: &Value) -> RouteOutcome {
     let mut valid = Vec::new();
     let mut invalid = 0;
     for b in &rs.backends {
-        match &b.target {
+        match &*b.target {
             BackendTarget::Service { namespace, name, port, .. } if b.weight > 0 => {
                 valid.push(("Service".to_string(), namespace.to_string(), name.to_string(), port.to_string(), b.weight))
             }

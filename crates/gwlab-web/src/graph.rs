@@ -191,7 +191,7 @@ pub fn build(c: &Computed) -> Graph {
                 } else {
                     format!("rule {}", rule.index)
                 };
-                match &b.target {
+                match &*b.target {
                     BackendTarget::Service {
                         namespace,
                         name,

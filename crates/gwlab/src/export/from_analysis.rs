@@ -334,7 +334,7 @@ fn backends(a: &Analysis) -> Vec<BackendService> {
     for r in &a.resolved.routes {
         for rule in &r.rules {
             for b in rule.backends.iter().chain(&rule.mirrors) {
-                let BackendTarget::Service { namespace, name, .. } = &b.target else { continue };
+                let BackendTarget::Service { namespace, name, .. } = &*b.target else { continue };
                 if out.iter().any(|s| *s.namespace == **namespace && *s.name == **name) {
                     continue;
                 }

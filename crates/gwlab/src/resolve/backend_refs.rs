@@ -5,6 +5,7 @@ use super::backend_tls::Policies;
 use super::index::Index;
 use super::{BackendState, BackendTarget, RouteKind};
 use crate::model::{BackendRef, Body, Object, EG_GROUP, GATEWAY_GROUP};
+use std::sync::Arc;
 
 /// What `check` depends on, with the usual parts left out: a large configuration makes tens of
 /// thousands of lookups, and hashing five names per backendRef dominated them.
@@ -68,7 +69,13 @@ impl std::hash::Hash for CheckKey<'_> {
     }
 }
 
-pub(crate) type CheckResult = (Result<BackendTarget, RefError>, Option<usize>);
+/// A checked backendRef: the target every reference with the same key shares (an `Invalid` one
+/// when it is unusable), the error to report, and the BackendTLSPolicy it found.
+pub(crate) struct CheckResult {
+    target: Arc<BackendTarget>,
+    error: Option<RefError>,
+    policy: Option<usize>,
+}
 
 /// Why a backendRef is unusable: the route ResolvedRefs reason, a message, a diagnostic code.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,14 +121,18 @@ pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind
     // A lookup, then on a miss (once per distinct key) an insert and a second lookup: cheaper
     // than the entry API when nearly every lookup hits.
     let checks = ix.backend_checks.borrow();
-    let Some((res, pol)) = checks.get(&key) else {
+    let Some(checked) = checks.get(&key) else {
         drop(checks);
-        let r = check(ix, pols, route, kind, br);
-        ix.backend_checks.borrow_mut().insert(key, r);
+        let (res, policy) = check(ix, pols, route, kind, br);
+        let (target, error) = match res {
+            Ok(t) => (t, None),
+            Err(e) => (BackendTarget::Invalid { reason: e.reason.to_string(), message: e.message.clone() }, Some(e)),
+        };
+        ix.backend_checks.borrow_mut().insert(key, CheckResult { target: Arc::new(target), error, policy });
         return resolve_into(ix, pols, route, kind, br, index, out, policies);
     };
     let start = policies.len();
-    policies.extend(*pol);
+    policies.extend(checked.policy);
     if core_service {
         for &p in pols.all_for(namespace, &br.name) {
             if !policies[start..].contains(&p) {
@@ -129,17 +140,8 @@ pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind
             }
         }
     }
-    let weight = br.weight();
-    match res {
-        Ok(target) => {
-            out.push(BackendState { index, weight, target: target.clone() });
-            None
-        }
-        Err(e) => {
-            out.push(BackendState { index, weight, target: BackendTarget::Invalid { reason: e.reason.to_string(), message: e.message.clone() } });
-            Some(e.clone())
-        }
-    }
+    out.push(BackendState { index, weight: br.weight(), target: checked.target.clone() });
+    checked.error.clone()
 }
 
 fn check<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef) -> (Result<BackendTarget, RefError>, Option<usize>) {
@@ -268,7 +270,7 @@ mod tests {
             assert_eq!(e.map(|e| e.reason), want, "{j}");
         }
         let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "svc", "port": 80})), 0);
-        match b.target {
+        match &*b.target {
             BackendTarget::Service { target_port, has_endpoints, .. } => {
                 assert_eq!(target_port.as_deref(), Some("http"));
                 assert!(has_endpoints);
@@ -276,7 +278,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "lonely", "port": 80})), 0);
-        assert!(matches!(b.target, BackendTarget::Service { has_endpoints: false, .. }));
+        assert!(matches!(*b.target, BackendTarget::Service { has_endpoints: false, .. }));
         // UDP routes need a UDP port.
         let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Udp, br(serde_json::json!({"name": "svc", "port": 80})), 0);
         assert_eq!(e.map(|e| e.reason), Some("PortNotFound"));

@@ -145,7 +145,10 @@ pub struct BackendState {
     /// Index into the rule's backendRefs (or the mirror filter index for mirrors).
     pub index: usize,
     pub weight: u64,
-    pub target: BackendTarget,
+    /// Shared by every backendRef that resolves the same way (the same Service port seen from
+    /// the same namespace and route kind): a large configuration has tens of thousands of
+    /// references to a few hundred Services, and a copy each made `resolve` allocation-bound.
+    pub target: Arc<BackendTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -70,7 +70,7 @@ pub fn direct_status(filter_error: bool, terminal: bool, backends: &[BackendStat
     let mut valid = 0u64;
     let (mut invalid, mut no_ep) = (false, false);
     for b in backends {
-        match &b.target {
+        match &*b.target {
             BackendTarget::Invalid { .. } => invalid = true,
             BackendTarget::Service { has_endpoints, .. } => {
                 if b.weight > 0 {
@@ -155,7 +155,7 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
                 report_ref(&e, &format!("{rptr}/filters/{fi}/requestMirror/backendRef"), &mut resolved_errs, diags, &diag);
                 filter_error = true;
             } else {
-                if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &b.target {
+                if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &*b.target {
                     no_endpoints.push(format!("{namespace}/{name}"));
                 }
                 mirrors.push(b);
@@ -174,13 +174,13 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
                         message: format!("filter type `{}` is not supported on a backendRef (backendRefs[{bi}].filters[{fi}]); move it to the rule's filters", f.type_),
                         code: "unsupported-value",
                     };
-                    b.target = BackendTarget::Invalid { reason: err.reason.into(), message: err.message.clone() };
+                    b.target = Arc::new(BackendTarget::Invalid { reason: err.reason.into(), message: err.message.clone() });
                     e = Some(err);
                 }
             }
             if let Some(e) = e {
                 report_ref(&e, &bptr.to_string(), &mut resolved_errs, diags, &diag);
-            } else if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &b.target {
+            } else if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &*b.target {
                 no_endpoints.push(format!("{namespace}/{name}"));
                 diags.push(diag(
                     Diagnostic::warning("backend-no-endpoints", format!("Service `{namespace}/{name}` has no ready endpoints (no selector and no EndpointSlice with a ready address): its share of requests gets 503")),
@@ -331,10 +331,10 @@ mod tests {
     use super::*;
 
     fn svc(w: u64, ep: bool) -> BackendState {
-        BackendState { index: 0, weight: w, target: BackendTarget::Service { namespace: "n".into(), name: "s".into(), port: 80, target_port: None, app_protocol: None, has_endpoints: ep, tls: None } }
+        BackendState { index: 0, weight: w, target: Arc::new(BackendTarget::Service { namespace: "n".into(), name: "s".into(), port: 80, target_port: None, app_protocol: None, has_endpoints: ep, tls: None }) }
     }
     fn bad(w: u64) -> BackendState {
-        BackendState { index: 0, weight: w, target: BackendTarget::Invalid { reason: "BackendNotFound".into(), message: String::new() } }
+        BackendState { index: 0, weight: w, target: Arc::new(BackendTarget::Invalid { reason: "BackendNotFound".into(), message: String::new() }) }
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn backend_tls_policy_status_and_conflicts() {
     assert_eq!(cond(&p2["ancestors"][0]["conditions"], "Accepted"), ("False", "Conflicted"));
     assert_eq!(cond(&p2["ancestors"][0]["conditions"], "ResolvedRefs"), ("False", "InvalidCACertificateRef"));
     let b = &res.routes[0].rules[0].backends[0];
-    match &b.target {
+    match &*b.target {
         BackendTarget::Service { tls: Some(t), .. } => assert_eq!((t.sni.as_str(), t.ca.as_str()), ("svc.example.com", "System")),
         other => panic!("{other:?}"),
     }

@@ -38,7 +38,7 @@ pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: u
         match p {
             Planned::Backend { backend, fraction, weight } => {
                 let b = &a.backends[*backend];
-                let BackendTarget::Service { namespace, name, port, tls, .. } = &b.target else { continue };
+                let BackendTarget::Service { namespace, name, port, tls, .. } = &*b.target else { continue };
                 t.step("backend", || (format!("{} of connections (weight {weight}) go to {}", pct(*fraction), describe_backend(b)), obj(), Some(b.pointer.clone())));
                 if passthrough {
                     t.note("policy", || format!("the backend terminates the client's TLS itself and sees SNI `{}`", req.sni.clone().unwrap_or_default()));
@@ -65,7 +65,7 @@ pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: u
             }
             Planned::Rejected { fraction, weight } => {
                 t.step("backend", || {
-                    let who: Vec<String> = a.backends.iter().filter(|b| !matches!(b.target, BackendTarget::Service { has_endpoints: true, .. })).map(describe_backend).collect();
+                    let who: Vec<String> = a.backends.iter().filter(|b| !matches!(*b.target, BackendTarget::Service { has_endpoints: true, .. })).map(describe_backend).collect();
                     let verb = if a.kind == RouteKind::Udp { "are dropped" } else { "are rejected" };
                     (format!("{} of connections (weight {weight}) {verb}: {}", pct(*fraction), who.join("; ")), obj(), Some(format!("{}/backendRefs", a.rule_pointer)))
                 });

@@ -42,7 +42,7 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
     let mut any_invalid = false;
     let mut any_no_ep = false;
     for b in backends {
-        match &b.target {
+        match &*b.target {
             BackendTarget::Service { has_endpoints: true, .. } => valid += b.weight as u128,
             BackendTarget::Service { .. } => {
                 // A weight-0 backend is left out before its endpoints matter.
@@ -88,7 +88,7 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
         ""
     };
     for (i, b) in backends.iter().enumerate() {
-        if let BackendTarget::Service { has_endpoints: true, .. } = b.target {
+        if let BackendTarget::Service { has_endpoints: true, .. } = *b.target {
             if b.weight > 0 {
                 out.push(Planned::Backend { backend: i, fraction: frac(b.weight as u128, total), weight: b.weight });
             }
@@ -123,7 +123,7 @@ pub(crate) fn pct(f: f64) -> String {
 }
 
 pub(crate) fn describe_backend(b: &CBackend) -> String {
-    match &b.target {
+    match &*b.target {
         BackendTarget::Service { namespace, name, port, has_endpoints, .. } => {
             if *has_endpoints {
                 format!("Service {namespace}/{name}:{port}")
@@ -256,7 +256,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         match p {
             Planned::Backend { backend, fraction, weight } => {
                 let b = &a.backends[*backend];
-                let BackendTarget::Service { namespace, name, port, tls, .. } = &b.target else { continue };
+                let BackendTarget::Service { namespace, name, port, tls, .. } = &*b.target else { continue };
                 // Always there: `forwarded` holds when the plan has a backend share.
                 let (Some(full_path), Some(base_headers), Some(rule_host_shared)) = (&full_path, &base_headers, &rule_host_shared) else { continue };
                 let bhost: &str = b.host_rewrite.as_deref().unwrap_or(rule_host);
@@ -302,7 +302,7 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             }
             Planned::Status { code, fraction, weight } => {
                 t.step("backend", || {
-                    let who: Vec<String> = a.backends.iter().filter(|b| !matches!(b.target, BackendTarget::Service { has_endpoints: true, .. })).map(describe_backend).collect();
+                    let who: Vec<String> = a.backends.iter().filter(|b| !matches!(*b.target, BackendTarget::Service { has_endpoints: true, .. })).map(describe_backend).collect();
                     (format!("{} of requests (weight {weight}) get {code} from the gateway: {}", pct(*fraction), who.join("; ")), obj(), Some(format!("{}/backendRefs", a.rule_pointer)))
                 });
                 out.shares.push(Share { fraction: *fraction, weight: *weight, outcome: ShareOutcome::Status { code: *code } });
@@ -364,7 +364,7 @@ mod tests {
     fn svc(name: &str, w: u64, eps: bool) -> CBackend {
         CBackend {
             weight: w,
-            target: BackendTarget::Service { namespace: "default".into(), name: name.into(), port: 80, target_port: None, app_protocol: None, has_endpoints: eps, tls: None },
+            target: BackendTarget::Service { namespace: "default".into(), name: name.into(), port: 80, target_port: None, app_protocol: None, has_endpoints: eps, tls: None }.into(),
             req_ops: vec![],
             resp_ops: vec![],
             host_rewrite: None,
@@ -372,7 +372,7 @@ mod tests {
         }
     }
     fn bad(w: u64) -> CBackend {
-        CBackend { target: BackendTarget::Invalid { reason: "BackendNotFound".into(), message: "x".into() }, ..svc("x", w, true) }
+        CBackend { target: BackendTarget::Invalid { reason: "BackendNotFound".into(), message: "x".into() }.into(), ..svc("x", w, true) }
     }
     fn shape(p: &[Planned]) -> Vec<String> {
         p.iter()

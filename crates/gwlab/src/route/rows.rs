@@ -226,7 +226,7 @@ fn action_text(a: &Action) -> (String, RowAction) {
     for p in &a.plan {
         match p {
             Planned::Backend { backend, fraction, weight } => {
-                if let BackendTarget::Service { namespace, name, port, .. } = &a.backends[*backend].target {
+                if let BackendTarget::Service { namespace, name, port, .. } = &*a.backends[*backend].target {
                     parts.push(format!("{namespace}/{name}:{port} ({})", pct(*fraction)));
                     backends.push(RowBackend { namespace: namespace.to_string(), name: name.to_string(), port: *port, weight: *weight });
                 }

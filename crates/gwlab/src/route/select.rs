@@ -51,7 +51,7 @@ impl<'r> Decision<'r> {
     pub fn shares(&self) -> impl Iterator<Item = (f64, u64, DecidedShare<'r>)> + 'r {
         let backends = self.backends;
         self.plan.iter().filter_map(move |p| match *p {
-            Planned::Backend { backend, fraction, weight } => match &backends.get(backend)?.target {
+            Planned::Backend { backend, fraction, weight } => match &*backends.get(backend)?.target {
                 crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(namespace, name, *port))),
                 _ => None,
             },
@@ -128,7 +128,7 @@ impl Router {
 
     fn decide_action<'r>(&'r self, gw: &'r GwTables, listener: usize, ai: usize, match_index: Option<Option<usize>>) -> Decision<'r> {
         let a = &self.actions[ai];
-        let backend = a.primary.1.and_then(|b| match &a.backends[b].target {
+        let backend = a.primary.1.and_then(|b| match &*a.backends[b].target {
             crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((&**namespace, &**name, *port)),
             _ => None,
         });

@@ -162,7 +162,7 @@ pub(crate) struct Action {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CBackend {
     pub weight: u64,
-    pub target: BackendTarget,
+    pub target: std::sync::Arc<BackendTarget>,
     pub req_ops: Vec<HeaderOp>,
     pub resp_ops: Vec<HeaderOp>,
     pub host_rewrite: Option<String>,
@@ -680,7 +680,7 @@ fn compile_action(model: &Model, object: usize, kind: RouteKind, rule: &crate::r
         }
     }
     for m in &rule.mirrors {
-        if let BackendTarget::Service { namespace, name, port, .. } = &m.target {
+        if let BackendTarget::Service { namespace, name, port, .. } = &*m.target {
             let pct = rule_filters.get(m.index).and_then(|f| f.request_mirror.as_ref()).map(filters::mirror_percent).unwrap_or(100.0);
             a.mirrors.push((format!("{namespace}/{name}:{port}"), pct));
         }

@@ -113,11 +113,11 @@ pub(crate) fn mini_resolve(m: &Model) -> Resolved {
                 index: k,
                 programmed: true,
                 direct_status: None,
-                backends: brs.iter().enumerate().map(|(bi, b)| BackendState { index: bi, weight: b.weight(), target: svc(&o.namespace, b) }).collect(),
+                backends: brs.iter().enumerate().map(|(bi, b)| BackendState { index: bi, weight: b.weight(), target: svc(&o.namespace, b).into() }).collect(),
                 mirrors: fs
                     .iter()
                     .enumerate()
-                    .filter_map(|(fi, f)| f.request_mirror.as_ref().map(|mm| BackendState { index: fi, weight: 1, target: svc(&o.namespace, &mm.backend_ref) }))
+                    .filter_map(|(fi, f)| f.request_mirror.as_ref().map(|mm| BackendState { index: fi, weight: 1, target: svc(&o.namespace, &mm.backend_ref).into() }))
                     .collect(),
             })
             .collect();
