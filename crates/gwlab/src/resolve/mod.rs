@@ -217,15 +217,17 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
     out.routes.reserve_exact(n_routes);
     let mut route_statuses = Vec::with_capacity(n_routes);
     let mut scratch = routes::Scratch::default();
+    let mut paths = overlap::PathHashes::default();
     for oi in 0..model.objects.len() {
         if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &controller, &mut out.diagnostics, &mut scratch) {
             if let Some(s) = r.status {
                 route_statuses.push(s);
             }
+            paths.record(&model.objects[oi], &r.state);
             out.routes.push(r.state);
         }
     }
-    overlap::check(model, &out.routes, &mut route_statuses);
+    overlap::check(model, &out.routes, &paths, &mut route_statuses);
     listeners::statuses(&ix, &gws, &mut out.statuses);
     out.statuses.extend(route_statuses);
     backend_tls::statuses(&ix, &pols, &opts.controller_name, &mut out.statuses);

@@ -7,7 +7,9 @@ use crate::sort::StableSort;
 use super::{ObjectStatus, RouteKind, RouteState};
 use crate::fxhash::{FxBuildHasher, FxHashMap};
 use std::collections::HashSet;
-use crate::model::{Body, HttpRouteMatch, Model, ValueMatch};
+use crate::model::{Body, HttpRouteMatch, Model, Object, ValueMatch};
+use crate::fxhash::FxHasher;
+use std::hash::Hasher;
 use serde_json::{json, Value};
 
 /// A canonical text for one match: path type and value, then sorted headers (names lower-cased,
@@ -87,8 +89,13 @@ fn join_into(lines: &[String], out: &mut String) {
 }
 
 /// Calls `f` with every rule-match the route programs (None: a rule without matches).
-fn each_match<'a>(model: &'a Model, r: &RouteState, mut f: impl FnMut(Option<&'a HttpRouteMatch>)) {
-    let Body::HttpRoute(spec) = &model.objects[r.object].body else { return };
+fn each_match<'a>(model: &'a Model, r: &RouteState, f: impl FnMut(Option<&'a HttpRouteMatch>)) {
+    each_match_of(&model.objects[r.object], r, f)
+}
+
+/// [`each_match`] for the route's own object.
+fn each_match_of<'a>(o: &'a Object, r: &RouteState, mut f: impl FnMut(Option<&'a HttpRouteMatch>)) {
+    let Body::HttpRoute(spec) = &o.body else { return };
     if r.kind != RouteKind::Http || r.attachments.is_empty() {
         return;
     }
@@ -108,6 +115,53 @@ fn each_match<'a>(model: &'a Model, r: &RouteState, mut f: impl FnMut(Option<&'a
     }
 }
 
+/// A hash of each rule-match's path, per route, recorded as each route is resolved (its rules
+/// are still in cache then): the pre-check in [`check`] compares these words instead of reading
+/// every match's path back from the model, which on a large configuration was most of its cost.
+/// Equal paths have equal hashes; two different paths that collide only send both routes to the
+/// exact comparison of full keys, so a collision costs time, never a wrong answer.
+#[derive(Default)]
+pub struct PathHashes {
+    hashes: Vec<u64>,
+    /// Where each route's hashes end in `hashes`, in the order routes are resolved.
+    ends: Vec<usize>,
+}
+
+/// The hash of a path that [`path_of`] cannot summarise: such a route always takes part in the
+/// exact comparison.
+const NOT_PLAIN: u64 = u64::MAX;
+
+impl PathHashes {
+    /// Records the next route's programmed paths; call once per route, in `Resolved::routes` order.
+    pub fn record(&mut self, o: &Object, r: &RouteState) {
+        each_match_of(o, r, |m| {
+            self.hashes.push(match path_of(m) {
+                None => NOT_PLAIN,
+                Some((pt, pv)) => {
+                    let mut h = FxHasher::default();
+                    h.write(pt.as_bytes());
+                    h.write_u8(0xff);
+                    h.write(pv.as_bytes());
+                    h.finish().min(NOT_PLAIN - 1)
+                }
+            })
+        });
+        self.ends.push(self.hashes.len());
+    }
+
+    /// One hash per route, as given (tests force collisions with it).
+    #[cfg(test)]
+    pub fn forged(hashes: Vec<u64>) -> Self {
+        PathHashes { ends: (1..=hashes.len()).collect(), hashes }
+    }
+
+    fn of(&self, route: usize) -> &[u64] {
+        let start = if route == 0 { 0 } else { self.ends.get(route - 1).copied().unwrap_or(0) };
+        let end = self.ends.get(route).copied().unwrap_or(start);
+        self.hashes.get(start..end).unwrap_or(&[])
+    }
+}
+
 /// The path type and value that open a match's key (its first line): equal keys have equal
 /// paths. None when the text could run past the first line (a line break in the path).
 fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
@@ -121,48 +175,37 @@ fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
 /// (listener, hostname, match) with another route.
 ///
 /// Indexed by path first: two matches can only have the same key when they have the same path,
-/// so full keys are built only for routes that share a (listener, hostname, path) with another
-/// route; every other route's matches are unique. On a large configuration that is no route.
-pub fn check(model: &Model, routes: &[RouteState], statuses: &mut [ObjectStatus]) {
-    // Each route's (gateway, listener, hostname) places, looked up once per route rather than
-    // hashed again with every match: `places` numbers them, `route_places` lists each route's in
-    // iteration order, and `sizes` counts the rules that may land there (to pre-size).
+/// so full keys are built only for routes that share a (listener, hostname, path hash) with
+/// another route; every other route's matches are unique. On a large configuration that is no
+/// route. `paths` holds the path hashes [`PathHashes::record`] took of `routes`.
+pub fn check(model: &Model, routes: &[RouteState], paths: &PathHashes, statuses: &mut [ObjectStatus]) {
+    // Each route's (gateway, listener, hostname) places, numbered once per route rather than
+    // hashed again with every match.
     let mut places: FxHashMap<(usize, usize, &str), usize> = FxHashMap::default();
-    let mut route_places: Vec<usize> = Vec::new();
-    let mut sizes: Vec<usize> = Vec::new();
-    for r in routes.iter().filter(|r| r.kind == RouteKind::Http) {
-        for a in &r.attachments {
-            for h in a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*")) {
-                let pi = *places.entry((a.gateway, a.listener, h)).or_insert_with(|| {
-                    sizes.push(0);
-                    sizes.len() - 1
-                });
-                sizes[pi] += r.rules.len();
-                route_places.push(pi);
-            }
-        }
-    }
-    // For each place: (path type, path) → the first route with it.
-    let mut by_path: Vec<FxHashMap<(&str, &str), usize>> = sizes.iter().map(|&n| FxHashMap::with_capacity_and_hasher(n, Default::default())).collect();
+    // (place, path hash) → the first route with it.
+    let mut by_path: FxHashMap<(usize, u64), usize> = FxHashMap::with_capacity_and_hasher(paths.hashes.len(), Default::default());
     // Routes that may overlap another: they share a path there, or their path is not plain.
     let mut involved = vec![false; routes.len()];
-    let mut next = route_places.iter();
     for (ri, r) in routes.iter().enumerate().filter(|(_, r)| r.kind == RouteKind::Http) {
+        let hashes = paths.of(ri);
+        if hashes.is_empty() {
+            continue;
+        }
         for a in &r.attachments {
-            for _ in 0..a.hostnames.len().max(1) {
-                let Some(&pi) = next.next() else { break };
-                let paths = &mut by_path[pi];
-                each_match(model, r, |m| {
-                    let Some((pt, pv)) = path_of(m) else {
+            for h in a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*")) {
+                let n = places.len();
+                let pi = *places.entry((a.gateway, a.listener, h)).or_insert(n);
+                for &ph in hashes {
+                    if ph == NOT_PLAIN {
                         involved[ri] = true;
-                        return;
-                    };
-                    let e = *paths.entry((pt, pv)).or_insert(ri);
+                        continue;
+                    }
+                    let e = *by_path.entry((pi, ph)).or_insert(ri);
                     if e != ri {
                         involved[ri] = true;
                         involved[e] = true;
                     }
-                });
+                }
             }
         }
     }

@@ -246,6 +246,30 @@ fn route_rules_overlap_table() {
     assert!(!status(&res, "HTTPRoute", "r1").to_string().contains("RouteRulesOverlap"));
 }
 
+/// The pre-check compares path hashes; routes whose different paths collide must still be told
+/// apart by the exact comparison that follows (here every hash is forged to one value).
+#[test]
+fn route_rules_overlap_survives_path_hash_collisions() {
+    let r = |name: &str, path: &str| {
+        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  hostnames: [a.example.com]\n  rules:\n  - matches: [{{path: {{type: Exact, value: {path}}}}}]\n    backendRefs: [{{name: svc, port: 8080}}]\n")
+    };
+    for (p1, p2, want) in [("/t", "/u", false), ("/t", "/t", true)] {
+        let (m, mut res) = run(&format!("{GW}{}{}", r("r1", p1), r("r2", p2)));
+        let overlaps = |res: &Resolved| ["r1", "r2"].map(|n| status(res, "HTTPRoute", n).to_string().contains("RouteRulesOverlap"));
+        assert_eq!(overlaps(&res), [want, want], "{p1} {p2}");
+        // Back to the statuses before the check, then the check again on forged hashes.
+        for s in res.statuses.iter_mut().filter(|s| s.kind == "HTTPRoute") {
+            for p in s.status.get_mut("parents").and_then(Value::as_array_mut).into_iter().flatten() {
+                p["conditions"].as_array_mut().into_iter().for_each(|c| c.retain(|c| c["type"] != "RouteRulesOverlap"));
+            }
+        }
+        assert_eq!(overlaps(&res), [false, false]);
+        let forged = super::overlap::PathHashes::forged(vec![7; res.routes.len()]);
+        super::overlap::check(&m, &res.routes, &forged, &mut res.statuses);
+        assert_eq!(overlaps(&res), [want, want], "forged hashes, {p1} {p2}");
+    }
+}
+
 #[test]
 fn backend_tls_policy_without_ca_is_policy_invalid() {
     let pol = |refs: &str| format!("{GW}{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ca, namespace: apps}}\ndata: {{ca.crt: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {{name: p, namespace: apps}}\nspec:\n  targetRefs: [{{group: '', kind: Service, name: svc}}]\n  validation: {{caCertificateRefs: [{refs}], hostname: svc.example.com}}\n", route("apps", ""));
