@@ -3,7 +3,7 @@
 
 use super::backend_tls::Policies;
 use super::index::Index;
-use super::{BackendState, BackendTarget, RouteKind};
+use super::{BackendState, BackendTarget, Backends, RouteKind};
 use crate::model::{BackendRef, Body, Object, EG_GROUP, GATEWAY_GROUP};
 use std::sync::Arc;
 
@@ -93,7 +93,7 @@ fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
 /// BackendTLSPolicies naming its Service (indices into `Policies::list`; the one in force and
 /// any that lost a conflict, all of which report this route's Gateways as ancestors).
 pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
-    let (mut one, mut pol) = (Vec::with_capacity(1), Vec::new());
+    let (mut one, mut pol) = (Backends::new(), Vec::new());
     let e = resolve_into(ix, pols, route, kind, br, index, &mut one, &mut pol);
     let Some(b) = one.pop() else { unreachable!("resolve_into appends one backend") };
     (b, e, pol)
@@ -103,7 +103,7 @@ pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: Rou
 /// `policies` are not looked at). A backend state is large and a large configuration has tens
 /// of thousands: returning each and then pushing it copied it twice.
 #[allow(clippy::too_many_arguments)]
-pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize, out: &mut Vec<BackendState>, policies: &mut Vec<usize>) -> Option<RefError> {
+pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize, out: &mut Backends, policies: &mut Vec<usize>) -> Option<RefError> {
     // `check` reads nothing but these (and the index and policies, fixed while routes resolve);
     // large configurations send thousands of backendRefs to the same few Services.
     let namespace: &'m str = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);

@@ -162,7 +162,7 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
             }
         }
         // Backends.
-        let mut backends = Vec::with_capacity(v.backends.len());
+        let mut backends = super::Backends::with_capacity(v.backends.len());
         for (bi, br) in v.backends.iter().enumerate() {
             let mut e = backend_refs::resolve_into(ix, pols, o, kind, br, bi, &mut backends, &mut used_policies);
             let Some(b) = backends.last_mut() else { unreachable!("resolve_into appends one backend") };
