@@ -249,7 +249,7 @@ pub fn find_status<'a>(a: &'a gwlab::Analysis, kind: &str, namespace: &str, name
     a.resolved
         .statuses
         .iter()
-        .find(|s| kind_matches(&s.kind, kind) && s.name == name && (s.namespace == namespace || s.namespace.is_empty() && namespace.is_empty()))
+        .find(|s| kind_matches(&s.kind, kind) && &*s.name == name && (&*s.namespace == namespace || s.namespace.is_empty() && namespace.is_empty()))
 }
 
 /// The generation of a model object (1 unless the manifest sets one).

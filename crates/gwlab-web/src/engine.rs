@@ -466,9 +466,9 @@ fn status(c: &Computed, st: &gwlab::resolve::ObjectStatus) -> StatusView {
     let mut conditions = Vec::new();
     collect_conditions(&st.status, "", &mut conditions);
     StatusView {
-        kind: st.kind.clone(),
-        namespace: st.namespace.clone(),
-        name: st.name.clone(),
+        kind: st.kind.to_string(),
+        namespace: st.namespace.to_string(),
+        name: st.name.to_string(),
         status: st.status.value().clone(),
         conditions,
         range: c.locate_index(st.object, None),

@@ -568,7 +568,7 @@ fn precedence_conflicts_and_status() {
     );
 
     let cond = |name: &str| -> Vec<(String, String, String)> {
-        let s = ix.statuses.iter().find(|s| s.name == name).unwrap();
+        let s = ix.statuses.iter().find(|s| &*s.name == name).unwrap();
         s.status["ancestors"]
             .as_array()
             .unwrap()
@@ -598,7 +598,7 @@ fn precedence_conflicts_and_status() {
         vec![t("Accepted", "False", "TargetNotFound")]
     );
     // Ancestor refs are the route's Gateway parents.
-    let route = ix.statuses.iter().find(|s| s.name == "route").unwrap();
+    let route = ix.statuses.iter().find(|s| &*s.name == "route").unwrap();
     let a = &route.status["ancestors"][0];
     assert_eq!(a["ancestorRef"]["name"], "gw");
     assert_eq!(
@@ -654,7 +654,7 @@ fn merge_type_merges_into_the_gateway_policy() {
     let merged = |name: &str| {
         ix.statuses
             .iter()
-            .find(|s| s.name == name)
+            .find(|s| &*s.name == name)
             .unwrap()
             .status
             .to_string()
@@ -869,7 +869,7 @@ spec: {ports: [{port: 80}]}
 "#;
 
 fn conditions(ix: &PolicyIndex, name: &str) -> Vec<(String, String, String, String)> {
-    let s = &ix.statuses.iter().find(|s| s.name == name).unwrap().status;
+    let s = &ix.statuses.iter().find(|s| &*s.name == name).unwrap().status;
     let mut out = Vec::new();
     for a in s["ancestors"].as_array().unwrap() {
         let r = &a["ancestorRef"];
@@ -967,7 +967,7 @@ fn invalid_at(ix: &PolicyIndex, name: &str, needle: &str) -> (usize, String) {
         .iter()
         .find(|d| d.code == "policy-invalid" && d.message.contains(needle))
         .unwrap_or_else(|| panic!("no diagnostic with `{needle}`: {:?}", ix.diagnostics));
-    let st = &ix.statuses.iter().find(|s| s.name == name).unwrap().status;
+    let st = &ix.statuses.iter().find(|s| &*s.name == name).unwrap().status;
     let reason = st["ancestors"][0]["conditions"]
         .as_array()
         .unwrap()
@@ -1044,7 +1044,7 @@ fn warnings_share_one_condition() {
 }
 
 fn accepted_reason(ix: &PolicyIndex, name: &str) -> String {
-    let st = &ix.statuses.iter().find(|s| s.name == name).unwrap().status;
+    let st = &ix.statuses.iter().find(|s| &*s.name == name).unwrap().status;
     st["ancestors"][0]["conditions"]
         .as_array()
         .unwrap()

@@ -249,7 +249,7 @@ fn policy_status_agrees_with_the_goldens() {
             let got = ix
                 .statuses
                 .iter()
-                .find(|s| s.kind == kind && s.namespace == ns && s.name == name)
+                .find(|s| &*s.kind == kind && &*s.namespace == ns && &*s.name == name)
                 .map(|s| s.status.value());
             accepted_ok += compare(e, got, ns, true).is_none() as usize;
             match compare(e, got, ns, false) {

@@ -301,9 +301,9 @@ impl PolicyIndex {
         for (p, st) in ix.policies.iter().zip(res.statuses) {
             ix.statuses.push(ObjectStatus {
                 object: p.object,
-                kind: p.kind.name().to_string(),
-                namespace: p.namespace.clone(),
-                name: p.name.clone(),
+                kind: p.kind.name().into(),
+                namespace: p.namespace.as_str().into(),
+                name: p.name.as_str().into(),
                 status: st.to_json(controller, p.generation).into(),
             });
         }

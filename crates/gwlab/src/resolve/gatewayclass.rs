@@ -61,9 +61,9 @@ pub fn process(ix: &Index, opts: &Options, statuses: &mut Vec<ObjectStatus>, dia
         }
         statuses.push(ObjectStatus {
             object: i,
-            kind: o.kind.clone(),
-            namespace: String::new(),
-            name: o.meta.name.clone(),
+            kind: o.kind.as_str().into(),
+            namespace: "".into(),
+            name: o.meta.name.as_str().into(),
             status: json!({ "conditions": conds.to_json(o.generation()) }).into(),
         });
         out.insert(o.meta.name.clone(), state);

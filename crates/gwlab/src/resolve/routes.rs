@@ -297,7 +297,7 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
         1 => entries.pop().map(StatusValue::route_parent),
         _ => Some(StatusValue::route_parents(std::mem::take(entries))),
     };
-    let status = status.map(|status| ObjectStatus { object: oi, kind: o.kind.clone(), namespace: o.namespace.clone(), name: o.meta.name.clone(), status });
+    let status = status.map(|status| ObjectStatus { object: oi, kind: ix.shared(&o.kind), namespace: ix.shared(&o.namespace), name: o.meta.name.as_str().into(), status });
     Some(RouteOutput { state: RouteState { object: oi, kind, attachments, rules }, status })
 }
 

@@ -14,7 +14,7 @@ fn run(text: &str) -> (Model, Resolved) {
 }
 
 fn status<'a>(r: &'a Resolved, kind: &str, name: &str) -> &'a Value {
-    &r.statuses.iter().find(|s| s.kind == kind && s.name == name).unwrap_or_else(|| panic!("no status for {kind} {name}")).status
+    &r.statuses.iter().find(|s| &*s.kind == kind && &*s.name == name).unwrap_or_else(|| panic!("no status for {kind} {name}")).status
 }
 
 fn cond<'a>(conds: &'a Value, t: &str) -> (&'a str, &'a str) {
@@ -117,7 +117,7 @@ fn foreign_classes_and_missing_classes() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: other}\nspec: {controllerName: example.com/other}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g1}\nspec: {gatewayClassName: other, listeners: [{name: a, port: 80, protocol: HTTP}]}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g2}\nspec: {gatewayClassName: nope, listeners: [{name: a, port: 80, protocol: HTTP}]}\n";
     let (_, res) = run(text);
     assert!(res.gateways.is_empty());
-    assert!(!res.statuses.iter().any(|s| s.name == "other" || s.name == "g1"));
+    assert!(!res.statuses.iter().any(|s| &*s.name == "other" || &*s.name == "g1"));
     assert!(res.diagnostics.iter().any(|d| d.code == "gatewayclass-not-accepted"));
     let d = res.diagnostics.iter().find(|d| d.code == "gatewayclass-not-found").expect("missing class diagnostic");
     assert!(d.location.is_some());
@@ -258,7 +258,7 @@ fn route_rules_overlap_survives_path_hash_collisions() {
         let overlaps = |res: &Resolved| ["r1", "r2"].map(|n| status(res, "HTTPRoute", n).to_string().contains("RouteRulesOverlap"));
         assert_eq!(overlaps(&res), [want, want], "{p1} {p2}");
         // Back to the statuses before the check, then the check again on forged hashes.
-        for s in res.statuses.iter_mut().filter(|s| s.kind == "HTTPRoute") {
+        for s in res.statuses.iter_mut().filter(|s| &*s.kind == "HTTPRoute") {
             for p in s.status.get_mut("parents").and_then(Value::as_array_mut).into_iter().flatten() {
                 p["conditions"].as_array_mut().into_iter().for_each(|c| c.retain(|c| c["type"] != "RouteRulesOverlap"));
             }
