@@ -41,9 +41,10 @@ pub struct Condition {
 }
 
 /// An ordered set of conditions, at most one per type (setting a type again replaces it in place,
-/// as `meta.SetStatusCondition` does).
+/// as `meta.SetStatusCondition` does). The first two are kept inline: a route's parent usually has
+/// exactly Accepted and ResolvedRefs, and a large configuration has thousands of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Conditions(pub Vec<Condition>);
+pub struct Conditions(pub smallvec::SmallVec<[Condition; 2]>);
 
 impl Conditions {
     pub fn set(&mut self, type_: &'static str, status: CondStatus, reason: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) {
