@@ -597,6 +597,42 @@ fn value_matches(list: Option<&Value>) -> Vec<Value> {
         .collect()
 }
 
+/// The TLS settings Envoy Gateway's IR gives an L4 route on a TLS listener: the SNIs its TLS
+/// inspector matches (a TLSRoute's hostnames intersected with the listener's, `*` for any; a
+/// TCPRoute's is the listener hostname, when there is one) and whether the listener terminates.
+fn sim_l4_tls(kind: RouteKind, l: &gwlab::resolve::ListenerState, hostnames: &[String]) -> Value {
+    if !matches!(l.protocol, Protocol::Tls | Protocol::Https) {
+        return Value::Null;
+    }
+    let mut t = serde_json::Map::new();
+    let snis: Option<BTreeSet<String>> = match kind {
+        RouteKind::Tls if hostnames.is_empty() => Some(["*".to_string()].into()),
+        RouteKind::Tls => Some(hostnames.iter().cloned().collect()),
+        _ => l.hostname.clone().map(|h| [h].into()),
+    };
+    if let Some(snis) = snis {
+        t.insert("snis".into(), json!(snis));
+    }
+    if l.tls_mode == Some(TlsMode::Terminate) {
+        t.insert("terminate".into(), json!(true));
+    }
+    if t.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(t)
+    }
+}
+
+/// The IR name of a listener: `gateway-namespace/gateway/listener`, and for a listener a
+/// ListenerSet declares `gateway-namespace/gateway/set-namespace/set/listener` (Envoy Gateway
+/// keeps same-named listeners of different sets apart that way).
+fn ir_listener_name(a: &Analysis, g: &gwlab::resolve::GatewayState, l: &gwlab::resolve::ListenerState) -> String {
+    match a.model.objects.get(l.source).filter(|o| o.kind == "ListenerSet") {
+        Some(ls) => format!("{}/{}/{}/{}/{}", g.namespace, g.name, ls.namespace, ls.name(), l.name),
+        None => format!("{}/{}/{}", g.namespace, g.name, l.name),
+    }
+}
+
 /// The simulator's view of the IR, derived from resolution (attachments, programmed rules, backends).
 struct SimIr {
     listeners: BTreeMap<(String, String), Value>,
@@ -623,7 +659,7 @@ fn sim_ir(a: &Analysis) -> SimIr {
                 continue;
             }
             let ir_key = format!("{}/{}", g.namespace, g.name);
-            let lkey = format!("{}/{}/{}", g.namespace, g.name, l.name);
+            let lkey = ir_listener_name(a, g, l);
             let hosts: Vec<String> = if at.hostnames.is_empty() { vec!["*".into()] } else { at.hostnames.clone() };
             match r.kind {
                 RouteKind::Http | RouteKind::Grpc => {
@@ -686,11 +722,7 @@ fn sim_ir(a: &Analysis) -> SimIr {
                         }
                     }
                     valid.sort();
-                    let tls = match l.tls_mode {
-                        Some(TlsMode::Passthrough) => json!({"passthrough": at.hostnames.iter().cloned().collect::<BTreeSet<_>>()}),
-                        Some(TlsMode::Terminate) if matches!(l.protocol, Protocol::Tls | Protocol::Https) => json!({"terminate": true}),
-                        _ => Value::Null,
-                    };
+                    let tls = sim_l4_tls(r.kind, l, &at.hostnames);
                     *counts.entry((ir_key.clone(), lkey.clone())).or_default() += 1;
                     ir.l4.insert((ir_key.clone(), lkey.clone(), name), (protocol.into(), RouteOutcome::Destinations(valid, invalid), tls));
                 }
@@ -703,7 +735,7 @@ fn sim_ir(a: &Analysis) -> SimIr {
                 continue;
             }
             let ir_key = format!("{}/{}", g.namespace, g.name);
-            let lkey = format!("{}/{}/{}", g.namespace, g.name, l.name);
+            let lkey = ir_listener_name(a, g, l);
             let ty = match l.protocol {
                 Protocol::Http | Protocol::Https => "http",
                 Protocol::Udp => "udp",
@@ -923,13 +955,14 @@ pub fn compare_routing(a: &Analysis, expected: &Value) -> Part {
             part.fail(format!("{}: destinations {eo:?}, simulator {outcome:?}", k.2));
         }
         let et = e.get("tls").cloned().unwrap_or(Value::Null);
-        let etls = if let Some(p) = et.get("passthrough_snis") {
-            json!({"passthrough": arr(Some(p)).iter().filter_map(|s| s.as_str().map(String::from)).collect::<BTreeSet<_>>()})
-        } else if et.get("terminate").is_some() {
-            json!({"terminate": true})
-        } else {
-            Value::Null
-        };
+        let mut etls = serde_json::Map::new();
+        if let Some(p) = et.get("passthrough_snis") {
+            etls.insert("snis".into(), json!(arr(Some(p)).iter().filter_map(|s| s.as_str().map(String::from)).collect::<BTreeSet<_>>()));
+        }
+        if et.get("terminate").is_some() {
+            etls.insert("terminate".into(), json!(true));
+        }
+        let etls = if etls.is_empty() { Value::Null } else { Value::Object(etls) };
         if &etls != tls {
             part.fail(format!("{}: tls {etls}, simulator {tls}", k.2));
         }
