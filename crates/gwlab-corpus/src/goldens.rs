@@ -643,7 +643,12 @@ struct SimIr {
 fn sim_ir(a: &Analysis) -> SimIr {
     let mut ir = SimIr { listeners: BTreeMap::new(), routes: BTreeMap::new(), l4: BTreeMap::new() };
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for r in &a.resolved.routes {
+    // Oldest first, as the router and Envoy Gateway order routes: a TCP or UDP listener programs
+    // only its oldest route (the router sends every connection there; the others are Accepted
+    // but carry no traffic).
+    let mut order: Vec<&gwlab::resolve::RouteState> = a.resolved.routes.iter().filter(|r| a.model.objects.get(r.object).is_some()).collect();
+    order.sort_by_cached_key(|r| a.model.objects[r.object].age_key());
+    for r in order {
         let Some(obj) = a.model.objects.get(r.object) else { continue };
         let spec: Value = match &obj.body {
             gwlab::model::Body::HttpRoute(s) => serde_json::to_value(s).unwrap_or(Value::Null),
@@ -706,6 +711,9 @@ fn sim_ir(a: &Analysis) -> SimIr {
                     }
                 }
                 _ => {
+                    if matches!(l.protocol, Protocol::Tcp | Protocol::Udp) && counts.contains_key(&(ir_key.clone(), lkey.clone())) {
+                        continue;
+                    }
                     let name = format!("{prefix}/{}/{}", obj.namespace, obj.name());
                     let protocol = if r.kind == RouteKind::Udp { "UDP" } else { "TCP" };
                     let mut valid = Vec::new();
@@ -900,12 +908,21 @@ pub fn compare_routing(a: &Analysis, expected: &Value) -> Part {
         exp_groups.entry((l.clone(), host)).or_default().push((e.get("order").and_then(Value::as_i64).unwrap_or(0), format!("{rid}#{rule}")));
     }
     let table = a.routing_table();
+    // The table names listeners `namespace/gateway/listener`; the IR names those of a
+    // ListenerSet with the set too.
+    let ir_names: BTreeMap<String, String> = a
+        .resolved
+        .gateways
+        .iter()
+        .flat_map(|g| g.listeners.iter().map(move |l| (format!("{}/{}/{}", g.namespace, g.name, l.name), ir_listener_name(a, g, l))))
+        .collect();
     let mut sim_groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for row in &table {
         let host = if row.hostname.is_empty() { "*".to_string() } else { row.hostname.clone() };
         let parts: Vec<&str> = row.route.split('/').collect();
         let rid = if parts.len() >= 2 { format!("{}/{}", parts[parts.len() - 2], parts[parts.len() - 1]) } else { row.route.clone() };
-        sim_groups.entry((row.listener.clone(), host)).or_default().push(format!("{rid}#{}/{}", row.rule, row.match_index.map(|m| m as i64).unwrap_or(-1)));
+        let listener = ir_names.get(&row.listener).cloned().unwrap_or_else(|| row.listener.clone());
+        sim_groups.entry((listener, host)).or_default().push(format!("{rid}#{}/{}", row.rule, row.match_index.map(|m| m as i64).unwrap_or(-1)));
     }
     let dedup = |v: Vec<String>| {
         let mut out: Vec<String> = Vec::new();
