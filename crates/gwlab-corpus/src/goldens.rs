@@ -557,7 +557,10 @@ fn dest_outcome<'a>(ds: impl Iterator<Item = &'a Value>) -> RouteOutcome {
     let mut invalid = 0;
     for d in ds {
         let w = d.get("weight").and_then(Value::as_u64).unwrap_or(1);
-        if d.get("invalid").and_then(Value::as_bool) == Some(true) {
+        // A setting with neither a backend nor endpoints is an unusable backendRef (the GRPCRoute
+        // goldens write it so, without the `invalid` flag): its share gets an error.
+        let empty = d.get("name").is_none() && d.get("endpoints").is_none();
+        if d.get("invalid").and_then(Value::as_bool) == Some(true) || empty {
             invalid += w;
         } else if w > 0 {
             valid.push((

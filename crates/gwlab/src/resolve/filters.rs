@@ -99,9 +99,9 @@ fn header_modifier(hm: Option<&HeaderModifier>, p: &str, out: &mut Vec<RuleError
         out.push(unsupported(p.to_string(), "the header modifier filter has no configuration".into()));
         return;
     };
-    if hm.set.is_empty() && hm.add.is_empty() && hm.remove.is_empty() {
-        out.push(unsupported(p.to_string(), "the header modifier filter sets, adds and removes nothing".into()));
-    }
+    // A modifier that sets, adds and removes nothing is accepted and does nothing: Envoy Gateway
+    // only refuses one whose entries are all invalid (golden
+    // `httproute-with-response-header-filter-no-headers`).
     let names = hm.set.iter().map(|h| (h.name.as_str(), Some(h.value.as_str()), "set")).chain(hm.add.iter().map(|h| (h.name.as_str(), Some(h.value.as_str()), "add"))).chain(hm.remove.iter().map(|n| (n.as_str(), None, "remove")));
     for (name, value, act) in names {
         let bad_name = name.is_empty() || name.contains(':') || name.contains('/') || name.eq_ignore_ascii_case("host") || name.bytes().any(|b| b <= b' ' || b >= 0x7f);
@@ -272,6 +272,8 @@ mod tests {
             (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "Host", "value": "1"}]}}]), vec!["UnsupportedValue"]),
             (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"add": [{"name": "a:b", "value": "1"}]}}]), vec!["UnsupportedValue"]),
             (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"remove": [""]}}]), vec!["UnsupportedValue"]),
+            (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {}}]), vec![]),
+            (serde_json::json!([{"type": "ResponseHeaderModifier", "responseHeaderModifier": {"add": [], "set": [], "remove": []}}]), vec![]),
             (serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 305}}]), vec!["UnsupportedValue"]),
             (serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"scheme": "ftp"}}]), vec!["UnsupportedValue"]),
             (serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 301}}]), vec![]),
