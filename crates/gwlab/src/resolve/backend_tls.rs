@@ -190,6 +190,6 @@ pub fn statuses(ix: &Index, pols: &Policies, controller: &str, out: &mut Vec<Obj
         sorted.stable_sort_by_key(|a| key(a));
         sorted.truncate(16);
         let ancestors: Vec<Value> = sorted.into_iter().map(|a| json!({"ancestorRef": a, "controllerName": controller, "conditions": p.conds.to_json(gen)})).collect();
-        out.push(ObjectStatus { object: p.object, kind: o.kind.as_str().into(), namespace: o.namespace.as_str().into(), name: o.meta.name.as_str().into(), status: json!({ "ancestors": ancestors }).into() });
+        out.push(ObjectStatus::of(p.object, o, json!({ "ancestors": ancestors }).into()));
     }
 }

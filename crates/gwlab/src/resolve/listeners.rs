@@ -920,18 +920,12 @@ pub fn statuses(ix: &Index, gws: &[GatewayCtx], out: &mut Vec<ObjectStatus>) {
             let n = g.listener_sets.iter().filter(|s| s.conds.is_true("Accepted")).count();
             st.insert("attachedListenerSets".into(), json!(n));
         }
-        out.push(ObjectStatus { object: g.object, kind: o.kind.as_str().into(), namespace: o.namespace.as_str().into(), name: o.meta.name.as_str().into(), status: Value::Object(st).into() });
+        out.push(ObjectStatus::of(g.object, o, Value::Object(st).into()));
         for (lsi, s) in g.listener_sets.iter().enumerate() {
             let lo = &model.objects[s.object];
             let lgen = lo.generation();
             let ls: Vec<Value> = g.listeners.iter().filter(|l| l.ls == Some(lsi)).map(|l| listener_json(l, lgen)).collect();
-            out.push(ObjectStatus {
-                object: s.object,
-                kind: lo.kind.as_str().into(),
-                namespace: lo.namespace.as_str().into(),
-                name: lo.meta.name.as_str().into(),
-                status: json!({ "conditions": s.conds.to_json(lgen), "listeners": ls }).into(),
-            });
+            out.push(ObjectStatus::of(s.object, lo, json!({ "conditions": s.conds.to_json(lgen), "listeners": ls }).into()));
         }
     }
 }

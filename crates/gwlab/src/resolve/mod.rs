@@ -203,6 +203,13 @@ pub struct ObjectStatus {
     pub status: status::StatusValue,
 }
 
+impl ObjectStatus {
+    /// The status of model object `object` (`o`), named as the object is.
+    pub fn of(object: usize, o: &crate::model::Object, status: status::StatusValue) -> ObjectStatus {
+        ObjectStatus { object, kind: o.kind.as_str().into(), namespace: o.namespace.as_str().into(), name: o.meta.name.as_str().into(), status }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Resolved {
     pub gateways: Vec<GatewayState>,
