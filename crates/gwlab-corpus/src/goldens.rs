@@ -649,8 +649,8 @@ fn sim_ir(a: &Analysis) -> SimIr {
     // Oldest first, as the router and Envoy Gateway order routes: a TCP or UDP listener programs
     // only its oldest route (the router sends every connection there; the others are Accepted
     // but carry no traffic).
-    let mut order: Vec<&gwlab::resolve::RouteState> = a.resolved.routes.iter().filter(|r| a.model.objects.get(r.object).is_some()).collect();
-    order.sort_by_cached_key(|r| a.model.objects[r.object].age_key());
+    let mut order: Vec<&gwlab::resolve::RouteState> = a.resolved.routes.iter().collect();
+    order.sort_by_cached_key(|r| a.model.objects.get(r.object).map(|o| o.age_key()));
     for r in order {
         let Some(obj) = a.model.objects.get(r.object) else { continue };
         let spec: Value = match &obj.body {

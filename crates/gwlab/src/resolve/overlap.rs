@@ -5,10 +5,9 @@
 
 use crate::sort::StableSort;
 use super::{ObjectStatus, RouteKind, RouteState};
-use crate::fxhash::{FxBuildHasher, FxHashMap};
+use crate::fxhash::{FxBuildHasher, FxHashMap, FxHasher};
 use std::collections::HashSet;
 use crate::model::{Body, HttpRouteMatch, Model, Object, ValueMatch};
-use crate::fxhash::FxHasher;
 use std::hash::Hasher;
 use serde_json::{json, Value};
 
