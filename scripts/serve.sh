@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds the playground and serves it on http://127.0.0.1:8080/
-# (scenario 01 is loaded on first visit). Ctrl+C stops it.
-# PORT=9000 scripts/serve.sh to use another port.
+# Installs what serving needs (scripts/setup.sh --serve), builds the playground into dist/
+# (scripts/build-web.sh) and serves it on http://127.0.0.1:8080/ with scenario 01 loaded on a first
+# visit. Ctrl+C stops it. Run it again after a change: only what changed is rebuilt.
+#
+#   scripts/serve.sh [--dev]     --dev: skip wasm-opt (a quicker build of a bigger wasm)
+#   PORT=9000 scripts/serve.sh   another port
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=scripts/web-toolchain.sh
-. scripts/web-toolchain.sh
-scripts/setup.sh
-export PATH="$PWD/node_modules/.bin:$PATH"
+start=$SECONDS
+scripts/setup.sh --serve
+if ! command -v cargo >/dev/null 2>&1; then export PATH="$HOME/.cargo/bin:$PATH"; fi
+printf '[serve] building the playground (the first build takes about 3 minutes, later ones seconds)\n'
+build_start=$SECONDS
+scripts/build-web.sh "$@"
+printf '[serve] built in %s s\n' "$((SECONDS - build_start))"
 port="${PORT:-8080}"
-fetch_web_deps
-echo "gwlab: http://127.0.0.1:$port/"
-with_web_toolchain trunk serve --release --offline --address 127.0.0.1 --port "$port" --public-url /
+printf '[serve] ready after %s s: serving http://127.0.0.1:%s/ (Ctrl+C stops)\n' "$((SECONDS - start))" "$port"
+exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Browser tests: runs the web crate's unit tests and builds the app (unless SKIP_BUILD=1), serves dist/ under a sub-path on 127.0.0.1 and
 # drives Debian's Chromium with playwright-core. Prints `N passed, M failed`; exits 1 on any failure.
-# Screenshots go to docs/screenshots/, timings are printed (never asserted).
+# Screenshots go to tests/browser/out/screenshots/ (scripts/update-screenshots.sh updates the committed
+# ones), timings are printed (never asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Installs whatever is missing (trunk, wasm-bindgen-cli, chromium, npm packages); a second run costs seconds.
+# Installs whatever is missing (wasm-bindgen, Chromium, npm packages); a second run costs seconds.
 scripts/setup.sh
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   # The web crate's own tests (native): among them, the worker's results read back into the same view.

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The project test command: set-up (core tools), the Rust test suite (including the corpus floors),
-# a wasm32 build of the core, the conformance and goldens summaries, the scenario expectations,
-# and the web tests when scripts/test-web.sh exists. Exits non-zero when any step fails.
+# The project test command. Every step prints `ok`, `FAIL` or `skipped: <reason>`, and the run ends
+# with `steps: N passed, M failed, K skipped`. It exits non-zero when a step fails.
 #
 #   scripts/test.sh [--no-setup]
+#
+# Steps that need data or tools the repository does not hold (the two corpora, Go for the oracles)
+# are skipped with their reason on a user's machine; with CI=true a skip is a failure, so CI never
+# passes without them. With CI=true the run also checks a fresh clone (scripts/fresh-clone-check.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
@@ -11,60 +14,75 @@ setup=1
 for arg in "$@"; do
   case "$arg" in
     --no-setup) setup=0 ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
+in_ci=0
+[ "${CI:-}" = true ] && in_ci=1
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then export PATH="$HOME/.cargo/bin:$PATH"; fi
 
-passed=0
-failed=0
+passed=0 failed=0 skipped=0
 summary=()
 step() {
   local name="$1"; shift
   printf '\n==> %s\n' "$name"
   local start=$SECONDS
   if "$@"; then
-    passed=$((passed + 1)); summary+=("  ok    $name ($((SECONDS - start))s)")
+    passed=$((passed + 1)); summary+=("  ok       $name ($((SECONDS - start)) s)")
   else
-    failed=$((failed + 1)); summary+=("  FAIL  $name ($((SECONDS - start))s)")
+    failed=$((failed + 1)); summary+=("  FAIL     $name ($((SECONDS - start)) s)")
+  fi
+}
+# A step that cannot run here: a skip on a user's machine, a failure in CI.
+skip() {
+  local name="$1" why="$2"
+  printf '\n==> %s\nskipped: %s\n' "$name" "$why"
+  if [ "$in_ci" = 1 ]; then
+    failed=$((failed + 1)); summary+=("  FAIL     $name (CI=true and $why)")
+  else
+    skipped=$((skipped + 1)); summary+=("  skipped  $name: $why")
   fi
 }
 
-# A corpus summary is informational (the floors test in `cargo test` is the gate), so only exit
-# code 2 (the corpus could not be read) fails the step.
-corpus() {
-  local rc=0
-  "$@" || rc=$?
-  [ "$rc" -ne 2 ]
-}
-
-# Scenario expectations gate the run when GWLAB_SCENARIOS_GATE=1; otherwise they are reported
-# like the corpora (only an unreadable file fails the step).
-scenarios() {
-  local files=(scenarios/*/expect.yaml)
-  if [ ! -e "${files[0]}" ]; then echo "(no scenarios)"; return 0; fi
-  if [ "${GWLAB_SCENARIOS_GATE:-0}" = 1 ]; then
-    target/debug/gwlab test --quiet "${files[@]}"
-  else
-    corpus target/debug/gwlab test --quiet "${files[@]}"
-  fi
-}
+# Where the corpora are: the same rules as crates/gwlab-corpus/src/lib.rs (docs/corpora.md).
+conformance_dir="${GWLAB_CONFORMANCE_DIR:-../shared/conformance}"
+goldens_dir="${GWLAB_GOLDENS_DIR:-${GWLAB_EG_GOLDENS:-../shared/eg-goldens}}"
 
 if [ "$setup" = 1 ]; then
-  step "setup" scripts/setup.sh
+  step "setup (scripts/setup.sh)" scripts/setup.sh
 fi
+step "format (cargo fmt --check)" cargo fmt --all --check
+step "lints (cargo clippy, warnings are errors)" cargo clippy -q --all-targets -- -D warnings
 step "cargo test (default members)" cargo test --no-fail-fast
 step "gwlab core builds for wasm32-unknown-unknown" cargo build -q -p gwlab --target wasm32-unknown-unknown
 step "build the gwlab CLI" cargo build -q -p gwlab-cli
-step "conformance corpus summary" corpus target/debug/gwlab conformance
-step "goldens summary" corpus target/debug/gwlab goldens
-step "scenario expectations (gwlab test)" scenarios
-if [ -x scripts/test-web.sh ] || [ -f scripts/test-web.sh ]; then
+step "scenario expectations (gwlab test)" target/debug/gwlab test --quiet scenarios/*/expect.yaml
+
+# The corpus gates are `#[ignore]`d tests (a plain `cargo test` reports them as ignored); here they
+# run when their data is found, and print the per-category figures.
+if [ -d "$conformance_dir" ] && [ -f "$goldens_dir/_fixtures.json" ]; then
+  export GWLAB_CONFORMANCE_DIR="$conformance_dir" GWLAB_GOLDENS_DIR="$goldens_dir"
+  step "corpus floors: conformance and goldens (tests/corpus/floors.json)" \
+    cargo test -q -p gwlab-corpus --test floors -- --ignored --nocapture
+  step "corpus floor: Envoy Gateway policy status (goldens)" \
+    cargo test -q -p gwlab --test eg_goldens -- --ignored --nocapture policy_status
+else
+  why="corpus not found (conformance: $conformance_dir, goldens: $goldens_dir); set GWLAB_CONFORMANCE_DIR and GWLAB_GOLDENS_DIR (docs/corpora.md)"
+  skip "corpus floors: conformance and goldens" "$why"
+  skip "corpus floor: Envoy Gateway policy status" "$why"
+fi
+
+if [ -f scripts/test-web.sh ]; then
   # build-web.sh fails the step when the wasm is over its 600 KB gzipped budget.
   step "web tests (scripts/test-web.sh)" bash scripts/test-web.sh
+fi
+if [ "$in_ci" = 1 ]; then
+  step "fresh clone: README commands and every scenario folder (scripts/fresh-clone-check.sh)" \
+    bash scripts/fresh-clone-check.sh
 fi
 
 printf '\n==> summary\n'
 printf '%s\n' "${summary[@]}"
-echo "steps: $passed passed, $failed failed"
+echo "steps: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

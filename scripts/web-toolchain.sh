@@ -6,7 +6,7 @@
 #                                        machinery (gwlab does not panic on any input; a panic
 #                                        would trap either way);
 #   -Zlocation-detail=none               no file/line/column of panics in the data section.
-# The core, the CLI and every native test build with stable Rust; only `trunk` runs under this.
+# The core, the CLI and every native test build with stable Rust; only the web build (scripts/build-web.sh) runs under this.
 GWLAB_WEB_TOOLCHAIN=nightly-2026-05-20
 
 # Runs "$@" with the web toolchain and its flags (the flags apply to wasm32 artifacts only, not to

@@ -1,5 +1,5 @@
 //! Compiles the repository's `scenarios/*/` folders into the app (`docs/diagnostics.md`, the Learn
-//! text, is copied next to it by trunk and fetched after the first paint).
+//! text, is copied next to it by scripts/build-web.sh and fetched after the first paint).
 //! A new scenario folder appears in the picker on the next build, with no code change.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 
-const SHOTS = "docs/screenshots";
+// Screenshots go to an ignored folder; scripts/update-screenshots.sh writes the committed ones.
+const SHOTS = process.env.GWLAB_SHOTS_DIR || "tests/browser/out/screenshots";
 
 export const MINIMAL = `apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass

@@ -41,7 +41,11 @@ fn judge(floors: &mut Map<String, Value>, section: &str, counts: &BTreeMap<Strin
     regressions
 }
 
+/// A gate on data the repository does not hold: ignored by a plain `cargo test` (so the harness
+/// counts it as skipped), run by `scripts/test.sh` with `--ignored` when the corpora are found, and
+/// failing, never passing, when one of them is missing.
 #[test]
+#[ignore = "needs the conformance and goldens corpora (docs/corpora.md); scripts/test.sh runs it when found"]
 fn corpus_pass_counts_stay_above_their_floors() {
     let update = std::env::var("GWLAB_UPDATE_FLOORS").is_ok_and(|v| v == "1");
     let mut floors = load_floors();
@@ -57,7 +61,7 @@ fn corpus_pass_counts_stay_above_their_floors() {
         regressions.extend(judge(&mut floors, "conformance", &report.pass_counts(), update));
         ran += 1;
     } else {
-        eprintln!("\n!!!!! SKIPPING the conformance floors: {} does not exist (set GWLAB_CONFORMANCE_DIR) !!!!!\n", cdir.display());
+        regressions.push(format!("conformance corpus not found at {} (set GWLAB_CONFORMANCE_DIR, docs/corpora.md)", cdir.display()));
     }
 
     let gdir = gwlab_corpus::goldens_dir();
@@ -69,7 +73,7 @@ fn corpus_pass_counts_stay_above_their_floors() {
         regressions.extend(judge(&mut floors, "goldens", &report.pass_counts(), update));
         ran += 1;
     } else {
-        eprintln!("\n!!!!! SKIPPING the goldens floors: {} does not exist (set GWLAB_GOLDENS_DIR) !!!!!\n", gdir.display());
+        regressions.push(format!("goldens corpus not found at {} (set GWLAB_GOLDENS_DIR, docs/corpora.md)", gdir.display()));
     }
 
     if update && ran > 0 {

@@ -102,10 +102,10 @@ impl Remote {
     /// Starts the worker; `on_result(id, Some(answer))` gets each answer, `on_result(0, None)` tells that
     /// the worker failed (its script, the glue or the module could not be loaded, or it crashed).
     /// `None` when the browser cannot start it (no module workers, or the page was not loaded by
-    /// trunk's loader).
+    /// the loader that scripts/build-web.sh writes into index.html).
     pub fn start(on_result: impl Fn(u32, Option<Answer>) + 'static) -> Option<Remote> {
         let doc = crate::dom::window().document()?;
-        // The JS glue trunk preloads; the worker imports the same file.
+        // The JS glue the page preloads (scripts/build-web.sh); the worker imports the same file.
         let glue = doc
             .query_selector("link[rel=modulepreload][href*='gwlab-web']")
             .ok()??

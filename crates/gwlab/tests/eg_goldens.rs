@@ -18,11 +18,20 @@ const POLICY_KINDS: [&str; 4] = [
     "EnvoyExtensionPolicy",
 ];
 
-fn corpus() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("GWLAB_EG_GOLDENS") {
-        return Some(PathBuf::from(p));
+/// The goldens directory: `$GWLAB_GOLDENS_DIR` (the name the other corpus runners read), else
+/// `$GWLAB_EG_GOLDENS`, else `../shared/eg-goldens` beside the repository (docs/corpora.md).
+fn corpus_dir() -> PathBuf {
+    for var in ["GWLAB_GOLDENS_DIR", "GWLAB_EG_GOLDENS"] {
+        match std::env::var_os(var) {
+            Some(p) if !p.is_empty() => return PathBuf::from(p),
+            _ => {}
+        }
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eg-goldens");
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eg-goldens")
+}
+
+fn corpus() -> Option<PathBuf> {
+    let p = corpus_dir();
     p.join("_fixtures.json").exists().then_some(p)
 }
 
@@ -196,13 +205,17 @@ fn compare(expected: &Value, got: Option<&Value>, ns: &str, accepted_only: bool)
     None
 }
 
+/// A gate on data the repository does not hold: ignored by a plain `cargo test` (so the harness
+/// counts it as skipped), run by `scripts/test.sh` with `--ignored` when the corpus is found, and
+/// failing, never passing, when it is run without it.
 #[test]
+#[ignore = "needs the Envoy Gateway goldens corpus (docs/corpora.md); scripts/test.sh runs it when found"]
 fn policy_status_agrees_with_the_goldens() {
     let Some(dir) = corpus() else {
-        eprintln!(
-            "eg-goldens corpus not found; set GWLAB_EG_GOLDENS to measure policy status agreement"
+        panic!(
+            "eg-goldens corpus not found at {}; set GWLAB_GOLDENS_DIR (docs/corpora.md)",
+            corpus_dir().display()
         );
-        return;
     };
     let verbose = std::env::var("GWLAB_EG_VERBOSE").is_ok();
     let fixtures: Value =
@@ -280,6 +293,7 @@ fn policy_status_agrees_with_the_goldens() {
 
 /// `GWLAB_EG_CASE=<name>` prints the diagnostics and statuses computed for one case.
 #[test]
+#[ignore = "a debugging aid: GWLAB_EG_CASE=<name> cargo test --test eg_goldens debug_one_case -- --ignored"]
 fn debug_one_case() {
     let (Some(dir), Ok(name)) = (corpus(), std::env::var("GWLAB_EG_CASE")) else {
         return;
