@@ -56,6 +56,10 @@ for dir in scenarios/*/; do
   # the command itself failed (an unreadable input, a gwlab file read as a manifest, a crash).
   rc=0; "$gwlab" check "$dir" >"$work/out" 2>&1 || rc=$?
   if [ "$rc" -ge 2 ]; then echo "fresh clone: gwlab check $dir exited $rc:" >&2; tail -n 5 "$work/out" >&2; bad=1; fi
+  # The folder's expectations file is gwlab's own format, never a manifest with problems.
+  if grep -q 'expect\.yaml:' "$work/out"; then
+    echo "fresh clone: gwlab check $dir reports on expect.yaml:" >&2; grep -m 3 'expect\.yaml:' "$work/out" >&2; bad=1
+  fi
   rc=0; "$gwlab" route "$dir" >"$work/out" 2>&1 || rc=$?
   if [ "$rc" -ge 2 ]; then echo "fresh clone: gwlab route $dir exited $rc:" >&2; tail -n 5 "$work/out" >&2; bad=1; fi
 done
