@@ -14,6 +14,15 @@ fn print_report<T: serde::Serialize>(report: &T, format: Format) {
     }
 }
 
+/// The corpora are not part of the repository, so a fresh clone meets this first: say where gwlab
+/// looked and how to point it at a copy.
+fn not_found(corpus: &str, dir: &std::path::Path, var: &str) -> String {
+    format!(
+        "gwlab {corpus}: the {corpus} corpus is not at {}; pass its directory or set {var} (see docs/corpora.md)",
+        dir.display()
+    )
+}
+
 pub fn conformance(
     dir: Option<PathBuf>,
     output: Format,
@@ -22,6 +31,13 @@ pub fn conformance(
     verbose: u8,
 ) -> u8 {
     let dir = dir.unwrap_or_else(gwlab_corpus::conformance_dir);
+    if !dir.is_dir() {
+        eprintln!(
+            "{}",
+            not_found("conformance", &dir, "GWLAB_CONFORMANCE_DIR")
+        );
+        return 2;
+    }
     let filter = conformance::Filter { category, case };
     let report = match conformance::run_dir(&dir, &filter) {
         Ok(r) => r,
@@ -84,6 +100,10 @@ pub fn goldens(
     verbose: u8,
 ) -> u8 {
     let dir = dir.unwrap_or_else(gwlab_corpus::goldens_dir);
+    if !dir.is_dir() {
+        eprintln!("{}", not_found("goldens", &dir, "GWLAB_GOLDENS_DIR"));
+        return 2;
+    }
     let sel = match tier {
         TierArg::A => goldens::TierSelect::A,
         TierArg::B => goldens::TierSelect::B,

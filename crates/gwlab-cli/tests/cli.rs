@@ -341,3 +341,21 @@ fn version_names_the_commit() {
         )
     );
 }
+
+#[test]
+fn a_missing_corpus_says_where_gwlab_looked_and_how_to_point_it_elsewhere() {
+    for (command, var) in [
+        ("conformance", "GWLAB_CONFORMANCE_DIR"),
+        ("goldens", "GWLAB_GOLDENS_DIR"),
+    ] {
+        let o = gwlab_with(&[command], &[(var, "/nonexistent/corpus")], None);
+        assert_eq!(o.status.code(), Some(2), "gwlab {command}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("/nonexistent/corpus")
+                && err.contains(var)
+                && err.contains("docs/corpora.md"),
+            "{err}"
+        );
+    }
+}
