@@ -403,9 +403,12 @@ fn every_documented_command_keeps_its_promise() {
     );
 }
 
-/// The corpus commands need a copy of the corpora (docs/corpora.md). Without one they cannot
-/// run: the test then fails when `CI=true` and otherwise says on its output what it did not run.
+/// The corpus commands need a copy of the corpora (docs/corpora.md), which a clone does not
+/// have, so this test is ignored by default and reported as such by the harness; run it with
+/// `cargo test -p gwlab-cli --test doc_commands -- --ignored` where the corpora are. A missing
+/// corpus then fails it: it never passes without having run the commands.
 #[test]
+#[ignore = "needs a copy of the corpora (docs/corpora.md); run with --ignored"]
 fn documented_corpus_commands_keep_their_promise() {
     let root = repo_root();
     let commands: Vec<DocCommand> = all_commands(&root)
@@ -416,27 +419,20 @@ fn documented_corpus_commands_keep_their_promise() {
         !commands.is_empty(),
         "docs/cli.md shows the corpus commands"
     );
-    let (present, missing): (Vec<DocCommand>, Vec<DocCommand>) = commands
-        .into_iter()
-        .partition(|c| needs_corpus(c).is_some_and(|d| d.is_dir()));
-    if !missing.is_empty() {
-        let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-        let list: Vec<String> = missing
-            .iter()
-            .map(|c| format!("{}: {}", c.at, c.command))
-            .collect();
-        assert!(
-            !ci,
-            "CI=true and a corpus is missing; these documented commands cannot run:\n{}",
-            list.join("\n")
-        );
-        println!(
-            "skipped {} documented corpus commands: corpus not found (docs/corpora.md):\n{}",
-            missing.len(),
-            list.join("\n")
-        );
-    }
-    let problems = run_all(&present, "corpus");
+    let missing: Vec<String> = commands
+        .iter()
+        .filter_map(|c| {
+            needs_corpus(c)
+                .filter(|d| !d.is_dir())
+                .map(|d| format!("{}: {} needs {}", c.at, c.command, d.display()))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "a corpus is missing (set GWLAB_CONFORMANCE_DIR / GWLAB_GOLDENS_DIR, docs/corpora.md):\n{}",
+        missing.join("\n")
+    );
+    let problems = run_all(&commands, "corpus");
     assert!(
         problems.is_empty(),
         "{} documented corpus commands break their promise:\n{}",
