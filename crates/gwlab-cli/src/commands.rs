@@ -245,10 +245,10 @@ pub fn route(source: &Source, requests: &[String], output: Format) -> u8 {
     } else {
         (requests.to_vec(), given)
     };
-    let results: Vec<(String, Outcome)> = lines
-        .into_iter()
-        .zip(reqs.iter().map(|r| a.route(r)))
-        .collect();
+    // Probes are answered without traces: a large configuration has thousands of rows, and the
+    // one-line answers do not show the trace.
+    let answer = |r: &gwlab::Request| if probing { a.route_fast(r) } else { a.route(r) };
+    let results: Vec<(String, Outcome)> = lines.into_iter().zip(reqs.iter().map(answer)).collect();
     match output {
         Format::Text if probing => print_probe_lines(&results),
         Format::Text => {
