@@ -1,11 +1,19 @@
 //! `check`, `route`, `table`, `test` and `diff`.
 
 use crate::input::{read_paths, Loaded};
+use crate::style::{self, Stream, Tone};
 use crate::{render, Format};
 use gwlab::route::{Outcome, ShareOutcome};
-use gwlab::{Analysis, Options};
+use gwlab::{Analysis, Options, Severity};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+
+/// The manifests a command loads and how (`--controller`, `--verbose`).
+pub struct Source<'a> {
+    pub paths: &'a [PathBuf],
+    pub controller: Option<String>,
+    pub verbose: bool,
+}
 
 fn options(controller: Option<String>) -> Options {
     match controller {
@@ -14,41 +22,77 @@ fn options(controller: Option<String>) -> Options {
     }
 }
 
-fn load(paths: &[PathBuf], controller: Option<String>) -> Result<(Loaded, Analysis), u8> {
-    let loaded = read_paths(paths).map_err(|e| {
+/// Says which files were skipped as not being manifests: always for a file the user named (they
+/// may have meant it), in verbose mode for files found in a directory.
+fn report_skipped(loaded: &Loaded, verbose: bool) {
+    for s in loaded.skipped.iter().filter(|s| s.named || verbose) {
+        eprintln!("gwlab: skipped {}: {}", s.file, s.what.describe());
+    }
+}
+
+fn load(source: &Source) -> Result<(Loaded, Analysis), u8> {
+    let loaded = read_paths(source.paths).map_err(|e| {
         eprintln!("gwlab: {e}");
         2
     })?;
-    let mut a = gwlab::analyze(&loaded.inputs, &options(controller));
-    a.diagnostics.splice(0..0, loaded.diagnostics.iter().cloned());
+    report_skipped(&loaded, source.verbose);
+    let mut a = gwlab::analyze(&loaded.inputs, &options(source.controller.clone()));
+    a.diagnostics
+        .splice(0..0, loaded.diagnostics.iter().cloned());
     Ok((loaded, a))
+}
+
+/// `1 object`, `2 objects`, `0 errors`.
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
+/// Pretty JSON or YAML of a serialisable value.
+fn print_data(v: &Value, format: Format) {
+    match format {
+        Format::Yaml => print!("{}", gwlab::emit::to_yaml(v)),
+        _ => println!("{}", serde_json::to_string_pretty(v).unwrap_or_default()),
+    }
 }
 
 fn texts(a: &Analysis) -> Vec<&str> {
     a.model.files.iter().map(|f| f.text.as_str()).collect()
 }
 
-fn print_diagnostics(a: &Analysis, to_stderr: bool) {
+fn severity_tone(s: Severity) -> Tone {
+    match s {
+        Severity::Error => Tone::Error,
+        Severity::Warning => Tone::Warning,
+        Severity::Info => Tone::Info,
+    }
+}
+
+fn print_diagnostics(a: &Analysis, stream: Stream) {
     let t = texts(a);
     for d in &a.diagnostics {
-        let s = render::diagnostic(d, &t);
-        if to_stderr {
-            eprintln!("{s}");
-        } else {
-            println!("{s}");
+        let label = format!("{}[{}]", d.severity.as_str(), d.code);
+        let s = style::paint_first(
+            &render::diagnostic(d, &t),
+            &label,
+            severity_tone(d.severity),
+            stream,
+        );
+        match stream {
+            Stream::Stderr => eprintln!("{s}"),
+            Stream::Stdout => println!("{s}"),
         }
     }
 }
 
 fn counts_line(a: &Analysis) -> String {
-    let n = |s: gwlab::Severity| a.diagnostics.iter().filter(|d| d.severity == s).count();
-    format!(
-        "{} objects, {} errors, {} warnings, {} infos",
-        a.model.objects.len(),
-        n(gwlab::Severity::Error),
-        n(gwlab::Severity::Warning),
-        n(gwlab::Severity::Info)
-    )
+    let n = |s: Severity| a.diagnostics.iter().filter(|d| d.severity == s).count();
+    [
+        count(a.model.objects.len(), "object", "objects"),
+        count(n(Severity::Error), "error", "errors"),
+        count(n(Severity::Warning), "warning", "warnings"),
+        count(n(Severity::Info), "info", "infos"),
+    ]
+    .join(", ")
 }
 
 fn status_docs(a: &Analysis) -> Vec<Value> {
@@ -68,29 +112,32 @@ fn status_docs(a: &Analysis) -> Vec<Value> {
         .collect()
 }
 
-pub fn check(paths: &[PathBuf], output: Option<Format>, controller: Option<String>) -> u8 {
-    let (_, a) = match load(paths, controller) {
+pub fn check(source: &Source, output: Format) -> u8 {
+    let (_, a) = match load(source) {
         Ok(x) => x,
         Err(c) => return c,
     };
     match output {
-        Some(Format::Json) => {
+        Format::Json => {
             let v = json!({"statuses": status_docs(&a), "diagnostics": a.diagnostics});
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        Some(Format::Human) => {
+        Format::Text => {
             for s in &a.resolved.statuses {
-                print!("{}", render::status_human(&s.kind, &s.namespace, &s.name, &s.status));
+                print!(
+                    "{}",
+                    render::status_human(&s.kind, &s.namespace, &s.name, &s.status)
+                );
             }
             if !a.resolved.statuses.is_empty() {
                 println!();
             }
-            print_diagnostics(&a, false);
+            print_diagnostics(&a, Stream::Stdout);
             println!("{}", counts_line(&a));
         }
-        Some(Format::Yaml) | None => {
+        Format::Yaml => {
             print!("{}", gwlab::emit::to_yaml_stream(&status_docs(&a)));
-            print_diagnostics(&a, true);
+            print_diagnostics(&a, Stream::Stderr);
             eprintln!("{}", counts_line(&a));
         }
     }
@@ -120,13 +167,29 @@ fn outcome_human(line: &str, o: &Outcome) -> String {
         s.push_str(&format!("  route: {r} rule {i}\n"));
     }
     for share in &o.shares {
-        if let ShareOutcome::Backend { namespace, name, port, path, host, headers, tls, .. } = &share.outcome {
-            s.push_str(&format!("  {:.1}% → {namespace}/{name}:{port}  {host}{path}\n", share.fraction * 100.0));
+        if let ShareOutcome::Backend {
+            namespace,
+            name,
+            port,
+            path,
+            host,
+            headers,
+            tls,
+            ..
+        } = &share.outcome
+        {
+            s.push_str(&format!(
+                "  {:.1}% → {namespace}/{name}:{port}  {host}{path}\n",
+                share.fraction * 100.0
+            ));
             for (k, v) in headers.iter() {
                 s.push_str(&format!("      {k}: {v}\n"));
             }
             if let Some(t) = tls {
-                s.push_str(&format!("      TLS to backend: SNI {} (CA {}, policy {})\n", t.sni, t.ca, t.policy));
+                s.push_str(&format!(
+                    "      TLS to backend: SNI {} (CA {}, policy {})\n",
+                    t.sni, t.ca, t.policy
+                ));
             }
         }
     }
@@ -148,47 +211,92 @@ fn outcome_human(line: &str, o: &Outcome) -> String {
     s
 }
 
-pub fn route(paths: &[PathBuf], requests: &[String], output: Format, controller: Option<String>) -> u8 {
-    let reqs = match parse_requests(requests) {
+/// The routing table's probes, each once, in table order: what `route` answers without `--request`.
+fn table_probes(a: &Analysis) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    a.routing_table()
+        .into_iter()
+        .filter_map(|row| row.probe)
+        .filter(|p| seen.insert(p.clone()))
+        .collect()
+}
+
+pub fn route(source: &Source, requests: &[String], output: Format) -> u8 {
+    let given = match parse_requests(requests) {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let (_, a) = match load(paths, controller) {
+    let (_, a) = match load(source) {
         Ok(x) => x,
         Err(c) => return c,
     };
-    let results: Vec<(String, Outcome)> = requests.iter().cloned().zip(reqs.iter().map(|r| a.route(r))).collect();
+    let probing = requests.is_empty();
+    let (lines, reqs) = if probing {
+        let lines = table_probes(&a);
+        let reqs = lines
+            .iter()
+            .filter_map(|l| gwlab::parse_request(l).ok())
+            .collect::<Vec<_>>();
+        if reqs.len() != lines.len() {
+            eprintln!("gwlab: a routing-table probe could not be parsed; this is a bug");
+            return 2;
+        }
+        (lines, reqs)
+    } else {
+        (requests.to_vec(), given)
+    };
+    // Probes are answered without traces: a large configuration has thousands of rows, and the
+    // one-line answers do not show the trace.
+    let answer = |r: &gwlab::Request| if probing { a.route_fast(r) } else { a.route(r) };
+    let results: Vec<(String, Outcome)> = lines.into_iter().zip(reqs.iter().map(answer)).collect();
     match output {
-        Format::Human => {
+        Format::Text if probing => print_probe_lines(&results),
+        Format::Text => {
             for (line, o) in &results {
                 println!("{}", outcome_human(line, o));
             }
-            if a.has_errors() {
-                eprintln!("note: the manifests have errors (run `gwlab check`)");
-            }
         }
         Format::Json | Format::Yaml => {
-            let v: Vec<Value> = results.iter().map(|(l, o)| json!({"request": l, "outcome": o})).collect();
-            if output == Format::Json {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            } else {
-                print!("{}", gwlab::emit::to_yaml(&Value::Array(v)));
-            }
+            let v: Vec<Value> = results
+                .iter()
+                .map(|(l, o)| json!({"request": l, "outcome": o}))
+                .collect();
+            print_data(&Value::Array(v), output);
         }
+    }
+    if output == Format::Text && a.has_errors() {
+        eprintln!("note: the manifests have errors (run `gwlab check`)");
     }
     0
 }
 
-pub fn table(paths: &[PathBuf], output: Format, controller: Option<String>) -> u8 {
-    let (_, a) = match load(paths, controller) {
+/// One line per probe: the request, then its outcome, aligned.
+fn print_probe_lines(results: &[(String, Outcome)]) {
+    if results.is_empty() {
+        println!("(no routes are programmed)");
+        return;
+    }
+    let width = results
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (line, o) in results {
+        println!("{line:<width$}  → {}", gwlab_corpus::testfile::summarize(o));
+    }
+}
+
+pub fn table(source: &Source, output: Format) -> u8 {
+    let (_, a) = match load(source) {
         Ok(x) => x,
         Err(c) => return c,
     };
     let rows = a.routing_table();
     match output {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default()),
-        Format::Yaml => print!("{}", gwlab::emit::to_yaml(&serde_json::to_value(&rows).unwrap_or(Value::Null))),
-        Format::Human => {
+        Format::Json | Format::Yaml => {
+            print_data(&serde_json::to_value(&rows).unwrap_or(Value::Null), output)
+        }
+        Format::Text => {
             let header = ["LISTENER", "HOST", "MATCH", "ROUTE", "ACTION"];
             let cells: Vec<[String; 5]> = rows
                 .iter()
@@ -198,7 +306,11 @@ pub fn table(paths: &[PathBuf], output: Format, controller: Option<String>) -> u
                         r.hostname.clone(),
                         r.matches.clone(),
                         format!("{} #{}", r.route, r.rule),
-                        format!("{}{}", r.action, if r.shadowed { "  (shadowed)" } else { "" }),
+                        format!(
+                            "{}{}",
+                            r.action,
+                            if r.shadowed { "  (shadowed)" } else { "" }
+                        ),
                     ]
                 })
                 .collect();
@@ -231,7 +343,8 @@ pub fn table(paths: &[PathBuf], output: Format, controller: Option<String>) -> u
     0
 }
 
-pub fn test(files: &[PathBuf], quiet: bool, json_out: bool) -> u8 {
+pub fn test(files: &[PathBuf], quiet: bool, output: Format) -> u8 {
+    let data_out = output != Format::Text;
     let mut passed = 0;
     let mut failed = 0;
     let mut skipped = 0;
@@ -241,9 +354,10 @@ pub fn test(files: &[PathBuf], quiet: bool, json_out: bool) -> u8 {
         passed += r.passed();
         failed += r.failed();
         skipped += r.skipped();
-        if !json_out {
+        if !data_out {
+            let fail = style::paint("FAIL", Tone::Error, Stream::Stdout);
             if let Some(e) = &r.error {
-                println!("FAIL {}: {e}", r.file);
+                println!("{fail} {}: {e}", r.file);
             }
             for c in &r.checks {
                 let name = match &c.variant {
@@ -251,21 +365,33 @@ pub fn test(files: &[PathBuf], quiet: bool, json_out: bool) -> u8 {
                     None => c.name.clone(),
                 };
                 if let Some(why) = &c.skipped {
-                    println!("skip {}: {name}: {why}", r.file);
+                    println!(
+                        "{} {}: {name}: {why}",
+                        style::paint("skip", Tone::Warning, Stream::Stdout),
+                        r.file
+                    );
                 } else if c.passed {
                     if !quiet {
-                        println!("ok   {}: {name}", r.file);
+                        println!(
+                            "{}   {}: {name}",
+                            style::paint("ok", Tone::Good, Stream::Stdout),
+                            r.file
+                        );
                     }
                 } else {
-                    println!("FAIL {}: {name}: {}", r.file, c.detail.as_deref().unwrap_or(""));
+                    println!(
+                        "{fail} {}: {name}: {}",
+                        r.file,
+                        c.detail.as_deref().unwrap_or("")
+                    );
                 }
             }
         }
         reports.push(r);
     }
-    if json_out {
+    if data_out {
         let v = json!({"files": reports, "passed": passed, "failed": failed, "skipped": skipped});
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        print_data(&v, output);
     } else if skipped > 0 {
         println!("{passed} passed, {failed} failed, {skipped} skipped");
     } else {
@@ -279,17 +405,33 @@ fn outcome_key(o: &Outcome) -> String {
     gwlab_corpus::testfile::summarize(o)
 }
 
-pub fn diff(old: &Path, new: &Path, requests: &[String], json_out: bool, controller: Option<String>) -> u8 {
+pub fn diff(
+    old: &Path,
+    new: &Path,
+    requests: &[String],
+    output: Format,
+    controller: Option<String>,
+    verbose: bool,
+) -> u8 {
     let mut lines: Vec<String> = requests.to_vec();
     let reqs_given = match parse_requests(requests) {
         Ok(r) => r,
         Err(c) => return c,
     };
-    let (_, a) = match load(&[old.to_path_buf()], controller.clone()) {
+    let (old, new) = ([old.to_path_buf()], [new.to_path_buf()]);
+    let (_, a) = match load(&Source {
+        paths: &old,
+        controller: controller.clone(),
+        verbose,
+    }) {
         Ok(x) => x,
         Err(c) => return c,
     };
-    let (_, b) = match load(&[new.to_path_buf()], controller) {
+    let (_, b) = match load(&Source {
+        paths: &new,
+        controller,
+        verbose,
+    }) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -316,15 +458,23 @@ pub fn diff(old: &Path, new: &Path, requests: &[String], json_out: bool, control
             unchanged += 1;
         }
     }
-    if json_out {
+    if output != Format::Text {
         let v = json!({"changed": changes, "unchanged": unchanged, "requests": lines.len()});
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        print_data(&v, output);
     } else {
         for c in &changes {
             let short = c["request"].as_str().unwrap_or("").to_string();
-            println!("{short}: {} → {}", c["old"].as_str().unwrap_or(""), c["new"].as_str().unwrap_or(""));
+            println!(
+                "{short}: {} → {}",
+                c["old"].as_str().unwrap_or(""),
+                c["new"].as_str().unwrap_or("")
+            );
         }
-        println!("{} of {} requests changed", changes.len(), lines.len());
+        println!(
+            "{} of {} changed",
+            changes.len(),
+            count(lines.len(), "request", "requests")
+        );
     }
     u8::from(!changes.is_empty())
 }

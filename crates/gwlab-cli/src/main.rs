@@ -6,8 +6,9 @@ mod corpus;
 mod export;
 mod input;
 mod render;
+mod style;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,84 +25,158 @@ Exit codes:
      changed outcomes in `diff`, failed checks in `conformance`/`goldens`)
   2  usage error or unreadable input";
 
+/// `gwlab 0.1.0 (commit 38cddfc)`: the commit comes from the build script (`unknown` outside a git
+/// checkout), so a bug report names the exact code.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GWLAB_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
-#[command(name = "gwlab", version, about = "Gateway API simulator: predicts what Envoy Gateway does with your manifests", after_help = EXIT_CODES)]
+#[command(name = "gwlab", version = VERSION, about = "Gateway API simulator: predicts what Envoy Gateway does with your manifests", after_help = EXIT_CODES)]
 struct Cli {
+    /// When to colour the output: on a terminal unless NO_COLOR is set (auto), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto"
+    )]
+    color: style::ColorChoice,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
+/// Output formats. Every command that prints results takes `--output` (`-o`); `--json` is kept,
+/// hidden, as another spelling of `--output json`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    Human,
+    /// Lines for people to read.
+    #[value(alias = "human")]
+    Text,
+    /// JSON, for programs.
     Json,
+    /// YAML, for programs and for comparing with `kubectl get -o yaml`.
     Yaml,
+}
+
+/// `--output FORMAT` and its hidden alias `--json`.
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format: text, json or yaml (default: text; for `check`, YAML status with diagnostics on stderr).
+    #[arg(long, short = 'o', value_enum, value_name = "FORMAT")]
+    output: Option<Format>,
+    /// Same as `--output json`.
+    #[arg(long, hide = true, conflicts_with = "output")]
+    json: bool,
+}
+
+impl OutputArgs {
+    fn or(&self, default: Format) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.output.unwrap_or(default)
+        }
+    }
+}
+
+/// The manifests a command loads, and how.
+#[derive(Args)]
+struct InputArgs {
+    /// Manifest files or directories (`-` reads standard input). A directory contributes its *.yaml,
+    /// *.yml and *.json files, sorted, leaving out gwlab's own files (expectations, kind configuration).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The GatewayClass controllerName to act as (default: Envoy Gateway's).
+    #[arg(long, value_name = "NAME")]
+    controller: Option<String>,
+    /// Also list the files that were read but skipped because they are not manifests.
+    #[arg(long, short = 'v')]
+    verbose: bool,
+}
+
+impl InputArgs {
+    fn source(&self) -> commands::Source<'_> {
+        commands::Source {
+            paths: &self.paths,
+            controller: self.controller.clone(),
+            verbose: self.verbose,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Cmd {
     /// Load manifests and print every object's computed status and all diagnostics.
+    #[command(
+        after_help = "The default output is YAML status on standard output and diagnostics on standard error."
+    )]
     Check {
-        /// Files or directories (`-` reads standard input). Directories: every *.yaml, *.yml, *.json, sorted.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Output format (default: YAML status + human diagnostics).
-        #[arg(long, short = 'o', value_enum)]
-        output: Option<Format>,
-        /// The GatewayClass controllerName to act as.
-        #[arg(long)]
-        controller: Option<String>,
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Route requests through the manifests and explain the outcome.
+    /// Route requests through the manifests and explain the outcome (without --request: one line per
+    /// routing-table probe).
     Route {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
         /// A request line, e.g. "GET http://app.example.com/api -H 'x-env: canary'" (repeatable).
-        #[arg(long = "request", short = 'r', required = true)]
+        /// Without it, every routing-table row's probe is sent and answered on one line.
+        #[arg(long = "request", short = 'r', value_name = "LINE")]
         requests: Vec<String>,
-        #[arg(long, short = 'o', value_enum, default_value = "human")]
-        output: Format,
-        #[arg(long)]
-        controller: Option<String>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Print the routing table: listener × hostname × match → action, in precedence order.
     Table {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, short = 'o', value_enum, default_value = "human")]
-        output: Format,
-        #[arg(long)]
-        controller: Option<String>,
+        #[command(flatten)]
+        input: InputArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Run expectation files (docs/test-format.md). Prints one line per check.
     Test {
-        #[arg(required = true)]
+        /// Expectation files.
+        #[arg(required = true, value_name = "EXPECT.yaml")]
         files: Vec<PathBuf>,
         /// Print only failures and the summary.
         #[arg(long, short = 'q')]
         quiet: bool,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Compare the outcomes of two configurations: the given requests plus one probe per routing-table row.
     Diff {
+        /// The configuration before the change (a file, a directory or `-`).
         old: PathBuf,
+        /// The configuration after the change (a file, a directory or `-`).
         new: PathBuf,
-        #[arg(long = "request", short = 'r')]
+        /// A request line to compare (repeatable).
+        #[arg(long = "request", short = 'r', value_name = "LINE")]
         requests: Vec<String>,
-        #[arg(long)]
-        json: bool,
-        #[arg(long)]
+        #[command(flatten)]
+        output: OutputArgs,
+        /// The GatewayClass controllerName to act as (default: Envoy Gateway's).
+        #[arg(long, value_name = "NAME")]
         controller: Option<String>,
+        /// Also list the files that were read but skipped because they are not manifests.
+        #[arg(long, short = 'v')]
+        verbose: bool,
     },
     /// Write a kind + Helm lab bundle that installs Envoy Gateway, applies the manifests and checks every
     /// prediction with curl: the given requests plus one probe per routing-table row.
     Export {
-        /// Files or directories (`-` reads standard input).
-        #[arg(required = true)]
+        /// Manifest files or directories (`-` reads standard input).
+        #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// A request line to predict and verify (repeatable).
-        #[arg(long = "request", short = 'r')]
+        #[arg(long = "request", short = 'r', value_name = "LINE")]
         requests: Vec<String>,
         /// Also take the `request:` lines of this expectations file (repeatable).
         #[arg(long = "requests-from", value_name = "EXPECT.yaml")]
@@ -130,30 +205,37 @@ enum Cmd {
         /// Override the echo backend image.
         #[arg(long, value_name = "IMAGE")]
         echo_image: Option<String>,
-        #[arg(long)]
+        /// The GatewayClass controllerName to act as (default: Envoy Gateway's).
+        #[arg(long, value_name = "NAME")]
         controller: Option<String>,
     },
-    /// Run the Gateway API conformance corpus (default: $GWLAB_CONFORMANCE_DIR or ../shared/conformance).
+    /// Run the Gateway API conformance corpus (docs/corpora.md).
     Conformance {
+        /// The corpus directory (default: $GWLAB_CONFORMANCE_DIR, else ../shared/conformance beside the repository).
         dir: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
-        #[arg(long)]
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Only tests of this category (e.g. HTTPRoute, Gateway).
+        #[arg(long, value_name = "NAME")]
         category: Option<String>,
-        #[arg(long)]
+        /// Only the test with this name (e.g. HTTPRouteSimpleSameNamespace).
+        #[arg(long, value_name = "NAME")]
         case: Option<String>,
         /// Print every failing check with expected vs actual (twice: also skipped checks).
         #[arg(short, long, action = clap::ArgAction::Count)]
         verbose: u8,
     },
-    /// Run the Envoy Gateway translator goldens (default: $GWLAB_GOLDENS_DIR or ../shared/eg-goldens).
+    /// Run the Envoy Gateway translator goldens (docs/corpora.md).
     Goldens {
+        /// The corpus directory (default: $GWLAB_GOLDENS_DIR, else ../shared/eg-goldens beside the repository).
         dir: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Which cases to judge: tier A (core only), tier B (ListenerSet, UDPRoute) or all.
         #[arg(long, value_enum, default_value = "all")]
         tier: TierArg,
-        #[arg(long)]
+        /// Only the case with this name.
+        #[arg(long, value_name = "NAME")]
         case: Option<String>,
         /// Print every failing case with its differences.
         #[arg(short, long, action = clap::ArgAction::Count)]
@@ -163,10 +245,13 @@ enum Cmd {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum TierArg {
+    /// Core Gateway API cases only.
     #[value(name = "A", alias = "a")]
     A,
+    /// Core cases with ListenerSet or UDPRoute.
     #[value(name = "B", alias = "b")]
     B,
+    /// Tiers A and B.
     All,
 }
 
@@ -174,7 +259,11 @@ fn main() -> ExitCode {
     // `gwlab table | head`: a closed stdout ends the program quietly, as for other Unix tools.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or("");
         if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
             std::process::exit(0);
         }
@@ -187,17 +276,76 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    style::init(cli.color);
     let code = match cli.cmd {
-        Cmd::Check { paths, output, controller } => commands::check(&paths, output, controller),
-        Cmd::Route { paths, requests, output, controller } => commands::route(&paths, &requests, output, controller),
-        Cmd::Table { paths, output, controller } => commands::table(&paths, output, controller),
-        Cmd::Test { files, quiet, json } => commands::test(&files, quiet, json),
-        Cmd::Diff { old, new, requests, json, controller } => commands::diff(&old, &new, &requests, json, controller),
-        Cmd::Export { paths, requests, requests_from, out, zip, force, versions, eg_version, cert_manager_version, kind_image, echo_image, controller } => {
-            export::run(export::Args { paths, requests, requests_from, out, zip, force, versions, eg_version, cert_manager_version, kind_image, echo_image, controller })
-        }
-        Cmd::Conformance { dir, json, category, case, verbose } => corpus::conformance(dir, json, category, case, verbose),
-        Cmd::Goldens { dir, json, tier, case, verbose } => corpus::goldens(dir, json, tier, case, verbose),
+        Cmd::Check { input, output } => commands::check(&input.source(), output.or(Format::Yaml)),
+        Cmd::Route {
+            input,
+            requests,
+            output,
+        } => commands::route(&input.source(), &requests, output.or(Format::Text)),
+        Cmd::Table { input, output } => commands::table(&input.source(), output.or(Format::Text)),
+        Cmd::Test {
+            files,
+            quiet,
+            output,
+        } => commands::test(&files, quiet, output.or(Format::Text)),
+        Cmd::Diff {
+            old,
+            new,
+            requests,
+            output,
+            controller,
+            verbose,
+        } => commands::diff(
+            &old,
+            &new,
+            &requests,
+            output.or(Format::Text),
+            controller,
+            verbose,
+        ),
+        Cmd::Export {
+            paths,
+            requests,
+            requests_from,
+            out,
+            zip,
+            force,
+            versions,
+            eg_version,
+            cert_manager_version,
+            kind_image,
+            echo_image,
+            controller,
+        } => export::run(export::Args {
+            paths,
+            requests,
+            requests_from,
+            out,
+            zip,
+            force,
+            versions,
+            eg_version,
+            cert_manager_version,
+            kind_image,
+            echo_image,
+            controller,
+        }),
+        Cmd::Conformance {
+            dir,
+            output,
+            category,
+            case,
+            verbose,
+        } => corpus::conformance(dir, output.or(Format::Text), category, case, verbose),
+        Cmd::Goldens {
+            dir,
+            output,
+            tier,
+            case,
+            verbose,
+        } => corpus::goldens(dir, output.or(Format::Text), tier, case, verbose),
     };
     ExitCode::from(code)
 }
