@@ -27,8 +27,13 @@ fn leak(s: String) -> &'static str {
 }
 
 fn versions(args: &Args) -> Result<Versions, String> {
-    let mut v = Versions::by_name(&args.versions)
-        .ok_or_else(|| format!("unknown version set `{}` (known: {})", args.versions, Versions::names().join(", ")))?;
+    let mut v = Versions::by_name(&args.versions).ok_or_else(|| {
+        format!(
+            "unknown version set `{}` (known: {})",
+            args.versions,
+            Versions::names().join(", ")
+        )
+    })?;
     if let Some(x) = &args.eg_version {
         v.envoy_gateway = leak(x.clone());
     }
@@ -52,15 +57,32 @@ fn requests_from(path: &Path) -> Result<Vec<String>, String> {
         return Err(d.render());
     }
     let (docs, diags) = gwlab::source::parse_stream(&text);
-    if let Some((d, _)) = diags.iter().find(|(d, _)| d.severity == gwlab::Severity::Error) {
+    if let Some((d, _)) = diags
+        .iter()
+        .find(|(d, _)| d.severity == gwlab::Severity::Error)
+    {
         return Err(format!("{}: {}", path.display(), d.message));
     }
-    let doc = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
+    let doc = docs
+        .into_iter()
+        .next()
+        .map(|d| d.value)
+        .unwrap_or(Value::Null);
     let mut out = Vec::new();
-    for r in doc.get("requests").and_then(Value::as_array).into_iter().flatten() {
+    for r in doc
+        .get("requests")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         match r.get("request").and_then(Value::as_str) {
             Some(l) => out.push(l.to_string()),
-            None => return Err(format!("{}: every entry of `requests` needs a `request` line", path.display())),
+            None => {
+                return Err(format!(
+                    "{}: every entry of `requests` needs a `request` line",
+                    path.display()
+                ))
+            }
         }
     }
     Ok(out)
@@ -77,7 +99,8 @@ fn write_dir(files: &[BundleFile], out: &Path) -> Result<(), String> {
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = if f.executable { 0o755 } else { 0o644 };
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).map_err(|e| format!("{}: {e}", p.display()))?;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("{}: {e}", p.display()))?;
         }
     }
     Ok(())
@@ -120,9 +143,14 @@ fn run_inner(args: &Args) -> Result<(), String> {
         }
     }
     if let Some(out) = &args.out {
-        let non_empty = std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(false);
+        let non_empty = std::fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
         if non_empty && !args.force {
-            return Err(format!("{} exists and is not empty; choose another directory or pass --force to overwrite", out.display()));
+            return Err(format!(
+                "{} exists and is not empty; choose another directory or pass --force to overwrite",
+                out.display()
+            ));
         }
         if out.exists() && !out.is_dir() {
             return Err(format!("{} exists and is not a directory", out.display()));
@@ -130,7 +158,9 @@ fn run_inner(args: &Args) -> Result<(), String> {
     }
     let loaded = read_paths(&args.paths)?;
     let opts = match &args.controller {
-        Some(c) => Options { controller_name: c.clone() },
+        Some(c) => Options {
+            controller_name: c.clone(),
+        },
         None => Options::default(),
     };
     let analysis = gwlab::analyze(&loaded.inputs, &opts);
@@ -140,7 +170,12 @@ fn run_inner(args: &Args) -> Result<(), String> {
 
     if let Some(out) = &args.out {
         write_dir(&files, out)?;
-        println!("wrote {} ({}, scripts executable) to {}", plural(files.len(), "file", "files"), size(total), out.display());
+        println!(
+            "wrote {} ({}, scripts executable) to {}",
+            plural(files.len(), "file", "files"),
+            size(total),
+            out.display()
+        );
     }
     if let Some(z) = &args.zip {
         let bytes = export::zip(&files);
@@ -148,17 +183,34 @@ fn run_inner(args: &Args) -> Result<(), String> {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
         std::fs::write(z, &bytes).map_err(|e| format!("{}: {e}", z.display()))?;
-        println!("wrote {} ({}, unpacks to {})", z.display(), size(bytes.len()), export::ZIP_ROOT.trim_end_matches('/'));
+        println!(
+            "wrote {} ({}, unpacks to {})",
+            z.display(),
+            size(bytes.len()),
+            export::ZIP_ROOT.trim_end_matches('/')
+        );
     }
 
     let input = &ex.input;
     println!(
         "versions: {} (kind {}, Envoy Gateway {}, cert-manager {}, echo {})",
-        versions.name, versions.kind_node_image, versions.envoy_gateway, versions.cert_manager, versions.echo_image
+        versions.name,
+        versions.kind_node_image,
+        versions.envoy_gateway,
+        versions.cert_manager,
+        versions.echo_image
     );
-    let given = input.predictions.iter().filter(|p| p.name.is_empty()).count();
+    let given = input
+        .predictions
+        .iter()
+        .filter(|p| p.name.is_empty())
+        .count();
     let probes = input.predictions.len() - given;
-    let http = input.predictions.iter().filter(|p| matches!(p.scheme.as_str(), "http" | "https")).count();
+    let http = input
+        .predictions
+        .iter()
+        .filter(|p| matches!(p.scheme.as_str(), "http" | "https"))
+        .count();
     println!(
         "{}: {} given, {} from the routing table; verify.sh checks {} over HTTP(S), lists {} as simulator-only",
         plural(input.predictions.len(), "prediction", "predictions"),
@@ -167,7 +219,11 @@ fn run_inner(args: &Args) -> Result<(), String> {
         http,
         input.predictions.len() - http
     );
-    let generated_echo = input.backends.iter().filter(|b| !b.has_workload && !b.selector.is_empty()).count();
+    let generated_echo = input
+        .backends
+        .iter()
+        .filter(|b| !b.has_workload && !b.selector.is_empty())
+        .count();
     println!(
         "{}, {} ({} with a generated echo backend)",
         plural(input.gateways.len(), "Gateway", "Gateways"),
@@ -175,11 +231,21 @@ fn run_inner(args: &Args) -> Result<(), String> {
         generated_echo
     );
     if !input.missing_gateway_classes.is_empty() {
-        println!("generated GatewayClasses: {}", input.missing_gateway_classes.join(", "));
+        println!(
+            "generated GatewayClasses: {}",
+            input.missing_gateway_classes.join(", ")
+        );
     }
     if !input.missing_tls_secrets.is_empty() {
-        let s: Vec<String> = input.missing_tls_secrets.iter().map(|(ns, n, _)| format!("{ns}/{n}")).collect();
-        println!("TLS Secrets issued by the lab CA (cert-manager): {}", s.join(", "));
+        let s: Vec<String> = input
+            .missing_tls_secrets
+            .iter()
+            .map(|(ns, n, _)| format!("{ns}/{n}"))
+            .collect();
+        println!(
+            "TLS Secrets issued by the lab CA (cert-manager): {}",
+            s.join(", ")
+        );
     } else if input.uses_cert_manager {
         println!("cert-manager is installed (the manifests use it)");
     }
@@ -190,7 +256,10 @@ fn run_inner(args: &Args) -> Result<(), String> {
         eprintln!("note: the manifests have errors (run `gwlab check`); the lab reproduces them");
     }
     if let Some(out) = &args.out {
-        println!("next: cd {} && ./install.sh && ./verify.sh   (./cleanup.sh deletes the cluster)", out.display());
+        println!(
+            "next: cd {} && ./install.sh && ./verify.sh   (./cleanup.sh deletes the cluster)",
+            out.display()
+        );
     }
     Ok(())
 }

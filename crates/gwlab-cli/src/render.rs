@@ -12,17 +12,32 @@ pub fn diagnostic(d: &Diagnostic, texts: &[&str]) -> String {
         }
     }
     let Some(l) = &d.location else { return out };
-    let Some(text) = texts.get(l.file) else { return out };
-    let Some(line) = text.lines().nth(l.line.saturating_sub(1)) else { return out };
+    let Some(text) = texts.get(l.file) else {
+        return out;
+    };
+    let Some(line) = text.lines().nth(l.line.saturating_sub(1)) else {
+        return out;
+    };
     let line = line.trim_end_matches('\r');
     let num = l.line.to_string();
     let pad = " ".repeat(num.len());
     let col = l.column.max(1);
-    let width = if l.end_line == l.line && l.end_column > l.column { l.end_column - l.column } else { 1 };
+    let width = if l.end_line == l.line && l.end_column > l.column {
+        l.end_column - l.column
+    } else {
+        1
+    };
     let width = width.min(line.chars().count().saturating_sub(col - 1).max(1));
     // Keep tabs so the caret lines up with the excerpt.
-    let lead: String = line.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
-    out.push_str(&format!("\n{pad} |\n{num} | {line}\n{pad} | {lead}{}", "^".repeat(width)));
+    let lead: String = line
+        .chars()
+        .take(col - 1)
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    out.push_str(&format!(
+        "\n{pad} |\n{num} | {line}\n{pad} | {lead}{}",
+        "^".repeat(width)
+    ));
     out
 }
 
@@ -43,18 +58,30 @@ pub fn chips(conds: Option<&Value>) -> String {
 
 /// Human view of one object's status: conditions, listeners, parents, ancestors.
 pub fn status_human(kind: &str, ns: &str, name: &str, status: &Value) -> String {
-    let id = if ns.is_empty() { format!("{kind}/{name}") } else { format!("{kind}/{ns}/{name}") };
+    let id = if ns.is_empty() {
+        format!("{kind}/{name}")
+    } else {
+        format!("{kind}/{ns}/{name}")
+    };
     let mut out = format!("{id}\n");
     if status.get("conditions").is_some() {
         out.push_str(&format!("  {}\n", chips(status.get("conditions"))));
     }
     if let Some(addrs) = status.get("addresses").and_then(Value::as_array) {
-        let a: Vec<String> = addrs.iter().filter_map(|a| a.get("value").and_then(Value::as_str).map(String::from)).collect();
+        let a: Vec<String> = addrs
+            .iter()
+            .filter_map(|a| a.get("value").and_then(Value::as_str).map(String::from))
+            .collect();
         if !a.is_empty() {
             out.push_str(&format!("  addresses: {}\n", a.join(", ")));
         }
     }
-    for l in status.get("listeners").and_then(Value::as_array).into_iter().flatten() {
+    for l in status
+        .get("listeners")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         out.push_str(&format!(
             "  listener {} ({} routes): {}\n",
             l.get("name").and_then(Value::as_str).unwrap_or("?"),
@@ -63,14 +90,31 @@ pub fn status_human(kind: &str, ns: &str, name: &str, status: &Value) -> String 
         ));
     }
     for (key, rkey) in [("parents", "parentRef"), ("ancestors", "ancestorRef")] {
-        for p in status.get(key).and_then(Value::as_array).into_iter().flatten() {
+        for p in status
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let r = p.get(rkey).cloned().unwrap_or(Value::Null);
             let g = |k: &str| r.get(k).and_then(Value::as_str).map(String::from);
-            let mut target = format!("{}{}", g("namespace").map(|n| format!("{n}/")).unwrap_or_default(), g("name").unwrap_or_default());
+            let mut target = format!(
+                "{}{}",
+                g("namespace").map(|n| format!("{n}/")).unwrap_or_default(),
+                g("name").unwrap_or_default()
+            );
             if let Some(s) = g("sectionName") {
                 target.push_str(&format!(" #{s}"));
             }
-            out.push_str(&format!("  {} {target}: {}\n", if key == "parents" { "parent" } else { "ancestor" }, chips(p.get("conditions"))));
+            out.push_str(&format!(
+                "  {} {target}: {}\n",
+                if key == "parents" {
+                    "parent"
+                } else {
+                    "ancestor"
+                },
+                chips(p.get("conditions"))
+            ));
         }
     }
     out

@@ -42,14 +42,19 @@ impl Tally {
         self.skipped += o.skipped;
     }
     pub fn line(&self) -> String {
-        format!("{} passed, {} failed, {} skipped", self.passed, self.failed, self.skipped)
+        format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
+        )
     }
 }
 
 /// The repository root: the nearest ancestor of the current directory (or of this crate, at build
 /// time) holding a `Cargo.toml` with a `[workspace]`.
 pub fn repo_root() -> PathBuf {
-    let is_root = |p: &Path| std::fs::read_to_string(p.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"));
+    let is_root = |p: &Path| {
+        std::fs::read_to_string(p.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
+    };
     if let Ok(cwd) = std::env::current_dir() {
         for a in cwd.ancestors() {
             if is_root(a) {
@@ -78,7 +83,11 @@ fn beside_repo(rel: &str) -> PathBuf {
     if let Ok(t) = std::fs::read_to_string(root.join(".git")) {
         if let Some(gitdir) = t.trim().strip_prefix("gitdir:") {
             let gitdir = PathBuf::from(gitdir.trim());
-            if let Some(main) = gitdir.ancestors().find(|a| a.file_name().is_some_and(|n| n == ".git")).and_then(Path::parent) {
+            if let Some(main) = gitdir
+                .ancestors()
+                .find(|a| a.file_name().is_some_and(|n| n == ".git"))
+                .and_then(Path::parent)
+            {
                 let alt = main.join("..").join(rel);
                 if alt.exists() {
                     return alt;
@@ -139,26 +148,39 @@ fn s(v: &Value, k: &str) -> Option<String> {
 /// Checks that every expected `{type, status, reason}` is present in `actual` (a condition list,
 /// or null). A null/absent status or reason in the expectation matches anything. Returns a
 /// description of the first unmet expectation.
-pub fn conditions_hold(actual: Option<&Value>, expected: &[Value], rule: CondRule) -> Result<(), String> {
+pub fn conditions_hold(
+    actual: Option<&Value>,
+    expected: &[Value],
+    rule: CondRule,
+) -> Result<(), String> {
     let empty = Vec::new();
     let list = actual.and_then(Value::as_array).unwrap_or(&empty);
     for e in expected {
         let ty = s(e, "type").unwrap_or_default();
         let want_status = s(e, "status");
         let want_reason = if rule.reasons { s(e, "reason") } else { None };
-        let found = list.iter().find(|c| s(c, "type").as_deref() == Some(ty.as_str()));
+        let found = list
+            .iter()
+            .find(|c| s(c, "type").as_deref() == Some(ty.as_str()));
         let Some(c) = found else {
             return Err(format!("no {ty} condition (have: {})", cond_summary(list)));
         };
         let got_status = s(c, "status");
         let got_reason = s(c, "reason");
-        if want_status.as_ref().is_some_and(|w| Some(w) != got_status.as_ref())
-            || want_reason.as_ref().is_some_and(|w| Some(w) != got_reason.as_ref())
+        if want_status
+            .as_ref()
+            .is_some_and(|w| Some(w) != got_status.as_ref())
+            || want_reason
+                .as_ref()
+                .is_some_and(|w| Some(w) != got_reason.as_ref())
         {
             return Err(format!(
                 "expected {ty}={}{}, got {ty}={} ({})",
                 want_status.as_deref().unwrap_or("*"),
-                want_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
+                want_reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
                 got_status.as_deref().unwrap_or("?"),
                 got_reason.as_deref().unwrap_or("?")
             ));
@@ -201,7 +223,10 @@ pub struct RawObjects {
 
 impl RawObjects {
     pub fn new(default_namespace: &str) -> Self {
-        RawObjects { docs: Vec::new(), default_namespace: default_namespace.into() }
+        RawObjects {
+            docs: Vec::new(),
+            default_namespace: default_namespace.into(),
+        }
     }
     /// Parses a YAML/JSON stream and adds every mapping document (flattening `kind: List`).
     pub fn add_text(&mut self, text: &str) {
@@ -211,7 +236,10 @@ impl RawObjects {
         }
     }
     pub fn add(&mut self, v: Value) {
-        if v.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) {
+        if v.get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+        {
             if let Some(Value::Array(items)) = v.get("items") {
                 for i in items {
                     self.add(i.clone());
@@ -224,7 +252,10 @@ impl RawObjects {
         }
     }
     pub fn namespace_of<'a>(&'a self, v: &'a Value) -> &'a str {
-        v.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(&self.default_namespace)
+        v.pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(&self.default_namespace)
     }
     pub fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<&Value> {
         self.docs.iter().rev().find(|d| {
@@ -234,25 +265,43 @@ impl RawObjects {
         })
     }
     pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-        self.docs.iter().filter(move |d| d.get("kind").and_then(Value::as_str) == Some(kind))
+        self.docs
+            .iter()
+            .filter(move |d| d.get("kind").and_then(Value::as_str) == Some(kind))
     }
 }
 
 /// Kind equality that treats the experimental `XListenerSet` as `ListenerSet`.
 pub fn kind_matches(a: &str, b: &str) -> bool {
-    let norm = |k: &str| if k == "XListenerSet" { "ListenerSet".to_string() } else { k.to_string() };
+    let norm = |k: &str| {
+        if k == "XListenerSet" {
+            "ListenerSet".to_string()
+        } else {
+            k.to_string()
+        }
+    };
     norm(a) == norm(b)
 }
 
 /// Looks up the computed status of an object.
-pub fn find_status<'a>(a: &'a gwlab::Analysis, kind: &str, namespace: &str, name: &str) -> Option<&'a gwlab::resolve::ObjectStatus> {
-    a.resolved
-        .statuses
-        .iter()
-        .find(|s| kind_matches(&s.kind, kind) && &*s.name == name && (&*s.namespace == namespace || s.namespace.is_empty() && namespace.is_empty()))
+pub fn find_status<'a>(
+    a: &'a gwlab::Analysis,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Option<&'a gwlab::resolve::ObjectStatus> {
+    a.resolved.statuses.iter().find(|s| {
+        kind_matches(&s.kind, kind)
+            && &*s.name == name
+            && (&*s.namespace == namespace || s.namespace.is_empty() && namespace.is_empty())
+    })
 }
 
 /// The generation of a model object (1 unless the manifest sets one).
 pub fn generation_of(a: &gwlab::Analysis, object: usize) -> i64 {
-    a.model.objects.get(object).map(|o| o.generation()).unwrap_or(1)
+    a.model
+        .objects
+        .get(object)
+        .map(|o| o.generation())
+        .unwrap_or(1)
 }

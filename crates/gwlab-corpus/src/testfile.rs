@@ -35,7 +35,11 @@ impl FileReport {
         self.checks.iter().filter(|c| c.passed).count()
     }
     pub fn failed(&self) -> usize {
-        self.checks.iter().filter(|c| !c.passed && c.skipped.is_none()).count() + usize::from(self.error.is_some())
+        self.checks
+            .iter()
+            .filter(|c| !c.passed && c.skipped.is_none())
+            .count()
+            + usize::from(self.error.is_some())
     }
     pub fn skipped(&self) -> usize {
         self.checks.iter().filter(|c| c.skipped.is_some()).count()
@@ -43,7 +47,11 @@ impl FileReport {
 }
 
 fn err(file: &str, e: String) -> FileReport {
-    FileReport { file: file.into(), checks: Vec::new(), error: Some(e) }
+    FileReport {
+        file: file.into(),
+        checks: Vec::new(),
+        error: Some(e),
+    }
 }
 
 /// Reads and parses a YAML/JSON file (first document).
@@ -54,10 +62,16 @@ fn read_doc(path: &Path) -> Result<Value, String> {
         return Err(d.render());
     }
     let (docs, diags) = gwlab::source::parse_stream(&text);
-    if let Some((d, _)) = diags.iter().find(|(d, _)| d.severity == gwlab::Severity::Error) {
+    if let Some((d, _)) = diags
+        .iter()
+        .find(|(d, _)| d.severity == gwlab::Severity::Error)
+    {
         return Err(format!("{}: {}", path.display(), d.message));
     }
-    docs.into_iter().next().map(|d| d.value).ok_or_else(|| format!("{}: empty file", path.display()))
+    docs.into_iter()
+        .next()
+        .map(|d| d.value)
+        .ok_or_else(|| format!("{}: empty file", path.display()))
 }
 
 /// One manifest file: its name (as given) and documents.
@@ -73,7 +87,10 @@ pub fn run_file(path: &Path) -> FileReport {
         Ok(v) => v,
         Err(e) => return err(&label, e),
     };
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let base = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     run_spec(&spec, &base, &label)
 }
 
@@ -88,12 +105,17 @@ fn as_list(v: Option<&Value>) -> Vec<Value> {
 pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
     let mut manifests = Vec::new();
     for m in as_list(spec.get("manifests")) {
-        let Some(rel) = m.as_str() else { return err(label, "`manifests` must list file paths".into()) };
+        let Some(rel) = m.as_str() else {
+            return err(label, "`manifests` must list file paths".into());
+        };
         let p = base.join(rel);
         match std::fs::read(&p) {
             Ok(bytes) => {
                 let (text, _) = gwlab::source::decode_bytes(rel, &bytes);
-                manifests.push(Manifest { name: rel.to_string(), text });
+                manifests.push(Manifest {
+                    name: rel.to_string(),
+                    text,
+                });
             }
             Err(e) => return err(label, format!("{}: {e}", p.display())),
         }
@@ -102,24 +124,45 @@ pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
         return err(label, "no `manifests` to load".into());
     }
     let opts = Options {
-        controller_name: spec.get("controller").and_then(Value::as_str).map(String::from).unwrap_or_else(|| gwlab::resolve::ENVOY_GATEWAY_CONTROLLER.into()),
+        controller_name: spec
+            .get("controller")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| gwlab::resolve::ENVOY_GATEWAY_CONTROLLER.into()),
     };
-    let inputs: Vec<Input> = manifests.iter().map(|m| Input::new(m.name.clone(), m.text.clone())).collect();
+    let inputs: Vec<Input> = manifests
+        .iter()
+        .map(|m| Input::new(m.name.clone(), m.text.clone()))
+        .collect();
     let analysis = gwlab::analyze(&inputs, &opts);
     let mut checks = Vec::new();
     run_expectations(&analysis, &opts, spec, None, &mut checks);
 
     for v in as_list(spec.get("variants")) {
-        let vname = v.get("name").and_then(Value::as_str).unwrap_or("variant").to_string();
+        let vname = v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("variant")
+            .to_string();
         match patched_inputs(&manifests, &as_list(v.get("patch"))) {
             Ok(inputs) => {
                 let a = gwlab::analyze(&inputs, &opts);
                 run_expectations(&a, &opts, &v, Some(&vname), &mut checks);
             }
-            Err(e) => checks.push(Check { variant: Some(vname), name: "apply patches".into(), passed: false, detail: Some(e), skipped: None }),
+            Err(e) => checks.push(Check {
+                variant: Some(vname),
+                name: "apply patches".into(),
+                passed: false,
+                detail: Some(e),
+                skipped: None,
+            }),
         }
     }
-    FileReport { file: label.into(), checks, error: None }
+    FileReport {
+        file: label.into(),
+        checks,
+        error: None,
+    }
 }
 
 /// What a check came to.
@@ -138,23 +181,46 @@ impl From<Result<(), String>> for Verdict {
     }
 }
 
-fn run_expectations(a: &Analysis, opts: &Options, spec: &Value, variant: Option<&str>, out: &mut Vec<Check>) {
+fn run_expectations(
+    a: &Analysis,
+    opts: &Options,
+    spec: &Value,
+    variant: Option<&str>,
+    out: &mut Vec<Check>,
+) {
     let mut push = |name: String, r: Verdict| {
         let (passed, detail, skipped) = match r {
             Verdict::Pass => (true, None, None),
             Verdict::Fail(e) => (false, Some(e), None),
             Verdict::Skip(why) => (false, None, Some(why)),
         };
-        out.push(Check { variant: variant.map(String::from), name, passed, detail, skipped });
+        out.push(Check {
+            variant: variant.map(String::from),
+            name,
+            passed,
+            detail,
+            skipped,
+        });
     };
     // Envoy Gateway policies, built once per configuration when a burst needs them.
     let policies: std::cell::OnceCell<gwlab::eg::PolicyIndex> = std::cell::OnceCell::new();
     for r in as_list(spec.get("requests")) {
-        let line = r.get("request").and_then(Value::as_str).unwrap_or("").to_string();
-        let name = r.get("name").and_then(Value::as_str).map(String::from).unwrap_or_else(|| line.clone());
+        let line = r
+            .get("request")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let name = r
+            .get("name")
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| line.clone());
         let expect = r.get("expect").unwrap_or(&Value::Null);
         let verdict = match r.get("burst") {
-            Some(b) => check_burst(a, &line, b, expect, || policies.get_or_init(|| gwlab::eg::PolicyIndex::build(&a.model, &opts.controller_name))),
+            Some(b) => check_burst(a, &line, b, expect, || {
+                policies
+                    .get_or_init(|| gwlab::eg::PolicyIndex::build(&a.model, &opts.controller_name))
+            }),
             None => check_request(a, &line, expect).into(),
         };
         push(name, verdict);
@@ -162,7 +228,10 @@ fn run_expectations(a: &Analysis, opts: &Options, spec: &Value, variant: Option<
     let mut push = |name: String, r: Result<(), String>| push(name, r.into());
     for s in as_list(spec.get("status")) {
         let kind = s.get("kind").and_then(Value::as_str).unwrap_or("");
-        let ns = s.get("namespace").and_then(Value::as_str).unwrap_or("default");
+        let ns = s
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
         let name = s.get("name").and_then(Value::as_str).unwrap_or("");
         let mut label = format!("status {kind} {ns}/{name}");
         if let Some(p) = s.get("parent").and_then(Value::as_str) {
@@ -174,21 +243,58 @@ fn run_expectations(a: &Analysis, opts: &Options, spec: &Value, variant: Option<
         push(label, check_status(a, &s));
     }
     for d in as_list(spec.get("diagnostics")) {
-        let code = d.get("code").and_then(Value::as_str).or(d.as_str()).unwrap_or("").to_string();
+        let code = d
+            .get("code")
+            .and_then(Value::as_str)
+            .or(d.as_str())
+            .unwrap_or("")
+            .to_string();
         let sev = d.get("severity").and_then(Value::as_str).map(String::from);
-        let found = a.diagnostics.iter().any(|x| x.code == code && sev.as_deref().is_none_or(|s| s == x.severity.as_str()));
+        let found = a
+            .diagnostics
+            .iter()
+            .any(|x| x.code == code && sev.as_deref().is_none_or(|s| s == x.severity.as_str()));
         let r = if found {
             Ok(())
         } else {
-            let have: Vec<String> = a.diagnostics.iter().map(|x| format!("{}[{}]", x.severity.as_str(), x.code)).collect();
-            Err(format!("not reported (reported: {})", if have.is_empty() { "none".into() } else { have.join(", ") }))
+            let have: Vec<String> = a
+                .diagnostics
+                .iter()
+                .map(|x| format!("{}[{}]", x.severity.as_str(), x.code))
+                .collect();
+            Err(format!(
+                "not reported (reported: {})",
+                if have.is_empty() {
+                    "none".into()
+                } else {
+                    have.join(", ")
+                }
+            ))
         };
-        push(format!("diagnostic {code}{}", sev.map(|s| format!(" ({s})")).unwrap_or_default()), r);
+        push(
+            format!(
+                "diagnostic {code}{}",
+                sev.map(|s| format!(" ({s})")).unwrap_or_default()
+            ),
+            r,
+        );
     }
     for c in as_list(spec.get("no_diagnostics")) {
         let code = c.as_str().unwrap_or("").to_string();
-        let hits: Vec<String> = a.diagnostics.iter().filter(|x| x.code == code).map(|x| x.render()).collect();
-        push(format!("no diagnostic {code}"), if hits.is_empty() { Ok(()) } else { Err(format!("reported: {}", hits.join("; "))) });
+        let hits: Vec<String> = a
+            .diagnostics
+            .iter()
+            .filter(|x| x.code == code)
+            .map(|x| x.render())
+            .collect();
+        push(
+            format!("no diagnostic {code}"),
+            if hits.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("reported: {}", hits.join("; ")))
+            },
+        );
     }
 }
 
@@ -197,7 +303,12 @@ fn status_code(o: &Outcome) -> u16 {
 }
 
 fn is_rejected(o: &Outcome) -> bool {
-    o.shares.iter().any(|s| matches!(s.outcome, ShareOutcome::Rejected)) && o.shares.iter().all(|s| matches!(s.outcome, ShareOutcome::Rejected) || s.fraction == 0.0)
+    o.shares
+        .iter()
+        .any(|s| matches!(s.outcome, ShareOutcome::Rejected))
+        && o.shares
+            .iter()
+            .all(|s| matches!(s.outcome, ShareOutcome::Rejected) || s.fraction == 0.0)
 }
 
 /// `ns/name:port (x%)` per share, or the status.
@@ -211,7 +322,12 @@ pub fn summarize(o: &Outcome) -> String {
         .filter(|s| s.fraction > 0.0)
         .map(|s| {
             let what = match &s.outcome {
-                ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+                ShareOutcome::Backend {
+                    namespace,
+                    name,
+                    port,
+                    ..
+                } => format!("{namespace}/{name}:{port}"),
                 ShareOutcome::Status { code } => format!("{code}"),
                 ShareOutcome::Rejected => "rejected".into(),
             };
@@ -234,7 +350,11 @@ pub fn summarize(o: &Outcome) -> String {
 }
 
 fn header<'h>(hs: &'h [(String, String)], name: &str) -> Option<String> {
-    let v: Vec<&'h str> = hs.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+    let v: Vec<&'h str> = hs
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+        .collect();
     (!v.is_empty()).then(|| v.join(","))
 }
 
@@ -248,7 +368,12 @@ fn vstr(v: &Value) -> String {
 /// `namespace/name:port` of a backend share, or the status code of a share the gateway answers.
 fn share_key(o: &ShareOutcome) -> String {
     match o {
-        ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+        ShareOutcome::Backend {
+            namespace,
+            name,
+            port,
+            ..
+        } => format!("{namespace}/{name}:{port}"),
         ShareOutcome::Status { code } => code.to_string(),
         ShareOutcome::Rejected => "rejected".into(),
     }
@@ -269,18 +394,31 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
         match (c, rejected) {
             ("rejected", true) => return Ok(()),
             ("accepted", false) => {}
-            ("rejected" | "accepted", _) => return Err(format!("expected connection {c}, got {}", got())),
-            _ => return Err(format!("`connection` is `rejected` or `accepted`, not `{c}`")),
+            ("rejected" | "accepted", _) => {
+                return Err(format!("expected connection {c}, got {}", got()))
+            }
+            _ => {
+                return Err(format!(
+                    "`connection` is `rejected` or `accepted`, not `{c}`"
+                ))
+            }
         }
     } else if is_rejected(&o) || o.shares.is_empty() && o.status == 0 && o.redirect.is_none() {
         // A refused connection answers no status at all: only `connection: rejected` expects it.
-        return Err(format!("expected a response, got a refused connection ({})", got()));
+        return Err(format!(
+            "expected a response, got a refused connection ({})",
+            got()
+        ));
     }
     let dist = e.get("backends").and_then(Value::as_object);
     if let Some(g) = e.get("grpc_status").and_then(Value::as_str) {
         let have = o.grpc_status.clone().unwrap_or_default();
         if !have.eq_ignore_ascii_case(g) {
-            return Err(format!("expected gRPC status {g}, got {} ({})", if have.is_empty() { "none" } else { &have }, got()));
+            return Err(format!(
+                "expected gRPC status {g}, got {} ({})",
+                if have.is_empty() { "none" } else { &have },
+                got()
+            ));
         }
     } else {
         // The default is 200, except for L4 connections (no HTTP status), redirects (any 3xx)
@@ -297,7 +435,8 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
                 return Err(format!("expected status {want}, got {}", got()));
             }
         }
-        if e.get("redirect").is_some() && named.is_none() && !(300..400).contains(&status_code(&o)) {
+        if e.get("redirect").is_some() && named.is_none() && !(300..400).contains(&status_code(&o))
+        {
             return Err(format!("expected a redirect, got {}", got()));
         }
     }
@@ -308,8 +447,12 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
             None => return Err(format!("expected redirect to {loc}, got {}", got())),
         }
     }
-    let backends: Vec<(f64, &ShareOutcome)> =
-        o.shares.iter().filter(|s| s.fraction > 0.0 && matches!(s.outcome, ShareOutcome::Backend { .. })).map(|s| (s.fraction, &s.outcome)).collect();
+    let backends: Vec<(f64, &ShareOutcome)> = o
+        .shares
+        .iter()
+        .filter(|s| s.fraction > 0.0 && matches!(s.outcome, ShareOutcome::Backend { .. }))
+        .map(|s| (s.fraction, &s.outcome))
+        .collect();
     if let Some(want) = e.get("backend").and_then(Value::as_str) {
         if backends.is_empty() || backends.iter().any(|(_, b)| share_key(b) != want) {
             return Err(format!("expected backend {want}, got {}", got()));
@@ -317,16 +460,30 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
     }
     if let Some(dist) = dist {
         // Backend shares by `ns/name:port`, shares the gateway answers by their status code.
-        let shares: Vec<(f64, String)> = o.shares.iter().filter(|s| s.fraction > 0.0).map(|s| (s.fraction, share_key(&s.outcome))).collect();
+        let shares: Vec<(f64, String)> = o
+            .shares
+            .iter()
+            .filter(|s| s.fraction > 0.0)
+            .map(|s| (s.fraction, share_key(&s.outcome)))
+            .collect();
         let total: f64 = dist.values().filter_map(Value::as_f64).sum();
         if (total - 100.0).abs() > 0.5 {
             return Err(format!("the expected shares add up to {total}%, not 100%"));
         }
         for (t, pct) in dist {
-            let Some(want) = pct.as_f64() else { return Err(format!("the share of {t} must be a number, not {pct}")) };
-            let have: f64 = shares.iter().filter(|(_, k)| k == t).map(|(f, _)| f * 100.0).sum();
+            let Some(want) = pct.as_f64() else {
+                return Err(format!("the share of {t} must be a number, not {pct}"));
+            };
+            let have: f64 = shares
+                .iter()
+                .filter(|(_, k)| k == t)
+                .map(|(f, _)| f * 100.0)
+                .sum();
             if (have - want).abs() > 0.5 {
-                return Err(format!("expected {t} to get {want}%, got {have:.1}% ({})", got()));
+                return Err(format!(
+                    "expected {t} to get {want}%, got {have:.1}% ({})",
+                    got()
+                ));
             }
         }
         for (_, k) in &shares {
@@ -336,25 +493,49 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
         }
     }
     for (_, b) in &backends {
-        let ShareOutcome::Backend { path, host, headers, tls, .. } = b else { continue };
+        let ShareOutcome::Backend {
+            path,
+            host,
+            headers,
+            tls,
+            ..
+        } = b
+        else {
+            continue;
+        };
         if let Some(p) = e.get("path").and_then(Value::as_str) {
             if &**path != p {
-                return Err(format!("expected the backend to receive path {p}, got {path}"));
+                return Err(format!(
+                    "expected the backend to receive path {p}, got {path}"
+                ));
             }
         }
         if let Some(h) = e.get("host").and_then(Value::as_str) {
             if !host.eq_ignore_ascii_case(h) {
-                return Err(format!("expected the backend to receive Host {h}, got {host}"));
+                return Err(format!(
+                    "expected the backend to receive Host {h}, got {host}"
+                ));
             }
         }
-        for (k, v) in e.get("request_headers").and_then(Value::as_object).into_iter().flatten() {
+        for (k, v) in e
+            .get("request_headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let want = vstr(v);
             let have = header(headers, k);
             if have.as_deref() != Some(want.as_str()) {
-                return Err(format!("expected request header {k}: {want}, got {}", have.unwrap_or_else(|| "(absent)".into())));
+                return Err(format!(
+                    "expected request header {k}: {want}, got {}",
+                    have.unwrap_or_else(|| "(absent)".into())
+                ));
             }
         }
-        for k in as_list(e.get("absent_request_headers")).iter().filter_map(Value::as_str) {
+        for k in as_list(e.get("absent_request_headers"))
+            .iter()
+            .filter_map(Value::as_str)
+        {
             if let Some(v) = header(headers, k) {
                 return Err(format!("expected request header {k} to be absent, got {v}"));
             }
@@ -372,22 +553,44 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
             }
         }
     }
-    if e.get("path").is_some() || e.get("host").is_some() || e.get("request_headers").is_some() || e.get("backend_tls").is_some() {
-        if backends.is_empty() {
-            return Err(format!("expected the request to reach a backend, got {}", got()));
-        }
+    if (e.get("path").is_some()
+        || e.get("host").is_some()
+        || e.get("request_headers").is_some()
+        || e.get("backend_tls").is_some())
+        && backends.is_empty()
+    {
+        return Err(format!(
+            "expected the request to reach a backend, got {}",
+            got()
+        ));
     }
-    for (k, v) in e.get("response_headers").and_then(Value::as_object).into_iter().flatten() {
+    for (k, v) in e
+        .get("response_headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         let want = vstr(v);
         let have = header(&o.response_headers, k);
         if have.as_deref() != Some(want.as_str()) {
-            return Err(format!("expected response header {k}: {want}, got {}", have.unwrap_or_else(|| "(absent)".into())));
+            return Err(format!(
+                "expected response header {k}: {want}, got {}",
+                have.unwrap_or_else(|| "(absent)".into())
+            ));
         }
     }
-    for k in as_list(e.get("absent_response_headers")).iter().filter_map(Value::as_str) {
-        let removed = o.removed_response_headers.iter().any(|r| r.eq_ignore_ascii_case(k));
+    for k in as_list(e.get("absent_response_headers"))
+        .iter()
+        .filter_map(Value::as_str)
+    {
+        let removed = o
+            .removed_response_headers
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(k));
         if let Some(v) = header(&o.response_headers, k) {
-            return Err(format!("expected response header {k} to be absent, got {v}"));
+            return Err(format!(
+                "expected response header {k} to be absent, got {v}"
+            ));
         }
         let _ = removed;
     }
@@ -399,10 +602,18 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
 fn route_context(o: &Outcome, req: &gwlab::Request) -> Option<gwlab::eg::RouteContext> {
     let (route_id, rule) = o.route.clone()?;
     let mut r = route_id.splitn(3, '/');
-    let (route_kind, route_namespace, route) = (r.next()?.to_string(), r.next()?.to_string(), r.next()?.to_string());
+    let (route_kind, route_namespace, route) = (
+        r.next()?.to_string(),
+        r.next()?.to_string(),
+        r.next()?.to_string(),
+    );
     let listener_id = o.listener.clone()?;
     let mut l = listener_id.splitn(3, '/');
-    let (gateway_namespace, gateway, listener) = (l.next()?.to_string(), l.next()?.to_string(), l.next()?.to_string());
+    let (gateway_namespace, gateway, listener) = (
+        l.next()?.to_string(),
+        l.next()?.to_string(),
+        l.next()?.to_string(),
+    );
     Some(gwlab::eg::RouteContext {
         gateway_namespace,
         gateway,
@@ -420,7 +631,8 @@ fn route_context(o: &Outcome, req: &gwlab::Request) -> Option<gwlab::eg::RouteCo
 /// A global rate limit governs the route: its counts live in the external rate limit service,
 /// which gwlab does not simulate, so a burst against it cannot be judged.
 fn global_rate_limit(ix: &gwlab::eg::PolicyIndex, ctx: &gwlab::eg::RouteContext) -> Option<String> {
-    let (pi, _, _, merged) = gwlab::eg::effects::governing(ix, gwlab::eg::PolicyKind::BackendTraffic, ctx)?;
+    let (pi, _, _, merged) =
+        gwlab::eg::effects::governing(ix, gwlab::eg::PolicyKind::BackendTraffic, ctx)?;
     let p = &ix.policies[pi];
     let raw = merged.unwrap_or_else(|| p.raw.clone());
     raw.pointer("/rateLimit/global").filter(|g| !g.is_null())?;
@@ -434,7 +646,13 @@ fn global_rate_limit(ix: &gwlab::eg::PolicyIndex, ctx: &gwlab::eg::RouteContext)
 /// each status with `expect.statuses`. The local rate limit is replayed through Envoy Gateway's
 /// token buckets (`gwlab::eg::ratelimit`); a request the gateway answers otherwise (no route, a
 /// 500, an authentication failure) answers every copy the same way without taking a token.
-fn check_burst<'p>(a: &Analysis, line: &str, b: &Value, e: &Value, policies: impl FnOnce() -> &'p gwlab::eg::PolicyIndex) -> Verdict {
+fn check_burst<'p>(
+    a: &Analysis,
+    line: &str,
+    b: &Value,
+    e: &Value,
+    policies: impl FnOnce() -> &'p gwlab::eg::PolicyIndex,
+) -> Verdict {
     let req = match gwlab::parse_request(line) {
         Ok(r) => r,
         Err(d) => return Verdict::Fail(format!("invalid request: {}", d.message)),
@@ -442,23 +660,34 @@ fn check_burst<'p>(a: &Analysis, line: &str, b: &Value, e: &Value, policies: imp
     let Some(count) = b.get("count").and_then(Value::as_u64).filter(|&c| c > 0) else {
         return Verdict::Fail("`burst.count` must be a positive number of requests".into());
     };
-    let Some(rate) = b.get("per_second").and_then(Value::as_f64).filter(|&r| r > 0.0) else {
+    let Some(rate) = b
+        .get("per_second")
+        .and_then(Value::as_f64)
+        .filter(|&r| r > 0.0)
+    else {
         return Verdict::Fail("`burst.per_second` must be a positive rate".into());
     };
     let Some(want) = e.get("statuses").and_then(Value::as_object) else {
-        return Verdict::Fail("a burst needs `expect.statuses` (status → number of requests)".into());
+        return Verdict::Fail(
+            "a burst needs `expect.statuses` (status → number of requests)".into(),
+        );
     };
     let o = a.route(&req);
     let mut statuses: std::collections::BTreeMap<u16, u64> = Default::default();
     let mut how = String::new();
-    let routed = status_code(&o) == 200 && !o.shares.iter().any(|s| s.fraction > 0.0 && !matches!(s.outcome, ShareOutcome::Backend { .. }));
+    let routed = status_code(&o) == 200
+        && !o
+            .shares
+            .iter()
+            .any(|s| s.fraction > 0.0 && !matches!(s.outcome, ShareOutcome::Backend { .. }));
     match (routed, route_context(&o, &req)) {
         (true, Some(mut ctx)) => {
             let ix = policies();
             if let (Some(g), Some(l)) = (o.gateway.as_deref(), o.listener.as_deref()) {
                 let (gns, gname) = g.split_once('/').unwrap_or(("default", g));
                 let lname = l.rsplit('/').next().unwrap_or(l);
-                ctx.client_ip = gwlab::eg::client::client_view(ix, gns, gname, lname, &req, None).client_ip;
+                ctx.client_ip =
+                    gwlab::eg::client::client_view(ix, gns, gname, lname, &req, None).client_ip;
             }
             let fx = gwlab::eg::effects(ix, &req, &ctx);
             match fx.short_circuit.as_ref().filter(|sc| sc.status != 429) {
@@ -481,39 +710,74 @@ fn check_burst<'p>(a: &Analysis, line: &str, b: &Value, e: &Value, policies: imp
         _ => {
             let code = status_code(&o);
             if code == 0 {
-                return Verdict::Fail(format!("expected responses, got a refused connection ({})", summarize(&o)));
+                return Verdict::Fail(format!(
+                    "expected responses, got a refused connection ({})",
+                    summarize(&o)
+                ));
             }
             statuses.insert(code, count);
         }
     }
-    let have = statuses.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
-    let detail = if how.is_empty() { have.clone() } else { format!("{have}; {how}") };
+    let have = statuses
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let detail = if how.is_empty() {
+        have.clone()
+    } else {
+        format!("{have}; {how}")
+    };
     for (k, v) in want {
-        let Ok(code) = k.parse::<u16>() else { return Verdict::Fail(format!("`{k}` is not a status code")) };
+        let Ok(code) = k.parse::<u16>() else {
+            return Verdict::Fail(format!("`{k}` is not a status code"));
+        };
         let n = v.as_u64().unwrap_or(u64::MAX);
         if statuses.get(&code).copied().unwrap_or(0) != n {
             return Verdict::Fail(format!("expected {n} requests to get {code}, got {detail}"));
         }
     }
-    if let Some((code, n)) = statuses.iter().find(|(c, _)| !want.contains_key(&c.to_string())) {
-        return Verdict::Fail(format!("{n} requests got {code}, which the expectation does not name ({detail})"));
+    if let Some((code, n)) = statuses
+        .iter()
+        .find(|(c, _)| !want.contains_key(&c.to_string()))
+    {
+        return Verdict::Fail(format!(
+            "{n} requests got {code}, which the expectation does not name ({detail})"
+        ));
     }
     Verdict::Pass
 }
 
 fn conds_match(actual: Option<&Value>, expected: &[Value]) -> Result<(), String> {
-    let list = actual.and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = actual
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for e in expected {
         let ty = e.get("type").and_then(Value::as_str).unwrap_or("");
-        let Some(c) = list.iter().find(|c| c.get("type").and_then(Value::as_str) == Some(ty)) else {
+        let Some(c) = list
+            .iter()
+            .find(|c| c.get("type").and_then(Value::as_str) == Some(ty))
+        else {
             return Err(format!("no {ty} condition (have: {})", cond_summary(&list)));
         };
         for f in ["status", "reason"] {
             if let Some(w) = e.get(f).filter(|v| !v.is_null()) {
                 let w = vstr(w);
-                let w = if f == "status" && (w == "true" || w == "false") { if w == "true" { "True".into() } else { "False".into() } } else { w };
+                let w = if f == "status" && (w == "true" || w == "false") {
+                    if w == "true" {
+                        "True".into()
+                    } else {
+                        "False".into()
+                    }
+                } else {
+                    w
+                };
                 if c.get(f).map(vstr).as_deref() != Some(w.as_str()) {
-                    return Err(format!("expected {ty} {f} {w}, have {}", cond_summary(&list)));
+                    return Err(format!(
+                        "expected {ty} {f} {w}, have {}",
+                        cond_summary(&list)
+                    ));
                 }
             }
         }
@@ -523,7 +787,10 @@ fn conds_match(actual: Option<&Value>, expected: &[Value]) -> Result<(), String>
 
 fn check_status(a: &Analysis, s: &Value) -> Result<(), String> {
     let kind = s.get("kind").and_then(Value::as_str).unwrap_or("");
-    let ns = s.get("namespace").and_then(Value::as_str).unwrap_or("default");
+    let ns = s
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
     let name = s.get("name").and_then(Value::as_str).unwrap_or("");
     let st = find_status(a, kind, ns, name)
         .or_else(|| find_status(a, kind, "", name))
@@ -531,9 +798,15 @@ fn check_status(a: &Analysis, s: &Value) -> Result<(), String> {
     let conds = as_list(s.get("conditions"));
     if let Some(l) = s.get("listener").and_then(Value::as_str) {
         let ls = as_list(st.status.get("listeners"));
-        let entry = ls.iter().find(|x| x.get("name").and_then(Value::as_str) == Some(l)).ok_or_else(|| format!("listener {l} has no status"))?;
+        let entry = ls
+            .iter()
+            .find(|x| x.get("name").and_then(Value::as_str) == Some(l))
+            .ok_or_else(|| format!("listener {l} has no status"))?;
         if let Some(n) = s.get("attachedRoutes").and_then(Value::as_i64) {
-            let have = entry.get("attachedRoutes").and_then(Value::as_i64).unwrap_or(0);
+            let have = entry
+                .get("attachedRoutes")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             if have != n {
                 return Err(format!("expected attachedRoutes {n}, got {have}"));
             }
@@ -545,7 +818,13 @@ fn check_status(a: &Analysis, s: &Value) -> Result<(), String> {
         entries.extend(as_list(st.status.get("ancestors")));
         let matching: Vec<&Value> = entries
             .iter()
-            .filter(|e| e.get("parentRef").or(e.get("ancestorRef")).and_then(|r| r.get("name")).and_then(Value::as_str) == Some(p))
+            .filter(|e| {
+                e.get("parentRef")
+                    .or(e.get("ancestorRef"))
+                    .and_then(|r| r.get("name"))
+                    .and_then(Value::as_str)
+                    == Some(p)
+            })
             .collect();
         if matching.is_empty() {
             return Err(format!("no status entry for parent {p}"));
@@ -570,14 +849,20 @@ fn parse_target(t: &str) -> Result<(String, Option<String>, String), String> {
     match parts.as_slice() {
         [k, n] => Ok((k.to_string(), None, n.to_string())),
         [k, ns, n] => Ok((k.to_string(), Some(ns.to_string()), n.to_string())),
-        _ => Err(format!("patch target `{t}` must be Kind/namespace/name or Kind/name")),
+        _ => Err(format!(
+            "patch target `{t}` must be Kind/namespace/name or Kind/name"
+        )),
     }
 }
 
 fn doc_matches(d: &Value, kind: &str, ns: Option<&str>, name: &str) -> bool {
     let k = d.get("kind").and_then(Value::as_str) == Some(kind);
     let n = d.pointer("/metadata/name").and_then(Value::as_str) == Some(name);
-    let dns = d.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("default");
+    let dns = d
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default");
     k && n && ns.is_none_or(|ns| ns == dns)
 }
 
@@ -591,7 +876,12 @@ pub fn pointer_set(doc: &mut Value, ptr: &str, value: Value) -> Result<(), Strin
         *doc = value;
         return Ok(());
     }
-    let toks: Vec<String> = ptr.strip_prefix('/').ok_or_else(|| format!("`{ptr}` is not a JSON pointer"))?.split('/').map(unescape).collect();
+    let toks: Vec<String> = ptr
+        .strip_prefix('/')
+        .ok_or_else(|| format!("`{ptr}` is not a JSON pointer"))?
+        .split('/')
+        .map(unescape)
+        .collect();
     let mut cur = doc;
     for (i, t) in toks.iter().enumerate() {
         let last = i + 1 == toks.len();
@@ -607,7 +897,12 @@ pub fn pointer_set(doc: &mut Value, ptr: &str, value: Value) -> Result<(), Strin
                 m.entry(t.clone()).or_insert(Value::Null)
             }
             Value::Array(a) => {
-                let idx = if t == "-" { a.len() } else { t.parse::<usize>().map_err(|_| format!("`{t}` is not an array index in `{ptr}`"))? };
+                let idx = if t == "-" {
+                    a.len()
+                } else {
+                    t.parse::<usize>()
+                        .map_err(|_| format!("`{t}` is not an array index in `{ptr}`"))?
+                };
                 if idx > a.len() {
                     return Err(format!("index {idx} is out of range in `{ptr}`"));
                 }
@@ -628,13 +923,22 @@ pub fn pointer_set(doc: &mut Value, ptr: &str, value: Value) -> Result<(), Strin
 
 /// Removes the value at `ptr`.
 pub fn pointer_remove(doc: &mut Value, ptr: &str) -> Result<(), String> {
-    let (parent, last) = ptr.rsplit_once('/').ok_or_else(|| format!("`{ptr}` is not a JSON pointer"))?;
+    let (parent, last) = ptr
+        .rsplit_once('/')
+        .ok_or_else(|| format!("`{ptr}` is not a JSON pointer"))?;
     let last = unescape(last);
-    let p = doc.pointer_mut(parent).ok_or_else(|| format!("`{parent}` does not exist"))?;
+    let p = doc
+        .pointer_mut(parent)
+        .ok_or_else(|| format!("`{parent}` does not exist"))?;
     match p {
-        Value::Object(m) => m.remove(&last).map(|_| ()).ok_or_else(|| format!("`{ptr}` does not exist")),
+        Value::Object(m) => m
+            .remove(&last)
+            .map(|_| ())
+            .ok_or_else(|| format!("`{ptr}` does not exist")),
         Value::Array(a) => {
-            let i: usize = last.parse().map_err(|_| format!("`{last}` is not an index"))?;
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("`{last}` is not an index"))?;
             if i < a.len() {
                 a.remove(i);
                 Ok(())
@@ -669,11 +973,17 @@ fn patched_inputs(manifests: &[Manifest], patches: &[Value]) -> Result<Vec<Input
             }
         } else if let Some(t) = p.get("set").and_then(Value::as_str) {
             let (k, ns, n) = parse_target(t)?;
-            let path = p.get("path").and_then(Value::as_str).ok_or_else(|| format!("set {t}: missing `path`"))?;
+            let path = p
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("set {t}: missing `path`"))?;
             let value = p.get("value").cloned().unwrap_or(Value::Null);
             let mut hit = false;
             for (_, docs) in files.iter_mut() {
-                for d in docs.iter_mut().filter(|d| doc_matches(d, &k, ns.as_deref(), &n)) {
+                for d in docs
+                    .iter_mut()
+                    .filter(|d| doc_matches(d, &k, ns.as_deref(), &n))
+                {
                     pointer_set(d, path, value.clone())?;
                     hit = true;
                 }
@@ -683,9 +993,15 @@ fn patched_inputs(manifests: &[Manifest], patches: &[Value]) -> Result<Vec<Input
             }
         } else if let Some(t) = p.get("remove").and_then(Value::as_str) {
             let (k, ns, n) = parse_target(t)?;
-            let path = p.get("path").and_then(Value::as_str).ok_or_else(|| format!("remove {t}: missing `path`"))?;
+            let path = p
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("remove {t}: missing `path`"))?;
             for (_, docs) in files.iter_mut() {
-                for d in docs.iter_mut().filter(|d| doc_matches(d, &k, ns.as_deref(), &n)) {
+                for d in docs
+                    .iter_mut()
+                    .filter(|d| doc_matches(d, &k, ns.as_deref(), &n))
+                {
                     pointer_remove(d, path)?;
                 }
             }
@@ -693,7 +1009,10 @@ fn patched_inputs(manifests: &[Manifest], patches: &[Value]) -> Result<Vec<Input
             return Err(format!("unknown patch {p}: use `delete` or `set`"));
         }
     }
-    Ok(files.into_iter().map(|(name, docs)| Input::new(name, gwlab::emit::to_yaml_stream(&docs))).collect())
+    Ok(files
+        .into_iter()
+        .map(|(name, docs)| Input::new(name, gwlab::emit::to_yaml_stream(&docs)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -763,7 +1082,11 @@ spec:
 
     /// Runs `expect` (YAML: the requests part of an expectations file) against [`LAB`].
     fn run(expect: &str) -> Vec<Check> {
-        let dir = std::env::temp_dir().join(format!("gwlab-testfile-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let dir = std::env::temp_dir().join(format!(
+            "gwlab-testfile-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("m.yaml"), LAB).unwrap();
         let (docs, _) = gwlab::source::parse_stream(&format!("manifests: [m.yaml]\n{expect}"));
@@ -774,7 +1097,16 @@ spec:
     }
 
     fn verdicts(expect: &str) -> Vec<Result<(), String>> {
-        run(expect).into_iter().map(|c| if c.passed { Ok(()) } else { Err(c.detail.or(c.skipped).unwrap_or_default()) }).collect()
+        run(expect)
+            .into_iter()
+            .map(|c| {
+                if c.passed {
+                    Ok(())
+                } else {
+                    Err(c.detail.or(c.skipped).unwrap_or_default())
+                }
+            })
+            .collect()
     }
 
     #[test]
@@ -790,9 +1122,20 @@ spec:
 "#,
         );
         assert!(v[0].is_ok(), "{v:?}");
-        assert!(v[1].as_ref().unwrap_err().contains("default/web:80 to get 100"), "{v:?}");
-        assert!(v[2].is_err() && v[3].as_ref().unwrap_err().contains("add up to 90"), "{v:?}");
-        assert!(v[4].is_ok(), "an L4 connection has no HTTP status to check: {v:?}");
+        assert!(
+            v[1].as_ref()
+                .unwrap_err()
+                .contains("default/web:80 to get 100"),
+            "{v:?}"
+        );
+        assert!(
+            v[2].is_err() && v[3].as_ref().unwrap_err().contains("add up to 90"),
+            "{v:?}"
+        );
+        assert!(
+            v[4].is_ok(),
+            "an L4 connection has no HTTP status to check: {v:?}"
+        );
         assert!(v[5].is_err(), "a status named for L4 is checked: {v:?}");
     }
 
@@ -807,7 +1150,10 @@ spec:
 "#,
         );
         assert!(v[0].is_ok(), "{v:?}");
-        assert!(v[1].as_ref().unwrap_err().contains("refused connection"), "{v:?}");
+        assert!(
+            v[1].as_ref().unwrap_err().contains("refused connection"),
+            "{v:?}"
+        );
         assert!(v[2].is_err() && v[3].is_ok(), "{v:?}");
     }
 
@@ -824,7 +1170,10 @@ spec:
         );
         assert!(v[0].is_ok() && v[1].is_ok() && v[3].is_ok(), "{v:?}");
         assert!(v[2].as_ref().unwrap_err().contains("429"), "{v:?}");
-        assert!(v[4].as_ref().unwrap_err().contains("expect.statuses"), "{v:?}");
+        assert!(
+            v[4].as_ref().unwrap_err().contains("expect.statuses"),
+            "{v:?}"
+        );
     }
 
     #[test]
@@ -848,7 +1197,14 @@ spec:
             name: "m.yaml".into(),
             text: "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: x}\nspec: {ports: [{port: 80}]}\n".into(),
         }];
-        let out = patched_inputs(&m, &[json!({"delete": "Service/x/b"}), json!({"set": "Service/default/a", "path": "/spec/ports/0/port", "value": 81})]).unwrap();
+        let out = patched_inputs(
+            &m,
+            &[
+                json!({"delete": "Service/x/b"}),
+                json!({"set": "Service/default/a", "path": "/spec/ports/0/port", "value": 81}),
+            ],
+        )
+        .unwrap();
         assert_eq!(out.len(), 1);
         assert!(out[0].text.contains("port: 81"), "{}", out[0].text);
         assert!(!out[0].text.contains("name: b"));

@@ -11,7 +11,8 @@ fn floors_path() -> std::path::PathBuf {
 }
 
 fn load_floors() -> Map<String, Value> {
-    let text = std::fs::read_to_string(floors_path()).expect("tests/corpus/floors.json is readable");
+    let text =
+        std::fs::read_to_string(floors_path()).expect("tests/corpus/floors.json is readable");
     match serde_json::from_str(&text).expect("tests/corpus/floors.json is valid JSON") {
         Value::Object(m) => m,
         _ => panic!("tests/corpus/floors.json must be an object"),
@@ -20,15 +21,24 @@ fn load_floors() -> Map<String, Value> {
 
 /// Compares `counts` with the floors of `section`; returns the regressions. In update mode, raises
 /// the floors in `floors`.
-fn judge(floors: &mut Map<String, Value>, section: &str, counts: &BTreeMap<String, usize>, update: bool) -> Vec<String> {
-    let sec = floors.entry(section.to_string()).or_insert_with(|| Value::Object(Map::new()));
+fn judge(
+    floors: &mut Map<String, Value>,
+    section: &str,
+    counts: &BTreeMap<String, usize>,
+    update: bool,
+) -> Vec<String> {
+    let sec = floors
+        .entry(section.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
     let sec = sec.as_object_mut().expect("floors sections are objects");
     let mut regressions = Vec::new();
     for (k, &n) in counts {
         let floor = sec.get(k).and_then(Value::as_u64).unwrap_or(0) as usize;
         println!("{section}.{k}: {n} passed (floor {floor})");
         if n < floor {
-            regressions.push(format!("{section}.{k}: {n} passed, below the floor of {floor}"));
+            regressions.push(format!(
+                "{section}.{k}: {n} passed, below the floor of {floor}"
+            ));
         } else if update && (n > floor || !sec.contains_key(k)) {
             sec.insert(k.clone(), Value::from(n));
         }
@@ -54,14 +64,23 @@ fn corpus_pass_counts_stay_above_their_floors() {
 
     let cdir = gwlab_corpus::conformance_dir();
     if cdir.is_dir() {
-        let report = conformance::run_dir(&cdir, &conformance::Filter::default()).expect("conformance corpus runs");
+        let report = conformance::run_dir(&cdir, &conformance::Filter::default())
+            .expect("conformance corpus runs");
         for l in report.summary_lines() {
             println!("conformance: {l}");
         }
-        regressions.extend(judge(&mut floors, "conformance", &report.pass_counts(), update));
+        regressions.extend(judge(
+            &mut floors,
+            "conformance",
+            &report.pass_counts(),
+            update,
+        ));
         ran += 1;
     } else {
-        regressions.push(format!("conformance corpus not found at {} (set GWLAB_CONFORMANCE_DIR, docs/corpora.md)", cdir.display()));
+        regressions.push(format!(
+            "conformance corpus not found at {} (set GWLAB_CONFORMANCE_DIR, docs/corpora.md)",
+            cdir.display()
+        ));
     }
 
     let gdir = gwlab_corpus::goldens_dir();
@@ -73,7 +92,10 @@ fn corpus_pass_counts_stay_above_their_floors() {
         regressions.extend(judge(&mut floors, "goldens", &report.pass_counts(), update));
         ran += 1;
     } else {
-        regressions.push(format!("goldens corpus not found at {} (set GWLAB_GOLDENS_DIR, docs/corpora.md)", gdir.display()));
+        regressions.push(format!(
+            "goldens corpus not found at {} (set GWLAB_GOLDENS_DIR, docs/corpora.md)",
+            gdir.display()
+        ));
     }
 
     if update && ran > 0 {
@@ -81,5 +103,9 @@ fn corpus_pass_counts_stay_above_their_floors() {
         std::fs::write(floors_path(), text).expect("floors written");
         println!("floors updated: {}", floors_path().display());
     }
-    assert!(regressions.is_empty(), "pass counts dropped below their floors:\n  {}", regressions.join("\n  "));
+    assert!(
+        regressions.is_empty(),
+        "pass counts dropped below their floors:\n  {}",
+        regressions.join("\n  ")
+    );
 }

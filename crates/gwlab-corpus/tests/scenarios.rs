@@ -14,7 +14,12 @@ use std::path::{Path, PathBuf};
 /// (scenario directory, check as `gwlab test` prints it: `[variant] name`, why it fails).
 const KNOWN_FAILURES: &[(&str, &str, &str)] = &[];
 
-const POLICY_KINDS: [&str; 4] = ["SecurityPolicy", "BackendTrafficPolicy", "ClientTrafficPolicy", "EnvoyExtensionPolicy"];
+const POLICY_KINDS: [&str; 4] = [
+    "SecurityPolicy",
+    "BackendTrafficPolicy",
+    "ClientTrafficPolicy",
+    "EnvoyExtensionPolicy",
+];
 
 fn scenarios_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
@@ -31,7 +36,10 @@ fn label(c: &Check) -> String {
 /// implemented yet.
 fn unimplemented_kinds(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("manifests.yaml")).unwrap_or_default();
-    let a = gwlab::analyze(&[gwlab::Input::new("manifests.yaml", text.clone())], &gwlab::Options::default());
+    let a = gwlab::analyze(
+        &[gwlab::Input::new("manifests.yaml", text.clone())],
+        &gwlab::Options::default(),
+    );
     let (docs, _) = gwlab::source::parse_stream(&text);
     let mut out = Vec::new();
     for d in docs {
@@ -40,9 +48,16 @@ fn unimplemented_kinds(dir: &Path) -> Vec<String> {
         if !POLICY_KINDS.contains(&kind) {
             continue;
         }
-        let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
-        let name = v.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
-        if gwlab_corpus::find_status(&a, kind, ns, name).is_none() && !out.iter().any(|k| k == kind) {
+        let ns = v
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default");
+        let name = v
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if gwlab_corpus::find_status(&a, kind, ns, name).is_none() && !out.iter().any(|k| k == kind)
+        {
             out.push(kind.to_string());
         }
     }
@@ -58,9 +73,16 @@ fn scenarios_hold() {
         .filter(|p| p.join("expect.yaml").exists())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 16, "expected the 16 scenarios under {}", root.display());
+    assert!(
+        dirs.len() >= 16,
+        "expected the 16 scenarios under {}",
+        root.display()
+    );
     for (scenario, _, _) in KNOWN_FAILURES {
-        assert!(root.join(scenario).join("expect.yaml").exists(), "KNOWN_FAILURES names a missing scenario {scenario}");
+        assert!(
+            root.join(scenario).join("expect.yaml").exists(),
+            "KNOWN_FAILURES names a missing scenario {scenario}"
+        );
     }
 
     let mut problems = Vec::new();
@@ -70,7 +92,10 @@ fn scenarios_hold() {
         let scenario = dir.file_name().unwrap().to_string_lossy().to_string();
         let missing = unimplemented_kinds(dir);
         if !missing.is_empty() {
-            println!("skip {scenario}: the simulator writes no status for {} yet", missing.join(", "));
+            println!(
+                "skip {scenario}: the simulator writes no status for {} yet",
+                missing.join(", ")
+            );
             skipped += 1;
             continue;
         }
@@ -80,7 +105,9 @@ fn scenarios_hold() {
         }
         for c in &r.checks {
             let l = label(c);
-            let listed = KNOWN_FAILURES.iter().find(|(s, n, _)| *s == scenario && *n == l);
+            let listed = KNOWN_FAILURES
+                .iter()
+                .find(|(s, n, _)| *s == scenario && *n == l);
             if let Some(why) = &c.skipped {
                 println!("skip {scenario}: {l}: {why}");
                 continue;
@@ -91,18 +118,33 @@ fn scenarios_hold() {
                     known += 1;
                     seen_known.push((scenario.clone(), l));
                 }
-                (true, Some(_)) => problems.push(format!("{scenario}: `{l}` now passes: remove it from KNOWN_FAILURES")),
-                (false, None) => problems.push(format!("{scenario}: {l}: {}", c.detail.as_deref().unwrap_or(""))),
+                (true, Some(_)) => problems.push(format!(
+                    "{scenario}: `{l}` now passes: remove it from KNOWN_FAILURES"
+                )),
+                (false, None) => problems.push(format!(
+                    "{scenario}: {l}: {}",
+                    c.detail.as_deref().unwrap_or("")
+                )),
             }
         }
     }
     for (scenario, l, _) in KNOWN_FAILURES {
-        let ran = !unimplemented_kinds(&root.join(scenario)).is_empty() || seen_known.iter().any(|(s, n)| s == scenario && n == l);
-        let passed_now = problems.iter().any(|p| p.starts_with(&format!("{scenario}: `{l}`")));
+        let ran = !unimplemented_kinds(&root.join(scenario)).is_empty()
+            || seen_known.iter().any(|(s, n)| s == scenario && n == l);
+        let passed_now = problems
+            .iter()
+            .any(|p| p.starts_with(&format!("{scenario}: `{l}`")));
         if !ran && !passed_now {
-            problems.push(format!("{scenario}: KNOWN_FAILURES entry `{l}` matches no check"));
+            problems.push(format!(
+                "{scenario}: KNOWN_FAILURES entry `{l}` matches no check"
+            ));
         }
     }
     println!("{passed} checks passed, {known} known failures, {skipped} scenarios skipped");
-    assert!(problems.is_empty(), "{} scenario problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} scenario problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

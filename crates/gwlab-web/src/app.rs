@@ -10,8 +10,8 @@ use yew::prelude::*;
 
 use crate::builtin::{self, SCENARIOS};
 use crate::engine::{self, Computed, Outcome};
-use crate::share::{self, State};
 use crate::remote::{self, Remote};
+use crate::share::{self, State};
 use crate::{dom, editor, graph, learn, yamlish};
 
 const STORAGE_KEY: &str = "gwlab.state.v1";
@@ -201,7 +201,8 @@ impl App {
     /// Large inputs go to the worker (the panels keep the previous results until it answers); small
     /// ones are analysed here, in a few milliseconds.
     fn analyze(&mut self) {
-        if self.text.len() >= remote::WORKER_MIN_BYTES && !self.worker_failed && self.start_remote() {
+        if self.text.len() >= remote::WORKER_MIN_BYTES && !self.worker_failed && self.start_remote()
+        {
             if let Some(r) = &mut self.remote {
                 let id = r.post(Some(&self.text), &self.requests, &self.draft);
                 self.waiting = Some((id, true));
@@ -220,19 +221,24 @@ impl App {
     fn start_remote(&mut self) -> bool {
         if self.remote.is_none() {
             let link = self.link.clone();
-            self.remote = Remote::start(move |id, answer| link.send_message(Msg::Remote(id, answer)));
+            self.remote =
+                Remote::start(move |id, answer| link.send_message(Msg::Remote(id, answer)));
         }
         self.remote.is_some()
     }
 
     /// Results from the worker: only the newest request's answer is taken.
     fn take_remote(&mut self, id: u32, json: &str) -> bool {
-        let Some((want, analysis)) = self.waiting else { return false };
+        let Some((want, analysis)) = self.waiting else {
+            return false;
+        };
         if id != want {
             return false;
         }
         self.waiting = None;
-        let Some((computed, outcomes, draft)) = engine::from_results_json(json) else { return false };
+        let Some((computed, outcomes, draft)) = engine::from_results_json(json) else {
+            return false;
+        };
         self.computed = computed;
         self.outcomes = outcomes;
         self.draft_outcome = draft;
@@ -250,7 +256,8 @@ impl App {
         if self.computed.analysis.is_none() && self.remote.is_some() {
             self.reroute();
         } else {
-            self.draft_outcome = (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
+            self.draft_outcome =
+                (!self.draft.trim().is_empty()).then(|| engine::route(&self.computed, &self.draft));
         }
     }
 
@@ -258,7 +265,10 @@ impl App {
     fn downloaded(&mut self, ctx: &Context<Self>, bytes: &[u8], versions: &str) -> bool {
         if dom::download(EXPORT_FILE, "application/zip", bytes) {
             self.export = None;
-            self.toast(ctx, format!("Downloaded {EXPORT_FILE} ({versions} versions)"));
+            self.toast(
+                ctx,
+                format!("Downloaded {EXPORT_FILE} ({versions} versions)"),
+            );
         } else {
             if let Some(d) = &mut self.export {
                 d.zip_id = None;
@@ -273,7 +283,10 @@ impl App {
     fn with_analysis<R>(&self, f: impl FnOnce(&gwlab::Analysis) -> R) -> R {
         match &self.computed.analysis {
             Some(a) => f(a),
-            None => f(engine::compute(&self.text, dom::now).analysis.as_ref().expect("a local analysis")),
+            None => f(engine::compute(&self.text, dom::now)
+                .analysis
+                .as_ref()
+                .expect("a local analysis")),
         }
     }
 
@@ -449,9 +462,11 @@ impl Component for App {
         // results are painted (`editor::load` from Msg::MountEditor); it announces itself, or its
         // failure, with a `gwlab-editor` event.
         let link = ctx.link().clone();
-        app._editor_listener = Some(EventListener::new(&dom::window(), "gwlab-editor", move |_| {
-            link.send_message(Msg::EditorLoaded)
-        }));
+        app._editor_listener = Some(EventListener::new(
+            &dom::window(),
+            "gwlab-editor",
+            move |_| link.send_message(Msg::EditorLoaded),
+        ));
         app
     }
 
@@ -651,11 +666,22 @@ impl Component for App {
             Msg::Refresh => true,
             Msg::OpenExport => {
                 let versions = gwlab::export::Versions::default().name.to_string();
-                let mut d = ExportDialog { versions, notes: None, notes_id: None, zip_id: None };
+                let mut d = ExportDialog {
+                    versions,
+                    notes: None,
+                    notes_id: None,
+                    zip_id: None,
+                };
                 match (&self.computed.analysis, &mut self.remote) {
                     // A large input: the worker has the analysis, and makes the export there.
-                    (None, Some(r)) => d.notes_id = Some(r.post_export("notes", &self.requests, "")),
-                    _ => d.notes = Some(self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes)),
+                    (None, Some(r)) => {
+                        d.notes_id = Some(r.post_export("notes", &self.requests, ""))
+                    }
+                    _ => {
+                        d.notes = Some(
+                            self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes),
+                        )
+                    }
                 }
                 self.export = Some(d);
                 dom::focus_by_id_later("export-download");
@@ -678,13 +704,16 @@ impl Component for App {
                     .as_ref()
                     .and_then(|d| gwlab::export::Versions::by_name(&d.versions))
                     .unwrap_or_default();
-                if let (None, Some(r), Some(d)) = (&self.computed.analysis, &mut self.remote, &mut self.export) {
+                if let (None, Some(r), Some(d)) =
+                    (&self.computed.analysis, &mut self.remote, &mut self.export)
+                {
                     if d.zip_id.is_none() {
                         d.zip_id = Some(r.post_export("zip", &self.requests, versions.name));
                     }
                     return true;
                 }
-                let bytes = self.with_analysis(|a| gwlab::export::export_zip(a, &self.requests, &versions));
+                let bytes =
+                    self.with_analysis(|a| gwlab::export::export_zip(a, &self.requests, &versions));
                 self.downloaded(ctx, &bytes, versions.name)
             }
             Msg::Remote(id, Some(remote::Answer::ExportNotes(notes))) => match &mut self.export {
@@ -711,7 +740,8 @@ impl Component for App {
                 self.worker_failed = true;
                 self.analyze();
                 if self.export.as_ref().is_some_and(|d| d.notes.is_none()) {
-                    let notes = self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes);
+                    let notes =
+                        self.with_analysis(|a| gwlab::export::export(a, &self.requests).notes);
                     if let Some(d) = &mut self.export {
                         (d.notes, d.notes_id) = (Some(notes), None);
                     }

@@ -8,7 +8,11 @@ pub fn window() -> web_sys::Window {
 /// Fetches a text file next to the page; `None` on any failure.
 pub async fn fetch_text(url: &str) -> Option<String> {
     use wasm_bindgen_futures::JsFuture;
-    let resp: web_sys::Response = JsFuture::from(window().fetch_with_str(url)).await.ok()?.dyn_into().ok()?;
+    let resp: web_sys::Response = JsFuture::from(window().fetch_with_str(url))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
     if !resp.ok() {
         return None;
     }
@@ -28,7 +32,9 @@ pub fn after_paint(f: impl FnOnce() + 'static) {
         }
     };
     let s = slot.clone();
-    let cb = wasm_bindgen::closure::Closure::once_into_js(move || Timeout::new(0, move || run(s)).forget());
+    let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+        Timeout::new(0, move || run(s)).forget()
+    });
     let _ = window().request_animation_frame(cb.unchecked_ref());
     Timeout::new(200, move || run(slot)).forget();
 }

@@ -38,7 +38,9 @@ pub fn state() -> Load {
     if available() {
         return Load::Ready;
     }
-    let st = js_sys::Reflect::get(&crate::dom::window(), &"gwlabEditorState".into()).ok().and_then(|v| v.as_string());
+    let st = js_sys::Reflect::get(&crate::dom::window(), &"gwlabEditorState".into())
+        .ok()
+        .and_then(|v| v.as_string());
     match st.as_deref() {
         Some("failed") | Some("loaded") => Load::Failed,
         _ => Load::Pending,
@@ -51,11 +53,15 @@ pub fn state() -> Load {
 /// announcing itself) handlers send it otherwise, with `gwlabEditorState` saying it failed. (In an
 /// inline handler a bare `dispatchEvent` would be the element's own, so `window.` is spelled out.)
 pub fn load() {
-    let Some(doc) = crate::dom::window().document() else { return };
+    let Some(doc) = crate::dom::window().document() else {
+        return;
+    };
     if doc.get_element_by_id("gwlab-editor-script").is_some() {
         return;
     }
-    let Ok(script) = doc.create_element("script") else { return };
+    let Ok(script) = doc.create_element("script") else {
+        return;
+    };
     const FAILED: &str = "window.gwlabEditorState=window.gwlabEditorState||'failed';window.dispatchEvent(new Event('gwlab-editor'))";
     let _ = script.set_attribute("id", "gwlab-editor-script");
     let _ = script.set_attribute("onerror", FAILED);

@@ -137,11 +137,7 @@ impl Computed {
         let Some(analysis) = &self.analysis else {
             return self.located.get(&located_key(object, pointer)).copied();
         };
-        let obj = analysis
-            .model
-            .objects
-            .iter()
-            .find(|o| o.id() == object)?;
+        let obj = analysis.model.objects.iter().find(|o| o.id() == object)?;
         self.locate_obj(obj, pointer)
     }
 
@@ -184,12 +180,15 @@ fn located_key(object: &str, pointer: Option<&str>) -> String {
 // document; the page rebuilds its view types from it without analysing anything itself.
 
 fn ranges_json(r: Option<(usize, usize)>) -> Value {
-    r.map(|(a, b)| serde_json::json!([a, b])).unwrap_or(Value::Null)
+    r.map(|(a, b)| serde_json::json!([a, b]))
+        .unwrap_or(Value::Null)
 }
 
 fn outcome_json(o: &Outcome) -> Value {
     match o {
-        Outcome::Ok(o) => serde_json::json!({ "ok": serde_json::to_value(&**o).unwrap_or_default() }),
+        Outcome::Ok(o) => {
+            serde_json::json!({ "ok": serde_json::to_value(&**o).unwrap_or_default() })
+        }
         Outcome::BadRequest(m) => serde_json::json!({ "bad": m }),
     }
 }
@@ -240,9 +239,16 @@ pub fn results_json(c: &Computed, requests: &[String], draft: &str) -> String {
     let nodes: Vec<Value> = c.graph.nodes.iter().map(|n| serde_json::json!({
         "id": n.id, "kind": n.kind, "label": n.label, "col": n.col, "bad": n.bad, "range": ranges_json(n.range),
     })).collect();
-    let edges: Vec<Value> = c.graph.edges.iter().map(|e| serde_json::json!({
-        "from": e.from, "to": e.to, "label": e.label, "rejected": e.rejected,
-    })).collect();
+    let edges: Vec<Value> = c
+        .graph
+        .edges
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "from": e.from, "to": e.to, "label": e.label, "rejected": e.rejected,
+            })
+        })
+        .collect();
     serde_json::json!({
         "ms": c.ms,
         "diags": diags,
@@ -261,35 +267,72 @@ pub fn results_json(c: &Computed, requests: &[String], draft: &str) -> String {
 /// and the draft's outcome.
 pub fn from_results_json(json: &str) -> Option<(Computed, Vec<Outcome>, Option<Outcome>)> {
     let v: Value = serde_json::from_str(json).ok()?;
-    let arr = |k: &str| v.get(k).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let diags = arr("diags").iter().map(|d| Diag {
-        code: js(d, "code"),
-        severity: js(d, "severity"),
-        message: js(d, "message"),
-        line: ju(d, "line") as usize,
-        column: ju(d, "column") as usize,
-        range: jrange(d),
-        object: jos(d, "object"),
-        learn: js(d, "learn"),
-    }).collect();
-    let statuses = arr("statuses").iter().map(|st| {
-        let status = st.get("status").cloned().unwrap_or_default();
-        let mut conditions = Vec::new();
-        collect_conditions(&status, "", &mut conditions);
-        StatusView { kind: js(st, "kind"), namespace: js(st, "namespace"), name: js(st, "name"), status, conditions, range: jrange(st) }
-    }).collect();
-    let graph = crate::graph::Graph {
-        nodes: arr("nodes").iter().map(|n| crate::graph::Node {
-            id: js(n, "id"), kind: js(n, "kind"), label: js(n, "label"), col: ju(n, "col") as usize,
-            bad: n.get("bad").and_then(Value::as_bool).unwrap_or(false), range: jrange(n),
-        }).collect(),
-        edges: arr("edges").iter().map(|e| crate::graph::Edge {
-            from: js(e, "from"), to: js(e, "to"), label: js(e, "label"), rejected: jos(e, "rejected"),
-        }).collect(),
+    let arr = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     };
-    let located = arr("located").iter().filter_map(|l| {
-        Some((l.get(0)?.as_str()?.to_string(), (l.get(1)?.as_u64()? as usize, l.get(2)?.as_u64()? as usize)))
-    }).collect();
+    let diags = arr("diags")
+        .iter()
+        .map(|d| Diag {
+            code: js(d, "code"),
+            severity: js(d, "severity"),
+            message: js(d, "message"),
+            line: ju(d, "line") as usize,
+            column: ju(d, "column") as usize,
+            range: jrange(d),
+            object: jos(d, "object"),
+            learn: js(d, "learn"),
+        })
+        .collect();
+    let statuses = arr("statuses")
+        .iter()
+        .map(|st| {
+            let status = st.get("status").cloned().unwrap_or_default();
+            let mut conditions = Vec::new();
+            collect_conditions(&status, "", &mut conditions);
+            StatusView {
+                kind: js(st, "kind"),
+                namespace: js(st, "namespace"),
+                name: js(st, "name"),
+                status,
+                conditions,
+                range: jrange(st),
+            }
+        })
+        .collect();
+    let graph = crate::graph::Graph {
+        nodes: arr("nodes")
+            .iter()
+            .map(|n| crate::graph::Node {
+                id: js(n, "id"),
+                kind: js(n, "kind"),
+                label: js(n, "label"),
+                col: ju(n, "col") as usize,
+                bad: n.get("bad").and_then(Value::as_bool).unwrap_or(false),
+                range: jrange(n),
+            })
+            .collect(),
+        edges: arr("edges")
+            .iter()
+            .map(|e| crate::graph::Edge {
+                from: js(e, "from"),
+                to: js(e, "to"),
+                label: js(e, "label"),
+                rejected: jos(e, "rejected"),
+            })
+            .collect(),
+    };
+    let located = arr("located")
+        .iter()
+        .filter_map(|l| {
+            Some((
+                l.get(0)?.as_str()?.to_string(),
+                (l.get(1)?.as_u64()? as usize, l.get(2)?.as_u64()? as usize),
+            ))
+        })
+        .collect();
     let computed = Computed {
         analysis: None,
         located,
@@ -310,7 +353,10 @@ pub fn from_results_json(json: &str) -> Option<(Computed, Vec<Outcome>, Option<O
 }
 
 fn js(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 fn jos(v: &Value, k: &str) -> Option<String> {
     v.get(k).and_then(Value::as_str).map(str::to_string)
@@ -326,18 +372,34 @@ fn jrange(v: &Value) -> Option<(usize, usize)> {
 /// Reads the core's serialized routing types back (they serialize, but do not deserialize).
 mod wire {
     use super::{jos, js, ju};
-    use gwlab::route::{HeaderAction, HeaderOp, Redirect, RowAction, RowBackend, RowMatch, Share, ShareOutcome, TableRow, TraceStep};
+    use gwlab::route::{
+        HeaderAction, HeaderOp, Redirect, RowAction, RowBackend, RowMatch, Share, ShareOutcome,
+        TableRow, TraceStep,
+    };
     use serde_json::Value;
 
     fn list<T>(v: &Value, k: &str, f: impl Fn(&Value) -> T) -> Vec<T> {
-        v.get(k).and_then(Value::as_array).map(|a| a.iter().map(f).collect()).unwrap_or_default()
+        v.get(k)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(f).collect())
+            .unwrap_or_default()
     }
     fn pair(v: &Value) -> (String, String) {
-        let s = |i: usize| v.get(i).and_then(Value::as_str).unwrap_or_default().to_string();
+        let s = |i: usize| {
+            v.get(i)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         (s(0), s(1))
     }
     fn triple(v: &Value) -> (String, String, String) {
-        let s = |i: usize| v.get(i).and_then(Value::as_str).unwrap_or_default().to_string();
+        let s = |i: usize| {
+            v.get(i)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
         (s(0), s(1), s(2))
     }
     fn ou(v: &Value, k: &str) -> Option<u64> {
@@ -352,14 +414,24 @@ mod wire {
             Some("remove") => HeaderAction::Remove,
             _ => HeaderAction::Set,
         };
-        HeaderOp { action, name: js(v, "name"), value: js(v, "value") }
+        HeaderOp {
+            action,
+            name: js(v, "name"),
+            value: js(v, "value"),
+        }
     }
 
     pub fn outcome(v: &Value) -> gwlab::Outcome {
         gwlab::Outcome {
             status: ju(v, "status") as u16,
             grpc_status: jos(v, "grpc_status"),
-            redirect: v.get("redirect").filter(|r| r.is_object()).map(|r| Redirect { status: ju(r, "status") as u16, location: js(r, "location") }),
+            redirect: v
+                .get("redirect")
+                .filter(|r| r.is_object())
+                .map(|r| Redirect {
+                    status: ju(r, "status") as u16,
+                    location: js(r, "location"),
+                }),
             shares: list(v, "shares", |s| Share {
                 fraction: s.get("fraction").and_then(Value::as_f64).unwrap_or(0.0),
                 weight: ju(s, "weight"),
@@ -368,13 +440,28 @@ mod wire {
             response_headers: list(v, "response_headers", pair),
             removed_response_headers: strings(v, "removed_response_headers"),
             response_header_ops: list(v, "response_header_ops", header_op),
-            mirrors: list(v, "mirrors", |m| (m.get(0).and_then(Value::as_str).unwrap_or_default().to_string(), m.get(1).and_then(Value::as_f64).unwrap_or(0.0))),
-            route: v.get("route").and_then(|r| Some((r.get(0)?.as_str()?.into(), r.get(1)?.as_u64()? as usize))),
+            mirrors: list(v, "mirrors", |m| {
+                (
+                    m.get(0)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    m.get(1).and_then(Value::as_f64).unwrap_or(0.0),
+                )
+            }),
+            route: v
+                .get("route")
+                .and_then(|r| Some((r.get(0)?.as_str()?.into(), r.get(1)?.as_u64()? as usize))),
             match_index: ou(v, "match_index").map(|i| i as usize),
             listener: jos(v, "listener").map(Into::into),
             gateway: jos(v, "gateway").map(Into::into),
             vhost: jos(v, "vhost").map(Into::into),
-            trace: list(v, "trace", |t| TraceStep { stage: js(t, "stage"), message: js(t, "message"), object: jos(t, "object"), pointer: jos(t, "pointer") }),
+            trace: list(v, "trace", |t| TraceStep {
+                stage: js(t, "stage"),
+                message: js(t, "message"),
+                object: jos(t, "object"),
+                pointer: jos(t, "pointer"),
+            }),
         }
     }
 
@@ -387,11 +474,23 @@ mod wire {
                 path: js(v, "path").into(),
                 host: js(v, "host").into(),
                 headers: list(v, "headers", pair).into(),
-                tls: v.get("tls").filter(|t| t.is_object()).map(|t| gwlab::resolve::BackendTls { policy: js(t, "policy"), sni: js(t, "sni"), ca: js(t, "ca") }),
+                tls: v
+                    .get("tls")
+                    .filter(|t| t.is_object())
+                    .map(|t| gwlab::resolve::BackendTls {
+                        policy: js(t, "policy"),
+                        sni: js(t, "sni"),
+                        ca: js(t, "ca"),
+                    }),
                 response_header_ops: list(v, "response_header_ops", header_op),
-                passthrough: v.get("passthrough").and_then(Value::as_bool).unwrap_or(false),
+                passthrough: v
+                    .get("passthrough")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             },
-            Some("Status") => ShareOutcome::Status { code: ju(v, "code") as u16 },
+            Some("Status") => ShareOutcome::Status {
+                code: ju(v, "code") as u16,
+            },
             _ => ShareOutcome::Rejected,
         }
     }
@@ -406,9 +505,16 @@ mod wire {
                 port: ou(o, "port").map(|p| p as u32),
                 path: jos(o, "path"),
             },
-            Some("Direct") => RowAction::Direct { status: ju(o, "status") as u16 },
+            Some("Direct") => RowAction::Direct {
+                status: ju(o, "status") as u16,
+            },
             _ => RowAction::Backends {
-                backends: list(o, "backends", |b| RowBackend { namespace: js(b, "namespace"), name: js(b, "name"), port: ju(b, "port") as u32, weight: ju(b, "weight") }),
+                backends: list(o, "backends", |b| RowBackend {
+                    namespace: js(b, "namespace"),
+                    name: js(b, "name"),
+                    port: ju(b, "port") as u32,
+                    weight: ju(b, "weight"),
+                }),
                 invalid_weight: ju(o, "invalid_weight"),
                 invalid_status: ju(o, "invalid_status") as u16,
             },
@@ -579,17 +685,28 @@ mod tests {
             let c = compute(sc.manifests, || 0.0);
             let requests: Vec<String> = sc.requests.iter().map(|r| r.to_string()).collect();
             let draft = requests.first().cloned().unwrap_or_default();
-            let (r, outcomes, draft_outcome) = from_results_json(&results_json(&c, &requests, &draft)).expect("parses");
+            let (r, outcomes, draft_outcome) =
+                from_results_json(&results_json(&c, &requests, &draft)).expect("parses");
             assert_eq!(r.diags, c.diags, "{}", sc.slug);
             assert_eq!(r.statuses, c.statuses, "{}", sc.slug);
             assert_eq!(r.table, c.table, "{}", sc.slug);
             assert_eq!(r.graph, c.graph, "{}", sc.slug);
             let want: Vec<Outcome> = requests.iter().map(|q| route(&c, q)).collect();
             assert_eq!(outcomes, want, "{}", sc.slug);
-            assert_eq!(draft_outcome, (!draft.is_empty()).then(|| route(&c, &draft)), "{}", sc.slug);
+            assert_eq!(
+                draft_outcome,
+                (!draft.is_empty()).then(|| route(&c, &draft)),
+                "{}",
+                sc.slug
+            );
             for row in &c.table {
                 let ptr = format!("/spec/rules/{}", row.rule);
-                assert_eq!(r.locate(&row.route, Some(&ptr)), c.locate(&row.route, Some(&ptr)), "{}", sc.slug);
+                assert_eq!(
+                    r.locate(&row.route, Some(&ptr)),
+                    c.locate(&row.route, Some(&ptr)),
+                    "{}",
+                    sc.slug
+                );
             }
         }
     }

@@ -1,9 +1,9 @@
 //! The Graph panel: Gateway → listeners → routes → backends as SVG. The nodes and edges come
 //! straight from the core's resolution (attachments, rule backends, route status); this file only lays
 //! them out.
-use gwlab::sort::StableSort;
 use crate::engine::Computed;
 use gwlab::resolve::{BackendTarget, Protocol};
+use gwlab::sort::StableSort;
 use serde_json::Value;
 use yew::prelude::*;
 

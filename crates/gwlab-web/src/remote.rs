@@ -51,7 +51,11 @@ pub fn gwlab_worker(text: Option<String>, requests: Vec<String>, draft: String) 
 #[wasm_bindgen]
 pub fn gwlab_worker_export_notes(requests: Vec<String>) -> String {
     LAST.with(|last| {
-        let notes = last.borrow().as_ref().and_then(|c| c.analysis.as_ref()).map(|a| gwlab::export::export(a, &requests).notes);
+        let notes = last
+            .borrow()
+            .as_ref()
+            .and_then(|c| c.analysis.as_ref())
+            .map(|a| gwlab::export::export(a, &requests).notes);
         serde_json::to_string(&notes.unwrap_or_default()).unwrap_or_default()
     })
 }
@@ -62,7 +66,10 @@ pub fn gwlab_worker_export_zip(requests: Vec<String>, versions: String) -> Vec<u
     let versions = gwlab::export::Versions::by_name(&versions).unwrap_or_default();
     LAST.with(|last| {
         let last = last.borrow();
-        last.as_ref().and_then(|c| c.analysis.as_ref()).map(|a| gwlab::export::export_zip(a, &requests, &versions)).unwrap_or_default()
+        last.as_ref()
+            .and_then(|c| c.analysis.as_ref())
+            .map(|a| gwlab::export::export_zip(a, &requests, &versions))
+            .unwrap_or_default()
     })
 }
 
@@ -78,7 +85,11 @@ pub enum Answer {
 
 impl Answer {
     fn read(d: &JsValue) -> Option<Answer> {
-        let get = |k: &str| js_sys::Reflect::get(d, &k.into()).ok().filter(|v| !v.is_undefined());
+        let get = |k: &str| {
+            js_sys::Reflect::get(d, &k.into())
+                .ok()
+                .filter(|v| !v.is_undefined())
+        };
         if let Some(json) = get("json").and_then(|v| v.as_string()) {
             return Some(Answer::Results(json));
         }
@@ -110,25 +121,37 @@ impl Remote {
             .query_selector("link[rel=modulepreload][href*='gwlab-web']")
             .ok()??
             .get_attribute("href")?;
-        let glue = web_sys::Url::new_with_base(&glue, &doc.base_uri().ok()??).ok()?.href();
+        let glue = web_sys::Url::new_with_base(&glue, &doc.base_uri().ok()??)
+            .ok()?
+            .href();
         let opts = web_sys::WorkerOptions::new();
         opts.set_type(web_sys::WorkerType::Module);
         let worker = web_sys::Worker::new_with_options("worker.js", &opts).ok()?;
         let on_result = std::rc::Rc::new(on_result);
         let on_fail = on_result.clone();
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let d = e.data();
-            let id = js_sys::Reflect::get(&d, &"id".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
-            on_result(id, Answer::read(&d));
-        });
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let d = e.data();
+                let id = js_sys::Reflect::get(&d, &"id".into())
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(0.0) as u32;
+                on_result(id, Answer::read(&d));
+            });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| on_fail(0, None));
+        let on_error =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| on_fail(0, None));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let init = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&init, &"glue".into(), &glue.into());
         let _ = js_sys::Reflect::set(&init, &"module".into(), &wasm_bindgen::module());
         worker.post_message(&init).ok()?;
-        Some(Remote { worker, _on_message: on_message, _on_error: on_error, next: 0 })
+        Some(Remote {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+            next: 0,
+        })
     }
 
     /// Asks for an analysis of `text` (or, with `None`, only for the routing of the requests and the
@@ -141,7 +164,10 @@ impl Remote {
     /// Asks for the notes of an export of the last analysis (`op` "notes") or for the bundle itself
     /// ("zip", with the version set `versions`). Returns the id its answer will carry.
     pub fn post_export(&mut self, op: &str, requests: &[String], versions: &str) -> u32 {
-        self.send(&[("op", op.into()), ("versions", versions.into())], requests)
+        self.send(
+            &[("op", op.into()), ("versions", versions.into())],
+            requests,
+        )
     }
 
     /// Posts `{id, requests, ...fields}` with the next id, and returns that id.
@@ -149,7 +175,10 @@ impl Remote {
         self.next += 1;
         let msg = js_sys::Object::new();
         let reqs: js_sys::Array = requests.iter().map(|r| JsValue::from(r.as_str())).collect();
-        for (k, v) in [("id", JsValue::from(self.next)), ("requests", reqs.into())].iter().chain(fields) {
+        for (k, v) in [("id", JsValue::from(self.next)), ("requests", reqs.into())]
+            .iter()
+            .chain(fields)
+        {
             let _ = js_sys::Reflect::set(&msg, &(*k).into(), v);
         }
         let _ = self.worker.post_message(&msg);

@@ -10,8 +10,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod support {
-    pub mod large_config;
     pub mod criterion_body;
+    pub mod large_config;
 }
 
 fn bench(c: &mut criterion::Criterion) {

@@ -4,8 +4,8 @@
 //!   cargo bench -p gwlab --bench large_config_system
 
 mod support {
-    pub mod large_config;
     pub mod criterion_body;
+    pub mod large_config;
 }
 
 fn bench(c: &mut criterion::Criterion) {

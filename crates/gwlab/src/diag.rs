@@ -105,7 +105,12 @@ impl Diagnostic {
                 self.code,
                 self.message
             ),
-            None => format!("{}[{}]: {}", self.severity.as_str(), self.code, self.message),
+            None => format!(
+                "{}[{}]: {}",
+                self.severity.as_str(),
+                self.code,
+                self.message
+            ),
         }
     }
 }

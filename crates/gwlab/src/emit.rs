@@ -110,7 +110,21 @@ fn scalar(v: &Value) -> String {
 fn reserved(s: &str) -> bool {
     matches!(
         s.to_ascii_lowercase().as_str(),
-        "~" | "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".nan" | ".inf" | "-.inf" | "+.inf" | "<<" | "="
+        "~" | "null"
+            | "true"
+            | "false"
+            | "yes"
+            | "no"
+            | "on"
+            | "off"
+            | "y"
+            | "n"
+            | ".nan"
+            | ".inf"
+            | "-.inf"
+            | "+.inf"
+            | "<<"
+            | "="
     )
 }
 
@@ -130,8 +144,29 @@ fn needs_quotes(s: &str) -> bool {
         return true;
     }
     let b = s.as_bytes();
-    if matches!(b[0], b'-' | b'?' | b':' | b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\'' | b'"' | b'%' | b'@' | b'`' | b' ' | b'\t')
-    {
+    if matches!(
+        b[0],
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+            | b' '
+            | b'\t'
+    ) {
         return true;
     }
     if s.ends_with(' ') || s.ends_with('\t') || s.ends_with(':') {
@@ -140,7 +175,9 @@ fn needs_quotes(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.contains(":\t") || s.contains("\t#") {
         return true;
     }
-    s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}')
+    s.chars().any(|c| {
+        c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}'
+    })
 }
 
 /// A string as a YAML scalar: plain when unambiguous, otherwise double-quoted with escapes.
@@ -158,7 +195,12 @@ pub fn quote_str(s: &str) -> String {
             '\t' => q.push_str("\\t"),
             '\r' => q.push_str("\\r"),
             '\0' => q.push_str("\\0"),
-            c if c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}' => {
+            c if c.is_control()
+                || c == '\u{feff}'
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || c == '\u{85}' =>
+            {
                 let n = c as u32;
                 if n <= 0xff {
                     q.push_str(&format!("\\x{n:02x}"));
@@ -182,8 +224,15 @@ mod tests {
         let text = to_yaml(&v);
         let (docs, diags) = crate::source::parse_stream(&text);
         let codes: Vec<_> = diags.iter().map(|(d, _)| d.code).collect();
-        assert!(codes.iter().all(|c| *c == "yaml11-boolean"), "{codes:?}\n{text}");
-        let back = docs.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
+        assert!(
+            codes.iter().all(|c| *c == "yaml11-boolean"),
+            "{codes:?}\n{text}"
+        );
+        let back = docs
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null);
         assert_eq!(back, v, "\n{text}");
     }
 
@@ -199,10 +248,49 @@ mod tests {
     #[test]
     fn ambiguous_strings_are_quoted_and_round_trip() {
         for s in [
-            "", "true", "True", "yes", "no", "on", "Off", "y", "N", "null", "~", "80", "0x1f", "1e3", "-1", ".5", "1:30",
-            "2024-01-01", "- x", "* star", "&a", "!tag", "a: b", "a #c", "trailing ", " leading", "ends:", "line\nbreak",
-            "tab\there", "quote\"s", "back\\slash", "ümlaut", "*.example.com", "{x}", "[x]", "%x", "@x", "`x", "|", ">",
-            "ctl\u{1}", "=", "<<",
+            "",
+            "true",
+            "True",
+            "yes",
+            "no",
+            "on",
+            "Off",
+            "y",
+            "N",
+            "null",
+            "~",
+            "80",
+            "0x1f",
+            "1e3",
+            "-1",
+            ".5",
+            "1:30",
+            "2024-01-01",
+            "- x",
+            "* star",
+            "&a",
+            "!tag",
+            "a: b",
+            "a #c",
+            "trailing ",
+            " leading",
+            "ends:",
+            "line\nbreak",
+            "tab\there",
+            "quote\"s",
+            "back\\slash",
+            "ümlaut",
+            "*.example.com",
+            "{x}",
+            "[x]",
+            "%x",
+            "@x",
+            "`x",
+            "|",
+            ">",
+            "ctl\u{1}",
+            "=",
+            "<<",
         ] {
             roundtrip(json!({ "k": s }));
             roundtrip(json!([s]));
@@ -218,7 +306,9 @@ mod tests {
 
     #[test]
     fn nested_structures_round_trip() {
-        roundtrip(json!({"a": [[1, 2], [], [{"b": null}], {"c": {"d": [true, false, 1.5, -3]}}], "e": {}, "f": "g"}));
+        roundtrip(
+            json!({"a": [[1, 2], [], [{"b": null}], {"c": {"d": [true, false, 1.5, -3]}}], "e": {}, "f": "g"}),
+        );
         roundtrip(json!([{"a": 1, "b": [{"c": 2}]}, "x", [["y"]]]));
         roundtrip(json!("top"));
         roundtrip(json!(42));

@@ -5,6 +5,9 @@
 //! objects) → [`resolve`] (attachment, status) → [`route`] (outcomes with traces). Nothing here
 //! knows about terminals or browsers.
 
+// Table tests spell out the tuple type of their rows; naming each row type would not make them clearer.
+#![cfg_attr(test, allow(clippy::type_complexity))]
+
 pub mod diag;
 pub mod eg;
 pub mod emit;
@@ -35,7 +38,10 @@ pub struct Input {
 
 impl Input {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Input { name: name.into(), text: text.into() }
+        Input {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 }
 
@@ -58,7 +64,10 @@ pub fn analyze(inputs: &[Input], opts: &Options) -> Analysis {
 }
 
 pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions) -> Analysis {
-    let files = inputs.iter().map(|i| source::SourceFile::new(i.name.clone(), i.text.clone())).collect();
+    let files = inputs
+        .iter()
+        .map(|i| source::SourceFile::new(i.name.clone(), i.text.clone()))
+        .collect();
     let model = model::load(files, load);
     let mut resolved = resolve::resolve(&model, opts);
     let policies = eg::PolicyIndex::build(&model, &opts.controller_name);
@@ -70,18 +79,35 @@ pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions)
     let router = route::Router::new(&model, &resolved);
     diagnostics.extend(lint::run_with(&model, &resolved, &router));
     diag::sort(&mut diagnostics);
-    Analysis { model, resolved, diagnostics, policies, router: std::sync::OnceLock::from(router) }
+    Analysis {
+        model,
+        resolved,
+        diagnostics,
+        policies,
+        router: std::sync::OnceLock::from(router),
+    }
 }
 
 impl Analysis {
     /// Builds an analysis from already loaded and resolved parts.
-    pub fn from_parts(model: model::Model, resolved: resolve::Resolved, diagnostics: Vec<Diagnostic>) -> Analysis {
+    pub fn from_parts(
+        model: model::Model,
+        resolved: resolve::Resolved,
+        diagnostics: Vec<Diagnostic>,
+    ) -> Analysis {
         let policies = eg::PolicyIndex::from_model(&model);
-        Analysis { model, resolved, diagnostics, policies, router: std::sync::OnceLock::new() }
+        Analysis {
+            model,
+            resolved,
+            diagnostics,
+            policies,
+            router: std::sync::OnceLock::new(),
+        }
     }
     /// The compiled routing tables (built once, on first use).
     pub fn router(&self) -> &route::Router {
-        self.router.get_or_init(|| route::Router::new(&self.model, &self.resolved))
+        self.router
+            .get_or_init(|| route::Router::new(&self.model, &self.resolved))
     }
     /// Routes one request, with a trace, including Envoy Gateway policy effects.
     pub fn route(&self, req: &Request) -> Outcome {
@@ -95,6 +121,8 @@ impl Analysis {
         self.router().table()
     }
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
     }
 }

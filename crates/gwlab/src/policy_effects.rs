@@ -14,19 +14,36 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
     if policies.policies.is_empty() {
         return first;
     }
-    let Some(listener_id) = first.listener.clone() else { return first };
-    let Some((gw_ns, gw, listener)) = split_listener(&listener_id) else { return first };
+    let Some(listener_id) = first.listener.clone() else {
+        return first;
+    };
+    let Some((gw_ns, gw, listener)) = split_listener(&listener_id) else {
+        return first;
+    };
 
     // What the router sees after the listener's ClientTrafficPolicy (normalization, header rules).
     let view = eg::client::client_view(policies, gw_ns, gw, listener, req, None);
     let mut out = if let Some((status, reason)) = &view.reply {
         let mut o = first.clone();
         o.status = *status;
-        o.shares = vec![Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code: *status } }];
-        o.redirect = view.location.clone().map(|location| crate::route::Redirect { status: *status, location });
+        o.shares = vec![Share {
+            fraction: 1.0,
+            weight: 0,
+            outcome: ShareOutcome::Status { code: *status },
+        }];
+        o.redirect = view
+            .location
+            .clone()
+            .map(|location| crate::route::Redirect {
+                status: *status,
+                location,
+            });
         o.route = None;
         o.trace.extend(view.trace.iter().cloned());
-        o.trace.push(step("listener", format!("the listener answers {status} before routing: {reason}")));
+        o.trace.push(step(
+            "listener",
+            format!("the listener answers {status} before routing: {reason}"),
+        ));
         return o;
     } else if view.request != *req {
         let mut o = router.route_with(&view.request, trace);
@@ -40,9 +57,12 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
         o
     };
 
-    let Some((route_id, rule)) = out.route.clone() else { return out };
+    let Some((route_id, rule)) = out.route.clone() else {
+        return out;
+    };
     let mut parts = route_id.splitn(3, '/');
-    let (Some(kind), Some(route_ns), Some(route_name)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(kind), Some(route_ns), Some(route_name)) = (parts.next(), parts.next(), parts.next())
+    else {
         return out;
     };
     if kind != "HTTPRoute" && kind != "GRPCRoute" {
@@ -68,11 +88,18 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
 
     if let Some(sc) = &fx.short_circuit {
         out.status = sc.status;
-        out.shares = vec![Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code: sc.status } }];
+        out.shares = vec![Share {
+            fraction: 1.0,
+            weight: 0,
+            outcome: ShareOutcome::Status { code: sc.status },
+        }];
         out.redirect = None;
         out.response_headers = sc.headers.clone();
         out.response_header_ops.clear();
-        out.trace.push(step("policy", format!("the gateway answers {}: {}", sc.status, sc.reason)));
+        out.trace.push(step(
+            "policy",
+            format!("the gateway answers {}: {}", sc.status, sc.reason),
+        ));
     } else {
         for share in &mut out.shares {
             if let ShareOutcome::Backend { headers, .. } = &mut share.outcome {
@@ -81,7 +108,11 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
                 }
                 // Shared with the other shares: edit a copy.
                 let mut edited = headers.to_vec();
-                edited.retain(|(n, _)| !fx.removed_request_headers.iter().any(|r| r.eq_ignore_ascii_case(n)));
+                edited.retain(|(n, _)| {
+                    !fx.removed_request_headers
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(n))
+                });
                 for (n, v) in &fx.request_headers {
                     let n = n.to_ascii_lowercase();
                     edited.retain(|(h, _)| *h != n);
@@ -90,20 +121,34 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
                 *headers = edited.into();
             }
         }
-        out.response_headers.extend(fx.response_headers.iter().cloned());
+        out.response_headers
+            .extend(fx.response_headers.iter().cloned());
     }
 
     // Fault injection happens before everything else, for its share of requests.
-    let aborted: f64 = fx.faults.iter().filter(|f| f.kind == "abort").map(|f| f.percent / 100.0).sum::<f64>().min(1.0);
+    let aborted: f64 = fx
+        .faults
+        .iter()
+        .filter(|f| f.kind == "abort")
+        .map(|f| f.percent / 100.0)
+        .sum::<f64>()
+        .min(1.0);
     if aborted > 0.0 {
         for s in &mut out.shares {
             s.fraction *= 1.0 - aborted;
         }
         for f in fx.faults.iter().filter(|f| f.kind == "abort") {
             let code = f.status.unwrap_or(503);
-            out.shares.push(Share { fraction: f.percent / 100.0, weight: 0, outcome: ShareOutcome::Status { code } });
+            out.shares.push(Share {
+                fraction: f.percent / 100.0,
+                weight: 0,
+                outcome: ShareOutcome::Status { code },
+            });
         }
-        out.trace.push(step("policy", format!("fault injection aborts {:.1}% of requests", aborted * 100.0)));
+        out.trace.push(step(
+            "policy",
+            format!("fault injection aborts {:.1}% of requests", aborted * 100.0),
+        ));
         out.status = out
             .shares
             .iter()
@@ -123,5 +168,10 @@ fn split_listener(id: &str) -> Option<(&str, &str, &str)> {
 }
 
 fn step(stage: &str, message: String) -> TraceStep {
-    TraceStep { stage: stage.into(), message, object: None, pointer: None }
+    TraceStep {
+        stage: stage.into(),
+        message,
+        object: None,
+        pointer: None,
+    }
 }

@@ -16,8 +16,11 @@ use crate::diag::Diagnostic;
 use crate::route::{Request, RequestProtocol};
 
 /// Parses a request line (see `docs/test-format.md`). Errors carry code `invalid-request`.
+// The error is the located diagnostic itself, returned once per request line: no hot path carries it.
+#[allow(clippy::result_large_err)]
 pub fn parse_request(line: &str) -> Result<Request, Diagnostic> {
-    parse(line).map_err(|(col, msg)| Diagnostic::error("invalid-request", format!("column {col}: {msg}")))
+    parse(line)
+        .map_err(|(col, msg)| Diagnostic::error("invalid-request", format!("column {col}: {msg}")))
 }
 
 type Res<T> = Result<T, (usize, String)>;
@@ -61,7 +64,9 @@ fn split_words(line: &str) -> Res<Vec<Word>> {
                                 text.push('\\');
                                 text.push(c);
                             }
-                            None => return Err((j + 1, "this double quote is never closed".into())),
+                            None => {
+                                return Err((j + 1, "this double quote is never closed".into()))
+                            }
                         },
                         Some((_, c)) => text.push(c),
                         None => return Err((j + 1, "this double quote is never closed".into())),
@@ -69,7 +74,12 @@ fn split_words(line: &str) -> Res<Vec<Word>> {
                 },
                 '\\' => match chars.next() {
                     Some((_, c)) => text.push(c),
-                    None => return Err((j + 1, "a backslash at the end of the line escapes nothing".into())),
+                    None => {
+                        return Err((
+                            j + 1,
+                            "a backslash at the end of the line escapes nothing".into(),
+                        ))
+                    }
                 },
                 c => text.push(c),
             }
@@ -80,36 +90,66 @@ fn split_words(line: &str) -> Res<Vec<Word>> {
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn parse(line: &str) -> Res<Request> {
     let words = split_words(line)?;
     let mut it = words.into_iter().peekable();
     let Some(first) = it.next() else {
-        return Err((1, "the request line is empty; try `GET http://example.com/`".into()));
+        return Err((
+            1,
+            "the request line is empty; try `GET http://example.com/`".into(),
+        ));
     };
     let mut method: Option<(String, usize)> = None;
     let url = if first.text.contains("://") {
         first
     } else {
         if first.text.starts_with('-') {
-            return Err((first.col, format!("expected a method or a URL first, found the option `{}`", first.text)));
+            return Err((
+                first.col,
+                format!(
+                    "expected a method or a URL first, found the option `{}`",
+                    first.text
+                ),
+            ));
         }
         if !is_token(&first.text) {
-            return Err((first.col, format!("`{}` is not an HTTP method (expected e.g. GET, POST)", first.text)));
+            return Err((
+                first.col,
+                format!(
+                    "`{}` is not an HTTP method (expected e.g. GET, POST)",
+                    first.text
+                ),
+            ));
         }
         method = Some((first.text.clone(), first.col));
         match it.next() {
             Some(u) => u,
-            None => return Err((first.col + first.text.chars().count(), "a URL must follow the method, e.g. `GET http://example.com/`".into())),
+            None => {
+                return Err((
+                    first.col + first.text.chars().count(),
+                    "a URL must follow the method, e.g. `GET http://example.com/`".into(),
+                ))
+            }
         }
     };
     let mut req = parse_url(&url.text, url.col)?;
     if let Some((m, col)) = method {
         match req.protocol {
             RequestProtocol::Http => req.method = m,
-            _ => return Err((col, format!("a method only goes with http:// or https:// URLs, not {}://", req.scheme))),
+            _ => {
+                return Err((
+                    col,
+                    format!(
+                        "a method only goes with http:// or https:// URLs, not {}://",
+                        req.scheme
+                    ),
+                ))
+            }
         }
     }
     let mut sni_set = false;
@@ -126,14 +166,20 @@ fn parse(line: &str) -> Res<Request> {
             }
             match it.next() {
                 Some(a) => Ok((a.text, a.col)),
-                None => Err((w.col + opt.chars().count(), format!("`{opt}` needs {what} after it"))),
+                None => Err((
+                    w.col + opt.chars().count(),
+                    format!("`{opt}` needs {what} after it"),
+                )),
             }
         };
         match name {
             "-H" | "--header" => {
                 let (h, col) = arg("a header, e.g. -H 'x-env: canary'")?;
                 let Some((n, v)) = h.split_once(':') else {
-                    return Err((col, format!("header `{h}` has no `:`; write it as 'name: value'")));
+                    return Err((
+                        col,
+                        format!("header `{h}` has no `:`; write it as 'name: value'"),
+                    ));
                 };
                 let n = n.trim();
                 if !is_token(n) {
@@ -144,8 +190,13 @@ fn parse(line: &str) -> Res<Request> {
                 }
                 let v = v.trim().to_string();
                 if n.eq_ignore_ascii_case("host") {
-                    if req.protocol != RequestProtocol::Http && req.protocol != RequestProtocol::Grpc {
-                        return Err((col, "a Host header only applies to HTTP and gRPC requests".into()));
+                    if req.protocol != RequestProtocol::Http
+                        && req.protocol != RequestProtocol::Grpc
+                    {
+                        return Err((
+                            col,
+                            "a Host header only applies to HTTP and gRPC requests".into(),
+                        ));
                     }
                     let (host, _) = split_host_port(&v, col)?;
                     req.host = host;
@@ -157,7 +208,10 @@ fn parse(line: &str) -> Res<Request> {
             "-X" | "--request" | "--method" => {
                 let (m, col) = arg("a method")?;
                 if req.protocol != RequestProtocol::Http {
-                    return Err((col, "a method only goes with http:// or https:// URLs".into()));
+                    return Err((
+                        col,
+                        "a method only goes with http:// or https:// URLs".into(),
+                    ));
                 }
                 if !is_token(&m) {
                     return Err((col, format!("`{m}` is not an HTTP method")));
@@ -183,9 +237,14 @@ fn parse(line: &str) -> Res<Request> {
             "--cert" | "--client-cert" => req.client_certificate = true,
             "--gateway" => {
                 let (g, col) = arg("a Gateway as namespace/name")?;
-                let ok = g.split('/').count() <= 2 && !g.is_empty() && g.split('/').all(|p| !p.is_empty());
+                let ok = g.split('/').count() <= 2
+                    && !g.is_empty()
+                    && g.split('/').all(|p| !p.is_empty());
                 if !ok {
-                    return Err((col, format!("`{g}` is not a Gateway; write namespace/name or name")));
+                    return Err((
+                        col,
+                        format!("`{g}` is not a Gateway; write namespace/name or name"),
+                    ));
                 }
                 req.gateway = Some(g);
             }
@@ -200,7 +259,14 @@ fn parse(line: &str) -> Res<Request> {
             _ if opt.starts_with('-') => {
                 return Err((w.col, format!("unknown option `{opt}` (known: -H, -X, --sni, --no-sni, --cert, --gateway, --ext-auth)")));
             }
-            _ => return Err((w.col, format!("unexpected `{opt}`; options start with `-`, and the URL comes only once"))),
+            _ => {
+                return Err((
+                    w.col,
+                    format!(
+                        "unexpected `{opt}`; options start with `-`, and the URL comes only once"
+                    ),
+                ))
+            }
         }
     }
     let _ = host_header;
@@ -215,14 +281,22 @@ fn parse(line: &str) -> Res<Request> {
 fn split_host_port(s: &str, col: usize) -> Res<(Option<String>, Option<u16>)> {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let Some(end) = rest.find(']') else {
-            return Err((col, "an IPv6 address in brackets needs its closing `]`".into()));
+            return Err((
+                col,
+                "an IPv6 address in brackets needs its closing `]`".into(),
+            ));
         };
         let host = &rest[..end];
         let after = &rest[end + 1..];
         let port = match after.strip_prefix(':') {
             Some(p) => Some(p),
             None if after.is_empty() => None,
-            None => return Err((col + end + 2, format!("unexpected `{after}` after the IPv6 address"))),
+            None => {
+                return Err((
+                    col + end + 2,
+                    format!("unexpected `{after}` after the IPv6 address"),
+                ))
+            }
         };
         (format!("[{host}]"), port)
     } else {
@@ -250,7 +324,10 @@ fn split_host_port(s: &str, col: usize) -> Res<(Option<String>, Option<u16>)> {
 
 fn parse_url(url: &str, col: usize) -> Res<Request> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err((col, format!("`{url}` is not a URL; expected e.g. http://example.com/")));
+        return Err((
+            col,
+            format!("`{url}` is not a URL; expected e.g. http://example.com/"),
+        ));
     };
     let scheme_l = scheme.to_ascii_lowercase();
     let (protocol, default_port) = match scheme_l.as_str() {
@@ -262,21 +339,34 @@ fn parse_url(url: &str, col: usize) -> Res<Request> {
         "tcp" => (RequestProtocol::Tcp, None),
         "udp" => (RequestProtocol::Udp, None),
         _ => {
-            return Err((col, format!("unknown scheme `{scheme}://` (use http, https, grpc, grpcs, tls, tcp or udp)")));
+            return Err((
+                col,
+                format!(
+                    "unknown scheme `{scheme}://` (use http, https, grpc, grpcs, tls, tcp or udp)"
+                ),
+            ));
         }
     };
     let auth_col = col + scheme.chars().count() + 3;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     if authority.contains('@') {
-        return Err((auth_col, "user info (`user@`) is not supported in the URL".into()));
+        return Err((
+            auth_col,
+            "user info (`user@`) is not supported in the URL".into(),
+        ));
     }
     let (host, port) = split_host_port(authority, auth_col)?;
     let tail_col = auth_col + authority.chars().count();
     let port = match (port, default_port) {
         (Some(p), _) => p,
         (None, Some(d)) => d,
-        (None, None) => return Err((tail_col, format!("{scheme_l}:// needs a port, e.g. {scheme_l}://gateway:9000"))),
+        (None, None) => {
+            return Err((
+                tail_col,
+                format!("{scheme_l}:// needs a port, e.g. {scheme_l}://gateway:9000"),
+            ))
+        }
     };
     // Drop any fragment: clients never send it.
     let tail = tail.split('#').next().unwrap_or("");
@@ -288,7 +378,10 @@ fn parse_url(url: &str, col: usize) -> Res<Request> {
         tail.to_string()
     };
     if path.contains(|c: char| c.is_whitespace() || c.is_control()) {
-        return Err((tail_col, "the path cannot contain spaces or control characters (percent-encode them)".into()));
+        return Err((
+            tail_col,
+            "the path cannot contain spaces or control characters (percent-encode them)".into(),
+        ));
     }
     let mut method = "GET".to_string();
     let mut headers = Vec::new();
@@ -297,7 +390,12 @@ fn parse_url(url: &str, col: usize) -> Res<Request> {
             let p = path.split('?').next().unwrap_or("");
             let parts: Vec<&str> = p.trim_start_matches('/').split('/').collect();
             if parts.len() != 2 || parts.iter().any(|s| s.is_empty()) || !p.starts_with('/') {
-                return Err((tail_col, format!("a gRPC URL needs `/package.Service/Method` after the host, found `{p}`")));
+                return Err((
+                    tail_col,
+                    format!(
+                        "a gRPC URL needs `/package.Service/Method` after the host, found `{p}`"
+                    ),
+                ));
             }
             path = p.to_string();
             method = "POST".into();
@@ -313,7 +411,10 @@ fn parse_url(url: &str, col: usize) -> Res<Request> {
     }
     let sni = if protocol == RequestProtocol::Tls {
         if host.is_none() {
-            return Err((auth_col, "tls:// needs the SNI as its host, e.g. tls://app.example.com".into()));
+            return Err((
+                auth_col,
+                "tls:// needs the SNI as its host, e.g. tls://app.example.com".into(),
+            ));
         }
         host.clone()
     } else {
@@ -354,14 +455,26 @@ mod tests {
     #[test]
     fn http_lines() {
         let r = ok("GET http://App.Example.com/a/b?x=1 -H 'x-env: canary' -H \"X-Two: a b\"");
-        assert_eq!((r.method.as_str(), r.scheme.as_str(), r.port), ("GET", "http", 80));
+        assert_eq!(
+            (r.method.as_str(), r.scheme.as_str(), r.port),
+            ("GET", "http", 80)
+        );
         assert_eq!(r.host.as_deref(), Some("app.example.com"));
         assert_eq!(r.path, "/a/b?x=1");
-        assert_eq!(r.headers, vec![("x-env".into(), "canary".into()), ("X-Two".into(), "a b".into())]);
+        assert_eq!(
+            r.headers,
+            vec![
+                ("x-env".into(), "canary".into()),
+                ("X-Two".into(), "a b".into())
+            ]
+        );
         assert_eq!(r.sni, None);
 
         let r = ok("https://foo.example.com:8443");
-        assert_eq!((r.method.as_str(), r.port, r.path.as_str()), ("GET", 8443, "/"));
+        assert_eq!(
+            (r.method.as_str(), r.port, r.path.as_str()),
+            ("GET", 8443, "/")
+        );
         assert_eq!(r.sni.as_deref(), Some("foo.example.com"));
 
         let r = ok("POST https://a.example.com/x --sni b.example.com --cert --gateway infra/gw");
@@ -378,7 +491,10 @@ mod tests {
         assert_eq!(r.host.as_deref(), Some("other.example.com"));
         assert!(r.headers.is_empty());
         let r = ok("GET http://[::1]:8080/?q");
-        assert_eq!((r.host.as_deref(), r.port, r.path.as_str()), (Some("[::1]"), 8080, "/?q"));
+        assert_eq!(
+            (r.host.as_deref(), r.port, r.path.as_str()),
+            (Some("[::1]"), 8080, "/?q")
+        );
         let r = ok("GET http://h?a=b#frag");
         assert_eq!(r.path, "/?a=b");
         let r = ok("GET http://h/ --header=x:y -X DELETE");
@@ -391,10 +507,16 @@ mod tests {
     #[test]
     fn other_schemes() {
         let r = ok("grpc://echo.example.com/pkg.Svc/Echo -H 'k: v'");
-        assert_eq!((r.protocol, r.method.as_str(), r.port, r.path.as_str()), (RequestProtocol::Grpc, "POST", 80, "/pkg.Svc/Echo"));
+        assert_eq!(
+            (r.protocol, r.method.as_str(), r.port, r.path.as_str()),
+            (RequestProtocol::Grpc, "POST", 80, "/pkg.Svc/Echo")
+        );
         assert_eq!(r.headers.len(), 2);
         let r = ok("tls://abc.example.com");
-        assert_eq!((r.protocol, r.port, r.sni.as_deref()), (RequestProtocol::Tls, 443, Some("abc.example.com")));
+        assert_eq!(
+            (r.protocol, r.port, r.sni.as_deref()),
+            (RequestProtocol::Tls, 443, Some("abc.example.com"))
+        );
         let r = ok("tcp://gw:9000");
         assert_eq!((r.protocol, r.port), (RequestProtocol::Tcp, 9000));
         let r = ok("udp://gw:53");
@@ -421,8 +543,14 @@ mod tests {
             ("GET tcp://h:1", "column 1"),
             ("GET http://x/ extra", "column 15: unexpected"),
             ("-H a:b", "column 1"),
-            ("GET http://x/ --ext-auth maybe", "column 26: --ext-auth takes allow or deny"),
-            ("GET http://x/ --ext-auth", "column 25: `--ext-auth` needs allow or deny"),
+            (
+                "GET http://x/ --ext-auth maybe",
+                "column 26: --ext-auth takes allow or deny",
+            ),
+            (
+                "GET http://x/ --ext-auth",
+                "column 25: `--ext-auth` needs allow or deny",
+            ),
         ];
         for (line, want) in cases {
             let m = err(line);
@@ -433,9 +561,40 @@ mod tests {
     #[test]
     fn never_panics() {
         let pieces = [
-            "GET", "http://", "https://", "grpc://", "tls://", "tcp://", "udp://", "[", "]", ":", "::", "'", "\"", "\\",
-            "-H", "--sni", "--gateway", "=", "/", "?", "#", "é", "\u{0}", " ", "x", "65536", "0", "@", "\t", "--cert", "--ext-auth",
-            "a.b/c", "[::1]", "%2f",
+            "GET",
+            "http://",
+            "https://",
+            "grpc://",
+            "tls://",
+            "tcp://",
+            "udp://",
+            "[",
+            "]",
+            ":",
+            "::",
+            "'",
+            "\"",
+            "\\",
+            "-H",
+            "--sni",
+            "--gateway",
+            "=",
+            "/",
+            "?",
+            "#",
+            "é",
+            "\u{0}",
+            " ",
+            "x",
+            "65536",
+            "0",
+            "@",
+            "\t",
+            "--cert",
+            "--ext-auth",
+            "a.b/c",
+            "[::1]",
+            "%2f",
         ];
         let mut n = 0u32;
         for a in pieces {

@@ -10,8 +10,8 @@
 //! where plain `yes`/`no`/`on`/`off`/`y`/`n` are booleans: we keep them as strings (what the user
 //! almost always meant) and warn with `yaml11-boolean`, because `kubectl apply` would not.
 
-use crate::sort::StableSort;
 use crate::diag::{Diagnostic, LineIndex, Location, Span};
+use crate::sort::StableSort;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde_json::{Map, Number, Value};
 use std::collections::HashMap;
@@ -35,13 +35,25 @@ impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let lines = LineIndex::new(&text);
-        SourceFile { name: name.into(), text, lines }
+        SourceFile {
+            name: name.into(),
+            text,
+            lines,
+        }
     }
 
     pub fn location(&self, file: usize, span: Span) -> Location {
         let (line, column) = self.lines.position(&self.text, span.start);
         let (end_line, end_column) = self.lines.position(&self.text, span.end);
-        Location { file, file_name: self.name.clone(), span, line, column, end_line, end_column }
+        Location {
+            file,
+            file_name: self.name.clone(),
+            span,
+            line,
+            column,
+            end_line,
+            end_column,
+        }
     }
 }
 
@@ -100,7 +112,8 @@ impl SpanMap {
                 .filter_map(|(k, v)| {
                     if k == prefix {
                         Some((String::new(), *v))
-                    } else if k.starts_with(prefix) && k.as_bytes().get(prefix.len()) == Some(&b'/') {
+                    } else if k.starts_with(prefix) && k.as_bytes().get(prefix.len()) == Some(&b'/')
+                    {
                         Some((k[prefix.len()..].to_string(), *v))
                     } else {
                         None
@@ -108,7 +121,10 @@ impl SpanMap {
                 })
                 .collect()
         };
-        SpanMap { values: cut(&self.values), keys: cut(&self.keys) }
+        SpanMap {
+            values: cut(&self.values),
+            keys: cut(&self.keys),
+        }
     }
 }
 
@@ -129,8 +145,20 @@ pub struct Document {
 }
 
 enum Frame {
-    Seq { items: Vec<Value>, ptr: String, start: usize, anchor: usize },
-    Map { map: Map<String, Value>, ptr: String, start: usize, anchor: usize, key: Option<(String, Span)>, merged: Vec<String> },
+    Seq {
+        items: Vec<Value>,
+        ptr: String,
+        start: usize,
+        anchor: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        ptr: String,
+        start: usize,
+        anchor: usize,
+        key: Option<(String, Span)>,
+        merged: Vec<String>,
+    },
 }
 
 struct Builder<'a> {
@@ -164,7 +192,10 @@ impl<'a> Builder<'a> {
         let b = if self.char_to_byte.is_empty() {
             char_index.min(self.text.len())
         } else {
-            *self.char_to_byte.get(char_index).unwrap_or(&self.text.len())
+            *self
+                .char_to_byte
+                .get(char_index)
+                .unwrap_or(&self.text.len())
         };
         map_back(b, self.padding)
     }
@@ -180,7 +211,11 @@ impl<'a> Builder<'a> {
         match self.stack.last() {
             None => Some(String::new()),
             Some(Frame::Seq { items, ptr, .. }) => Some(format!("{ptr}/{}", items.len())),
-            Some(Frame::Map { ptr, key: Some((k, _)), .. }) => Some(format!("{ptr}/{}", escape_token(k))),
+            Some(Frame::Map {
+                ptr,
+                key: Some((k, _)),
+                ..
+            }) => Some(format!("{ptr}/{}", escape_token(k))),
             Some(Frame::Map { key: None, .. }) => None,
         }
     }
@@ -194,7 +229,10 @@ impl<'a> Builder<'a> {
             Some(p) => p,
             None => {
                 self.diag(
-                    Diagnostic::error("yaml-syntax", "a mapping key must be a scalar, not a sequence or mapping"),
+                    Diagnostic::error(
+                        "yaml-syntax",
+                        "a mapping key must be a scalar, not a sequence or mapping",
+                    ),
                     span,
                 );
                 self.skip = 1;
@@ -204,7 +242,10 @@ impl<'a> Builder<'a> {
         };
         if self.stack.len() >= MAX_DEPTH {
             self.diag(
-                Diagnostic::error("yaml-limit", format!("nesting deeper than {MAX_DEPTH} levels is refused")),
+                Diagnostic::error(
+                    "yaml-limit",
+                    format!("nesting deeper than {MAX_DEPTH} levels is refused"),
+                ),
                 span,
             );
             self.skip = 1;
@@ -214,9 +255,21 @@ impl<'a> Builder<'a> {
         self.nodes += 1;
         let start = span.start;
         self.stack.push(if is_map {
-            Frame::Map { map: Map::new(), ptr, start, anchor, key: None, merged: Vec::new() }
+            Frame::Map {
+                map: Map::new(),
+                ptr,
+                start,
+                anchor,
+                key: None,
+                merged: Vec::new(),
+            }
         } else {
-            Frame::Seq { items: Vec::new(), ptr, start, anchor }
+            Frame::Seq {
+                items: Vec::new(),
+                ptr,
+                start,
+                anchor,
+            }
         });
     }
 
@@ -232,12 +285,29 @@ impl<'a> Builder<'a> {
             }
             return;
         }
-        let Some(frame) = self.stack.pop() else { return };
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
         let (v, ptr, start, anchor) = match frame {
-            Frame::Seq { items, ptr, start, anchor } => (Value::Array(items), ptr, start, anchor),
-            Frame::Map { map, ptr, start, anchor, key, .. } => {
+            Frame::Seq {
+                items,
+                ptr,
+                start,
+                anchor,
+            } => (Value::Array(items), ptr, start, anchor),
+            Frame::Map {
+                map,
+                ptr,
+                start,
+                anchor,
+                key,
+                ..
+            } => {
                 if let Some((k, ks)) = key {
-                    self.diag(Diagnostic::error("yaml-syntax", format!("key `{k}` has no value")), ks);
+                    self.diag(
+                        Diagnostic::error("yaml-syntax", format!("key `{k}` has no value")),
+                        ks,
+                    );
                 }
                 (Value::Object(map), ptr, start, anchor)
             }
@@ -276,7 +346,13 @@ impl<'a> Builder<'a> {
                     self.spans.values.insert(p, span);
                 }
             }
-            Some(Frame::Map { map, ptr: mptr, key, merged, .. }) => match key.take() {
+            Some(Frame::Map {
+                map,
+                ptr: mptr,
+                key,
+                merged,
+                ..
+            }) => match key.take() {
                 None => {
                     let k = match v {
                         Value::String(s) => s,
@@ -285,7 +361,8 @@ impl<'a> Builder<'a> {
                         Value::Number(n) => n.to_string(),
                         _ => {
                             // Only reachable through an alias to a collection used as a key.
-                            let d = Diagnostic::error("yaml-syntax", "a mapping key must be a scalar");
+                            let d =
+                                Diagnostic::error("yaml-syntax", "a mapping key must be a scalar");
                             self.diags.push((d, span));
                             "<complex key>".to_string()
                         }
@@ -344,7 +421,10 @@ impl<'a> Builder<'a> {
             return;
         }
         let Some((v, n)) = self.anchors.get(&id) else {
-            self.diag(Diagnostic::error("yaml-syntax", "alias to an unknown anchor"), span);
+            self.diag(
+                Diagnostic::error("yaml-syntax", "alias to an unknown anchor"),
+                span,
+            );
             self.value(Value::Null, span, 0);
             return;
         };
@@ -362,7 +442,14 @@ impl<'a> Builder<'a> {
         self.finish(v, span, 0, false);
     }
 
-    fn scalar(&mut self, s: &str, style: ScalarStyle, tag: Option<(&str, &str)>, anchor: usize, span: Span) {
+    fn scalar(
+        &mut self,
+        s: &str,
+        style: ScalarStyle,
+        tag: Option<(&str, &str)>,
+        anchor: usize,
+        span: Span,
+    ) {
         if self.skip > 0 {
             return;
         }
@@ -379,8 +466,8 @@ impl<'a> Builder<'a> {
             "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
             "true" | "True" | "TRUE" => return Value::Bool(true),
             "false" | "False" | "FALSE" => return Value::Bool(false),
-            "yes" | "Yes" | "YES" | "no" | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off" | "OFF" | "y" | "Y"
-            | "n" | "N" => {
+            "yes" | "Yes" | "YES" | "no" | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off"
+            | "OFF" | "y" | "Y" | "n" | "N" => {
                 // Mapping keys such as `on:` are common in other YAML; warn on values only.
                 if self.child_ptr().is_some() {
                     let d = Diagnostic::warning(
@@ -430,11 +517,19 @@ fn parse_int(s: &str) -> Option<Value> {
     let mag = match u128::from_str_radix(digits, radix) {
         Ok(m) => m,
         // Too big for any integer: keep it as a float so typed decoding reports a located range error.
-        Err(_) => return s.parse::<f64>().ok().and_then(Number::from_f64).map(Value::Number),
+        Err(_) => {
+            return s
+                .parse::<f64>()
+                .ok()
+                .and_then(Number::from_f64)
+                .map(Value::Number)
+        }
     };
     if neg {
         if mag <= i64::MAX as u128 + 1 {
-            return Some(Value::Number(Number::from((mag as i128).wrapping_neg() as i64)));
+            return Some(Value::Number(Number::from(
+                (mag as i128).wrapping_neg() as i64
+            )));
         }
     } else if mag <= u64::MAX as u128 {
         return Some(Value::Number(Number::from(mag as u64)));
@@ -445,8 +540,11 @@ fn parse_int(s: &str) -> Option<Value> {
 fn looks_like_float(s: &str) -> bool {
     let t = s.trim_start_matches(['-', '+']);
     !t.is_empty()
-        && t.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        && t.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.')
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && t.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.')
         && t.chars().any(|c| c.is_ascii_digit())
 }
 
@@ -454,7 +552,13 @@ fn looks_like_float(s: &str) -> bool {
 /// with their spans, and documents completed before a syntax error are kept.
 pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
     if text.len() > MAX_BYTES {
-        let d = Diagnostic::error("yaml-limit", format!("input of {} bytes exceeds the {MAX_BYTES}-byte limit", text.len()));
+        let d = Diagnostic::error(
+            "yaml-limit",
+            format!(
+                "input of {} bytes exceeds the {MAX_BYTES}-byte limit",
+                text.len()
+            ),
+        );
         return (Vec::new(), vec![(d, Span::new(0, 0))]);
     }
     // Saphyr follows YAML 1.2 and rejects what Kubernetes accepts; each such quoted scalar is
@@ -466,7 +570,9 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
         let t = patched.as_deref().unwrap_or(text);
         let (docs, mut diags, lenient) = parse_once(t, &padding);
         let retry = lenient
-            .filter(|_| notes.len() < MAX_REINDENTS && (notes.len() + 1) * text.len() <= REPARSE_BUDGET)
+            .filter(|_| {
+                notes.len() < MAX_REINDENTS && (notes.len() + 1) * text.len() <= REPARSE_BUDGET
+            })
             .and_then(|at| {
                 let mut p = padding.clone();
                 let fixed = reindent_quoted(t, at, &mut p)?;
@@ -612,10 +718,17 @@ fn parse_once(
             Err(e) => {
                 if e.info() == "invalid indentation in quoted scalar" {
                     let i = e.marker().index();
-                    lenient = Some(if b.char_to_byte.is_empty() { i } else { b.char_to_byte.get(i).copied().unwrap_or(text.len()) });
+                    lenient = Some(if b.char_to_byte.is_empty() {
+                        i
+                    } else {
+                        b.char_to_byte.get(i).copied().unwrap_or(text.len())
+                    });
                 }
                 let at = b.byte(e.marker().index());
-                b.diag(Diagnostic::error("yaml-syntax", format!("YAML syntax error: {}", e.info())), Span::new(at, at));
+                b.diag(
+                    Diagnostic::error("yaml-syntax", format!("YAML syntax error: {}", e.info())),
+                    Span::new(at, at),
+                );
                 break;
             }
         };
@@ -632,7 +745,11 @@ fn parse_once(
             Event::DocumentEnd => {
                 if let Some((value, vspan)) = b.root.take().filter(|(v, _)| !v.is_null()) {
                     let spans = std::mem::take(&mut b.spans);
-                    docs.push(Document { value, spans, span: Span::new(doc_start.min(vspan.start), vspan.end) });
+                    docs.push(Document {
+                        value,
+                        spans,
+                        span: Span::new(doc_start.min(vspan.start), vspan.end),
+                    });
                 }
             }
             Event::MappingStart(anchor, _) => b.start_container(true, anchor, span),
@@ -641,7 +758,16 @@ fn parse_once(
             Event::Alias(id) => b.alias(id, span),
             Event::Scalar(s, style, anchor, tag) => {
                 let t = tag.as_ref().map(|t| (t.handle.as_str(), t.suffix.as_str()));
-                let t = t.map(|(h, s)| (h, if h == "!!" || h == "tag:yaml.org,2002:" { s } else { "" }));
+                let t = t.map(|(h, s)| {
+                    (
+                        h,
+                        if h == "!!" || h == "tag:yaml.org,2002:" {
+                            s
+                        } else {
+                            ""
+                        },
+                    )
+                });
                 b.scalar(&s, style, t, anchor, span)
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
@@ -666,7 +792,10 @@ mod tests {
         let text = "a:\n  b: [1, two]\n  c: {d: x}\n";
         let (v, spans, codes) = one(text);
         assert!(codes.is_empty());
-        assert_eq!(v, serde_json::json!({"a": {"b": [1, "two"], "c": {"d": "x"}}}));
+        assert_eq!(
+            v,
+            serde_json::json!({"a": {"b": [1, "two"], "c": {"d": "x"}}})
+        );
         let s = spans.value("/a/b/1").unwrap();
         assert_eq!(&text[s.start..s.end], "two");
         let k = spans.key("/a/c").unwrap();
@@ -677,8 +806,13 @@ mod tests {
 
     #[test]
     fn scalars_follow_yaml_1_2_and_warn_on_yaml_1_1_booleans() {
-        let (v, _, codes) = one("a: yes\nb: 'no'\nc: 8080\nd: 0x10\ne: 1.5\nf: ~\ng: true\nh: \"80\"\ni: !!str 42\n");
-        assert_eq!(v, serde_json::json!({"a":"yes","b":"no","c":8080,"d":16,"e":1.5,"f":null,"g":true,"h":"80","i":"42"}));
+        let (v, _, codes) = one(
+            "a: yes\nb: 'no'\nc: 8080\nd: 0x10\ne: 1.5\nf: ~\ng: true\nh: \"80\"\ni: !!str 42\n",
+        );
+        assert_eq!(
+            v,
+            serde_json::json!({"a":"yes","b":"no","c":8080,"d":16,"e":1.5,"f":null,"g":true,"h":"80","i":"42"})
+        );
         assert_eq!(codes, vec!["yaml11-boolean"]);
     }
 
@@ -700,7 +834,8 @@ mod tests {
 
     #[test]
     fn multi_document_streams_and_json() {
-        let (docs, diags) = parse_stream("---\na: 1\n---\n# only a comment\n---\n{\"b\": [true, null]}\n");
+        let (docs, diags) =
+            parse_stream("---\na: 1\n---\n# only a comment\n---\n{\"b\": [true, null]}\n");
         assert!(diags.is_empty());
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].value, serde_json::json!({"b": [true, null]}));
@@ -743,7 +878,8 @@ mod tests {
 
     #[test]
     fn huge_integers_do_not_wrap() {
-        let (v, _, _) = one("a: 99999999999999999999999\nb: -9223372036854775808\nc: 18446744073709551615\n");
+        let (v, _, _) =
+            one("a: 99999999999999999999999\nb: -9223372036854775808\nc: 18446744073709551615\n");
         assert!(v["a"].is_f64());
         assert_eq!(v["b"].as_i64(), Some(i64::MIN));
         assert_eq!(v["c"].as_u64(), Some(u64::MAX));

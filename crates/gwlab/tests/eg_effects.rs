@@ -869,7 +869,12 @@ spec: {ports: [{port: 80}]}
 "#;
 
 fn conditions(ix: &PolicyIndex, name: &str) -> Vec<(String, String, String, String)> {
-    let s = &ix.statuses.iter().find(|s| &*s.name == name).unwrap().status;
+    let s = &ix
+        .statuses
+        .iter()
+        .find(|s| &*s.name == name)
+        .unwrap()
+        .status;
     let mut out = Vec::new();
     for a in s["ancestors"].as_array().unwrap() {
         let r = &a["ancestorRef"];
@@ -906,31 +911,84 @@ fn listener_sets_are_policy_targets() {
     let text = [
         LISTENER_SETS.to_string(),
         "---\n".into(),
-        policy("gw", "default", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}", "https://gw"),
-        policy("set", "default", &format!("{{{ls}, name: ls}}"), "https://ls"),
-        policy("set-a", "default", &format!("{{{ls}, name: ls, sectionName: ext-a}}"), "https://ls-a"),
-        policy("set-2", "default", &format!("{{{ls}, name: ls}}"), "https://x"),
-        policy("set-nope", "default", &format!("{{{ls}, name: ls, sectionName: nope}}"), "https://x"),
+        policy(
+            "gw",
+            "default",
+            "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}",
+            "https://gw",
+        ),
+        policy(
+            "set",
+            "default",
+            &format!("{{{ls}, name: ls}}"),
+            "https://ls",
+        ),
+        policy(
+            "set-a",
+            "default",
+            &format!("{{{ls}, name: ls, sectionName: ext-a}}"),
+            "https://ls-a",
+        ),
+        policy(
+            "set-2",
+            "default",
+            &format!("{{{ls}, name: ls}}"),
+            "https://x",
+        ),
+        policy(
+            "set-nope",
+            "default",
+            &format!("{{{ls}, name: ls, sectionName: nope}}"),
+            "https://x",
+        ),
         policy("far", "other", &format!("{{{ls}, name: far}}"), "https://x"),
     ]
     .concat();
-    let m = load(vec![SourceFile::new("m.yaml", text)], &LoadOptions::default());
+    let m = load(
+        vec![SourceFile::new("m.yaml", text)],
+        &LoadOptions::default(),
+    );
     let ix = PolicyIndex::from_model(&m);
     assert!(has(&ix, "set-a", "ListenerSet/ls/ext-a", "Accepted"));
-    assert!(has(&ix, "set", "ListenerSet/ls/", "Overridden"), "{:?}", conditions(&ix, "set"));
-    assert!(has(&ix, "gw", "Gateway/gw/", "Overridden"), "ListenerSet policies displace the Gateway's");
+    assert!(
+        has(&ix, "set", "ListenerSet/ls/", "Overridden"),
+        "{:?}",
+        conditions(&ix, "set")
+    );
+    assert!(
+        has(&ix, "gw", "Gateway/gw/", "Overridden"),
+        "ListenerSet policies displace the Gateway's"
+    );
     assert!(has(&ix, "set-2", "ListenerSet/ls/", "Conflicted"));
-    assert!(has(&ix, "set-nope", "ListenerSet/ls/nope", "TargetNotFound"));
-    assert!(conditions(&ix, "far").is_empty(), "a ListenerSet its Gateway does not admit is no target");
+    assert!(has(
+        &ix,
+        "set-nope",
+        "ListenerSet/ls/nope",
+        "TargetNotFound"
+    ));
+    assert!(
+        conditions(&ix, "far").is_empty(),
+        "a ListenerSet its Gateway does not admit is no target"
+    );
 
     let on = |listener: &str, origin: &str| {
         let mut c = ctx(0);
         c.listener = listener.into();
         let r = req("GET", "/", &[("origin", origin)]);
-        get(&eg::effects(&ix, &r, &c).response_headers, "access-control-allow-origin").is_some()
+        get(
+            &eg::effects(&ix, &r, &c).response_headers,
+            "access-control-allow-origin",
+        )
+        .is_some()
     };
-    assert!(on("ext-a", "https://ls-a") && !on("ext-a", "https://ls"), "the listener's policy wins");
-    assert!(on("ext-b", "https://ls") && !on("ext-b", "https://gw"), "then the ListenerSet's");
+    assert!(
+        on("ext-a", "https://ls-a") && !on("ext-a", "https://ls"),
+        "the listener's policy wins"
+    );
+    assert!(
+        on("ext-b", "https://ls") && !on("ext-b", "https://gw"),
+        "then the ListenerSet's"
+    );
 }
 
 #[test]
@@ -941,20 +999,41 @@ fn client_traffic_policy_on_listener_sets() {
     let ls = "group: gateway.networking.k8s.io, kind: ListenerSet";
     let build = |policies: &[String]| {
         let text = format!("{LISTENER_SETS}---\n{}", policies.concat());
-        let m = load(vec![SourceFile::new("m.yaml", text)], &LoadOptions::default());
+        let m = load(
+            vec![SourceFile::new("m.yaml", text)],
+            &LoadOptions::default(),
+        );
         PolicyIndex::from_model(&m)
     };
     // ext-a and ext-b share port 8081, so one of them alone cannot be configured.
-    let ix = build(&[ctp("set-a", &format!("{{{ls}, name: ls, sectionName: ext-a}}"))]);
-    assert!(has(&ix, "set-a", "ListenerSet/ls/ext-a", "Invalid"), "{:?}", conditions(&ix, "set-a"));
+    let ix = build(&[ctp(
+        "set-a",
+        &format!("{{{ls}, name: ls, sectionName: ext-a}}"),
+    )]);
+    assert!(
+        has(&ix, "set-a", "ListenerSet/ls/ext-a", "Invalid"),
+        "{:?}",
+        conditions(&ix, "set-a")
+    );
     assert!(client::policy_for(&ix, "default", "gw", "ext-a").is_none());
     // The ListenerSet's policy goes before the Gateway's, which keeps the other listeners.
     let ix = build(&[
-        ctp("gw", "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}"),
+        ctp(
+            "gw",
+            "{group: gateway.networking.k8s.io, kind: Gateway, name: gw}",
+        ),
         ctp("set", &format!("{{{ls}, name: ls}}")),
     ]);
-    assert!(has(&ix, "set", "ListenerSet/ls/", "Accepted"), "{:?}", conditions(&ix, "set"));
-    assert!(has(&ix, "gw", "Gateway/gw/", "Overridden"), "{:?}", conditions(&ix, "gw"));
+    assert!(
+        has(&ix, "set", "ListenerSet/ls/", "Accepted"),
+        "{:?}",
+        conditions(&ix, "set")
+    );
+    assert!(
+        has(&ix, "gw", "Gateway/gw/", "Overridden"),
+        "{:?}",
+        conditions(&ix, "gw")
+    );
     assert!(client::policy_for(&ix, "default", "gw", "ext-b").is_some_and(|(p, _)| p.name == "set"));
     assert!(client::policy_for(&ix, "default", "gw", "http").is_some_and(|(p, _)| p.name == "gw"));
 }
@@ -967,7 +1046,12 @@ fn invalid_at(ix: &PolicyIndex, name: &str, needle: &str) -> (usize, String) {
         .iter()
         .find(|d| d.code == "policy-invalid" && d.message.contains(needle))
         .unwrap_or_else(|| panic!("no diagnostic with `{needle}`: {:?}", ix.diagnostics));
-    let st = &ix.statuses.iter().find(|s| &*s.name == name).unwrap().status;
+    let st = &ix
+        .statuses
+        .iter()
+        .find(|s| &*s.name == name)
+        .unwrap()
+        .status;
     let reason = st["ancestors"][0]["conditions"]
         .as_array()
         .unwrap()
@@ -1002,7 +1086,11 @@ fn translator_checks_make_policies_invalid_at_the_field() {
     for (text, name, needle, marker) in cases {
         let (_, ix) = index(&text);
         let (at, reason) = invalid_at(&ix, name, needle);
-        assert_eq!((at, reason.as_str()), (line_of(&text, marker), "Invalid"), "{needle}\n{text}");
+        assert_eq!(
+            (at, reason.as_str()),
+            (line_of(&text, marker), "Invalid"),
+            "{needle}\n{text}"
+        );
     }
 }
 
@@ -1013,13 +1101,27 @@ fn extension_policy_checks() {
     };
     let lua = eep("  lua:\n  - type: Inline\n    inline: \"function envoy_on_response(r) r:UnknownApi() end\"\n");
     let (_, ix) = index(&lua);
-    assert_eq!(invalid_at(&ix, "eep", "UnknownApi"), (line_of(&lua, "UnknownApi"), "Invalid".into()));
-    assert_eq!(status(&ix, &req("GET", "/", &[]), &ctx(0)), 500, "Lua errors always answer 500");
+    assert_eq!(
+        invalid_at(&ix, "eep", "UnknownApi"),
+        (line_of(&lua, "UnknownApi"), "Invalid".into())
+    );
+    assert_eq!(
+        status(&ix, &req("GET", "/", &[]), &ctx(0)),
+        500,
+        "Lua errors always answer 500"
+    );
     let (_, ix) = index(&eep("  lua:\n  - type: Inline\n    inline: \"function envoy_on_request(r) r:logInfo('hi') end\"\n"));
-    assert!(ix.diagnostics.iter().all(|d| d.code != "policy-invalid"), "{:?}", ix.diagnostics);
+    assert!(
+        ix.diagnostics.iter().all(|d| d.code != "policy-invalid"),
+        "{:?}",
+        ix.diagnostics
+    );
     let wasm = eep("  wasm:\n  - name: w\n    failOpen: true\n    code:\n      type: Image\n      image: {url: oci://example.com/w:v1, pullSecretRef: {name: pull}}\n");
     let (_, ix) = index(&wasm);
-    assert_eq!(invalid_at(&ix, "eep", "Secret default/pull does not exist"), (line_of(&wasm, "pullSecretRef"), "Invalid".into()));
+    assert_eq!(
+        invalid_at(&ix, "eep", "Secret default/pull does not exist"),
+        (line_of(&wasm, "pullSecretRef"), "Invalid".into())
+    );
     // A failOpen Wasm that cannot load lets requests through; a fail-closed one answers 500.
     assert_eq!(status(&ix, &req("GET", "/", &[]), &ctx(0)), 0);
     let (_, ix) = index(&wasm.replace("failOpen: true", "failOpen: false"));
@@ -1040,11 +1142,19 @@ fn warnings_share_one_condition() {
     assert_eq!(w.len(), 1);
     assert_eq!(w[0]["reason"], "DeprecatedField");
     let msg = w[0]["message"].as_str().unwrap();
-    assert!(msg.contains("targetRef") && msg.contains("optional"), "{msg}");
+    assert!(
+        msg.contains("targetRef") && msg.contains("optional"),
+        "{msg}"
+    );
 }
 
 fn accepted_reason(ix: &PolicyIndex, name: &str) -> String {
-    let st = &ix.statuses.iter().find(|s| &*s.name == name).unwrap().status;
+    let st = &ix
+        .statuses
+        .iter()
+        .find(|s| &*s.name == name)
+        .unwrap()
+        .status;
     st["ancestors"][0]["conditions"]
         .as_array()
         .unwrap()
@@ -1079,7 +1189,10 @@ fn extension_backend_needs_its_backend_tls_ca() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: btls, namespace: default}\nspec:\n  targetRefs: [{group: \"\", kind: Service, name: svc}]\n  validation: {hostname: svc, caCertificateRefs: [{group: \"\", kind: ConfigMap, name: missing-ca}]}\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyExtensionPolicy\nmetadata: {name: eep, namespace: default}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app}]\n  extProc:\n  - backendRefs: [{name: svc, port: 80}]\n";
     let (_, ix) = index(text);
     let (line, reason) = invalid_at(&ix, "eep", "missing-ca");
-    assert_eq!((line, reason.as_str()), (line_of(text, "- backendRefs: [{name: svc"), "Invalid"));
+    assert_eq!(
+        (line, reason.as_str()),
+        (line_of(text, "- backendRefs: [{name: svc"), "Invalid")
+    );
     let fixed = format!("{text}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: missing-ca, namespace: default}}\ndata: {{ca.crt: x}}\n");
     let (_, ix) = index(&fixed);
     assert_eq!(accepted_reason(&ix, "eep"), "Accepted");
@@ -1087,11 +1200,21 @@ fn extension_backend_needs_its_backend_tls_ca() {
 
 #[test]
 fn merge_backends_is_an_object() {
-    let proxy = |spec: &str| format!("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {{name: ep, namespace: default}}\nspec: {spec}\n");
-    let (_, ix) = index(&proxy("{mergeBackends: {selector: {matchLabels: {dedup: \"on\"}}}}"));
+    let proxy = |spec: &str| {
+        format!("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {{name: ep, namespace: default}}\nspec: {spec}\n")
+    };
+    let (_, ix) = index(&proxy(
+        "{mergeBackends: {selector: {matchLabels: {dedup: \"on\"}}}}",
+    ));
     assert!(ix.diagnostics.is_empty(), "{:?}", ix.diagnostics);
     let (_, ix) = index(&proxy("{mergeBackends: {}}"));
     assert!(ix.diagnostics.is_empty(), "{:?}", ix.diagnostics);
     let (_, ix) = index(&proxy("{mergeBackends: true}"));
-    assert!(ix.diagnostics.iter().any(|d| d.message.contains("/spec/mergeBackends")), "{:?}", ix.diagnostics);
+    assert!(
+        ix.diagnostics
+            .iter()
+            .any(|d| d.message.contains("/spec/mergeBackends")),
+        "{:?}",
+        ix.diagnostics
+    );
 }

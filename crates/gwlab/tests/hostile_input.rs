@@ -10,7 +10,11 @@ fn codes(text: &str) -> Vec<&'static str> {
 
 fn first_location(text: &str, code: &str) -> (usize, usize) {
     let a = analyze(&[Input::new("in.yaml", text)], &Options::default());
-    let d = a.diagnostics.iter().find(|d| d.code == code).unwrap_or_else(|| panic!("no {code} in {:?}", a.diagnostics));
+    let d = a
+        .diagnostics
+        .iter()
+        .find(|d| d.code == code)
+        .unwrap_or_else(|| panic!("no {code} in {:?}", a.diagnostics));
     let l = d.location.as_ref().expect("located");
     (l.line, l.column)
 }
@@ -21,9 +25,24 @@ fn malformed_yaml_is_located() {
     let (line, _) = first_location(text, "yaml-syntax");
     assert_eq!(line, 5);
     // Unclosed flow collection, unterminated quote, tab indentation, stray document end.
-    for t in ["a: [1, 2", "a: \"open", "a:\n\t- b", "...\n...\n]", "{", "- - - [", ": :", "&a *a"] {
+    for t in [
+        "a: [1, 2",
+        "a: \"open",
+        "a:\n\t- b",
+        "...\n...\n]",
+        "{",
+        "- - - [",
+        ": :",
+        "&a *a",
+    ] {
         let c = codes(t);
-        assert!(!c.is_empty() && c.iter().all(|c| c.starts_with("yaml") || *c == "not-an-object" || *c == "invalid-field"), "{t:?} → {c:?}");
+        assert!(
+            !c.is_empty()
+                && c.iter().all(|c| c.starts_with("yaml")
+                    || *c == "not-an-object"
+                    || *c == "invalid-field"),
+            "{t:?} → {c:?}"
+        );
     }
 }
 
@@ -53,7 +72,9 @@ fn alias_bombs_are_cut_off() {
     let mut t = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
     for i in 1..10 {
         let p = i - 1;
-        t.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        t.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     assert!(codes(&t).contains(&"yaml-limit"));
 }
@@ -91,7 +112,8 @@ fn ten_megabytes_of_manifests_load_completely() {
 
 #[test]
 fn invalid_utf8_is_located_and_the_rest_is_kept() {
-    let mut bytes = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n  labels: {x: \"".to_vec();
+    let mut bytes =
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n  labels: {x: \"".to_vec();
     bytes.extend_from_slice(&[0xff, 0xfe]);
     bytes.extend_from_slice(b"\"}\n");
     let (text, diag) = gwlab::source::decode_bytes("bad.yaml", &bytes);
@@ -106,7 +128,8 @@ fn invalid_utf8_is_located_and_the_rest_is_kept() {
 fn integers_that_overflow_are_errors_not_wraps() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - backendRefs:\n    - {name: a, port: 80, weight: 99999999999999999999999}\n";
     assert!(codes(text).contains(&"invalid-field"));
-    let text = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 4294967296}]}\n";
+    let text =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 4294967296}]}\n";
     assert!(codes(text).contains(&"invalid-field"));
 }
 
@@ -114,7 +137,10 @@ fn integers_that_overflow_are_errors_not_wraps() {
 fn arbitrary_bytes_never_panic() {
     // A small deterministic fuzz: mutate a valid manifest byte by byte.
     let base = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: x}\nspec:\n  parentRefs: [{name: gw, sectionName: http}]\n  hostnames: [\"a.example.com\"]\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /a}}]\n    backendRefs: [{name: s, port: 80, weight: 3}]\n";
-    let noise = [b'[', b']', b'{', b'}', b':', b'-', b'&', b'*', b'!', b'|', b'>', b'\'', b'"', b'\t', b'\n', b'#', b'%', b'@', b'`', 0u8];
+    let noise = [
+        b'[', b']', b'{', b'}', b':', b'-', b'&', b'*', b'!', b'|', b'>', b'\'', b'"', b'\t',
+        b'\n', b'#', b'%', b'@', b'`', 0u8,
+    ];
     let bytes = base.as_bytes();
     let mut seed = 0x2545F4914F6CDD1Du64;
     for _ in 0..400 {

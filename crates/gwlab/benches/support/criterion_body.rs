@@ -17,17 +17,34 @@ pub fn bench(c: &mut Criterion, suffix: &str) {
     let mut g = c.benchmark_group(format!("large_config{suffix}"));
     g.sample_size(10);
     g.bench_function("load", |b| {
-        b.iter(|| black_box(load(vec![SourceFile::new("large.yaml", text.clone())], &LoadOptions::default())))
+        b.iter(|| {
+            black_box(load(
+                vec![SourceFile::new("large.yaml", text.clone())],
+                &LoadOptions::default(),
+            ))
+        })
     });
-    let model = load(vec![SourceFile::new("large.yaml", text.clone())], &LoadOptions::default());
-    g.bench_function("resolve", |b| b.iter(|| black_box(gwlab::resolve::resolve(&model, &opts))));
-    g.bench_function("analyze", |b| b.iter(|| black_box(gwlab::analyze(&inputs, &opts))));
+    let model = load(
+        vec![SourceFile::new("large.yaml", text.clone())],
+        &LoadOptions::default(),
+    );
+    g.bench_function("resolve", |b| {
+        b.iter(|| black_box(gwlab::resolve::resolve(&model, &opts)))
+    });
+    g.bench_function("analyze", |b| {
+        b.iter(|| black_box(gwlab::analyze(&inputs, &opts)))
+    });
     g.finish();
 
     let analysis = gwlab::analyze(&inputs, &opts);
     let reqs = requests();
     let o = analysis.route(&reqs[0]);
-    assert_eq!(o.status, 200, "the generated requests must match a rule: {:?}", o.trace.last());
+    assert_eq!(
+        o.status,
+        200,
+        "the generated requests must match a rule: {:?}",
+        o.trace.last()
+    );
     assert_eq!(o.shares.len(), 2, "90/10 split expected");
     // Warm any lazily built routing tables before measuring.
     for r in &reqs {
@@ -67,4 +84,3 @@ pub fn bench(c: &mut Criterion, suffix: &str) {
     });
     g.finish();
 }
-

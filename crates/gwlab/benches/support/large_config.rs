@@ -41,7 +41,12 @@ pub fn requests() -> Vec<Request> {
         .map(|i| {
             let r = (i * 7919) % ROUTES;
             let k = i % RULES;
-            let mut req = Request::http("GET", Some(&format!("h{}.example.com", r % LISTENERS)), 80, &format!("/r{r}/k{k}/item"));
+            let mut req = Request::http(
+                "GET",
+                Some(&format!("h{}.example.com", r % LISTENERS)),
+                80,
+                &format!("/r{r}/k{k}/item"),
+            );
             req.headers.push(("x-rule".into(), k.to_string()));
             req
         })

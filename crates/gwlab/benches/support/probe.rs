@@ -2,18 +2,29 @@
 //! `tests/large_config_cpu_mimalloc.rs` (mimalloc, as the `gwlab` CLI).
 
 use gwlab::model::{load, LoadOptions};
-use gwlab::source::SourceFile;
 use gwlab::route::{DecidedShare, ShareOutcome};
+use gwlab::source::SourceFile;
 use gwlab::{Input, Options};
 use std::hint::black_box;
 
 /// CPU seconds of this thread; falls back to 0 where schedstat is unavailable.
 pub fn cpu() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat").ok().and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok())).unwrap_or(0.0) / 1e9
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|x| x.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        / 1e9
 }
 
 pub fn iters(default: usize) -> usize {
-    std::env::var("GWLAB_PROBE_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var("GWLAB_PROBE_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Runs `f` `n` times in 5 rounds; returns the CPU seconds per call of the fastest round (wall
@@ -29,7 +40,13 @@ pub fn per_call(n: usize, mut f: impl FnMut()) -> f64 {
             f();
         }
         let c = cpu() - c0;
-        best = best.min((if c > 0.0 { c } else { t0.elapsed().as_secs_f64() }) / per_round as f64);
+        best = best.min(
+            (if c > 0.0 {
+                c
+            } else {
+                t0.elapsed().as_secs_f64()
+            }) / per_round as f64,
+        );
     }
     best
 }
@@ -41,10 +58,18 @@ pub fn run(allocator: &str) {
     let opts = Options::default();
     let files = || vec![SourceFile::new("large.yaml", text.clone())];
 
-    let load_s = per_call(iters(10), || drop(black_box(load(files(), &LoadOptions::default()))));
-    eprintln!("load:    {:8.2} ms CPU per call ({} bytes)", load_s * 1e3, text.len());
+    let load_s = per_call(iters(10), || {
+        drop(black_box(load(files(), &LoadOptions::default())))
+    });
+    eprintln!(
+        "load:    {:8.2} ms CPU per call ({} bytes)",
+        load_s * 1e3,
+        text.len()
+    );
     let model = load(files(), &LoadOptions::default());
-    let resolve_s = per_call(iters(30), || drop(black_box(gwlab::resolve::resolve(&model, &opts))));
+    let resolve_s = per_call(iters(30), || {
+        drop(black_box(gwlab::resolve::resolve(&model, &opts)))
+    });
     eprintln!("resolve: {:8.2} ms CPU per call", resolve_s * 1e3);
 
     let analysis = gwlab::analyze(&[Input::new("large.yaml", text.clone())], &opts);
@@ -68,7 +93,12 @@ pub fn run(allocator: &str) {
             .shares
             .iter()
             .map(|s| match &s.outcome {
-                ShareOutcome::Backend { namespace, name, port, .. } => (s.fraction, s.weight, format!("{namespace}/{name}:{port}")),
+                ShareOutcome::Backend {
+                    namespace,
+                    name,
+                    port,
+                    ..
+                } => (s.fraction, s.weight, format!("{namespace}/{name}:{port}")),
                 other => (s.fraction, s.weight, format!("{other:?}")),
             })
             .collect();
@@ -77,20 +107,50 @@ pub fn run(allocator: &str) {
     let rounds = iters(1000);
     let n = (rounds * reqs.len()) as f64;
     let rate = |s: f64| n / (s * rounds as f64);
-    let decide = per_call(rounds, || reqs.iter().for_each(|r| { black_box(router.decide(black_box(r))); }));
-    eprintln!("Router::decide:          {:>10.0} requests/s per core", rate(decide));
+    let decide = per_call(rounds, || {
+        reqs.iter().for_each(|r| {
+            black_box(router.decide(black_box(r)));
+        })
+    });
+    eprintln!(
+        "Router::decide:          {:>10.0} requests/s per core",
+        rate(decide)
+    );
     let shares = per_call(rounds, || {
         reqs.iter().for_each(|r| {
             let d = router.decide(black_box(r));
-            d.shares().for_each(|s| { black_box(s); });
+            d.shares().for_each(|s| {
+                black_box(s);
+            });
         })
     });
-    eprintln!("decide + shares():       {:>10.0} requests/s per core", rate(shares));
-    let fast = per_call(rounds, || reqs.iter().for_each(|r| drop(black_box(router.route_fast(black_box(r))))));
-    eprintln!("Router::route_fast:      {:>10.0} requests/s per core", rate(fast));
-    let afast = per_call(rounds, || reqs.iter().for_each(|r| drop(black_box(analysis.route_fast(black_box(r))))));
-    eprintln!("Analysis::route_fast:    {:>10.0} requests/s per core", rate(afast));
+    eprintln!(
+        "decide + shares():       {:>10.0} requests/s per core",
+        rate(shares)
+    );
+    let fast = per_call(rounds, || {
+        reqs.iter()
+            .for_each(|r| drop(black_box(router.route_fast(black_box(r)))))
+    });
+    eprintln!(
+        "Router::route_fast:      {:>10.0} requests/s per core",
+        rate(fast)
+    );
+    let afast = per_call(rounds, || {
+        reqs.iter()
+            .for_each(|r| drop(black_box(analysis.route_fast(black_box(r)))))
+    });
+    eprintln!(
+        "Analysis::route_fast:    {:>10.0} requests/s per core",
+        rate(afast)
+    );
     let traced_rounds = iters(50);
-    let traced = per_call(traced_rounds, || reqs.iter().for_each(|r| drop(black_box(analysis.route(black_box(r))))));
-    eprintln!("Analysis::route (trace): {:>10.0} requests/s per core", (traced_rounds * reqs.len()) as f64 / (traced * traced_rounds as f64));
+    let traced = per_call(traced_rounds, || {
+        reqs.iter()
+            .for_each(|r| drop(black_box(analysis.route(black_box(r)))))
+    });
+    eprintln!(
+        "Analysis::route (trace): {:>10.0} requests/s per core",
+        (traced_rounds * reqs.len()) as f64 / (traced * traced_rounds as f64)
+    );
 }

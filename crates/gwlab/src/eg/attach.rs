@@ -7,12 +7,12 @@
 //! route-level policy with `mergeType` is merged into the nearest listener, ListenerSet or Gateway
 //! policy (`Merged` on both). ClientTrafficPolicy has its own passes ([`super::ctp`]).
 
-use crate::sort::StableSort;
 use super::status::{cond, AncKey, PolicyStatus};
 use super::world::{Parent, World, ROUTE_KINDS};
 use super::{Policy, PolicyKind};
 use crate::diag::Diagnostic;
 use crate::model::{Body, Model, GATEWAY_GROUP};
+use crate::sort::StableSort;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Where an accepted policy applies.
@@ -74,14 +74,27 @@ impl Level {
     /// Whether this Gateway-side level covers `listener` of Gateway `ns/gateway`.
     pub fn covers_listener(&self, ns: &str, gateway: &str, listener: &str) -> bool {
         match self {
-            Level::SetListener { gateway_namespace, gateway: g, listener: l, .. }
-            | Level::Listener { gateway_namespace, gateway: g, listener: l } => {
-                gateway_namespace == ns && g == gateway && l == listener
+            Level::SetListener {
+                gateway_namespace,
+                gateway: g,
+                listener: l,
+                ..
             }
-            Level::Set { gateway_namespace, gateway: g, listeners, .. } => {
-                gateway_namespace == ns && g == gateway && listeners.iter().any(|l| l == listener)
-            }
-            Level::Gateway { gateway_namespace, gateway: g } => gateway_namespace == ns && g == gateway,
+            | Level::Listener {
+                gateway_namespace,
+                gateway: g,
+                listener: l,
+            } => gateway_namespace == ns && g == gateway && l == listener,
+            Level::Set {
+                gateway_namespace,
+                gateway: g,
+                listeners,
+                ..
+            } => gateway_namespace == ns && g == gateway && listeners.iter().any(|l| l == listener),
+            Level::Gateway {
+                gateway_namespace,
+                gateway: g,
+            } => gateway_namespace == ns && g == gateway,
             _ => false,
         }
     }
@@ -124,7 +137,11 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
         let mut hits: Vec<&crate::model::Object> = model
             .objects
             .iter()
-            .filter(|o| (o.kind == sel.kind || sel.kind == "XListenerSet" && o.kind == "ListenerSet") && o.group() == group && ls.matches(&o.meta.labels))
+            .filter(|o| {
+                (o.kind == sel.kind || sel.kind == "XListenerSet" && o.kind == "ListenerSet")
+                    && o.group() == group
+                    && ls.matches(&o.meta.labels)
+            })
             .filter(|o| match from {
                 "All" => true,
                 "Selector" => {
@@ -178,7 +195,11 @@ pub fn targets(model: &Model, p: &Policy) -> Vec<Target> {
     for (r, ptr) in single.chain(many) {
         out.push(Target {
             // The experimental XListenerSet is the same object under its earlier name.
-            kind: if r.kind == "XListenerSet" { "ListenerSet".into() } else { r.kind.clone() },
+            kind: if r.kind == "XListenerSet" {
+                "ListenerSet".into()
+            } else {
+                r.kind.clone()
+            },
             namespace: p.namespace.clone(),
             name: r.name.clone(),
             section: r.section_name.clone(),
@@ -220,7 +241,12 @@ impl Ctx<'_> {
                 Some(msg) => a.set(cond("Accepted", false, "Invalid", msg)),
                 None => {
                     if !a.has("Accepted") {
-                        a.set(cond("Accepted", true, "Accepted", "Policy has been accepted."))
+                        a.set(cond(
+                            "Accepted",
+                            true,
+                            "Accepted",
+                            "Policy has been accepted.",
+                        ))
                     }
                 }
             }
@@ -232,11 +258,24 @@ impl Ctx<'_> {
 
     /// A target that could not be taken: `Accepted=False` on its ancestors, and a diagnostic.
     /// Like a missing section, `Conflicted` has no effect at all.
-    pub fn reject(&mut self, p: usize, anc: &[AncKey], t: &Target, reason: &'static str, msg: String) {
+    pub fn reject(
+        &mut self,
+        p: usize,
+        anc: &[AncKey],
+        t: &Target,
+        reason: &'static str,
+        msg: String,
+    ) {
         for k in anc {
-            self.out.statuses[p].ancestor(k).set(cond("Accepted", false, reason, msg.clone()));
+            self.out.statuses[p]
+                .ancestor(k)
+                .set(cond("Accepted", false, reason, msg.clone()));
         }
-        let code = if reason == "Conflicted" { "policy-conflicted" } else { "policy-target-not-found" };
+        let code = if reason == "Conflicted" {
+            "policy-conflicted"
+        } else {
+            "policy-target-not-found"
+        };
         self.diag(p, Diagnostic::error(code, msg), &t.pointer);
     }
 
@@ -253,7 +292,9 @@ impl Ctx<'_> {
     }
 
     pub fn overridden(&mut self, p: usize, k: &AncKey, t: &Target, msg: String) {
-        self.out.statuses[p].ancestor(k).set(cond("Overridden", true, "Overridden", msg.clone()));
+        self.out.statuses[p]
+            .ancestor(k)
+            .set(cond("Overridden", true, "Overridden", msg.clone()));
         self.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
     }
 }
@@ -262,7 +303,11 @@ impl Ctx<'_> {
 /// else `Warnings`; the messages joined.
 fn warning_condition(w: &[(&'static str, String)]) -> Option<super::status::Condition> {
     let first = w.first()?;
-    let reason = if w.iter().all(|x| x.0 == first.0) { first.0 } else { "Warnings" };
+    let reason = if w.iter().all(|x| x.0 == first.0) {
+        first.0
+    } else {
+        "Warnings"
+    };
     let msg: Vec<&str> = w.iter().map(|x| x.1.as_str()).collect();
     Some(cond("Warning", true, reason, msg.join("; ")))
 }
@@ -361,7 +406,11 @@ fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
                     if pass == 0 {
                         let d = Diagnostic::warning(
                             "policy-target-not-found",
-                            format!("{} cannot target a {}; it is ignored", cx.policies[p].kind.name(), t.kind),
+                            format!(
+                                "{} cannot target a {}; it is ignored",
+                                cx.policies[p].kind.name(),
+                                t.kind
+                            ),
                         );
                         cx.diag(p, d, &t.pointer);
                     }
@@ -381,8 +430,16 @@ fn attach_route_kind(cx: &mut Ctx, kind: PolicyKind) {
     // Parents that absorbed merges report `Merged` (they are processed after their children).
     for p in std::mem::take(&mut st.merged_parents) {
         for a in &mut cx.out.statuses[p].ancestors {
-            if a.conditions.iter().any(|c| c.type_ == "Accepted" && c.status) {
-                a.set(cond("Merged", true, "Merged", "Merged with route-level policies"));
+            if a.conditions
+                .iter()
+                .any(|c| c.type_ == "Accepted" && c.status)
+            {
+                a.set(cond(
+                    "Merged",
+                    true,
+                    "Merged",
+                    "Merged with route-level policies",
+                ));
             }
         }
     }
@@ -399,11 +456,18 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
     let mut err: Option<(&'static str, String)> = None;
     let mut rule_index = None;
     if let Some(sec) = &t.section {
-        match route.rule_names.iter().position(|n| n.as_deref() == Some(sec.as_str())) {
+        match route
+            .rule_names
+            .iter()
+            .position(|n| n.as_deref() == Some(sec.as_str()))
+        {
             None => {
                 err = Some((
                     "TargetNotFound",
-                    format!("No section name {sec} found for {}/{}", route.namespace, route.name),
+                    format!(
+                        "No section name {sec} found for {}/{}",
+                        route.namespace, route.name
+                    ),
                 ))
             }
             Some(i) => {
@@ -416,7 +480,10 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
     } else if !st.routes.insert(r) {
         err = Some((
             "Conflicted",
-            format!("Unable to target {} {}, another {kind_name} has already attached to it", route.kind, route.name),
+            format!(
+                "Unable to target {} {}, another {kind_name} has already attached to it",
+                route.kind, route.name
+            ),
         ));
     }
 
@@ -430,10 +497,17 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
             merged_into.push(pp);
         }
         st.merged_parents.insert(pp);
-        cx.out.statuses[p].ancestor(&k).set(cond("Merged", true, "Merged", "Merged with the parent policy"));
+        cx.out.statuses[p].ancestor(&k).set(cond(
+            "Merged",
+            true,
+            "Merged",
+            "Merged with the parent policy",
+        ));
     };
     for pr in &route.parent_refs {
-        let Some(parent) = world.parent(pr, &route.namespace) else { continue };
+        let Some(parent) = world.parent(pr, &route.namespace) else {
+            continue;
+        };
         let sec = pr.section_name.clone();
         let key = match parent {
             // With mergeType, each listener the route reaches merges into the nearest parent
@@ -443,15 +517,29 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
                 let mut merged_here = false;
                 if mergeable {
                     for l in world.listeners_for(route, pr, g) {
-                        let parent = st.gateway_policy.get(&(g, l.clone())).or_else(|| st.gateway_policy.get(&(g, String::new()))).copied();
+                        let parent = st
+                            .gateway_policy
+                            .get(&(g, l.clone()))
+                            .or_else(|| st.gateway_policy.get(&(g, String::new())))
+                            .copied();
                         if let Some(pp) = parent {
                             merged_here = true;
-                            merge(cx, pp, AncKey::gateway(&gw.namespace, &gw.name, Some(l)), &mut merged_into);
+                            merge(
+                                cx,
+                                pp,
+                                AncKey::gateway(&gw.namespace, &gw.name, Some(l)),
+                                &mut merged_into,
+                            );
                         }
                     }
                 }
                 if !merged_here {
-                    st.gateway_routes.entry(g).or_default().entry(sec.clone().unwrap_or_default()).or_default().insert(route_key.clone());
+                    st.gateway_routes
+                        .entry(g)
+                        .or_default()
+                        .entry(sec.clone().unwrap_or_default())
+                        .or_default()
+                        .insert(route_key.clone());
                 }
                 AncKey::gateway(&gw.namespace, &gw.name, sec)
             }
@@ -467,7 +555,12 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
                             .or_else(|| st.gateway_policy.get(&(set.gateway, String::new())))
                             .copied();
                         if let Some(pp) = parent {
-                            merge(cx, pp, AncKey::set(&set.namespace, &set.name, Some(l.clone())), &mut merged_into);
+                            merge(
+                                cx,
+                                pp,
+                                AncKey::set(&set.namespace, &set.name, Some(l.clone())),
+                                &mut merged_into,
+                            );
                         }
                     }
                     set_hits.push((ls, l));
@@ -480,7 +573,12 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
         }
     }
     for (set, listener) in set_hits {
-        st.set_routes.push(SetRoute { set, listener, route: route_key.clone(), merged_into: merged_into.clone() });
+        st.set_routes.push(SetRoute {
+            set,
+            listener,
+            route: route_key.clone(),
+            merged_into: merged_into.clone(),
+        });
     }
     if let Some((reason, msg)) = err {
         cx.reject(p, &anc, t, reason, msg);
@@ -492,7 +590,12 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
         if let Some(rules) = st.rules.get(&r).filter(|s| !s.is_empty()) {
             let msg = format!("This policy is being overridden by other {kind_name}s for these route rules: {rules:?}");
             for k in &anc {
-                cx.out.statuses[p].ancestor(k).set(cond("Overridden", true, "Overridden", msg.clone()));
+                cx.out.statuses[p].ancestor(k).set(cond(
+                    "Overridden",
+                    true,
+                    "Overridden",
+                    msg.clone(),
+                ));
             }
             cx.diag(p, Diagnostic::info("policy-overridden", msg), &t.pointer);
         }
@@ -515,7 +618,8 @@ fn route_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
 
 fn push_attachment(cx: &mut Ctx, p: usize, level: Level, invalid: bool, merged_into: Vec<usize>) {
     let pol = &cx.policies[p];
-    let applies = !invalid || pol.kind.invalid_is_500() && !pol.problems.iter().all(|x| x.fail_open);
+    let applies =
+        !invalid || pol.kind.invalid_is_500() && !pol.problems.iter().all(|x| x.fail_open);
     if applies {
         cx.out.attachments.push(Attachment {
             policy: p,
@@ -533,7 +637,13 @@ fn overridden_message(kind: PolicyKind, parts: &[(&str, Vec<String>)]) -> Option
         .filter(|(_, v)| !v.is_empty())
         .map(|(what, v)| format!("{what}: {v:?}"))
         .collect();
-    (!parts.is_empty()).then(|| format!("This policy is being overridden by other {}s for these {}", kind.name(), parts.join(" and ")))
+    (!parts.is_empty()).then(|| {
+        format!(
+            "This policy is being overridden by other {}s for these {}",
+            kind.name(),
+            parts.join(" and ")
+        )
+    })
 }
 
 fn set_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
@@ -568,15 +678,25 @@ fn set_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
     cx.finish(p, &anc, problem.as_deref());
     let mut routes: BTreeSet<String> = BTreeSet::new();
     for r in &st.set_routes {
-        if r.set == ls && t.section.as_ref().is_none_or(|s| *s == r.listener) && !r.merged_into.contains(&p) {
+        if r.set == ls
+            && t.section.as_ref().is_none_or(|s| *s == r.listener)
+            && !r.merged_into.contains(&p)
+        {
             routes.insert(r.route.clone());
         }
     }
     let listeners: Vec<String> = match &t.section {
-        None => st.set_listeners.get(&ls).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
+        None => st
+            .set_listeners
+            .get(&ls)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default(),
         Some(_) => Vec::new(),
     };
-    let parts = [("listeners", listeners), ("routes", routes.into_iter().collect())];
+    let parts = [
+        ("listeners", listeners),
+        ("routes", routes.into_iter().collect()),
+    ];
     if let Some(msg) = overridden_message(cx.policies[p].kind, &parts) {
         cx.overridden(p, &anc[0], t, msg);
     }
@@ -634,24 +754,44 @@ fn gateway_target(cx: &mut Ctx, st: &mut Claims, p: usize, t: &Target) {
     let parts = match &t.section {
         Some(sec) => vec![(
             "routes",
-            by_section.and_then(|m| m.get(sec)).map(|s| s.iter().cloned().collect()).unwrap_or_default(),
+            by_section
+                .and_then(|m| m.get(sec))
+                .map(|s| s.iter().cloned().collect())
+                .unwrap_or_default(),
         )],
         None => {
-            let mut routes: BTreeSet<String> = by_section.map(|m| m.values().flatten().cloned().collect()).unwrap_or_default();
+            let mut routes: BTreeSet<String> = by_section
+                .map(|m| m.values().flatten().cloned().collect())
+                .unwrap_or_default();
             let mut sets: Vec<String> = Vec::new();
-            for (ls, set) in world.listener_sets.iter().enumerate().filter(|(_, s)| s.gateway == g) {
+            for (ls, set) in world
+                .listener_sets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.gateway == g)
+            {
                 if st.sets.contains(&ls) {
                     sets.push(format!("{}/{}", set.namespace, set.name));
                 }
                 for l in st.set_listeners.get(&ls).into_iter().flatten() {
                     sets.push(format!("{}/{}/{l}", set.namespace, set.name));
                 }
-                for r in st.set_routes.iter().filter(|r| r.set == ls && !r.merged_into.contains(&p)) {
+                for r in st
+                    .set_routes
+                    .iter()
+                    .filter(|r| r.set == ls && !r.merged_into.contains(&p))
+                {
                     routes.insert(r.route.clone());
                 }
             }
             vec![
-                ("listeners", st.listeners.get(&g).map(|s| s.iter().cloned().collect()).unwrap_or_default()),
+                (
+                    "listeners",
+                    st.listeners
+                        .get(&g)
+                        .map(|s| s.iter().cloned().collect())
+                        .unwrap_or_default(),
+                ),
                 ("listenerSets", sets),
                 ("routes", routes.into_iter().collect()),
             ]

@@ -387,7 +387,11 @@ impl Big {
         let n = m.0.len();
         if n == 1 {
             let d = m.0[0] as u64;
-            let r = self.0.iter().rev().fold(0u64, |r, &l| ((r << 32) | l as u64) % d);
+            let r = self
+                .0
+                .iter()
+                .rev()
+                .fold(0u64, |r, &l| ((r << 32) | l as u64) % d);
             return Big::from_u32(r as u32);
         }
         // Normalize so the divisor's top limb has its high bit set (shifts as u64: s may be 0).
@@ -439,11 +443,9 @@ impl Big {
                 u[j + n] = u[j + n].wrapping_add(c as u32);
             }
         }
-        let mut r = Big(
-            (0..n)
-                .map(|i| (((u[i] as u64) >> s) | ((u[i + 1] as u64) << (32 - s))) as u32)
-                .collect(),
-        );
+        let mut r = Big((0..n)
+            .map(|i| (((u[i] as u64) >> s) | ((u[i + 1] as u64) << (32 - s))) as u32)
+            .collect());
         r.norm();
         r
     }
@@ -788,7 +790,13 @@ mod tests {
         let sig = vec![0x01u8; 256];
         assert!(!rsa_pkcs1_verify(256, &n, &[0xff; 8], b"m", &sig));
         let big_n = vec![0xffu8; 2052];
-        assert!(!rsa_pkcs1_verify(256, &big_n, &[1, 0, 1], b"m", &vec![1u8; 2052]));
+        assert!(!rsa_pkcs1_verify(
+            256,
+            &big_n,
+            &[1, 0, 1],
+            b"m",
+            &vec![1u8; 2052]
+        ));
     }
 
     fn hex(b: &[u8]) -> String {

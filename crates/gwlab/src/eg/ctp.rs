@@ -19,13 +19,33 @@ struct Lid {
 /// Every listener a Gateway serves, with protocol and port.
 fn all_listeners(world: &World, g: usize) -> Vec<(Lid, String, u32)> {
     let gw = &world.gateways[g];
-    let own = gw.listeners.iter().map(|l| (Lid { set: None, name: l.0.clone() }, l.1.clone(), l.2));
+    let own = gw.listeners.iter().map(|l| {
+        (
+            Lid {
+                set: None,
+                name: l.0.clone(),
+            },
+            l.1.clone(),
+            l.2,
+        )
+    });
     let sets = world
         .listener_sets
         .iter()
         .enumerate()
         .filter(|(_, s)| s.gateway == g)
-        .flat_map(|(i, s)| s.listeners.iter().map(move |l| (Lid { set: Some(i), name: l.0.clone() }, l.1.clone(), l.2)));
+        .flat_map(|(i, s)| {
+            s.listeners.iter().map(move |l| {
+                (
+                    Lid {
+                        set: Some(i),
+                        name: l.0.clone(),
+                    },
+                    l.1.clone(),
+                    l.2,
+                )
+            })
+        });
     own.chain(sets).collect()
 }
 
@@ -79,7 +99,10 @@ pub(super) fn attach_client_traffic(cx: &mut Ctx) {
                     if pass == 0 {
                         let d = crate::diag::Diagnostic::warning(
                             "policy-target-not-found",
-                            format!("ClientTrafficPolicy cannot target a {}; it is ignored", t.kind),
+                            format!(
+                                "ClientTrafficPolicy cannot target a {}; it is ignored",
+                                t.kind
+                            ),
                         );
                         cx.diag(p, d, &t.pointer);
                     }
@@ -103,20 +126,43 @@ fn scope(world: &World, t: &Target) -> Option<Scope> {
         let g = world.gateway(&t.namespace, &t.name)?;
         let gw = &world.gateways[g];
         let listeners = match &t.section {
-            Some(s) => vec![Lid { set: None, name: s.clone() }],
+            Some(s) => vec![Lid {
+                set: None,
+                name: s.clone(),
+            }],
             None => all_listeners(world, g).into_iter().map(|l| l.0).collect(),
         };
         let whole = t.section.is_none().then_some(None);
-        return Some(Scope { gateway: g, anc: AncKey::gateway(&gw.namespace, &gw.name, t.section.clone()), listeners, whole });
+        return Some(Scope {
+            gateway: g,
+            anc: AncKey::gateway(&gw.namespace, &gw.name, t.section.clone()),
+            listeners,
+            whole,
+        });
     }
     let ls = world.listener_set(&t.namespace, &t.name)?;
     let set = &world.listener_sets[ls];
     let listeners = match &t.section {
-        Some(s) => vec![Lid { set: Some(ls), name: s.clone() }],
-        None => set.listeners.iter().map(|l| Lid { set: Some(ls), name: l.0.clone() }).collect(),
+        Some(s) => vec![Lid {
+            set: Some(ls),
+            name: s.clone(),
+        }],
+        None => set
+            .listeners
+            .iter()
+            .map(|l| Lid {
+                set: Some(ls),
+                name: l.0.clone(),
+            })
+            .collect(),
     };
     let whole = t.section.is_none().then_some(Some(ls));
-    Some(Scope { gateway: set.gateway, anc: AncKey::set(&set.namespace, &set.name, t.section.clone()), listeners, whole })
+    Some(Scope {
+        gateway: set.gateway,
+        anc: AncKey::set(&set.namespace, &set.name, t.section.clone()),
+        listeners,
+        whole,
+    })
 }
 
 fn one_target(
@@ -136,12 +182,24 @@ fn one_target(
             "TargetNotFound",
             format!("No section name {sec} found for {}/{}", t.namespace, t.name),
         )),
-        (Some(_), _) if !claimed.entry(g).or_default().insert(sc.listeners[0].clone()) => Some((
-            "Conflicted",
-            "Unable to target section, another ClientTrafficPolicy has already attached to it".to_string(),
-        )),
+        (Some(_), _)
+            if !claimed
+                .entry(g)
+                .or_default()
+                .insert(sc.listeners[0].clone()) =>
+        {
+            Some((
+                "Conflicted",
+                "Unable to target section, another ClientTrafficPolicy has already attached to it"
+                    .to_string(),
+            ))
+        }
         (None, Some(w)) if !whole.insert((g, w)) => {
-            let what = if w.is_some() { "ListenerSet" } else { "Gateway" };
+            let what = if w.is_some() {
+                "ListenerSet"
+            } else {
+                "Gateway"
+            };
             Some(("Conflicted", format!("Unable to target {what}, another ClientTrafficPolicy has already attached to it")))
         }
         _ => None,
@@ -153,17 +211,33 @@ fn one_target(
     // A broader policy programs the listeners nobody claimed, and claims them.
     let taken: Vec<Lid> = match t.section {
         Some(_) => Vec::new(),
-        None => sc.listeners.iter().filter(|l| claimed.get(&g).is_some_and(|c| c.contains(l))).cloned().collect(),
+        None => sc
+            .listeners
+            .iter()
+            .filter(|l| claimed.get(&g).is_some_and(|c| c.contains(l)))
+            .cloned()
+            .collect(),
     };
-    let programs: Vec<Lid> = sc.listeners.iter().filter(|l| !taken.contains(l)).cloned().collect();
+    let programs: Vec<Lid> = sc
+        .listeners
+        .iter()
+        .filter(|l| !taken.contains(l))
+        .cloned()
+        .collect();
     if matches!(sc.whole, Some(Some(_))) {
-        claimed.entry(g).or_default().extend(programs.iter().cloned());
+        claimed
+            .entry(g)
+            .or_default()
+            .extend(programs.iter().cloned());
     }
     let mut problem = cx.policies[p].problems.first().map(|pr| pr.message.clone());
     if problem.is_none() {
         problem = port_overlap(world, g, &every, &programs, sc.whole == Some(None));
     }
-    if problem.is_none() && cx.policies[p].raw.pointer("/http1/http10/useDefaultHost") == Some(&serde_json::Value::Bool(true)) {
+    if problem.is_none()
+        && cx.policies[p].raw.pointer("/http1/http10/useDefaultHost")
+            == Some(&serde_json::Value::Bool(true))
+    {
         problem = default_host_problem(world, g, &programs);
     }
     cx.finish(p, &anc, problem.as_deref());
@@ -175,7 +249,9 @@ fn one_target(
     }
     if !taken.is_empty() {
         let names: Vec<String> = taken.iter().map(|l| lid_name(world, g, l)).collect();
-        let msg = format!("There are existing ClientTrafficPolicies that are overriding these sections {names:?}");
+        let msg = format!(
+            "There are existing ClientTrafficPolicies that are overriding these sections {names:?}"
+        );
         cx.overridden(p, &anc[0], t, msg);
     }
     if problem.is_some() {
@@ -245,14 +321,25 @@ fn port_overlap(
 fn default_host_problem(world: &World, g: usize, programs: &[Lid]) -> Option<String> {
     let gw = &world.gateways[g];
     for l in programs.iter().filter(|l| l.set.is_none()) {
-        let Some(i) = gw.listeners.iter().position(|x| x.0 == l.name) else { continue };
-        if gw.listener_hostnames[i].as_deref().is_some_and(|h| !h.is_empty() && !h.starts_with('*')) {
+        let Some(i) = gw.listeners.iter().position(|x| x.0 == l.name) else {
+            continue;
+        };
+        if gw.listener_hostnames[i]
+            .as_deref()
+            .is_some_and(|h| !h.is_empty() && !h.starts_with('*'))
+        {
             continue;
         }
         let mut hosts = BTreeSet::new();
-        for r in world.routes.iter().filter(|r| r.kind == "HTTPRoute" || r.kind == "GRPCRoute") {
+        for r in world
+            .routes
+            .iter()
+            .filter(|r| r.kind == "HTTPRoute" || r.kind == "GRPCRoute")
+        {
             for pr in &r.parent_refs {
-                if world.parent(pr, &r.namespace) == Some(Parent::Gateway(g)) && world.listeners_for(r, pr, g).contains(&l.name) {
+                if world.parent(pr, &r.namespace) == Some(Parent::Gateway(g))
+                    && world.listeners_for(r, pr, g).contains(&l.name)
+                {
                     if r.hostnames.is_empty() {
                         hosts.insert("*".to_string());
                     }

@@ -299,7 +299,8 @@ pub fn governing(
         .filter(|x| {
             a.merged_into.contains(&x.policy)
                 && x.level.rank() > 1
-                && x.level.covers_listener(&ctx.gateway_namespace, &ctx.gateway, &ctx.listener)
+                && x.level
+                    .covers_listener(&ctx.gateway_namespace, &ctx.gateway, &ctx.listener)
         })
         .min_by_key(|x| x.level.rank());
     let merged_raw =
@@ -314,7 +315,9 @@ fn level_words(l: &Level) -> String {
         Level::Listener {
             gateway, listener, ..
         } => format!("listener {listener} of Gateway {gateway}"),
-        Level::SetListener { set, listener, .. } => format!("listener {listener} of ListenerSet {set}"),
+        Level::SetListener { set, listener, .. } => {
+            format!("listener {listener} of ListenerSet {set}")
+        }
         Level::Set { set, .. } => format!("ListenerSet {set}"),
         Level::Gateway { gateway, .. } => format!("Gateway {gateway}"),
     }

@@ -16,7 +16,11 @@ fn uses_geoip(raw: &Value) -> bool {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .any(|r| r.pointer("/principal/clientIPGeoLocations").and_then(Value::as_array).is_some_and(|g| !g.is_empty()))
+        .any(|r| {
+            r.pointer("/principal/clientIPGeoLocations")
+                .and_then(Value::as_array)
+                .is_some_and(|g| !g.is_empty())
+        })
 }
 
 /// (Gateway namespace, Gateway, listener) triples a level covers.
@@ -32,12 +36,26 @@ fn listeners(cx: &Ctx, level: &Level) -> BTreeSet<(String, String, String)> {
         }
     };
     match level {
-        Level::Rule { route_kind, route_namespace, route, .. } | Level::Route { route_kind, route_namespace, route } => {
-            let Some(r) = w.route(route_kind, route_namespace, route) else { return out };
+        Level::Rule {
+            route_kind,
+            route_namespace,
+            route,
+            ..
+        }
+        | Level::Route {
+            route_kind,
+            route_namespace,
+            route,
+        } => {
+            let Some(r) = w.route(route_kind, route_namespace, route) else {
+                return out;
+            };
             let r = &w.routes[r];
             for pr in &r.parent_refs {
                 match w.parent(pr, &r.namespace) {
-                    Some(Parent::Gateway(g)) => add_gateway(&mut out, g, Some(&w.listeners_for(r, pr, g))),
+                    Some(Parent::Gateway(g)) => {
+                        add_gateway(&mut out, g, Some(&w.listeners_for(r, pr, g)))
+                    }
                     Some(Parent::Set(ls)) => {
                         let gw = &w.gateways[w.listener_sets[ls].gateway];
                         for l in w.set_listeners_for(r, pr, ls) {
@@ -48,15 +66,33 @@ fn listeners(cx: &Ctx, level: &Level) -> BTreeSet<(String, String, String)> {
                 }
             }
         }
-        Level::Listener { gateway_namespace, gateway, listener } | Level::SetListener { gateway_namespace, gateway, listener, .. } => {
+        Level::Listener {
+            gateway_namespace,
+            gateway,
+            listener,
+        }
+        | Level::SetListener {
+            gateway_namespace,
+            gateway,
+            listener,
+            ..
+        } => {
             out.insert((gateway_namespace.clone(), gateway.clone(), listener.clone()));
         }
-        Level::Set { gateway_namespace, gateway, listeners, .. } => {
+        Level::Set {
+            gateway_namespace,
+            gateway,
+            listeners,
+            ..
+        } => {
             for l in listeners {
                 out.insert((gateway_namespace.clone(), gateway.clone(), l.clone()));
             }
         }
-        Level::Gateway { gateway_namespace, gateway } => {
+        Level::Gateway {
+            gateway_namespace,
+            gateway,
+        } => {
             if let Some(g) = w.gateway(gateway_namespace, gateway) {
                 add_gateway(&mut out, g, None);
                 for s in w.listener_sets.iter().filter(|s| s.gateway == g) {
@@ -105,10 +141,18 @@ pub(super) fn require_client_ip_detection(cx: &mut Ctx) {
             a.broken = true;
         }
         for anc in &mut cx.out.statuses[p].ancestors {
-            if anc.conditions.iter().any(|c| c.type_ == "Accepted" && c.status) {
+            if anc
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Accepted" && c.status)
+            {
                 anc.set(cond("Accepted", false, "Invalid", msg.clone()));
             }
         }
-        cx.diag(p, Diagnostic::error("policy-invalid", msg), "/spec/authorization");
+        cx.diag(
+            p,
+            Diagnostic::error("policy-invalid", msg),
+            "/spec/authorization",
+        );
     }
 }

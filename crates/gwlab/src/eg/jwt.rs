@@ -237,7 +237,13 @@ pub fn verify(jwt: &Jwt, keys: &[Jwk]) -> Signature {
         memo_key.extend_from_slice(part);
     }
     for k in &cands {
-        for m in [k.crv.as_deref().map(str::as_bytes), k.member("n"), k.member("e"), k.member("x"), k.member("y")] {
+        for m in [
+            k.crv.as_deref().map(str::as_bytes),
+            k.member("n"),
+            k.member("e"),
+            k.member("x"),
+            k.member("y"),
+        ] {
             let m = m.unwrap_or(&[]);
             memo_key.extend_from_slice(&(m.len() as u64).to_le_bytes());
             memo_key.extend_from_slice(m);
@@ -340,7 +346,10 @@ mod tests {
         let good = decode(GOOD).unwrap();
         for _ in 0..2 {
             assert_eq!(verify(&good, &keys), Signature::Verified);
-            assert_eq!(verify(&decode(TAMPERED).unwrap(), &keys), Signature::Invalid);
+            assert_eq!(
+                verify(&decode(TAMPERED).unwrap(), &keys),
+                Signature::Invalid
+            );
         }
         // The same kid with another modulus: the verdict is not the one remembered for the demo key.
         let other = DEMO_JWKS.replace("\"n\":\"kGmS", "\"n\":\"kGmT");

@@ -35,10 +35,10 @@ pub use attach::{Attachment, Level};
 pub use effects::{effects, PolicyEffect, RouteContext, ShortCircuit};
 pub use types::*;
 
-use crate::sort::StableSort;
 use crate::diag::Diagnostic;
 use crate::model::{Body, Model, EG_GROUP};
 use crate::resolve::{ObjectStatus, ENVOY_GATEWAY_CONTROLLER};
+use crate::sort::StableSort;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -162,7 +162,10 @@ fn decode<T: serde::de::DeserializeOwned>(v: &Value) -> Result<T, (String, Strin
 }
 
 /// The typed spec of a policy of `kind`, with its targeting decoded on its own (the specs skip it).
-fn decode_policy(kind: PolicyKind, spec: &Value) -> Result<(PolicyTargets, PolicySpec), (String, String)> {
+fn decode_policy(
+    kind: PolicyKind,
+    spec: &Value,
+) -> Result<(PolicyTargets, PolicySpec), (String, String)> {
     let mut typed = match kind {
         PolicyKind::Security => PolicySpec::Security(Box::new(decode(spec)?)),
         PolicyKind::BackendTraffic => PolicySpec::BackendTraffic(Box::new(decode(spec)?)),
@@ -219,7 +222,13 @@ impl PolicyIndex {
                 };
                 (p.problems, p.warnings) = validate::policy(model, &p);
                 if p.targets.target_ref.is_some() {
-                    p.warnings.insert(0, ("DeprecatedField", "spec.targetRef is deprecated, use spec.targetRefs instead".into()));
+                    p.warnings.insert(
+                        0,
+                        (
+                            "DeprecatedField",
+                            "spec.targetRef is deprecated, use spec.targetRefs instead".into(),
+                        ),
+                    );
                 }
                 for pr in &p.problems {
                     let d = Diagnostic::error(pr.code, pr.message.clone());
@@ -358,17 +367,35 @@ mod tests {
     #[test]
     fn null_fields_decode_as_unset() {
         let spec = serde_json::json!({"targetRefs": null, "headers": {"withUnderscoresAction": null}, "path": null});
-        let (targets, typed) = decode_policy(PolicyKind::ClientTraffic, &spec).expect("nulls are absent fields");
-        let PolicySpec::ClientTraffic(s) = typed else { panic!("a ClientTrafficPolicy spec") };
+        let (targets, typed) =
+            decode_policy(PolicyKind::ClientTraffic, &spec).expect("nulls are absent fields");
+        let PolicySpec::ClientTraffic(s) = typed else {
+            panic!("a ClientTrafficPolicy spec")
+        };
         assert!(targets.target_refs.is_empty() && s.targets == targets && s.path.is_none());
-        let bad = decode_policy(PolicyKind::ClientTraffic, &serde_json::json!({"targetRefs": [null]}));
-        assert_eq!(bad.map(|_| ()), Err(("/spec/targetRefs/0".to_string(), "invalid type: null, expected struct TargetRef".to_string())), "a null list item is still an error");
+        let bad = decode_policy(
+            PolicyKind::ClientTraffic,
+            &serde_json::json!({"targetRefs": [null]}),
+        );
+        assert_eq!(
+            bad.map(|_| ()),
+            Err((
+                "/spec/targetRefs/0".to_string(),
+                "invalid type: null, expected struct TargetRef".to_string()
+            )),
+            "a null list item is still an error"
+        );
     }
 
     #[test]
     fn targets_are_decoded_for_every_policy_kind() {
         let spec = serde_json::json!({"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "eg"}], "cors": {"allowOrigins": ["https://a.example"]}});
-        for kind in [PolicyKind::Security, PolicyKind::BackendTraffic, PolicyKind::ClientTraffic, PolicyKind::EnvoyExtension] {
+        for kind in [
+            PolicyKind::Security,
+            PolicyKind::BackendTraffic,
+            PolicyKind::ClientTraffic,
+            PolicyKind::EnvoyExtension,
+        ] {
             let (targets, typed) = decode_policy(kind, &spec).expect("decodes");
             assert_eq!(targets.refs().len(), 1);
             let inner = match &typed {
@@ -377,7 +404,10 @@ mod tests {
                 PolicySpec::ClientTraffic(s) => Some(&s.targets),
                 PolicySpec::EnvoyExtension => None,
             };
-            assert!(inner.is_none_or(|t| *t == targets), "{kind:?}: the typed spec carries the same targets");
+            assert!(
+                inner.is_none_or(|t| *t == targets),
+                "{kind:?}: the typed spec carries the same targets"
+            );
         }
     }
 }

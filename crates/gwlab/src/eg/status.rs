@@ -4,8 +4,8 @@
 //! PolicyStatus holds at most 16 ancestors, so Envoy Gateway cuts longer lists and marks the last
 //! kept ancestor `Aggregated` instead of letting the status update fail.
 
-use crate::sort::StableSort;
 use crate::model::GATEWAY_GROUP;
+use crate::sort::StableSort;
 use serde_json::{json, Value};
 
 /// The API server rejects a PolicyStatus with more ancestors than this.
@@ -19,7 +19,12 @@ pub struct Condition {
     pub message: String,
 }
 
-pub fn cond(t: &'static str, status: bool, reason: &'static str, msg: impl Into<String>) -> Condition {
+pub fn cond(
+    t: &'static str,
+    status: bool,
+    reason: &'static str,
+    msg: impl Into<String>,
+) -> Condition {
     Condition {
         type_: t,
         status,
@@ -157,8 +162,12 @@ mod tests {
             let a = st.ancestor(&AncKey::gateway("ns", &format!("gw-{i}"), None));
             a.set(cond("Accepted", true, "Accepted", ""));
         }
-        st.ancestor(&AncKey::gateway("ns", "gw-9", None))
-            .set(cond("Overridden", true, "Overridden", ""));
+        st.ancestor(&AncKey::gateway("ns", "gw-9", None)).set(cond(
+            "Overridden",
+            true,
+            "Overridden",
+            "",
+        ));
         st.truncate();
         let names: Vec<&str> = st.ancestors.iter().map(|a| a.key.name.as_str()).collect();
         assert_eq!(names.len(), MAX_ANCESTORS);

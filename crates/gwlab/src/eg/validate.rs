@@ -73,7 +73,12 @@ pub(super) struct V<'a> {
 }
 
 impl V<'_> {
-    pub(super) fn push(&mut self, code: &'static str, ptr: impl Into<String>, msg: impl Into<String>) {
+    pub(super) fn push(
+        &mut self,
+        code: &'static str,
+        ptr: impl Into<String>,
+        msg: impl Into<String>,
+    ) {
         self.out.push(Problem {
             code,
             message: msg.into(),
@@ -602,7 +607,9 @@ fn envoy_extension(v: &mut V) {
 /// A Kubernetes quantity (`1Mi`, `500k`, `1.5Gi`, `1024`), in bytes; None when malformed or
 /// beyond u64.
 pub fn parse_quantity(s: &str) -> Option<u64> {
-    let idx = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let idx = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let num = &s[..idx];
     if num.is_empty() || num.starts_with('.') || num.matches('.').count() > 1 {
         return None;

@@ -5,8 +5,8 @@
 //! Built straight from the model so the policy engine does not depend on the resolver's internals;
 //! the resolver's richer view is only needed for traffic, not for policy status.
 
-use crate::sort::StableSort;
 use crate::model::{Body, Model, ParentReference, GATEWAY_GROUP};
+use crate::sort::StableSort;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone)]
@@ -85,35 +85,42 @@ impl World {
                         class: g.gateway_class_name.clone(),
                         listeners: listener_facts(&g.listeners).0,
                         listener_from: listener_facts(&g.listeners).1,
-                        listener_hostnames: g.listeners.iter().map(|l| l.hostname.clone()).collect(),
+                        listener_hostnames: g
+                            .listeners
+                            .iter()
+                            .map(|l| l.hostname.clone())
+                            .collect(),
                     });
                 }
             }
         }
         w.listener_sets = listener_sets(model, &w.gateways);
         for (i, o) in model.objects.iter().enumerate() {
-            let (parent_refs, rule_names, hostnames): (Vec<ParentReference>, Vec<Option<String>>, Vec<String>) =
-                match &o.body {
-                    Body::HttpRoute(r) => (
-                        r.parent_refs.clone(),
-                        match &r.rules {
-                            Some(rules) => rules.iter().map(|r| r.name.clone()).collect(),
-                            None => vec![None],
-                        },
-                        r.hostnames.clone(),
-                    ),
-                    Body::GrpcRoute(r) => (
-                        r.parent_refs.clone(),
-                        r.rules.iter().map(|r| r.name.clone()).collect(),
-                        r.hostnames.clone(),
-                    ),
-                    Body::TlsRoute(r) | Body::TcpRoute(r) | Body::UdpRoute(r) => (
-                        r.parent_refs.clone(),
-                        r.rules.iter().map(|r| r.name.clone()).collect(),
-                        r.hostnames.clone(),
-                    ),
-                    _ => continue,
-                };
+            let (parent_refs, rule_names, hostnames): (
+                Vec<ParentReference>,
+                Vec<Option<String>>,
+                Vec<String>,
+            ) = match &o.body {
+                Body::HttpRoute(r) => (
+                    r.parent_refs.clone(),
+                    match &r.rules {
+                        Some(rules) => rules.iter().map(|r| r.name.clone()).collect(),
+                        None => vec![None],
+                    },
+                    r.hostnames.clone(),
+                ),
+                Body::GrpcRoute(r) => (
+                    r.parent_refs.clone(),
+                    r.rules.iter().map(|r| r.name.clone()).collect(),
+                    r.hostnames.clone(),
+                ),
+                Body::TlsRoute(r) | Body::TcpRoute(r) | Body::UdpRoute(r) => (
+                    r.parent_refs.clone(),
+                    r.rules.iter().map(|r| r.name.clone()).collect(),
+                    r.hostnames.clone(),
+                ),
+                _ => continue,
+            };
             // A route matters when one of its parents is a Gateway this controller owns, or a
             // ListenerSet one of them admits.
             let relevant = parent_refs
@@ -161,7 +168,12 @@ impl World {
     }
 
     /// Listeners of a ListenerSet a route reaches through one parentRef.
-    pub fn set_listeners_for(&self, route: &WorldRoute, pr: &ParentReference, ls: usize) -> Vec<String> {
+    pub fn set_listeners_for(
+        &self,
+        route: &WorldRoute,
+        pr: &ParentReference,
+        ls: usize,
+    ) -> Vec<String> {
         let s = &self.listener_sets[ls];
         reached(route, pr, &s.listeners, &s.listener_from, &s.namespace)
     }
@@ -225,7 +237,10 @@ fn reached(
 }
 
 fn listener_facts(ls: &[crate::model::Listener]) -> (Vec<(String, String, u32)>, Vec<String>) {
-    let facts = ls.iter().map(|l| (l.name.clone(), l.protocol.clone(), l.port)).collect();
+    let facts = ls
+        .iter()
+        .map(|l| (l.name.clone(), l.protocol.clone(), l.port))
+        .collect();
     let from = ls
         .iter()
         .map(|l| {
@@ -248,17 +263,28 @@ fn listener_sets(model: &Model, gateways: &[WorldGateway]) -> Vec<WorldListenerS
     order.stable_sort_by_key(|&i| model.objects[i].age_key());
     for i in order {
         let o = &model.objects[i];
-        let Body::ListenerSet(ls) = &o.body else { continue };
+        let Body::ListenerSet(ls) = &o.body else {
+            continue;
+        };
         let pr = &ls.parent_ref;
         if pr.kind() != "Gateway" || pr.group() != GATEWAY_GROUP {
             continue;
         }
         let gns = pr.namespace_or(&o.namespace);
-        let Some(g) = gateways.iter().position(|g| g.namespace == gns && g.name == pr.name) else {
+        let Some(g) = gateways
+            .iter()
+            .position(|g| g.namespace == gns && g.name == pr.name)
+        else {
             continue;
         };
-        let Body::Gateway(gspec) = &model.objects[gateways[g].object].body else { continue };
-        let allowed = match gspec.allowed_listeners.as_ref().and_then(|a| a.namespaces.as_ref()) {
+        let Body::Gateway(gspec) = &model.objects[gateways[g].object].body else {
+            continue;
+        };
+        let allowed = match gspec
+            .allowed_listeners
+            .as_ref()
+            .and_then(|a| a.namespaces.as_ref())
+        {
             None => false,
             Some(n) => match n.from.as_deref().unwrap_or("None") {
                 "All" => true,
@@ -266,7 +292,9 @@ fn listener_sets(model: &Model, gateways: &[WorldGateway]) -> Vec<WorldListenerS
                 "Selector" => {
                     let sel = n.selector.clone().unwrap_or_default();
                     model.objects.iter().any(|ns| {
-                        matches!(ns.body, Body::Namespace) && ns.name() == o.namespace && sel.matches(&ns.meta.labels)
+                        matches!(ns.body, Body::Namespace)
+                            && ns.name() == o.namespace
+                            && sel.matches(&ns.meta.labels)
                     })
                 }
                 _ => false,

@@ -20,24 +20,47 @@ pub const CODE: &str = "certificate-hostname-mismatch";
 pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
     for g in &cx.resolved.gateways {
         for l in &g.listeners {
-            let terminates = l.protocol == Protocol::Https || (l.protocol == Protocol::Tls && l.tls_mode == Some(TlsMode::Terminate));
-            let Some(host) = l.hostname.as_deref().filter(|h| !h.is_empty()) else { continue };
+            let terminates = l.protocol == Protocol::Https
+                || (l.protocol == Protocol::Tls && l.tls_mode == Some(TlsMode::Terminate));
+            let Some(host) = l.hostname.as_deref().filter(|h| !h.is_empty()) else {
+                continue;
+            };
             if !terminates || l.certificates.is_empty() {
                 continue;
             }
-            let known: Vec<(String, Vec<String>)> = l.certificates.iter().filter_map(|c| certificate_names(cx, c)).collect();
-            if known.is_empty() || known.iter().any(|(_, names)| names.iter().any(|n| x509::covers(n, host))) {
+            let known: Vec<(String, Vec<String>)> = l
+                .certificates
+                .iter()
+                .filter_map(|c| certificate_names(cx, c))
+                .collect();
+            if known.is_empty()
+                || known
+                    .iter()
+                    .any(|(_, names)| names.iter().any(|n| x509::covers(n, host)))
+            {
                 continue;
             }
-            let Some(src) = cx.model.objects.get(l.source) else { continue };
+            let Some(src) = cx.model.objects.get(l.source) else {
+                continue;
+            };
             let listeners = match &src.body {
                 Body::Gateway(s) => &s.listeners,
                 Body::ListenerSet(s) => &s.listeners,
                 _ => continue,
             };
-            let Some(li) = listeners.iter().position(|x| x.name == l.name) else { continue };
+            let Some(li) = listeners.iter().position(|x| x.name == l.name) else {
+                continue;
+            };
             let (what, names) = &known[0];
-            let list = if names.is_empty() { "no DNS names".to_string() } else { names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") };
+            let list = if names.is_empty() {
+                "no DNS names".to_string()
+            } else {
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             let msg = format!(
                 "listener `{}` hostname `{host}` is not covered by its certificate ({what}: {list}); Envoy Gateway serves it anyway and clients fail verification; add `{host}` to the certificate's names (a `*.` name covers one label only)",
                 l.name
@@ -59,11 +82,20 @@ fn certificate_names(cx: &Ctx, secret: &str) -> Option<(String, Vec<String>)> {
         if o.kind != "Certificate" || o.group() != "cert-manager.io" || o.namespace != ns {
             continue;
         }
-        let Body::Extension(v) = &o.body else { continue };
+        let Body::Extension(v) = &o.body else {
+            continue;
+        };
         if v.pointer("/spec/secretName").and_then(|s| s.as_str()) != Some(name) {
             continue;
         }
-        let mut names: Vec<String> = v.pointer("/spec/dnsNames").and_then(|a| a.as_array()).into_iter().flatten().filter_map(|s| s.as_str()).map(str::to_ascii_lowercase).collect();
+        let mut names: Vec<String> = v
+            .pointer("/spec/dnsNames")
+            .and_then(|a| a.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str())
+            .map(str::to_ascii_lowercase)
+            .collect();
         if let Some(cn) = v.pointer("/spec/commonName").and_then(|s| s.as_str()) {
             if !names.iter().any(|n| n.eq_ignore_ascii_case(cn)) {
                 names.push(cn.to_ascii_lowercase());
@@ -78,7 +110,10 @@ fn certificate_names(cx: &Ctx, secret: &str) -> Option<(String, Vec<String>)> {
 fn pem_names(d: &DataObject) -> Option<Vec<String>> {
     let text = match d.string_data.get("tls.crt") {
         Some(s) => s.clone(),
-        None => String::from_utf8(crate::resolve::index::base64_decode(d.data.get("tls.crt")?)?).ok()?,
+        None => String::from_utf8(crate::resolve::index::base64_decode(
+            d.data.get("tls.crt")?,
+        )?)
+        .ok()?,
     };
     let der = x509::pem_certificates(&text).into_iter().next()?;
     Some(x509::names(&der)?.effective())
@@ -86,7 +121,7 @@ fn pem_names(d: &DataObject) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{Pos, lint, positions, CLASS};
+    use crate::lint::testutil::{lint, positions, Pos, CLASS};
     use crate::lint::x509::tests::SAN_PEM;
 
     fn gateway(hostname: &str, secret: &str) -> String {
@@ -109,30 +144,57 @@ mod tests {
         let w = &[("certificate-hostname-mismatch", 15, 15)][..];
         let cases: &[(&str, &str, &[Pos])] = &[
             ("secure.example.com", "dnsNames: [www.example.com]", w),
-            ("secure.example.com", "dnsNames: [www.example.com, secure.example.com]", &[]),
+            (
+                "secure.example.com",
+                "dnsNames: [www.example.com, secure.example.com]",
+                &[],
+            ),
             ("secure.example.com", "commonName: secure.example.com", &[]),
             ("secure.example.com", "dnsNames: [\"*.example.com\"]", &[]),
             ("a.b.example.com", "dnsNames: [\"*.example.com\"]", w),
-            ("*.apps.example.com", "dnsNames: [\"*.apps.example.com\"]", &[]),
+            (
+                "*.apps.example.com",
+                "dnsNames: [\"*.apps.example.com\"]",
+                &[],
+            ),
             ("*.apps.example.com", "dnsNames: [\"*.example.com\"]", w),
             ("Secure.Example.com", "dnsNames: [secure.example.com]", &[]),
         ];
         for (host, names, want) in cases {
             let text = format!("{}{}", gateway(host, "site-tls"), certificate(names));
-            let got: Vec<_> = positions(&text).into_iter().filter(|d| d.0 == "certificate-hostname-mismatch").collect();
+            let got: Vec<_> = positions(&text)
+                .into_iter()
+                .filter(|d| d.0 == "certificate-hostname-mismatch")
+                .collect();
             assert_eq!(got, *want, "{host} vs {names}");
         }
     }
 
     #[test]
     fn pem_table() {
-        let cases: &[(&str, bool)] = &[("www.example.com", false), ("shop.apps.example.com", false), ("a.b.apps.example.com", true), ("secure.example.com", true)];
+        let cases: &[(&str, bool)] = &[
+            ("www.example.com", false),
+            ("shop.apps.example.com", false),
+            ("a.b.apps.example.com", true),
+            ("secure.example.com", true),
+        ];
         for (host, warn) in cases {
             let text = format!("{}{}", gateway(host, "real-tls"), pem_secret());
             let got = lint(&text);
-            assert_eq!(got.iter().any(|d| d.code == "certificate-hostname-mismatch"), *warn, "{host}: {got:?}");
+            assert_eq!(
+                got.iter()
+                    .any(|d| d.code == "certificate-hostname-mismatch"),
+                *warn,
+                "{host}: {got:?}"
+            );
             if *warn {
-                assert!(got[0].message.contains("`www.example.com`, `*.apps.example.com`"), "{}", got[0].message);
+                assert!(
+                    got[0]
+                        .message
+                        .contains("`www.example.com`, `*.apps.example.com`"),
+                    "{}",
+                    got[0].message
+                );
             }
         }
     }
@@ -141,6 +203,10 @@ mod tests {
     fn unknown_names_are_not_checked() {
         // Placeholder Secret, no Certificate: nothing is known about the names.
         let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: site-tls}\ntype: kubernetes.io/tls\ndata: {tls.crt: PLACEHOLDER, tls.key: PLACEHOLDER}\n";
-        assert!(lint(&format!("{}{secret}", gateway("secure.example.com", "site-tls"))).is_empty());
+        assert!(lint(&format!(
+            "{}{secret}",
+            gateway("secure.example.com", "site-tls")
+        ))
+        .is_empty());
     }
 }

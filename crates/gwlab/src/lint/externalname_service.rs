@@ -14,7 +14,11 @@ pub const CODE: &str = "externalname-service";
 
 pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
     for (svc_obj, svc, route) in referenced(cx, |s| s.type_() == "ExternalName") {
-        let target = svc.external_name.as_deref().filter(|s| !s.is_empty()).unwrap_or("the external host");
+        let target = svc
+            .external_name
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or("the external host");
         let msg = format!(
             "Service `{}/{}` behind {} is type ExternalName (`{target}`): Envoy Gateway does not route to ExternalName Services (route `ResolvedRefs=False, UnsupportedValue`; its share answers 500); use an Envoy Gateway Backend (gateway.envoyproxy.io/v1alpha1) with an fqdn endpoint `{target}` instead",
             svc_obj.namespace,
@@ -27,7 +31,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{Pos, lint, positions, CLASS};
+    use crate::lint::testutil::{lint, positions, Pos, CLASS};
 
     fn manifests(service_spec: &str) -> String {
         format!(
@@ -38,7 +42,10 @@ mod tests {
     #[test]
     fn table() {
         let cases: &[(&str, &[Pos])] = &[
-            ("  type: ExternalName\n  externalName: api.partner.example\n", &[("externalname-service", 25, 9)]),
+            (
+                "  type: ExternalName\n  externalName: api.partner.example\n",
+                &[("externalname-service", 25, 9)],
+            ),
             ("  type: ClusterIP\n  selector: {app: partner}\n", &[]),
             ("  selector: {app: partner}\n", &[]),
         ];
@@ -49,7 +56,14 @@ mod tests {
 
     #[test]
     fn message_explains_what_envoy_gateway_does() {
-        let d = lint(&manifests("  type: ExternalName\n  externalName: api.partner.example\n"));
-        assert!(d[0].message.contains("UnsupportedValue") && d[0].message.contains("fqdn endpoint `api.partner.example`"), "{}", d[0].message);
+        let d = lint(&manifests(
+            "  type: ExternalName\n  externalName: api.partner.example\n",
+        ));
+        assert!(
+            d[0].message.contains("UnsupportedValue")
+                && d[0].message.contains("fqdn endpoint `api.partner.example`"),
+            "{}",
+            d[0].message
+        );
     }
 }

@@ -15,7 +15,10 @@ pub const CODE: &str = "headless-service";
 
 /// Services referenced by route backendRefs (and mirrors) that satisfy `pred`, each once, with
 /// the first route that references it.
-pub(crate) fn referenced<'m>(cx: &Ctx<'m>, pred: impl Fn(&ServiceSpec) -> bool) -> Vec<(&'m Object, &'m ServiceSpec, &'m Object)> {
+pub(crate) fn referenced<'m>(
+    cx: &Ctx<'m>,
+    pred: impl Fn(&ServiceSpec) -> bool,
+) -> Vec<(&'m Object, &'m ServiceSpec, &'m Object)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for o in cx.routes() {
@@ -44,7 +47,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{Pos, positions, CLASS};
+    use crate::lint::testutil::{positions, Pos, CLASS};
 
     fn manifests(service_spec: &str) -> String {
         format!(

@@ -35,17 +35,28 @@ pub struct Ctx<'m> {
 impl<'m> Ctx<'m> {
     pub fn new(model: &'m Model, resolved: &'m Resolved, router: &'m Router) -> Self {
         let table = router.table();
-        Ctx { model, resolved, ix: Index::build(model), router, table }
+        Ctx {
+            model,
+            resolved,
+            ix: Index::build(model),
+            router,
+            table,
+        }
     }
 
     /// A warning located at `ptr` (a JSON pointer) inside `obj`.
     pub fn warn(&self, code: &'static str, obj: &Object, ptr: &str, message: String) -> Diagnostic {
-        Diagnostic::warning(code, message).at(self.model.locate(obj, ptr)).on(obj.id())
+        Diagnostic::warning(code, message)
+            .at(self.model.locate(obj, ptr))
+            .on(obj.id())
     }
 
     /// The route objects the resolver processed, in input order.
     pub fn routes(&self) -> impl Iterator<Item = &'m Object> + '_ {
-        self.resolved.routes.iter().filter_map(|r| self.model.objects.get(r.object))
+        self.resolved
+            .routes
+            .iter()
+            .filter_map(|r| self.model.objects.get(r.object))
     }
 
     /// Finds an object by its `Kind/ns/name` id.
@@ -63,7 +74,11 @@ impl<'m> Ctx<'m> {
         if !r.group().is_empty() || r.kind() != "Service" {
             return None;
         }
-        let ns = r.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(from_ns);
+        let ns = r
+            .namespace
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(from_ns);
         let o = self.ix.object("Service", ns, &r.name)?;
         match &o.body {
             Body::Service(s) => Some((o, s)),
@@ -86,7 +101,11 @@ pub fn route_refs(o: &Object) -> Vec<RouteRef<'_>> {
     fn mirrors<'m>(filters: &'m [HttpRouteFilter], base: &str, out: &mut Vec<RouteRef<'m>>) {
         for (fi, f) in filters.iter().enumerate() {
             if let Some(m) = &f.request_mirror {
-                out.push(RouteRef { pointer: format!("{base}/filters/{fi}/requestMirror/backendRef"), backend: &m.backend_ref, mirror: true });
+                out.push(RouteRef {
+                    pointer: format!("{base}/filters/{fi}/requestMirror/backendRef"),
+                    backend: &m.backend_ref,
+                    mirror: true,
+                });
             }
         }
     }
@@ -98,7 +117,11 @@ pub fn route_refs(o: &Object) -> Vec<RouteRef<'_>> {
                 mirrors(&r.filters, &base, &mut out);
                 for (bi, b) in r.backend_refs.iter().enumerate() {
                     let bp = format!("{base}/backendRefs/{bi}");
-                    out.push(RouteRef { pointer: bp.clone(), backend: b, mirror: false });
+                    out.push(RouteRef {
+                        pointer: bp.clone(),
+                        backend: b,
+                        mirror: false,
+                    });
                     mirrors(&b.filters, &bp, &mut out);
                 }
             }
@@ -109,7 +132,11 @@ pub fn route_refs(o: &Object) -> Vec<RouteRef<'_>> {
                 mirrors(&r.filters, &base, &mut out);
                 for (bi, b) in r.backend_refs.iter().enumerate() {
                     let bp = format!("{base}/backendRefs/{bi}");
-                    out.push(RouteRef { pointer: bp.clone(), backend: b, mirror: false });
+                    out.push(RouteRef {
+                        pointer: bp.clone(),
+                        backend: b,
+                        mirror: false,
+                    });
                     mirrors(&b.filters, &bp, &mut out);
                 }
             }
@@ -117,7 +144,11 @@ pub fn route_refs(o: &Object) -> Vec<RouteRef<'_>> {
         Body::TlsRoute(s) | Body::TcpRoute(s) | Body::UdpRoute(s) => {
             for (ri, r) in s.rules.iter().enumerate() {
                 for (bi, b) in r.backend_refs.iter().enumerate() {
-                    out.push(RouteRef { pointer: format!("/spec/rules/{ri}/backendRefs/{bi}"), backend: b, mirror: false });
+                    out.push(RouteRef {
+                        pointer: format!("/spec/rules/{ri}/backendRefs/{bi}"),
+                        backend: b,
+                        mirror: false,
+                    });
                 }
             }
         }
@@ -210,9 +241,15 @@ pub(crate) mod testutil {
 
     /// Lint diagnostics of one manifest text, as (code, line, column, message).
     pub fn lint(text: &str) -> Vec<Diagnostic> {
-        let a = crate::analyze(&[crate::Input::new("t.yaml", text)], &crate::Options::default());
+        let a = crate::analyze(
+            &[crate::Input::new("t.yaml", text)],
+            &crate::Options::default(),
+        );
         let codes = super::CODES;
-        a.diagnostics.into_iter().filter(|d| codes.contains(&d.code)).collect()
+        a.diagnostics
+            .into_iter()
+            .filter(|d| codes.contains(&d.code))
+            .collect()
     }
 
     /// (code, line, column) of each lint diagnostic.
@@ -220,10 +257,27 @@ pub(crate) mod testutil {
         if std::env::var("LINT_DEBUG").is_ok() {
             for d in lint(text) {
                 let l = d.location.as_ref().unwrap();
-                eprintln!("DEBUG {} {}:{} => {:?}", d.code, l.line, l.column, text.lines().nth(l.line - 1).map(|s| &s[s.char_indices().nth(l.column - 1).map_or(0, |c| c.0)..]));
+                eprintln!(
+                    "DEBUG {} {}:{} => {:?}",
+                    d.code,
+                    l.line,
+                    l.column,
+                    text.lines()
+                        .nth(l.line - 1)
+                        .map(|s| &s[s.char_indices().nth(l.column - 1).map_or(0, |c| c.0)..])
+                );
             }
         }
-        lint(text).iter().map(|d| (d.code, d.location.as_ref().map_or(0, |l| l.line), d.location.as_ref().map_or(0, |l| l.column))).collect()
+        lint(text)
+            .iter()
+            .map(|d| {
+                (
+                    d.code,
+                    d.location.as_ref().map_or(0, |l| l.line),
+                    d.location.as_ref().map_or(0, |l| l.column),
+                )
+            })
+            .collect()
     }
 
     /// (code, line, column) of one lint diagnostic.

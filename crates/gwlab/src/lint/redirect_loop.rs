@@ -29,11 +29,19 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
         if reported.contains(&(row.route.clone(), row.rule)) {
             continue;
         }
-        let Some(chain) = follow(cx, probe, &row.gateway) else { continue };
-        let Some(obj) = cx.by_id(&row.route) else { continue };
+        let Some(chain) = follow(cx, probe, &row.gateway) else {
+            continue;
+        };
+        let Some(obj) = cx.by_id(&row.route) else {
+            continue;
+        };
         reported.insert((row.route.clone(), row.rule));
         let filter = match &obj.body {
-            Body::HttpRoute(s) => s.rules.as_ref().and_then(|r| r.get(row.rule)).and_then(|r| r.filters.iter().position(|f| f.request_redirect.is_some())),
+            Body::HttpRoute(s) => s
+                .rules
+                .as_ref()
+                .and_then(|r| r.get(row.rule))
+                .and_then(|r| r.filters.iter().position(|f| f.request_redirect.is_some())),
             _ => None,
         };
         let ptr = match filter {
@@ -53,18 +61,31 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 fn follow(cx: &Ctx, probe: &str, gateway: &str) -> Option<String> {
     let first = crate::request::parse_request(probe).ok()?;
     let mut outcome = cx.router.route_fast(&first);
-    let mut steps = vec![format!("`{} {}://{}{}`", first.method, first.scheme, first.host.as_deref().unwrap_or("?"), first.path)];
+    let mut steps = vec![format!(
+        "`{} {}://{}{}`",
+        first.method,
+        first.scheme,
+        first.host.as_deref().unwrap_or("?"),
+        first.path
+    )];
     let mut seen: HashSet<String> = HashSet::new();
     for _ in 0..MAX_HOPS {
         let r = outcome.redirect.as_ref()?;
-        let on = outcome.listener.as_deref().map(|l| format!(" on listener {l}")).unwrap_or_default();
+        let on = outcome
+            .listener
+            .as_deref()
+            .map(|l| format!(" on listener {l}"))
+            .unwrap_or_default();
         let location = r.location.clone();
         if !seen.insert(location.clone()) {
             steps.push(format!("{} `{location}` again{on}", r.status));
             return Some(steps.join(" → "));
         }
         steps.push(format!("{} `{location}`{on}", r.status));
-        let line = format!("GET '{}' --gateway {gateway}", location.replace('\'', "'\\''"));
+        let line = format!(
+            "GET '{}' --gateway {gateway}",
+            location.replace('\'', "'\\''")
+        );
         let next = crate::request::parse_request(&line).ok()?;
         outcome = cx.router.route_fast(&next);
     }
@@ -73,7 +94,7 @@ fn follow(cx: &Ctx, probe: &str, gateway: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{Pos, lint, positions, CLASS};
+    use crate::lint::testutil::{lint, positions, Pos, CLASS};
 
     const GW: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n  - name: https\n    protocol: HTTPS\n    port: 443\n    hostname: www.example.com\n    tls: {certificateRefs: [{name: www-tls}]}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: www-tls}\ntype: kubernetes.io/tls\ndata: {tls.crt: PLACEHOLDER, tls.key: PLACEHOLDER}\n---\n";
     const APP: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: www}\nspec:\n  parentRefs: [{name: gw, sectionName: https}]\n  hostnames: [www.example.com]\n  rules:\n  - backendRefs: [{name: web, port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n---\n";
@@ -101,16 +122,30 @@ mod tests {
         ];
         for (parent, r, want) in cases {
             let text = format!("{CLASS}{GW}{}{APP}", redirect(parent, r));
-            let got: Vec<_> = positions(&text).into_iter().filter(|d| d.0 == "redirect-loop").collect();
+            let got: Vec<_> = positions(&text)
+                .into_iter()
+                .filter(|d| d.0 == "redirect-loop")
+                .collect();
             assert_eq!(got, *want, "{parent} {r}");
         }
     }
 
     #[test]
     fn message_shows_the_chain() {
-        let text = format!("{CLASS}{GW}{}{APP}", redirect("{name: gw}", "{scheme: https, statusCode: 301}"));
-        let d: Vec<_> = lint(&text).into_iter().filter(|d| d.code == "redirect-loop").collect();
+        let text = format!(
+            "{CLASS}{GW}{}{APP}",
+            redirect("{name: gw}", "{scheme: https, statusCode: 301}")
+        );
+        let d: Vec<_> = lint(&text)
+            .into_iter()
+            .filter(|d| d.code == "redirect-loop")
+            .collect();
         assert_eq!(d.len(), 1);
-        assert!(d[0].message.contains("301 `https://www.example.com/` again on listener default/gw/https"), "{}", d[0].message);
+        assert!(
+            d[0].message
+                .contains("301 `https://www.example.com/` again on listener default/gw/https"),
+            "{}",
+            d[0].message
+        );
     }
 }

@@ -38,7 +38,9 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
         }
     }
     for (svc_obj, referrer) in refs {
-        let Body::Service(svc) = &svc_obj.body else { continue };
+        let Body::Service(svc) = &svc_obj.body else {
+            continue;
+        };
         if svc.type_() == "ExternalName" || svc.selector.as_ref().is_some_and(|s| !s.is_empty()) {
             continue;
         }
@@ -46,7 +48,11 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
         if cx.ix.slice_endpoints(ns, name).is_some() || legacy_endpoints(cx, ns, name) {
             continue;
         }
-        let what = if svc.selector.is_some() { "an empty selector" } else { "no selector" };
+        let what = if svc.selector.is_some() {
+            "an empty selector"
+        } else {
+            "no selector"
+        };
         let msg = format!(
             "Service `{ns}/{name}` has {what} and no EndpointSlice (label `kubernetes.io/service-name: {name}`), so it has no endpoints: requests {referrer} sends to it get 503; add a selector that matches its pods, or load its EndpointSlices"
         );
@@ -60,12 +66,17 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 /// A core `v1/Endpoints` object (not modelled, kept as ignored) with the Service's name.
 fn legacy_endpoints(cx: &Ctx, ns: &str, name: &str) -> bool {
-    cx.model.objects.iter().any(|o| o.kind == "Endpoints" && o.api_version == "v1" && o.meta.name == name && o.meta.namespace.as_deref().is_none_or(|n| n == ns))
+    cx.model.objects.iter().any(|o| {
+        o.kind == "Endpoints"
+            && o.api_version == "v1"
+            && o.meta.name == name
+            && o.meta.namespace.as_deref().is_none_or(|n| n == ns)
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{Pos, positions, CLASS};
+    use crate::lint::testutil::{positions, Pos, CLASS};
 
     fn manifests(spec: &str, extra: &str) -> String {
         format!(
@@ -74,25 +85,37 @@ mod tests {
     }
 
     const SLICE: &str = "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-1, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints: [{addresses: [10.0.0.1]}]\nports: [{port: 8080}]\n";
-    const LEGACY: &str = "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets: []\n";
+    const LEGACY: &str =
+        "---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets: []\n";
     const UNUSED: &str = "---\napiVersion: v1\nkind: Service\nmetadata: {name: unused}\nspec: {ports: [{port: 80}]}\n";
 
     #[test]
     fn table() {
         let cases: &[(&str, &str, &[Pos])] = &[
             // Empty selector: points at it.
-            ("  selector: {}\n", "", &[("service-without-endpoints", 25, 13)]),
+            (
+                "  selector: {}\n",
+                "",
+                &[("service-without-endpoints", 25, 13)],
+            ),
             // No selector at all: points at the `spec` key.
             ("", "", &[("service-without-endpoints", 24, 1)]),
             ("  selector: {app: web}\n", "", &[]),
             ("  selector: {}\n", SLICE, &[]),
             ("", LEGACY, &[]),
-            ("  selector: {}\n  type: ExternalName\n  externalName: x.example.com\n", "", &[]),
+            (
+                "  selector: {}\n  type: ExternalName\n  externalName: x.example.com\n",
+                "",
+                &[],
+            ),
             // A selector-less Service nobody references is not reported.
             ("  selector: {app: web}\n", UNUSED, &[]),
         ];
         for (spec, extra, want) in cases {
-            let got: Vec<_> = positions(&manifests(spec, extra)).into_iter().filter(|d| d.0 == "service-without-endpoints").collect();
+            let got: Vec<_> = positions(&manifests(spec, extra))
+                .into_iter()
+                .filter(|d| d.0 == "service-without-endpoints")
+                .collect();
             assert_eq!(got, *want, "spec {spec:?} extra {extra:?}");
         }
     }

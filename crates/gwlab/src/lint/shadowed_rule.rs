@@ -36,19 +36,29 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
         let (route, rule, mi) = &key;
         let Some(obj) = cx.by_id(route) else { continue };
         let lost = rs[0];
-        let Some(win) = lost.shadowed_by.and_then(|i| rows.get(i)) else { continue };
+        let Some(win) = lost.shadowed_by.and_then(|i| rows.get(i)) else {
+            continue;
+        };
         let ptr = match mi {
             Some(m) => format!("/spec/rules/{rule}/matches/{m}"),
             None => format!("/spec/rules/{rule}"),
         };
-        let winner = if win.route == lost.route { format!("rule {}{}", win.rule, match_label(win)) } else { format!("rule {}{} of {}", win.rule, match_label(win), win.route) };
+        let winner = if win.route == lost.route {
+            format!("rule {}{}", win.rule, match_label(win))
+        } else {
+            format!("rule {}{} of {}", win.rule, match_label(win), win.route)
+        };
         let hosts: Vec<&str> = {
             let mut h: Vec<&str> = rs.iter().map(|r| r.hostname.as_str()).collect();
             h.dedup();
             h
         };
         // Envoy Gateway flags identical matches of different routes (checkRouteOverlaps).
-        let overlap = if win.route != lost.route && win.detail == lost.detail { " (Envoy Gateway also sets RouteRulesOverlap=True on both routes)" } else { "" };
+        let overlap = if win.route != lost.route && win.detail == lost.detail {
+            " (Envoy Gateway also sets RouteRulesOverlap=True on both routes)"
+        } else {
+            ""
+        };
         let msg = format!(
             "rule {rule}{} ({}) can never be selected on {} ({}): {winner} ({}) ranks first and matches every request it matches{overlap}; make the match more specific or remove the duplicate",
             match_label(lost),
@@ -62,12 +72,14 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 }
 
 fn match_label(r: &TableRow) -> String {
-    r.match_index.map(|m| format!(" match {m}")).unwrap_or_default()
+    r.match_index
+        .map(|m| format!(" match {m}"))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{Pos, lint, positions, CLASS};
+    use crate::lint::testutil::{lint, positions, Pos, CLASS};
 
     const GW: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, protocol: HTTP, port: 80}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {selector: {app: a}, ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b}\nspec: {selector: {app: b}, ports: [{port: 80}]}\n---\n";
 
@@ -86,48 +98,120 @@ mod tests {
             // Broader prefix first, but precedence sorts the longer prefix first: both reachable.
             ("path: {value: /}", "path: {value: /api}", &[]),
             // An Exact match is covered by an earlier identical Exact.
-            ("path: {type: Exact, value: /login}", "path: {type: Exact, value: /login}", at),
+            (
+                "path: {type: Exact, value: /login}",
+                "path: {type: Exact, value: /login}",
+                at,
+            ),
             // A prefix covers an Exact only if it ranks first; Exact ranks before any prefix.
-            ("path: {value: /login}", "path: {type: Exact, value: /login}", &[]),
+            (
+                "path: {value: /login}",
+                "path: {type: Exact, value: /login}",
+                &[],
+            ),
             // Same path, the second adds a header: more headers rank first.
-            ("path: {value: /api}", "{path: {value: /api}, headers: [{name: x-env, value: canary}]}", &[]),
+            (
+                "path: {value: /api}",
+                "{path: {value: /api}, headers: [{name: x-env, value: canary}]}",
+                &[],
+            ),
             // Same path, the first has a header: it does not cover requests without it.
-            ("{path: {value: /api}, headers: [{name: x-env, value: canary}]}", "path: {value: /api}", &[]),
+            (
+                "{path: {value: /api}, headers: [{name: x-env, value: canary}]}",
+                "path: {value: /api}",
+                &[],
+            ),
             // A trailing slash ranks first (longer) and matches the same requests: `/api` loses
             // whichever rule comes first.
-            ("path: {value: /api}", "path: {value: /api/}", &[("shadowed-rule", 31, 7)]),
+            (
+                "path: {value: /api}",
+                "path: {value: /api/}",
+                &[("shadowed-rule", 31, 7)],
+            ),
             ("path: {value: /api/}", "path: {value: /api}", at),
         ];
         for (first, second, want) in cases {
-            let text = format!("{CLASS}{GW}{}", route("r", "[a.example.com]", first, second));
-            let got: Vec<_> = positions(&text).into_iter().filter(|d| d.0 == "shadowed-rule").collect();
+            let text = format!(
+                "{CLASS}{GW}{}",
+                route("r", "[a.example.com]", first, second)
+            );
+            let got: Vec<_> = positions(&text)
+                .into_iter()
+                .filter(|d| d.0 == "shadowed-rule")
+                .collect();
             assert_eq!(got, *want, "{first} / {second}");
         }
     }
 
     #[test]
     fn across_routes_the_later_route_loses_and_the_winner_is_named() {
-        let one = route("one", "[a.example.com]", "path: {value: /x}", "path: {value: /api}");
-        let two = route("two", "[a.example.com]", "path: {value: /api}", "path: {value: /y}");
+        let one = route(
+            "one",
+            "[a.example.com]",
+            "path: {value: /x}",
+            "path: {value: /api}",
+        );
+        let two = route(
+            "two",
+            "[a.example.com]",
+            "path: {value: /api}",
+            "path: {value: /y}",
+        );
         let text = format!("{CLASS}{GW}{one}{two}");
-        let d: Vec<_> = lint(&text).into_iter().filter(|d| d.code == "shadowed-rule").collect();
+        let d: Vec<_> = lint(&text)
+            .into_iter()
+            .filter(|d| d.code == "shadowed-rule")
+            .collect();
         assert_eq!(d.len(), 1, "{d:?}");
         let l = d[0].location.as_ref().unwrap();
         assert_eq!((l.line, l.column), (45, 7));
-        assert!(d[0].message.contains("rule 1 match 0 of HTTPRoute/default/one"), "{}", d[0].message);
-        assert!(d[0].message.contains("RouteRulesOverlap"), "{}", d[0].message);
+        assert!(
+            d[0].message
+                .contains("rule 1 match 0 of HTTPRoute/default/one"),
+            "{}",
+            d[0].message
+        );
+        assert!(
+            d[0].message.contains("RouteRulesOverlap"),
+            "{}",
+            d[0].message
+        );
         // Not identical (a trailing slash): shadowed, but no RouteRulesOverlap.
-        let two = route("two", "[a.example.com]", "path: {value: /api/}", "path: {value: /y}");
+        let two = route(
+            "two",
+            "[a.example.com]",
+            "path: {value: /api/}",
+            "path: {value: /y}",
+        );
         let text = format!("{CLASS}{GW}{one}{two}");
-        let d: Vec<_> = lint(&text).into_iter().filter(|d| d.code == "shadowed-rule").collect();
+        let d: Vec<_> = lint(&text)
+            .into_iter()
+            .filter(|d| d.code == "shadowed-rule")
+            .collect();
         assert_eq!(d.len(), 1, "{d:?}");
-        assert!(d[0].message.contains("rule 0 match 0 of HTTPRoute/default/two") && !d[0].message.contains("RouteRulesOverlap"), "{}", d[0].message);
+        assert!(
+            d[0].message
+                .contains("rule 0 match 0 of HTTPRoute/default/two")
+                && !d[0].message.contains("RouteRulesOverlap"),
+            "{}",
+            d[0].message
+        );
     }
 
     #[test]
     fn a_match_that_still_wins_on_another_hostname_is_not_reported() {
-        let one = route("one", "[a.example.com]", "path: {value: /x}", "path: {value: /api}");
-        let two = route("two", "[a.example.com, b.example.com]", "path: {value: /api}", "path: {value: /y}");
+        let one = route(
+            "one",
+            "[a.example.com]",
+            "path: {value: /x}",
+            "path: {value: /api}",
+        );
+        let two = route(
+            "two",
+            "[a.example.com, b.example.com]",
+            "path: {value: /api}",
+            "path: {value: /y}",
+        );
         let text = format!("{CLASS}{GW}{one}{two}");
         assert!(lint(&text).iter().all(|d| d.code != "shadowed-rule"));
     }

@@ -16,7 +16,9 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
     for o in cx.routes() {
         for r in route_refs(o) {
             let Some(port) = r.backend.port else { continue };
-            let Some((svc_obj, svc)) = cx.service(r.backend, &o.namespace) else { continue };
+            let Some((svc_obj, svc)) = cx.service(r.backend, &o.namespace) else {
+                continue;
+            };
             if svc.type_() == "ExternalName" || svc.ports.iter().any(|p| p.port == port) {
                 continue;
             }
@@ -26,7 +28,11 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
                 None => false,
             });
             let Some(sp) = owner else { continue };
-            let named = sp.name.as_deref().map(|n| format!(" (`{n}`)")).unwrap_or_default();
+            let named = sp
+                .name
+                .as_deref()
+                .map(|n| format!(" (`{n}`)"))
+                .unwrap_or_default();
             let msg = format!(
                 "port {port} is the targetPort (container port) of Service `{}/{}`, not one of its ports; use port: {}, the Service port{named} that forwards to {port}",
                 svc_obj.namespace, svc_obj.meta.name, sp.port
@@ -39,7 +45,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::lint::testutil::{Pos, positions, CLASS};
+    use crate::lint::testutil::{positions, Pos, CLASS};
 
     fn manifests(port: &str, target: &str) -> String {
         format!(
@@ -52,13 +58,21 @@ mod tests {
         // (backendRef port, Service targetPort, expected lints)
         let cases: &[(&str, &str, &[Pos])] = &[
             ("8080", "8080", &[("target-port-instead-of-port", 21, 13)]),
-            ("8080", "\"8080\"", &[("target-port-instead-of-port", 21, 13)]),
+            (
+                "8080",
+                "\"8080\"",
+                &[("target-port-instead-of-port", 21, 13)],
+            ),
             ("80", "8080", &[]),
             ("9090", "8080", &[]),
             ("8080", "http", &[]),
         ];
         for (port, target, want) in cases {
-            assert_eq!(positions(&manifests(port, target)), *want, "port {port} targetPort {target}");
+            assert_eq!(
+                positions(&manifests(port, target)),
+                *want,
+                "port {port} targetPort {target}"
+            );
         }
     }
 

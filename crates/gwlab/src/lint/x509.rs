@@ -94,11 +94,20 @@ pub fn names(der: &[u8]) -> Option<CertNames> {
     // version [0]? serial, signature, issuer, validity, subject, spki, [1]?, [2]?, [3] extensions?
     let mut i = usize::from(fields.first()?.0 == 0xa0);
     i += 1; // serial
-    let seqs: Vec<&[u8]> = fields.get(i..)?.iter().take(5).filter(|f| f.0 == SEQUENCE).map(|f| f.1).collect();
+    let seqs: Vec<&[u8]> = fields
+        .get(i..)?
+        .iter()
+        .take(5)
+        .filter(|f| f.0 == SEQUENCE)
+        .map(|f| f.1)
+        .collect();
     if seqs.len() < 5 {
         return None;
     }
-    let mut out = CertNames { common_name: common_name(seqs[3]), ..Default::default() };
+    let mut out = CertNames {
+        common_name: common_name(seqs[3]),
+        ..Default::default()
+    };
     if let Some((_, ext)) = fields.iter().find(|f| f.0 == 0xa3) {
         let (t, list, _) = tlv(ext)?;
         if t != SEQUENCE {
@@ -112,7 +121,9 @@ pub fn names(der: &[u8]) -> Option<CertNames> {
             if parts.first().map(|p| (p.0, p.1)) != Some((0x06, OID_SUBJECT_ALT_NAME)) {
                 continue;
             }
-            let Some((_, value)) = parts.iter().find(|p| p.0 == 0x04) else { continue };
+            let Some((_, value)) = parts.iter().find(|p| p.0 == 0x04) else {
+                continue;
+            };
             out.has_san = true;
             let (t, general_names, _) = tlv(value)?;
             if t != SEQUENCE {
@@ -121,7 +132,8 @@ pub fn names(der: &[u8]) -> Option<CertNames> {
             for (t, n) in children(general_names)? {
                 // [2] IMPLICIT IA5String: dNSName.
                 if t == 0x82 {
-                    out.dns.push(String::from_utf8_lossy(n).to_ascii_lowercase());
+                    out.dns
+                        .push(String::from_utf8_lossy(n).to_ascii_lowercase());
                 }
             }
         }
@@ -160,7 +172,9 @@ pub fn covers(name: &str, host: &str) -> bool {
         return true;
     }
     match name.strip_prefix("*.") {
-        Some(suffix) if !host.starts_with('*') => host.split_once('.').is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
+        Some(suffix) if !host.starts_with('*') => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == suffix),
         _ => false,
     }
 }
@@ -233,7 +247,10 @@ y7FZkLvyBiRsxOwVXYHc\n\
             d[i] ^= 0xff;
             let _ = names(&d);
         }
-        assert!(pem_certificates("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----").is_empty());
+        assert!(
+            pem_certificates("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----")
+                .is_empty()
+        );
         assert!(pem_certificates("PLACEHOLDER").is_empty());
     }
 

@@ -16,7 +16,11 @@ pub struct ServiceSpec {
     /// `None` makes a headless Service.
     #[serde(default, rename = "clusterIP", skip_serializing_if = "Option::is_none")]
     pub cluster_ip: Option<String>,
-    #[serde(default, rename = "clusterIPs", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "clusterIPs",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cluster_ips: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_name: Option<String>,
@@ -102,7 +106,9 @@ impl<'de> Deserialize<'de> for IntOrString {
                 Ok(IntOrString::Int(v))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IntOrString, E> {
-                i64::try_from(v).map(IntOrString::Int).map_err(|_| E::custom(UNMATCHED))
+                i64::try_from(v)
+                    .map(IntOrString::Int)
+                    .map_err(|_| E::custom(UNMATCHED))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<IntOrString, E> {
                 Ok(IntOrString::String(v.to_string()))
@@ -175,7 +181,10 @@ pub struct Endpoint {
 impl Endpoint {
     /// Kubernetes: a nil `ready` means ready.
     pub fn ready(&self) -> bool {
-        self.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
+        self.conditions
+            .as_ref()
+            .and_then(|c| c.ready)
+            .unwrap_or(true)
     }
 }
 
@@ -221,7 +230,9 @@ pub struct DataObject {
 
 impl DataObject {
     pub fn has_key(&self, k: &str) -> bool {
-        self.data.contains_key(k) || self.string_data.contains_key(k) || self.binary_data.contains_key(k)
+        self.data.contains_key(k)
+            || self.string_data.contains_key(k)
+            || self.binary_data.contains_key(k)
     }
 }
 
@@ -236,8 +247,17 @@ mod tests {
         assert_eq!(dec(json!(8080)), Ok(IntOrString::Int(8080)));
         assert_eq!(dec(json!(-1)), Ok(IntOrString::Int(-1)));
         assert_eq!(dec(json!("http")), Ok(IntOrString::String("http".into())));
-        let unmatched = Err(("/port".to_string(), "data did not match any variant of untagged enum IntOrString".to_string()));
-        for bad in [json!(u64::MAX), json!(true), json!(1.5), json!([1]), json!({"a": 1})] {
+        let unmatched = Err((
+            "/port".to_string(),
+            "data did not match any variant of untagged enum IntOrString".to_string(),
+        ));
+        for bad in [
+            json!(u64::MAX),
+            json!(true),
+            json!(1.5),
+            json!([1]),
+            json!({"a": 1}),
+        ] {
             assert_eq!(dec(bad.clone()), unmatched, "{bad}");
         }
     }

@@ -6,7 +6,9 @@ use super::{Body, HttpRouteMatch, ValueMatch};
 
 const PATH_TYPES: &[&str] = &["Exact", "PathPrefix", "RegularExpression"];
 const VALUE_TYPES: &[&str] = &["Exact", "RegularExpression"];
-const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+const METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+];
 
 /// (JSON pointer, message) for every enum value the CRD would refuse.
 pub fn check(body: &Body) -> Vec<(String, String)> {
@@ -58,7 +60,10 @@ fn one_of(ptr: &str, value: &str, allowed: &[&str], out: &mut Vec<(String, Strin
     if !allowed.contains(&value) {
         out.push((
             ptr.to_string(),
-            format!("`{value}` is not one of {}: the API server refuses this object", allowed.join(", ")),
+            format!(
+                "`{value}` is not one of {}: the API server refuses this object",
+                allowed.join(", ")
+            ),
         ));
     }
 }
@@ -71,10 +76,27 @@ mod tests {
     #[test]
     fn values_outside_the_crd_enums_are_located_errors() {
         let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - matches:\n    - path: {type: Regex, value: /a}\n      headers: [{type: Prefix, name: x, value: v1}]\n      method: get\n    - path: {type: Exact, value: /b}\n      queryParams: [{type: RegularExpression, name: q, value: v}]\n";
-        let m = load(vec![SourceFile::new("r.yaml", text)], &LoadOptions::default());
-        let lines: Vec<(usize, &str)> =
-            m.diagnostics.iter().map(|d| (d.location.as_ref().unwrap().line, d.code)).collect();
-        assert_eq!(lines, vec![(7, "invalid-field"), (8, "invalid-field"), (9, "invalid-field")]);
-        assert_eq!(m.objects.len(), 1, "the object is kept so the simulation still shows what it would do");
+        let m = load(
+            vec![SourceFile::new("r.yaml", text)],
+            &LoadOptions::default(),
+        );
+        let lines: Vec<(usize, &str)> = m
+            .diagnostics
+            .iter()
+            .map(|d| (d.location.as_ref().unwrap().line, d.code))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (7, "invalid-field"),
+                (8, "invalid-field"),
+                (9, "invalid-field")
+            ]
+        );
+        assert_eq!(
+            m.objects.len(),
+            1,
+            "the object is kept so the simulation still shows what it would do"
+        );
     }
 }

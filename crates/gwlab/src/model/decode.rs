@@ -22,9 +22,19 @@ use std::fmt::{self, Write as _};
 ///
 /// Ok: the value and the pointers of the fields no type reads (for `unknown-field` warnings).
 /// Err: the pointer of the offending value and the message.
-pub(crate) fn decode_value<T: DeserializeOwned>(v: &Value, base: &str) -> Result<(T, Vec<String>), (String, String)> {
+pub(crate) fn decode_value<T: DeserializeOwned>(
+    v: &Value,
+    base: &str,
+) -> Result<(T, Vec<String>), (String, String)> {
     let ignored = RefCell::new(Vec::new());
-    let de = De { v, path: Path::Root, cx: &Cx { base, ignored: &ignored } };
+    let de = De {
+        v,
+        path: Path::Root,
+        cx: &Cx {
+            base,
+            ignored: &ignored,
+        },
+    };
     match T::deserialize(de) {
         Ok(t) => Ok((t, ignored.into_inner())),
         Err(e) => Err((e.0.ptr.unwrap_or_else(|| base.to_string()), e.0.msg)),
@@ -55,7 +65,10 @@ impl std::error::Error for Error {}
 impl de::Error for Error {
     #[cold]
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(Box::new(ErrorInner { msg: msg.to_string(), ptr: None }))
+        Error(Box::new(ErrorInner {
+            msg: msg.to_string(),
+            ptr: None,
+        }))
     }
     // serde_json words these two its own way (`null`, floats); use its text.
     #[cold]
@@ -166,20 +179,40 @@ impl<'de, 'a> De<'de, 'a> {
 
     fn seq<V: Visitor<'de>>(self, a: &'de [Value], visitor: V) -> Result<V::Value, Error> {
         let path = self.path;
-        let mut acc = SeqAcc { it: a.iter(), i: 0, parent: &path, cx: self.cx };
+        let mut acc = SeqAcc {
+            it: a.iter(),
+            i: 0,
+            parent: &path,
+            cx: self.cx,
+        };
         let r = visitor.visit_seq(&mut acc);
         let r = match r {
             Ok(v) if acc.it.len() == 0 => Ok(v),
-            Ok(_) => Err(de::Error::invalid_length(a.len(), &"fewer elements in array")),
+            Ok(_) => Err(de::Error::invalid_length(
+                a.len(),
+                &"fewer elements in array",
+            )),
             Err(e) => Err(e),
         };
         self.locate(r)
     }
 
-    fn map<V: Visitor<'de>>(self, m: &'de Map<String, Value>, fields: Option<&'static [&'static str]>, visitor: V) -> Result<V::Value, Error> {
+    fn map<V: Visitor<'de>>(
+        self,
+        m: &'de Map<String, Value>,
+        fields: Option<&'static [&'static str]>,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         let path = self.path;
         let len = m.values().filter(|v| !v.is_null()).count();
-        let mut acc = MapAcc { it: m.iter(), value: None, left: len, fields, parent: &path, cx: self.cx };
+        let mut acc = MapAcc {
+            it: m.iter(),
+            value: None,
+            left: len,
+            fields,
+            parent: &path,
+            cx: self.cx,
+        };
         let r = visitor.visit_map(&mut acc);
         let r = match r {
             Ok(v) if acc.left == 0 => Ok(v),
@@ -264,10 +297,18 @@ impl<'de, 'a> de::Deserializer<'de> for De<'de, 'a> {
             _ => Err(self.wrong_type(&visitor)),
         }
     }
-    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         self.deserialize_unit(visitor)
     }
-    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         self.locate(visitor.visit_newtype_struct(self))
     }
 
@@ -277,10 +318,19 @@ impl<'de, 'a> de::Deserializer<'de> for De<'de, 'a> {
             _ => Err(self.wrong_type(&visitor)),
         }
     }
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         self.deserialize_seq(visitor)
     }
-    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         self.deserialize_seq(visitor)
     }
 
@@ -290,7 +340,12 @@ impl<'de, 'a> de::Deserializer<'de> for De<'de, 'a> {
             _ => Err(self.wrong_type(&visitor)),
         }
     }
-    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         // serde_json would also take a sequence for a struct (by field order); a Kubernetes object
         // is always a mapping, and refusing sequences keeps the per-struct sequence code out.
         match self.v {
@@ -299,19 +354,33 @@ impl<'de, 'a> de::Deserializer<'de> for De<'de, 'a> {
         }
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         let (variant, value) = match self.v {
             Value::String(s) => (s.as_str(), None),
             Value::Object(m) => {
                 let mut it = m.iter();
                 match (it.next(), it.next()) {
                     (Some((k, v)), None) => (k.as_str(), Some(v)),
-                    _ => return Err(self.locate_err(de::Error::invalid_value(Unexpected::Map, &"map with a single key"))),
+                    _ => {
+                        return Err(self.locate_err(de::Error::invalid_value(
+                            Unexpected::Map,
+                            &"map with a single key",
+                        )))
+                    }
                 }
             }
             _ => return Err(self.wrong_type(&"string or map")),
         };
-        self.locate(visitor.visit_enum(EnumAcc { variant, value, de: self }))
+        self.locate(visitor.visit_enum(EnumAcc {
+            variant,
+            value,
+            de: self,
+        }))
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -319,7 +388,10 @@ impl<'de, 'a> de::Deserializer<'de> for De<'de, 'a> {
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.cx.ignored.borrow_mut().push(self.cx.pointer(&self.path));
+        self.cx
+            .ignored
+            .borrow_mut()
+            .push(self.cx.pointer(&self.path));
         visitor.visit_unit()
     }
 
@@ -335,11 +407,21 @@ struct SeqAcc<'de, 'a> {
 
 impl<'de> de::SeqAccess<'de> for SeqAcc<'de, '_> {
     type Error = Error;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
-        let Some(v) = self.it.next() else { return Ok(None) };
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        let Some(v) = self.it.next() else {
+            return Ok(None);
+        };
         let i = self.i;
         self.i += 1;
-        seed.deserialize(De { v, path: Path::Seq(self.parent, i), cx: self.cx }).map(Some)
+        seed.deserialize(De {
+            v,
+            path: Path::Seq(self.parent, i),
+            cx: self.cx,
+        })
+        .map(Some)
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.it.len())
@@ -359,23 +441,39 @@ struct MapAcc<'de, 'a> {
 
 impl<'de> de::MapAccess<'de> for MapAcc<'de, '_> {
     type Error = Error;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         loop {
-            let Some((k, v)) = self.it.next() else { return Ok(None) };
+            let Some((k, v)) = self.it.next() else {
+                return Ok(None);
+            };
             if v.is_null() {
                 if self.fields.is_some_and(|f| !f.contains(&k.as_str())) {
-                    self.cx.ignored.borrow_mut().push(self.cx.pointer(&Path::Key(self.parent, k)));
+                    self.cx
+                        .ignored
+                        .borrow_mut()
+                        .push(self.cx.pointer(&Path::Key(self.parent, k)));
                 }
                 continue;
             }
             self.left -= 1;
             self.value = Some((k, v));
-            return seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(k)).map(Some);
+            return seed
+                .deserialize(de::value::BorrowedStrDeserializer::<Error>::new(k))
+                .map(Some);
         }
     }
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
-        let Some((k, v)) = self.value.take() else { return Err(de::Error::custom("value is missing")) };
-        seed.deserialize(De { v, path: Path::Key(self.parent, k), cx: self.cx })
+        let Some((k, v)) = self.value.take() else {
+            return Err(de::Error::custom("value is missing"));
+        };
+        seed.deserialize(De {
+            v,
+            path: Path::Key(self.parent, k),
+            cx: self.cx,
+        })
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.left)
@@ -391,9 +489,20 @@ struct EnumAcc<'de, 'a> {
 impl<'de, 'a> de::EnumAccess<'de> for EnumAcc<'de, 'a> {
     type Error = Error;
     type Variant = VariantAcc<'de, 'a>;
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), Error> {
-        let v = seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(self.variant))?;
-        Ok((v, VariantAcc { value: self.value, de: self.de }))
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), Error> {
+        let v = seed.deserialize(de::value::BorrowedStrDeserializer::<Error>::new(
+            self.variant,
+        ))?;
+        Ok((
+            v,
+            VariantAcc {
+                value: self.value,
+                de: self.de,
+            },
+        ))
     }
 }
 
@@ -413,21 +522,38 @@ impl<'de> de::VariantAccess<'de> for VariantAcc<'de, '_> {
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
         match self.value {
             Some(v) => seed.deserialize(De { v, ..self.de }),
-            None => Err(de::Error::invalid_type(Unexpected::UnitVariant, &"newtype variant")),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"newtype variant",
+            )),
         }
     }
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
         match self.value {
-            Some(v @ Value::Array(_)) => de::Deserializer::deserialize_seq(De { v, ..self.de }, visitor),
+            Some(v @ Value::Array(_)) => {
+                de::Deserializer::deserialize_seq(De { v, ..self.de }, visitor)
+            }
             Some(v) => Err(de::Error::invalid_type(unexpected(v), &"tuple variant")),
-            None => Err(de::Error::invalid_type(Unexpected::UnitVariant, &"tuple variant")),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"tuple variant",
+            )),
         }
     }
-    fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Result<V::Value, Error> {
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         match self.value {
-            Some(v @ Value::Object(_)) => de::Deserializer::deserialize_struct(De { v, ..self.de }, "", fields, visitor),
+            Some(v @ Value::Object(_)) => {
+                de::Deserializer::deserialize_struct(De { v, ..self.de }, "", fields, visitor)
+            }
             Some(v) => Err(de::Error::invalid_type(unexpected(v), &"struct variant")),
-            None => Err(de::Error::invalid_type(Unexpected::UnitVariant, &"struct variant")),
+            None => Err(de::Error::invalid_type(
+                Unexpected::UnitVariant,
+                &"struct variant",
+            )),
         }
     }
 }
@@ -468,27 +594,60 @@ mod tests {
 
     #[test]
     fn errors_carry_the_pointer_and_serde_json_wording() {
-        let e = dec(json!({"items": [{"name": "a"}, {"name": "b", "port": "eighty"}]})).unwrap_err();
-        assert_eq!(e, ("/spec/items/1/port".into(), "invalid type: string \"eighty\", expected u16".into()));
+        let e =
+            dec(json!({"items": [{"name": "a"}, {"name": "b", "port": "eighty"}]})).unwrap_err();
+        assert_eq!(
+            e,
+            (
+                "/spec/items/1/port".into(),
+                "invalid type: string \"eighty\", expected u16".into()
+            )
+        );
         let e = dec(json!({"items": [{"port": 1}]})).unwrap_err();
         assert_eq!(e, ("/spec/items/0".into(), "missing field `name`".into()));
         let e = dec(json!({"items": [{"name": "a", "port": 70000}]})).unwrap_err();
         assert_eq!(e.1, "invalid value: integer `70000`, expected u16");
         let e = dec(json!({"items": "x"})).unwrap_err();
-        assert_eq!(e, ("/spec/items".into(), "invalid type: string \"x\", expected a sequence".into()));
+        assert_eq!(
+            e,
+            (
+                "/spec/items".into(),
+                "invalid type: string \"x\", expected a sequence".into()
+            )
+        );
         let e = dec(json!({"labels": {"a/b": 1}})).unwrap_err();
-        assert_eq!(e, ("/spec/labels/a~1b".into(), "invalid type: integer `1`, expected a string".into()));
+        assert_eq!(
+            e,
+            (
+                "/spec/labels/a~1b".into(),
+                "invalid type: integer `1`, expected a string".into()
+            )
+        );
         let e = dec(json!({"items": [{"name": "a", "port": 1.5}]})).unwrap_err();
         assert_eq!(e.1, "invalid type: floating point `1.5`, expected u16");
         let e = dec(json!({"mode": "Medium"})).unwrap_err();
-        assert_eq!(e, ("/spec/mode".into(), "unknown variant `Medium`, expected `Fast` or `Slow`".into()));
+        assert_eq!(
+            e,
+            (
+                "/spec/mode".into(),
+                "unknown variant `Medium`, expected `Fast` or `Slow`".into()
+            )
+        );
         let e = dec(json!(7)).unwrap_err();
-        assert_eq!(e, ("/spec".into(), "invalid type: integer `7`, expected struct Outer".into()));
+        assert_eq!(
+            e,
+            (
+                "/spec".into(),
+                "invalid type: integer `7`, expected struct Outer".into()
+            )
+        );
     }
 
     #[test]
     fn unknown_fields_are_reported_as_pointers() {
-        let (o, ign) = dec(json!({"items": [{"name": "a", "nmae": "x"}], "extra": {"deep": 1}, "typo": null})).unwrap();
+        let (o, ign) =
+            dec(json!({"items": [{"name": "a", "nmae": "x"}], "extra": {"deep": 1}, "typo": null}))
+                .unwrap();
         assert_eq!(o.items[0].name, "a");
         assert_eq!(ign, vec!["/spec/items/0/nmae", "/spec/extra", "/spec/typo"]);
     }
@@ -499,15 +658,28 @@ mod tests {
         assert!(o.items.is_empty() && ign.is_empty());
         assert_eq!(o.labels.len(), 1);
         let (o, _) = dec(json!({"items": [{"name": "a", "add": null, "port": null}]})).unwrap();
-        assert_eq!(o.items[0], Inner { name: "a".into(), port: None, add: vec![] });
+        assert_eq!(
+            o.items[0],
+            Inner {
+                name: "a".into(),
+                port: None,
+                add: vec![]
+            }
+        );
         let e = dec(json!({"items": [{"name": null}]})).unwrap_err();
         assert_eq!(e, ("/spec/items/0".into(), "missing field `name`".into()));
     }
 
     #[test]
     fn enums_decode_from_strings_and_single_key_maps() {
-        assert_eq!(dec(json!({"mode": "Fast"})).unwrap().0.mode, Some(Mode::Fast));
-        assert_eq!(dec(json!({"mode": {"Slow": {"by": 2}}})).unwrap().0.mode, Some(Mode::Slow { by: 2 }));
+        assert_eq!(
+            dec(json!({"mode": "Fast"})).unwrap().0.mode,
+            Some(Mode::Fast)
+        );
+        assert_eq!(
+            dec(json!({"mode": {"Slow": {"by": 2}}})).unwrap().0.mode,
+            Some(Mode::Slow { by: 2 })
+        );
         let e = dec(json!({"mode": {"Slow": {"by": "x"}}})).unwrap_err();
         assert_eq!(e.0, "/spec/mode/by");
     }

@@ -136,7 +136,9 @@ impl Listener {
     }
     /// TLS mode with the CRD default (`Terminate`).
     pub fn tls_mode(&self) -> Option<&str> {
-        self.tls.as_ref().map(|t| t.mode.as_deref().unwrap_or("Terminate"))
+        self.tls
+            .as_ref()
+            .map(|t| t.mode.as_deref().unwrap_or("Terminate"))
     }
 }
 

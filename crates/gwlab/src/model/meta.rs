@@ -66,7 +66,10 @@ impl ObjectRef {
         self.kind.as_deref().unwrap_or(d)
     }
     pub fn namespace_or<'a>(&'a self, d: &'a str) -> &'a str {
-        self.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(d)
+        self.namespace
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(d)
     }
 }
 
@@ -96,7 +99,10 @@ impl ParentReference {
         self.kind.as_deref().unwrap_or("Gateway")
     }
     pub fn namespace_or<'a>(&'a self, route_ns: &'a str) -> &'a str {
-        self.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(route_ns)
+        self.namespace
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(route_ns)
     }
 }
 
@@ -157,7 +163,9 @@ impl LabelSelector {
     /// Kubernetes semantics: every matchLabels entry and every expression must hold; an empty
     /// selector matches everything. Unknown operators match nothing.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
             && self.match_expressions.iter().all(|e| {
                 let have = labels.get(&e.key);
                 match e.operator.as_str() {
@@ -183,11 +191,26 @@ mod tests {
             (serde_json::json!({}), true),
             (serde_json::json!({"matchLabels": {"env": "prod"}}), true),
             (serde_json::json!({"matchLabels": {"env": "dev"}}), false),
-            (serde_json::json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "qa"]}]}), true),
-            (serde_json::json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]}), false),
-            (serde_json::json!({"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}), true),
-            (serde_json::json!({"matchExpressions": [{"key": "team", "operator": "Exists"}]}), false),
-            (serde_json::json!({"matchExpressions": [{"key": "env", "operator": "Bogus"}]}), false),
+            (
+                serde_json::json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "qa"]}]}),
+                true,
+            ),
+            (
+                serde_json::json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]}),
+                false,
+            ),
+            (
+                serde_json::json!({"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}),
+                true,
+            ),
+            (
+                serde_json::json!({"matchExpressions": [{"key": "team", "operator": "Exists"}]}),
+                false,
+            ),
+            (
+                serde_json::json!({"matchExpressions": [{"key": "env", "operator": "Bogus"}]}),
+                false,
+            ),
         ];
         for (s, want) in cases {
             assert_eq!(sel(s.clone()).matches(&labels), want, "{s}");

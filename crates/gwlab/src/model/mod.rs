@@ -6,8 +6,8 @@
 //! object is kept whenever its body decoded.
 
 pub mod core_k8s;
-mod decode;
 pub mod crd_enums;
+mod decode;
 pub mod gateway;
 pub mod meta;
 pub mod policy;
@@ -25,6 +25,9 @@ pub use policy::*;
 pub use routes::*;
 
 /// The typed body of an object, by kind.
+// Gateways are the largest variant; objects live in one Vec for the whole analysis and are never
+// moved around by value, so boxing would only add an allocation per Gateway.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Body {
     GatewayClass(GatewayClassSpec),
@@ -89,11 +92,20 @@ impl Object {
     }
     /// The API group of the object's apiVersion.
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+        self.api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
     }
     /// Creation order key: creationTimestamp when given, then stream position.
     pub fn age_key(&self) -> (String, usize) {
-        (self.meta.creation_timestamp.clone().unwrap_or_else(|| "~".into()), self.order)
+        (
+            self.meta
+                .creation_timestamp
+                .clone()
+                .unwrap_or_else(|| "~".into()),
+            self.order,
+        )
     }
 }
 
@@ -109,12 +121,17 @@ impl Model {
     /// Location of a field of an object (or of its nearest existing ancestor).
     pub fn locate(&self, obj: &Object, ptr: &str) -> Option<Location> {
         let span = obj.origin.spans.nearest(ptr).unwrap_or(obj.origin.span);
-        self.files.get(obj.origin.file).map(|f| f.location(obj.origin.file, span))
+        self.files
+            .get(obj.origin.file)
+            .map(|f| f.location(obj.origin.file, span))
     }
     /// Location of a mapping key (falls back to the value).
     pub fn locate_key(&self, obj: &Object, ptr: &str) -> Option<Location> {
         match obj.origin.spans.key(ptr) {
-            Some(span) => self.files.get(obj.origin.file).map(|f| f.location(obj.origin.file, span)),
+            Some(span) => self
+                .files
+                .get(obj.origin.file)
+                .map(|f| f.location(obj.origin.file, span)),
             None => self.locate(obj, ptr),
         }
     }
@@ -128,21 +145,25 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { default_namespace: "default".into() }
+        LoadOptions {
+            default_namespace: "default".into(),
+        }
     }
 }
 
 /// Kinds gwlab decodes, with whether they are namespaced.
 fn known_kind(group: &str, kind: &str) -> Option<bool> {
-    let gw = matches!(group, "gateway.networking.k8s.io" | "gateway.networking.x-k8s.io");
+    let gw = matches!(
+        group,
+        "gateway.networking.k8s.io" | "gateway.networking.x-k8s.io"
+    );
     Some(match (kind, group) {
         ("GatewayClass", _) if gw => false,
-        ("Gateway" | "HTTPRoute" | "GRPCRoute" | "TLSRoute" | "TCPRoute" | "UDPRoute" | "ReferenceGrant"
-        | "BackendTLSPolicy" | "ListenerSet" | "XListenerSet", _)
-            if gw =>
-        {
-            true
-        }
+        (
+            "Gateway" | "HTTPRoute" | "GRPCRoute" | "TLSRoute" | "TCPRoute" | "UDPRoute"
+            | "ReferenceGrant" | "BackendTLSPolicy" | "ListenerSet" | "XListenerSet",
+            _,
+        ) if gw => true,
         ("Namespace", "") => false,
         ("Service" | "Secret" | "ConfigMap", "") => true,
         ("EndpointSlice", "discovery.k8s.io") => true,
@@ -158,10 +179,21 @@ pub(crate) use decode::decode_value;
 /// Decodes `v` into `T` (as `serde_json::from_value` would, but with a `key: null` entry read as an
 /// absent key); the error is the message with the pointer of the offending value.
 pub(crate) fn from_value<T: DeserializeOwned>(v: &Value) -> Result<T, String> {
-    decode_value(v, "").map(|(t, _unknown)| t).map_err(|(ptr, msg)| if ptr.is_empty() { msg } else { format!("{ptr}: {msg}") })
+    decode_value(v, "")
+        .map(|(t, _unknown)| t)
+        .map_err(|(ptr, msg)| {
+            if ptr.is_empty() {
+                msg
+            } else {
+                format!("{ptr}: {msg}")
+            }
+        })
 }
 
-fn decode<T: DeserializeOwned>(v: &Value, base: &str) -> Result<(T, Vec<String>), (String, String)> {
+fn decode<T: DeserializeOwned>(
+    v: &Value,
+    base: &str,
+) -> Result<(T, Vec<String>), (String, String)> {
     decode_value(v, base)
 }
 
@@ -180,14 +212,24 @@ impl Loader<'_> {
     fn document(&mut self, value: Value, spans: SpanMap, span: Span) {
         let Value::Object(map) = value else {
             if !value.is_null() {
-                let d = Diagnostic::error("not-an-object", "a manifest document must be a mapping with apiVersion and kind");
+                let d = Diagnostic::error(
+                    "not-an-object",
+                    "a manifest document must be a mapping with apiVersion and kind",
+                );
                 self.diag_at(d, span);
             }
             return;
         };
-        let kind = map.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-        if kind == "List" || kind.ends_with("List") && map.get("items").is_some_and(Value::is_array) {
-            let Some(Value::Array(items)) = map.get("items") else { return };
+        let kind = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if kind == "List" || kind.ends_with("List") && map.get("items").is_some_and(Value::is_array)
+        {
+            let Some(Value::Array(items)) = map.get("items") else {
+                return;
+            };
             for (i, item) in items.iter().enumerate() {
                 let ptr = format!("/items/{i}");
                 let sub = spans.subtree(&ptr);
@@ -201,25 +243,47 @@ impl Loader<'_> {
 
     fn object(&mut self, value: Value, spans: SpanMap, span: Span) {
         let Value::Object(mut map) = value else {
-            self.diag_at(Diagnostic::error("not-an-object", "a List item must be a mapping with apiVersion and kind"), span);
+            self.diag_at(
+                Diagnostic::error(
+                    "not-an-object",
+                    "a List item must be a mapping with apiVersion and kind",
+                ),
+                span,
+            );
             return;
         };
         let at = |p: &str| spans.nearest(p).unwrap_or(span);
         let api_version = match map.remove("apiVersion") {
             Some(Value::String(s)) if !s.is_empty() => s,
             _ => {
-                self.diag_at(Diagnostic::error("invalid-field", "missing `apiVersion`: every object needs apiVersion and kind"), at(""));
+                self.diag_at(
+                    Diagnostic::error(
+                        "invalid-field",
+                        "missing `apiVersion`: every object needs apiVersion and kind",
+                    ),
+                    at(""),
+                );
                 return;
             }
         };
         let kind = match map.remove("kind") {
             Some(Value::String(s)) if !s.is_empty() => s,
             _ => {
-                self.diag_at(Diagnostic::error("invalid-field", "missing `kind`: every object needs apiVersion and kind"), at(""));
+                self.diag_at(
+                    Diagnostic::error(
+                        "invalid-field",
+                        "missing `kind`: every object needs apiVersion and kind",
+                    ),
+                    at(""),
+                );
                 return;
             }
         };
-        let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("").to_string();
+        let group = api_version
+            .rsplit_once('/')
+            .map(|(g, _)| g)
+            .unwrap_or("")
+            .to_string();
         let meta_val = match map.remove("metadata") {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(v) => v,
@@ -231,22 +295,45 @@ impl Loader<'_> {
                 m
             }
             Err((ptr, msg)) => {
-                self.diag_at(Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")), at(&ptr));
+                self.diag_at(
+                    Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")),
+                    at(&ptr),
+                );
                 return;
             }
         };
         if meta.name.is_empty() {
-            self.diag_at(Diagnostic::error("invalid-field", format!("{kind} has no `metadata.name`")), at("/metadata"));
+            self.diag_at(
+                Diagnostic::error("invalid-field", format!("{kind} has no `metadata.name`")),
+                at("/metadata"),
+            );
             return;
         }
         let Some(namespaced) = known_kind(&group, &kind) else {
-            let d = Diagnostic::info("unknown-kind", format!("{api_version} {kind} `{}` is not simulated; it is kept and ignored", meta.name));
+            let d = Diagnostic::info(
+                "unknown-kind",
+                format!(
+                    "{api_version} {kind} `{}` is not simulated; it is kept and ignored",
+                    meta.name
+                ),
+            );
             self.diag_at(d, at("/kind"));
-            self.push(api_version, kind, meta, String::new(), Body::Ignored, spans, span);
+            self.push(
+                api_version,
+                kind,
+                meta,
+                String::new(),
+                Body::Ignored,
+                spans,
+                span,
+            );
             return;
         };
         let namespace = if namespaced {
-            meta.namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.opts.default_namespace.clone())
+            meta.namespace
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| self.opts.default_namespace.clone())
         } else {
             String::new()
         };
@@ -257,22 +344,42 @@ impl Loader<'_> {
         };
         for (ptr, msg) in crd_enums::check(&body) {
             let s = spans.nearest(&ptr).unwrap_or(span);
-            self.diag_at(Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")), s);
+            self.diag_at(
+                Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")),
+                s,
+            );
         }
         self.push(api_version, kind, meta, namespace, body, spans, span);
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, api_version: String, kind: String, meta: ObjectMeta, namespace: String, body: Body, spans: SpanMap, span: Span) {
+    fn push(
+        &mut self,
+        api_version: String,
+        kind: String,
+        meta: ObjectMeta,
+        namespace: String,
+        body: Body,
+        spans: SpanMap,
+        span: Span,
+    ) {
         let order = self.model.objects.len();
-        let kind = if kind == "XListenerSet" { "ListenerSet".to_string() } else { kind };
+        let kind = if kind == "XListenerSet" {
+            "ListenerSet".to_string()
+        } else {
+            kind
+        };
         self.model.objects.push(Object {
             api_version,
             kind,
             meta,
             namespace,
             body,
-            origin: Origin { file: self.file, span, spans },
+            origin: Origin {
+                file: self.file,
+                span,
+                spans,
+            },
             order,
         });
     }
@@ -280,13 +387,26 @@ impl Loader<'_> {
     fn unknown_fields(&mut self, spans: &SpanMap, span: Span, kind: &str, ignored: Vec<String>) {
         for ptr in ignored {
             let field = ptr.rsplit('/').next().unwrap_or("");
-            let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`; it is ignored (a typo of `{field}`?)"));
-            let s = spans.key(&ptr).or_else(|| spans.nearest(&ptr)).unwrap_or(span);
+            let d = Diagnostic::warning(
+                "unknown-field",
+                format!("{kind} has no field `{ptr}`; it is ignored (a typo of `{field}`?)"),
+            );
+            let s = spans
+                .key(&ptr)
+                .or_else(|| spans.nearest(&ptr))
+                .unwrap_or(span);
             self.diag_at(d, s);
         }
     }
 
-    fn typed<T: DeserializeOwned>(&mut self, kind: &str, v: Value, base: &str, spans: &SpanMap, span: Span) -> Option<T> {
+    fn typed<T: DeserializeOwned>(
+        &mut self,
+        kind: &str,
+        v: Value,
+        base: &str,
+        spans: &SpanMap,
+        span: Span,
+    ) -> Option<T> {
         match decode::<T>(&v, base) {
             Ok((t, ignored)) => {
                 self.unknown_fields(spans, span, kind, ignored);
@@ -294,28 +414,45 @@ impl Loader<'_> {
             }
             Err((ptr, msg)) => {
                 let s = spans.nearest(&ptr).unwrap_or(span);
-                self.diag_at(Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")), s);
+                self.diag_at(
+                    Diagnostic::error("invalid-field", format!("{kind} `{ptr}`: {msg}")),
+                    s,
+                );
                 None
             }
         }
     }
 
-    fn body(&mut self, group: &str, kind: &str, spec: Value, rest: Map<String, Value>, spans: &SpanMap, span: Span) -> Option<Body> {
+    fn body(
+        &mut self,
+        group: &str,
+        kind: &str,
+        spec: Value,
+        rest: Map<String, Value>,
+        spans: &SpanMap,
+        span: Span,
+    ) -> Option<Body> {
         let k = kind;
         Some(match kind {
             "GatewayClass" => Body::GatewayClass(self.typed(k, spec, "/spec", spans, span)?),
             "Gateway" => Body::Gateway(self.typed(k, spec, "/spec", spans, span)?),
-            "ListenerSet" | "XListenerSet" => Body::ListenerSet(self.typed(k, spec, "/spec", spans, span)?),
+            "ListenerSet" | "XListenerSet" => {
+                Body::ListenerSet(self.typed(k, spec, "/spec", spans, span)?)
+            }
             "HTTPRoute" => Body::HttpRoute(self.typed(k, spec, "/spec", spans, span)?),
             "GRPCRoute" => Body::GrpcRoute(self.typed(k, spec, "/spec", spans, span)?),
             "TLSRoute" => Body::TlsRoute(self.typed(k, spec, "/spec", spans, span)?),
             "TCPRoute" => Body::TcpRoute(self.typed(k, spec, "/spec", spans, span)?),
             "UDPRoute" => Body::UdpRoute(self.typed(k, spec, "/spec", spans, span)?),
             "ReferenceGrant" => Body::ReferenceGrant(self.typed(k, spec, "/spec", spans, span)?),
-            "BackendTLSPolicy" => Body::BackendTlsPolicy(self.typed(k, spec, "/spec", spans, span)?),
+            "BackendTLSPolicy" => {
+                Body::BackendTlsPolicy(self.typed(k, spec, "/spec", spans, span)?)
+            }
             "Namespace" => Body::Namespace,
             "Service" => Body::Service(self.typed(k, spec, "/spec", spans, span)?),
-            "EndpointSlice" => Body::EndpointSlice(self.typed(k, Value::Object(rest), "", spans, span)?),
+            "EndpointSlice" => {
+                Body::EndpointSlice(self.typed(k, Value::Object(rest), "", spans, span)?)
+            }
             "Secret" => Body::Secret(self.typed(k, Value::Object(rest), "", spans, span)?),
             "ConfigMap" => Body::ConfigMap(self.typed(k, Value::Object(rest), "", spans, span)?),
             _ => {
@@ -331,7 +468,10 @@ impl Loader<'_> {
 /// Loads every input into one model. Objects with the same kind, namespace and name replace
 /// earlier ones (as `kubectl apply` would), with a `duplicate-object` warning.
 pub fn load(files: Vec<SourceFile>, opts: &LoadOptions) -> Model {
-    let mut model = Model { files, ..Default::default() };
+    let mut model = Model {
+        files,
+        ..Default::default()
+    };
     for file in 0..model.files.len() {
         let text = std::mem::take(&mut model.files[file].text);
         let (docs, diags) = source::parse_stream(&text);
@@ -340,7 +480,11 @@ pub fn load(files: Vec<SourceFile>, opts: &LoadOptions) -> Model {
             let loc = model.files[file].location(file, span);
             model.diagnostics.push(d.at(Some(loc)));
         }
-        let mut loader = Loader { model: &mut model, opts, file };
+        let mut loader = Loader {
+            model: &mut model,
+            opts,
+            file,
+        };
         for doc in docs {
             loader.document(doc.value, doc.spans, doc.span);
         }
@@ -358,8 +502,17 @@ fn dedupe(model: &mut Model) {
         }
         if let Some(prev) = seen.insert(o.id(), i) {
             drop[prev] = true;
-            let d = Diagnostic::warning("duplicate-object", format!("{} is defined twice; the later definition replaces the earlier one", o.id()));
-            let loc = model.files.get(o.origin.file).map(|f| f.location(o.origin.file, o.origin.span));
+            let d = Diagnostic::warning(
+                "duplicate-object",
+                format!(
+                    "{} is defined twice; the later definition replaces the earlier one",
+                    o.id()
+                ),
+            );
+            let loc = model
+                .files
+                .get(o.origin.file)
+                .map(|f| f.location(o.origin.file, o.origin.span));
             model.diagnostics.push(d.at(loc));
         }
     }
@@ -375,7 +528,10 @@ mod tests {
     use super::*;
 
     fn load_one(text: &str) -> Model {
-        load(vec![SourceFile::new("t.yaml", text)], &LoadOptions::default())
+        load(
+            vec![SourceFile::new("t.yaml", text)],
+            &LoadOptions::default(),
+        )
     }
 
     #[test]
@@ -387,7 +543,9 @@ mod tests {
         assert_eq!(m.objects.len(), 2);
         assert_eq!(m.objects[0].id(), "HTTPRoute/default/r");
         assert_eq!(m.objects[1].id(), "Namespace/team");
-        let Body::HttpRoute(r) = &m.objects[0].body else { panic!() };
+        let Body::HttpRoute(r) = &m.objects[0].body else {
+            panic!()
+        };
         assert_eq!(r.rules.as_ref().unwrap()[0].backend_refs[0].weight(), 1);
     }
 
@@ -397,7 +555,11 @@ mod tests {
         let m = load_one(text);
         let d = &m.diagnostics[0];
         assert_eq!(d.code, "invalid-field");
-        assert!(d.message.contains("/spec/rules/0/backendRefs/0/port"), "{}", d.message);
+        assert!(
+            d.message.contains("/spec/rules/0/backendRefs/0/port"),
+            "{}",
+            d.message
+        );
         assert_eq!(d.location.as_ref().unwrap().line, 8);
     }
 
@@ -417,24 +579,37 @@ mod tests {
         let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, labels: null}\nspec:\n  hostnames: null\n  parentRefs: [{name: gw, sectionName: null}]\n  rules:\n  - filters: null\n    backendRefs:\n    - name: svc\n      port: 80\n      filters:\n      - type: RequestHeaderModifier\n        requestHeaderModifier: {add: null, set: [{name: x, value: v}], remove: null}\n    matches: null\n";
         let m = load_one(text);
         assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
-        let Body::HttpRoute(r) = &m.objects[0].body else { panic!() };
+        let Body::HttpRoute(r) = &m.objects[0].body else {
+            panic!()
+        };
         let rule = &r.rules.as_ref().unwrap()[0];
         assert!(rule.filters.is_empty());
-        let hm = rule.backend_refs[0].filters[0].request_header_modifier.as_ref().unwrap();
+        let hm = rule.backend_refs[0].filters[0]
+            .request_header_modifier
+            .as_ref()
+            .unwrap();
         assert!(hm.add.is_empty() && hm.remove.is_empty() && hm.set.len() == 1);
         // A required field given as null is missing; an unknown field given as null is still reported.
         let m = load_one("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters:\n    - type: RequestHeaderModifier\n      requestHeaderModifier: {set: [{name: null, value: v}]}\n");
         assert_eq!(m.diagnostics[0].code, "invalid-field");
         let want = "`/spec/rules/0/filters/0/requestHeaderModifier/set/0`: missing field `name`";
-        assert!(m.diagnostics[0].message.contains(want), "{}", m.diagnostics[0].message);
+        assert!(
+            m.diagnostics[0].message.contains(want),
+            "{}",
+            m.diagnostics[0].message
+        );
         let m = load_one("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw, sectionname: null}]\n");
         assert_eq!(m.diagnostics[0].code, "unknown-field");
-        assert!(m.diagnostics[0].message.contains("/spec/parentRefs/0/sectionname"));
+        assert!(m.diagnostics[0]
+            .message
+            .contains("/spec/parentRefs/0/sectionname"));
     }
 
     #[test]
     fn unknown_kinds_are_kept_and_reported() {
-        let m = load_one("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n");
+        let m = load_one(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n",
+        );
         assert_eq!(m.objects.len(), 1);
         assert!(matches!(m.objects[0].body, Body::Ignored));
         assert_eq!(m.diagnostics[0].code, "unknown-kind");
@@ -452,7 +627,9 @@ mod tests {
     fn duplicates_keep_the_later_object() {
         let m = load_one("apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 81}]}\n");
         assert_eq!(m.objects.len(), 1);
-        let Body::Service(s) = &m.objects[0].body else { panic!() };
+        let Body::Service(s) = &m.objects[0].body else {
+            panic!()
+        };
         assert_eq!(s.ports[0].port, 81);
         assert_eq!(m.diagnostics[0].code, "duplicate-object");
     }

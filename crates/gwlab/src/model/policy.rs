@@ -58,7 +58,11 @@ pub struct PolicyTargetRef {
 pub struct BackendTlsValidation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ca_certificate_refs: Vec<ObjectRef>,
-    #[serde(default, rename = "wellKnownCACertificates", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "wellKnownCACertificates",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub well_known_ca_certificates: Option<String>,
     #[serde(default)]
     pub hostname: String,

@@ -5,8 +5,8 @@ use super::hostname;
 use super::index::Index;
 use super::listeners::{GatewayCtx, ListenerCtx};
 use super::{Attachment, RouteKind};
-use crate::model::{Object, ParentReference, GATEWAY_GROUP};
 use crate::fxhash::FxHashMap;
+use crate::model::{Object, ParentReference, GATEWAY_GROUP};
 use std::collections::HashMap;
 
 /// Where a parentRef points.
@@ -26,9 +26,16 @@ pub enum ParentResult {
     /// The parent does not exist.
     NotFound,
     /// Rejected with this Accepted=False reason and message.
-    Rejected { gateway: usize, reason: &'static str, message: String },
+    Rejected {
+        gateway: usize,
+        reason: &'static str,
+        message: String,
+    },
     /// Attached to these listeners.
-    Accepted { gateway: usize, attachments: Vec<Attachment> },
+    Accepted {
+        gateway: usize,
+        attachments: Vec<Attachment>,
+    },
 }
 
 /// Lookup from (namespace, name) to Gateways and ListenerSets we simulate.
@@ -77,13 +84,23 @@ impl Parents {
         let mut sets: FxHashMap<String, FxHashMap<String, (usize, usize)>> = FxHashMap::default();
         let mut hosts = Vec::with_capacity(gws.len());
         for (gi, g) in gws.iter().enumerate() {
-            gateways.entry(g.ns.clone()).or_default().insert(g.name.clone(), gi);
+            gateways
+                .entry(g.ns.clone())
+                .or_default()
+                .insert(g.name.clone(), gi);
             for (si, s) in g.listener_sets.iter().enumerate() {
                 let o = &ix.model.objects[s.object];
-                sets.entry(o.namespace.clone()).or_default().insert(o.meta.name.clone(), (gi, si));
+                sets.entry(o.namespace.clone())
+                    .or_default()
+                    .insert(o.meta.name.clone(), (gi, si));
             }
             let mut port_index: HashMap<u32, usize> = HashMap::new();
-            let mut gh = GatewayHosts { by_name: FxHashMap::default(), all: (0..g.listeners.len()).collect(), port_of: Vec::with_capacity(g.listeners.len()), ports: Vec::new() };
+            let mut gh = GatewayHosts {
+                by_name: FxHashMap::default(),
+                all: (0..g.listeners.len()).collect(),
+                port_of: Vec::with_capacity(g.listeners.len()),
+                ports: Vec::new(),
+            };
             for (li, l) in g.listeners.iter().enumerate() {
                 gh.by_name.entry(l.state.name.clone()).or_default().push(li);
                 let pi = *port_index.entry(l.state.port).or_insert_with(|| {
@@ -97,15 +114,27 @@ impl Parents {
             }
             hosts.push(gh);
         }
-        Parents { gateways, sets, hosts }
+        Parents {
+            gateways,
+            sets,
+            hosts,
+        }
     }
 
     pub fn target(&self, route_ns: &str, pr: &ParentReference) -> Option<ParentTarget> {
         let ns = pr.namespace_or(route_ns);
         let group_ok = matches!(pr.group(), GATEWAY_GROUP | "gateway.networking.x-k8s.io");
         match pr.kind() {
-            "Gateway" if group_ok => self.gateways.get(ns)?.get(&pr.name).map(|&g| ParentTarget::Gateway(g)),
-            "ListenerSet" | "XListenerSet" if group_ok => self.sets.get(ns)?.get(&pr.name).map(|&(g, s)| ParentTarget::ListenerSet(g, s)),
+            "Gateway" if group_ok => self
+                .gateways
+                .get(ns)?
+                .get(&pr.name)
+                .map(|&g| ParentTarget::Gateway(g)),
+            "ListenerSet" | "XListenerSet" if group_ok => self
+                .sets
+                .get(ns)?
+                .get(&pr.name)
+                .map(|&(g, s)| ParentTarget::ListenerSet(g, s)),
             _ => None,
         }
     }
@@ -113,7 +142,17 @@ impl Parents {
 
 /// Resolves one parentRef of a route. Counts attached routes on the listeners it attaches to.
 #[allow(clippy::too_many_arguments)]
-pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Object, kind: RouteKind, hostnames: &[String], pr: &ParentReference, pi: usize, count: bool) -> ParentResult {
+pub fn attach(
+    ix: &Index,
+    parents: &Parents,
+    gws: &mut [GatewayCtx],
+    route: &Object,
+    kind: RouteKind,
+    hostnames: &[String],
+    pr: &ParentReference,
+    pi: usize,
+    count: bool,
+) -> ParentResult {
     let Some(target) = parents.target(&route.namespace, pr) else {
         let ns = pr.namespace_or(&route.namespace);
         let exists = match pr.kind() {
@@ -121,7 +160,11 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
             "ListenerSet" => ix.get("ListenerSet", ns, &pr.name).is_some(),
             _ => return ParentResult::Irrelevant,
         };
-        return if exists { ParentResult::Irrelevant } else { ParentResult::NotFound };
+        return if exists {
+            ParentResult::Irrelevant
+        } else {
+            ParentResult::NotFound
+        };
     };
     let (gi, set) = match target {
         ParentTarget::Gateway(g) => (g, None),
@@ -133,11 +176,17 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
     }
     if let Some(s) = set {
         if !g.listener_sets[s].allowed {
-            return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "The ListenerSet is not attached to its Gateway".into() };
+            return ParentResult::Rejected {
+                gateway: gi,
+                reason: "NotAllowedByListeners",
+                message: "The ListenerSet is not attached to its Gateway".into(),
+            };
         }
     }
     let selects = |l: &ListenerCtx| {
-        l.ls == set && pr.section_name.as_deref().is_none_or(|s| s == l.state.name) && pr.port.is_none_or(|p| p == l.state.port)
+        l.ls == set
+            && pr.section_name.as_deref().is_none_or(|s| s == l.state.name)
+            && pr.port.is_none_or(|p| p == l.state.port)
     };
     let gh = &parents.hosts[gi];
     let candidates = gh.candidates(pr.section_name.as_deref());
@@ -148,13 +197,21 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
             (None, Some(p)) => format!("no listener on port {p}"),
             (None, None) => "no listeners".to_string(),
         };
-        return ParentResult::Rejected { gateway: gi, reason: "NoMatchingParent", message: format!("No listeners match this parent ref: the parent has {what}") };
+        return ParentResult::Rejected {
+            gateway: gi,
+            reason: "NoMatchingParent",
+            message: format!("No listeners match this parent ref: the parent has {what}"),
+        };
     }
     // One pass: a listener that allows the route is attached at once (no list of them first).
     let mut any_allowed = false;
     // Sized for the usual parentRef that names one listener: allocated at its final size, which
     // skips the vector's growth path and takes a small block from the allocator.
-    let mut attachments = if candidates.len() == 1 { Vec::with_capacity(1) } else { Vec::new() };
+    let mut attachments = if candidates.len() == 1 {
+        Vec::with_capacity(1)
+    } else {
+        Vec::new()
+    };
     for &li in candidates {
         let l = &g.listeners[li];
         if !(selects(l) && l.allows_kind(kind) && l.allows_namespace(ix, &route.namespace)) {
@@ -163,7 +220,11 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
         any_allowed = true;
         let hosts = match kind {
             RouteKind::Tcp | RouteKind::Udp => vec!["*".to_string()],
-            _ => hostname::compute_hosts_by(hostnames, g.listeners[li].state.hostname.as_deref(), |h| gh.taken_by_other(li, h)),
+            _ => hostname::compute_hosts_by(
+                hostnames,
+                g.listeners[li].state.hostname.as_deref(),
+                |h| gh.taken_by_other(li, h),
+            ),
         };
         if hosts.is_empty() {
             continue;
@@ -171,11 +232,24 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
         if count {
             g.listeners[li].attached += 1;
         }
-        let hostnames = if hosts.len() == 1 && hosts[0] == "*" { Vec::new() } else { hosts };
-        attachments.push(Attachment { gateway: gi, listener: li, parent_ref: pi, hostnames });
+        let hostnames = if hosts.len() == 1 && hosts[0] == "*" {
+            Vec::new()
+        } else {
+            hosts
+        };
+        attachments.push(Attachment {
+            gateway: gi,
+            listener: li,
+            parent_ref: pi,
+            hostnames,
+        });
     }
     if !any_allowed {
-        return ParentResult::Rejected { gateway: gi, reason: "NotAllowedByListeners", message: "No listeners included by this parent ref allowed this attachment.".into() };
+        return ParentResult::Rejected {
+            gateway: gi,
+            reason: "NotAllowedByListeners",
+            message: "No listeners included by this parent ref allowed this attachment.".into(),
+        };
     }
     if attachments.is_empty() {
         return ParentResult::Rejected {
@@ -184,5 +258,8 @@ pub fn attach(ix: &Index, parents: &Parents, gws: &mut [GatewayCtx], route: &Obj
             message: "There were no hostname intersections between the route and this parent ref's Listener(s).".into(),
         };
     }
-    ParentResult::Accepted { gateway: gi, attachments }
+    ParentResult::Accepted {
+        gateway: gi,
+        attachments,
+    }
 }

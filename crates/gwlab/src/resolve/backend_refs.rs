@@ -27,7 +27,12 @@ pub(crate) struct CheckKey<'m> {
 impl PartialEq for CheckKey<'_> {
     #[inline]
     fn eq(&self, o: &Self) -> bool {
-        self.port == o.port && self.route_kind == o.route_kind && short_eq(self.name, o.name) && short_eq(self.namespace, o.namespace) && self.target == o.target && self.from == o.from
+        self.port == o.port
+            && self.route_kind == o.route_kind
+            && short_eq(self.name, o.name)
+            && short_eq(self.namespace, o.namespace)
+            && self.target == o.target
+            && self.from == o.from
     }
 }
 
@@ -86,16 +91,29 @@ pub struct RefError {
 }
 
 fn err(reason: &'static str, code: &'static str, message: String) -> RefError {
-    RefError { reason, message, code }
+    RefError {
+        reason,
+        message,
+        code,
+    }
 }
 
 /// Resolves one backendRef of a route. Returns the backend, its error (if unusable) and the
 /// BackendTLSPolicies naming its Service (indices into `Policies::list`; the one in force and
 /// any that lost a conflict, all of which report this route's Gateways as ancestors).
-pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize) -> (BackendState, Option<RefError>, Vec<usize>) {
+pub fn resolve<'m>(
+    ix: &Index<'m>,
+    pols: &Policies,
+    route: &'m Object,
+    kind: RouteKind,
+    br: &'m BackendRef,
+    index: usize,
+) -> (BackendState, Option<RefError>, Vec<usize>) {
     let (mut one, mut pol) = (Backends::new(), Vec::new());
     let e = resolve_into(ix, pols, route, kind, br, index, &mut one, &mut pol);
-    let Some(b) = one.pop() else { unreachable!("resolve_into appends one backend") };
+    let Some(b) = one.pop() else {
+        unreachable!("resolve_into appends one backend")
+    };
     (b, e, pol)
 }
 
@@ -103,13 +121,27 @@ pub fn resolve<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: Rou
 /// `policies` are not looked at). A backend state is large and a large configuration has tens
 /// of thousands: returning each and then pushing it copied it twice.
 #[allow(clippy::too_many_arguments)]
-pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef, index: usize, out: &mut Backends, policies: &mut Vec<usize>) -> Option<RefError> {
+pub fn resolve_into<'m>(
+    ix: &Index<'m>,
+    pols: &Policies,
+    route: &'m Object,
+    kind: RouteKind,
+    br: &'m BackendRef,
+    index: usize,
+    out: &mut Backends,
+    policies: &mut Vec<usize>,
+) -> Option<RefError> {
     // `check` reads nothing but these (and the index and policies, fixed while routes resolve);
     // large configurations send thousands of backendRefs to the same few Services.
-    let namespace: &'m str = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
+    let namespace: &'m str = br
+        .namespace
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&route.namespace);
     let (group, bkind) = (br.group(), br.kind());
     let core_service = group.is_empty() && bkind == "Service";
-    let same_namespace = std::ptr::eq(namespace, route.namespace.as_str()) || namespace == route.namespace;
+    let same_namespace =
+        std::ptr::eq(namespace, route.namespace.as_str()) || namespace == route.namespace;
     let key = CheckKey {
         namespace,
         name: &br.name,
@@ -126,9 +158,22 @@ pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind
         let (res, policy) = check(ix, pols, route, kind, br);
         let (target, error) = match res {
             Ok(t) => (t, None),
-            Err(e) => (BackendTarget::Invalid { reason: e.reason.to_string(), message: e.message.clone() }, Some(e)),
+            Err(e) => (
+                BackendTarget::Invalid {
+                    reason: e.reason.to_string(),
+                    message: e.message.clone(),
+                },
+                Some(e),
+            ),
         };
-        ix.backend_checks.borrow_mut().insert(key, CheckResult { target: Arc::new(target), error, policy });
+        ix.backend_checks.borrow_mut().insert(
+            key,
+            CheckResult {
+                target: Arc::new(target),
+                error,
+                policy,
+            },
+        );
         return resolve_into(ix, pols, route, kind, br, index, out, policies);
     };
     let start = policies.len();
@@ -140,21 +185,46 @@ pub fn resolve_into<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind
             }
         }
     }
-    out.push(BackendState { index, weight: br.weight(), target: checked.target.clone() });
+    out.push(BackendState {
+        index,
+        weight: br.weight(),
+        target: checked.target.clone(),
+    });
     checked.error.clone()
 }
 
-fn check<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind, br: &'m BackendRef) -> (Result<BackendTarget, RefError>, Option<usize>) {
+fn check<'m>(
+    ix: &Index<'m>,
+    pols: &Policies,
+    route: &'m Object,
+    kind: RouteKind,
+    br: &'m BackendRef,
+) -> (Result<BackendTarget, RefError>, Option<usize>) {
     let (group, bkind) = (br.group(), br.kind());
-    let ns: &'m str = br.namespace.as_deref().filter(|s| !s.is_empty()).unwrap_or(&route.namespace);
-    let supported = matches!((group, bkind), ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") | (EG_GROUP, "Backend"));
+    let ns: &'m str = br
+        .namespace
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&route.namespace);
+    let supported = matches!(
+        (group, bkind),
+        ("", "Service") | ("multicluster.x-k8s.io", "ServiceImport") | (EG_GROUP, "Backend")
+    );
     if !supported {
         return (
             Err(err("InvalidKind", "backend-invalid-kind", format!("backendRef `{}` has kind {}{}{bkind}, which is not supported; use a core Service", br.name, group, if group.is_empty() { "" } else { "/" }))),
             None,
         );
     }
-    if !ix.ref_permitted(GATEWAY_GROUP, kind.kind(), &route.namespace, group, bkind, ns, &br.name) {
+    if !ix.ref_permitted(
+        GATEWAY_GROUP,
+        kind.kind(),
+        &route.namespace,
+        group,
+        bkind,
+        ns,
+        &br.name,
+    ) {
         return (
             Err(err(
                 "RefNotPermitted",
@@ -168,27 +238,67 @@ fn check<'m>(ix: &Index<'m>, pols: &Policies, route: &'m Object, kind: RouteKind
         // ServiceImport / Envoy Gateway Backend: existence only.
         return match ix.object(bkind, ns, &br.name) {
             Some(_) => (
-                Ok(BackendTarget::Service { namespace: ix.shared(ns), name: ix.shared(&br.name), port: br.port.unwrap_or(0), target_port: None, app_protocol: None, has_endpoints: true, tls: None }),
+                Ok(BackendTarget::Service {
+                    namespace: ix.shared(ns),
+                    name: ix.shared(&br.name),
+                    port: br.port.unwrap_or(0),
+                    target_port: None,
+                    app_protocol: None,
+                    has_endpoints: true,
+                    tls: None,
+                }),
                 None,
             ),
-            None => (Err(err("BackendNotFound", "backend-not-found", format!("{bkind} `{ns}/{}` does not exist", br.name))), None),
+            None => (
+                Err(err(
+                    "BackendNotFound",
+                    "backend-not-found",
+                    format!("{bkind} `{ns}/{}` does not exist", br.name),
+                )),
+                None,
+            ),
         };
     }
     let Some(port) = br.port else {
-        return (Err(err("PortNotSpecified", "backend-port-not-found", format!("backendRef to Service `{ns}/{}` needs a `port` (a port number of the Service)", br.name))), None);
+        return (
+            Err(err(
+                "PortNotSpecified",
+                "backend-port-not-found",
+                format!(
+                    "backendRef to Service `{ns}/{}` needs a `port` (a port number of the Service)",
+                    br.name
+                ),
+            )),
+            None,
+        );
     };
     let Some(svc_i) = ix.get("Service", ns, &br.name) else {
         return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist; create it or fix the backendRef name/namespace", br.name))), None);
     };
     let Body::Service(svc) = &ix.model.objects[svc_i].body else {
-        return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist", br.name))), None);
+        return (
+            Err(err(
+                "BackendNotFound",
+                "backend-not-found",
+                format!("Service `{ns}/{}` does not exist", br.name),
+            )),
+            None,
+        );
     };
     if svc.type_() == "ExternalName" {
         return (Err(err("UnsupportedValue", "unsupported-value", format!("Service `{ns}/{}` is of type ExternalName, which Envoy Gateway does not route to; use a Backend or a ClusterIP Service", br.name))), None);
     }
     let want = if kind == RouteKind::Udp { "UDP" } else { "TCP" };
-    let Some(sp) = svc.ports.iter().find(|p| p.port == port && p.protocol() == want) else {
-        let ports: Vec<String> = svc.ports.iter().map(|p| format!("{}/{}", p.port, p.protocol())).collect();
+    let Some(sp) = svc
+        .ports
+        .iter()
+        .find(|p| p.port == port && p.protocol() == want)
+    else {
+        let ports: Vec<String> = svc
+            .ports
+            .iter()
+            .map(|p| format!("{}/{}", p.port, p.protocol()))
+            .collect();
         return (
             Err(err(
                 "PortNotFound",
@@ -238,7 +348,10 @@ mod tests {
     use crate::source::SourceFile;
 
     fn model(text: &str) -> Model {
-        load(vec![SourceFile::new("t.yaml", text)], &LoadOptions::default())
+        load(
+            vec![SourceFile::new("t.yaml", text)],
+            &LoadOptions::default(),
+        )
     }
 
     #[test]
@@ -254,33 +367,84 @@ mod tests {
         let pols = super::super::backend_tls::process(&ix, &mut Vec::new());
         let route = &m.objects[0];
         // Leaked: resolved names borrow from the model for the index's lifetime.
-        let br = |j: serde_json::Value| -> &'static BackendRef { Box::leak(Box::new(serde_json::from_value::<BackendRef>(j).unwrap())) };
+        let br = |j: serde_json::Value| -> &'static BackendRef {
+            Box::leak(Box::new(serde_json::from_value::<BackendRef>(j).unwrap()))
+        };
         let cases = [
             (serde_json::json!({"name": "svc", "port": 80}), None),
             (serde_json::json!({"name": "svc"}), Some("PortNotSpecified")),
-            (serde_json::json!({"name": "svc", "port": 8080}), Some("PortNotFound")),
-            (serde_json::json!({"name": "nope", "port": 80}), Some("BackendNotFound")),
-            (serde_json::json!({"name": "svc", "port": 80, "kind": "Pod"}), Some("InvalidKind")),
-            (serde_json::json!({"name": "svc", "port": 80, "group": "example.com", "kind": "Service"}), Some("InvalidKind")),
-            (serde_json::json!({"name": "other", "namespace": "b", "port": 80}), Some("RefNotPermitted")),
-            (serde_json::json!({"name": "ext", "port": 80}), Some("UnsupportedValue")),
+            (
+                serde_json::json!({"name": "svc", "port": 8080}),
+                Some("PortNotFound"),
+            ),
+            (
+                serde_json::json!({"name": "nope", "port": 80}),
+                Some("BackendNotFound"),
+            ),
+            (
+                serde_json::json!({"name": "svc", "port": 80, "kind": "Pod"}),
+                Some("InvalidKind"),
+            ),
+            (
+                serde_json::json!({"name": "svc", "port": 80, "group": "example.com", "kind": "Service"}),
+                Some("InvalidKind"),
+            ),
+            (
+                serde_json::json!({"name": "other", "namespace": "b", "port": 80}),
+                Some("RefNotPermitted"),
+            ),
+            (
+                serde_json::json!({"name": "ext", "port": 80}),
+                Some("UnsupportedValue"),
+            ),
         ];
         for (j, want) in cases {
             let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Http, br(j.clone()), 0);
             assert_eq!(e.map(|e| e.reason), want, "{j}");
         }
-        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        let (b, _, _) = resolve(
+            &ix,
+            &pols,
+            route,
+            RouteKind::Http,
+            br(serde_json::json!({"name": "svc", "port": 80})),
+            0,
+        );
         match &*b.target {
-            BackendTarget::Service { target_port, has_endpoints, .. } => {
+            BackendTarget::Service {
+                target_port,
+                has_endpoints,
+                ..
+            } => {
                 assert_eq!(target_port.as_deref(), Some("http"));
                 assert!(has_endpoints);
             }
             other => panic!("{other:?}"),
         }
-        let (b, _, _) = resolve(&ix, &pols, route, RouteKind::Http, br(serde_json::json!({"name": "lonely", "port": 80})), 0);
-        assert!(matches!(*b.target, BackendTarget::Service { has_endpoints: false, .. }));
+        let (b, _, _) = resolve(
+            &ix,
+            &pols,
+            route,
+            RouteKind::Http,
+            br(serde_json::json!({"name": "lonely", "port": 80})),
+            0,
+        );
+        assert!(matches!(
+            *b.target,
+            BackendTarget::Service {
+                has_endpoints: false,
+                ..
+            }
+        ));
         // UDP routes need a UDP port.
-        let (_, e, _) = resolve(&ix, &pols, route, RouteKind::Udp, br(serde_json::json!({"name": "svc", "port": 80})), 0);
+        let (_, e, _) = resolve(
+            &ix,
+            &pols,
+            route,
+            RouteKind::Udp,
+            br(serde_json::json!({"name": "svc", "port": 80})),
+            0,
+        );
         assert_eq!(e.map(|e| e.reason), Some("PortNotFound"));
     }
 }

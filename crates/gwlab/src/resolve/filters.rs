@@ -2,7 +2,9 @@
 //! modifiers, redirect, rewrite, mirror, ExtensionRef, unknown types) and their combinations.
 
 use super::hostname;
-use crate::model::{GrpcRouteMatch, HeaderModifier, HttpRouteFilter, HttpRouteMatch, ValueMatch, EG_GROUP};
+use crate::model::{
+    GrpcRouteMatch, HeaderModifier, HttpRouteFilter, HttpRouteMatch, ValueMatch, EG_GROUP,
+};
 
 /// One validation problem: which condition it lands on, the reason, where, and what to change.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,23 +19,40 @@ pub struct RuleError {
 }
 
 fn unsupported(pointer: String, message: String) -> RuleError {
-    RuleError { cond: "Accepted", reason: "UnsupportedValue", message, pointer, code: "unsupported-value" }
+    RuleError {
+        cond: "Accepted",
+        reason: "UnsupportedValue",
+        message,
+        pointer,
+        code: "unsupported-value",
+    }
 }
 
 fn regex_ok(re: &str) -> bool {
     regex::Regex::new(&format!("^(?:{re})$")).is_ok()
 }
 
-fn value_matches(ms: &[ValueMatch], what: &str, base: &dyn Fn() -> String, out: &mut Vec<RuleError>) {
+fn value_matches(
+    ms: &[ValueMatch],
+    what: &str,
+    base: &dyn Fn() -> String,
+    out: &mut Vec<RuleError>,
+) {
     for (i, m) in ms.iter().enumerate() {
         match m.kind() {
             "Exact" => {}
             "RegularExpression" => {
                 if !regex_ok(&m.value) {
-                    out.push(unsupported(format!("{}/{i}/value", base()), format!("{what} regex `{}` does not compile (RE2 syntax)", m.value)));
+                    out.push(unsupported(
+                        format!("{}/{i}/value", base()),
+                        format!("{what} regex `{}` does not compile (RE2 syntax)", m.value),
+                    ));
                 }
             }
-            t => out.push(unsupported(format!("{}/{i}/type", base()), format!("{what} match type `{t}` is not supported; use Exact or RegularExpression"))),
+            t => out.push(unsupported(
+                format!("{}/{i}/type", base()),
+                format!("{what} match type `{t}` is not supported; use Exact or RegularExpression"),
+            )),
         }
     }
 }
@@ -58,14 +77,38 @@ pub fn http_matches(matches: &[HttpRouteMatch]) -> Vec<RuleError> {
             }
         }
         if !m.headers.is_empty() {
-            value_matches(&m.headers, "header", &|| format!("/matches/{mi}/headers"), &mut out);
+            value_matches(
+                &m.headers,
+                "header",
+                &|| format!("/matches/{mi}/headers"),
+                &mut out,
+            );
         }
         if !m.query_params.is_empty() {
-            value_matches(&m.query_params, "query parameter", &|| format!("/matches/{mi}/queryParams"), &mut out);
+            value_matches(
+                &m.query_params,
+                "query parameter",
+                &|| format!("/matches/{mi}/queryParams"),
+                &mut out,
+            );
         }
         if let Some(meth) = &m.method {
-            if !matches!(meth.as_str(), "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "CONNECT" | "OPTIONS" | "TRACE" | "PATCH") {
-                out.push(unsupported(format!("/matches/{mi}/method"), format!("method `{meth}` is not an HTTP method the API allows")));
+            if !matches!(
+                meth.as_str(),
+                "GET"
+                    | "HEAD"
+                    | "POST"
+                    | "PUT"
+                    | "DELETE"
+                    | "CONNECT"
+                    | "OPTIONS"
+                    | "TRACE"
+                    | "PATCH"
+            ) {
+                out.push(unsupported(
+                    format!("/matches/{mi}/method"),
+                    format!("method `{meth}` is not an HTTP method the API allows"),
+                ));
             }
         }
     }
@@ -82,35 +125,67 @@ pub fn grpc_matches(matches: &[GrpcRouteMatch]) -> Vec<RuleError> {
                 "RegularExpression" => {
                     for v in [&meth.service, &meth.method].into_iter().flatten() {
                         if !regex_ok(v) {
-                            out.push(unsupported(format!("{base}/method"), format!("regex `{v}` does not compile (RE2 syntax)")));
+                            out.push(unsupported(
+                                format!("{base}/method"),
+                                format!("regex `{v}` does not compile (RE2 syntax)"),
+                            ));
                         }
                     }
                 }
-                t => out.push(unsupported(format!("{base}/method/type"), format!("method match type `{t}` is not supported; use Exact or RegularExpression"))),
+                t => out.push(unsupported(
+                    format!("{base}/method/type"),
+                    format!(
+                        "method match type `{t}` is not supported; use Exact or RegularExpression"
+                    ),
+                )),
             }
         }
-        value_matches(&m.headers, "header", &|| format!("/matches/{mi}/headers"), &mut out);
+        value_matches(
+            &m.headers,
+            "header",
+            &|| format!("/matches/{mi}/headers"),
+            &mut out,
+        );
     }
     out
 }
 
 fn header_modifier(hm: Option<&HeaderModifier>, p: &str, out: &mut Vec<RuleError>) {
     let Some(hm) = hm else {
-        out.push(unsupported(p.to_string(), "the header modifier filter has no configuration".into()));
+        out.push(unsupported(
+            p.to_string(),
+            "the header modifier filter has no configuration".into(),
+        ));
         return;
     };
     // A modifier that sets, adds and removes nothing is accepted and does nothing: Envoy Gateway
     // only refuses one whose entries are all invalid (golden
     // `httproute-with-response-header-filter-no-headers`).
-    let names = hm.set.iter().map(|h| (h.name.as_str(), Some(h.value.as_str()), "set")).chain(hm.add.iter().map(|h| (h.name.as_str(), Some(h.value.as_str()), "add"))).chain(hm.remove.iter().map(|n| (n.as_str(), None, "remove")));
+    let names = hm
+        .set
+        .iter()
+        .map(|h| (h.name.as_str(), Some(h.value.as_str()), "set"))
+        .chain(
+            hm.add
+                .iter()
+                .map(|h| (h.name.as_str(), Some(h.value.as_str()), "add")),
+        )
+        .chain(hm.remove.iter().map(|n| (n.as_str(), None, "remove")));
     for (name, value, act) in names {
-        let bad_name = name.is_empty() || name.contains(':') || name.contains('/') || name.eq_ignore_ascii_case("host") || name.bytes().any(|b| b <= b' ' || b >= 0x7f);
+        let bad_name = name.is_empty()
+            || name.contains(':')
+            || name.contains('/')
+            || name.eq_ignore_ascii_case("host")
+            || name.bytes().any(|b| b <= b' ' || b >= 0x7f);
         if bad_name {
             out.push(unsupported(format!("{p}/{act}"), format!("header name `{name}` cannot be modified (empty, `Host`, or containing `:` or `/`)")));
         }
         if let Some(v) = value {
             if v.is_empty() || v.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                out.push(unsupported(format!("{p}/{act}"), format!("header `{name}` needs a non-empty value without control characters")));
+                out.push(unsupported(
+                    format!("{p}/{act}"),
+                    format!("header `{name}` needs a non-empty value without control characters"),
+                ));
             }
         }
     }
@@ -128,7 +203,12 @@ pub struct FilterCheck {
 
 /// Validates a rule's filters. `single_prefix` says whether the rule has exactly one match and it
 /// is a PathPrefix (required by ReplacePrefixMatch). `ext_exists` resolves an ExtensionRef.
-pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_exists: &dyn Fn(&str, &str, &str) -> bool) -> FilterCheck {
+pub fn check(
+    filters: &[HttpRouteFilter],
+    grpc: bool,
+    single_prefix: bool,
+    ext_exists: &dyn Fn(&str, &str, &str) -> bool,
+) -> FilterCheck {
     let mut fc = FilterCheck::default();
     let (mut redirect, mut rewrite, mut mirror) = (0, 0, 0);
     let mut direct_response = false;
@@ -137,23 +217,42 @@ pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_e
         let before = fc.errors.len();
         match f.type_.as_str() {
             "RequestHeaderModifier" => {
-                header_modifier(f.request_header_modifier.as_ref(), &format!("{p}/requestHeaderModifier"), &mut fc.errors);
+                header_modifier(
+                    f.request_header_modifier.as_ref(),
+                    &format!("{p}/requestHeaderModifier"),
+                    &mut fc.errors,
+                );
             }
             "ResponseHeaderModifier" => {
-                header_modifier(f.response_header_modifier.as_ref(), &format!("{p}/responseHeaderModifier"), &mut fc.errors);
+                header_modifier(
+                    f.response_header_modifier.as_ref(),
+                    &format!("{p}/responseHeaderModifier"),
+                    &mut fc.errors,
+                );
             }
             "RequestRedirect" if !grpc => {
                 redirect += 1;
                 fc.terminal = true;
                 if redirect > 1 {
-                    fc.errors.push(unsupported(p.clone(), "only one RequestRedirect filter is allowed per rule".into()));
+                    fc.errors.push(unsupported(
+                        p.clone(),
+                        "only one RequestRedirect filter is allowed per rule".into(),
+                    ));
                 }
                 match &f.request_redirect {
-                    None => fc.errors.push(unsupported(p.clone(), "RequestRedirect filter has no requestRedirect configuration".into())),
+                    None => fc.errors.push(unsupported(
+                        p.clone(),
+                        "RequestRedirect filter has no requestRedirect configuration".into(),
+                    )),
                     Some(r) => {
                         if let Some(s) = &r.scheme {
                             if s != "http" && s != "https" {
-                                fc.errors.push(unsupported(format!("{p}/requestRedirect/scheme"), format!("redirect scheme `{s}` is not supported; use http or https")));
+                                fc.errors.push(unsupported(
+                                    format!("{p}/requestRedirect/scheme"),
+                                    format!(
+                                        "redirect scheme `{s}` is not supported; use http or https"
+                                    ),
+                                ));
                             }
                         }
                         if let Some(c) = r.status_code {
@@ -163,11 +262,19 @@ pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_e
                         }
                         if let Some(h) = &r.hostname {
                             if h.starts_with('*') || !hostname::is_valid(h) {
-                                fc.errors.push(unsupported(format!("{p}/requestRedirect/hostname"), format!("redirect hostname `{h}` is not a valid DNS name")));
+                                fc.errors.push(unsupported(
+                                    format!("{p}/requestRedirect/hostname"),
+                                    format!("redirect hostname `{h}` is not a valid DNS name"),
+                                ));
                             }
                         }
                         if let Some(pm) = &r.path {
-                            path_modifier(pm, single_prefix, &format!("{p}/requestRedirect/path"), &mut fc.errors);
+                            path_modifier(
+                                pm,
+                                single_prefix,
+                                &format!("{p}/requestRedirect/path"),
+                                &mut fc.errors,
+                            );
                         }
                     }
                 }
@@ -175,18 +282,32 @@ pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_e
             "URLRewrite" if !grpc => {
                 rewrite += 1;
                 if rewrite > 1 {
-                    fc.errors.push(unsupported(p.clone(), "only one URLRewrite filter is allowed per rule".into()));
+                    fc.errors.push(unsupported(
+                        p.clone(),
+                        "only one URLRewrite filter is allowed per rule".into(),
+                    ));
                 }
                 match &f.url_rewrite {
-                    None => fc.errors.push(unsupported(p.clone(), "URLRewrite filter has no urlRewrite configuration".into())),
+                    None => fc.errors.push(unsupported(
+                        p.clone(),
+                        "URLRewrite filter has no urlRewrite configuration".into(),
+                    )),
                     Some(r) => {
                         if let Some(h) = &r.hostname {
                             if h.starts_with('*') || !hostname::is_valid(h) {
-                                fc.errors.push(unsupported(format!("{p}/urlRewrite/hostname"), format!("rewrite hostname `{h}` is not a valid DNS name")));
+                                fc.errors.push(unsupported(
+                                    format!("{p}/urlRewrite/hostname"),
+                                    format!("rewrite hostname `{h}` is not a valid DNS name"),
+                                ));
                             }
                         }
                         if let Some(pm) = &r.path {
-                            path_modifier(pm, single_prefix, &format!("{p}/urlRewrite/path"), &mut fc.errors);
+                            path_modifier(
+                                pm,
+                                single_prefix,
+                                &format!("{p}/urlRewrite/path"),
+                                &mut fc.errors,
+                            );
                         }
                     }
                 }
@@ -194,7 +315,10 @@ pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_e
             "RequestMirror" => {
                 mirror += 1;
                 if f.request_mirror.is_none() {
-                    fc.errors.push(unsupported(p.clone(), "RequestMirror filter has no requestMirror configuration".into()));
+                    fc.errors.push(unsupported(
+                        p.clone(),
+                        "RequestMirror filter has no requestMirror configuration".into(),
+                    ));
                 } else {
                     fc.mirrors.push(fi);
                 }
@@ -209,13 +333,27 @@ pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_e
                 Some(r) => fc.errors.push(RuleError {
                     cond: "ResolvedRefs",
                     reason: "UnsupportedValue",
-                    message: format!("ExtensionRef {}/{} `{}` cannot be resolved; requests to this rule get 500", r.group_or(""), r.kind_or(""), r.name),
+                    message: format!(
+                        "ExtensionRef {}/{} `{}` cannot be resolved; requests to this rule get 500",
+                        r.group_or(""),
+                        r.kind_or(""),
+                        r.name
+                    ),
                     pointer: format!("{p}/extensionRef"),
                     code: "unsupported-value",
                 }),
-                None => fc.errors.push(unsupported(p.clone(), "ExtensionRef filter has no extensionRef".into())),
+                None => fc.errors.push(unsupported(
+                    p.clone(),
+                    "ExtensionRef filter has no extensionRef".into(),
+                )),
             },
-            t => fc.errors.push(unsupported(format!("{p}/type"), format!("filter type `{t}` is not supported on a {}; requests to this rule get 500", if grpc { "GRPCRoute" } else { "HTTPRoute" }))),
+            t => fc.errors.push(unsupported(
+                format!("{p}/type"),
+                format!(
+                    "filter type `{t}` is not supported on a {}; requests to this rule get 500",
+                    if grpc { "GRPCRoute" } else { "HTTPRoute" }
+                ),
+            )),
         }
         if fc.errors.len() > before {
             // Envoy Gateway stops at the first filter that yields a direct response.
@@ -238,7 +376,12 @@ pub fn check(filters: &[HttpRouteFilter], grpc: bool, single_prefix: bool, ext_e
     fc
 }
 
-fn path_modifier(pm: &crate::model::PathModifier, single_prefix: bool, p: &str, out: &mut Vec<RuleError>) {
+fn path_modifier(
+    pm: &crate::model::PathModifier,
+    single_prefix: bool,
+    p: &str,
+    out: &mut Vec<RuleError>,
+) {
     match pm.type_.as_str() {
         "ReplaceFullPath" => {
             if pm.replace_full_path.is_none() {
@@ -268,18 +411,54 @@ mod tests {
     fn filter_table() {
         let none = |_: &str, _: &str, _: &str| false;
         let cases = [
-            (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "x-a", "value": "1"}]}}]), vec![]),
-            (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "Host", "value": "1"}]}}]), vec!["UnsupportedValue"]),
-            (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"add": [{"name": "a:b", "value": "1"}]}}]), vec!["UnsupportedValue"]),
-            (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"remove": [""]}}]), vec!["UnsupportedValue"]),
-            (serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {}}]), vec![]),
-            (serde_json::json!([{"type": "ResponseHeaderModifier", "responseHeaderModifier": {"add": [], "set": [], "remove": []}}]), vec![]),
-            (serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 305}}]), vec!["UnsupportedValue"]),
-            (serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"scheme": "ftp"}}]), vec!["UnsupportedValue"]),
-            (serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 301}}]), vec![]),
-            (serde_json::json!([{"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/x"}}}]), vec!["UnsupportedValue"]),
-            (serde_json::json!([{"type": "Bogus"}]), vec!["UnsupportedValue"]),
-            (serde_json::json!([{"type": "ExtensionRef", "extensionRef": {"group": "example.com", "kind": "Foo", "name": "f"}}]), vec!["UnsupportedValue"]),
+            (
+                serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "x-a", "value": "1"}]}}]),
+                vec![],
+            ),
+            (
+                serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "Host", "value": "1"}]}}]),
+                vec!["UnsupportedValue"],
+            ),
+            (
+                serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"add": [{"name": "a:b", "value": "1"}]}}]),
+                vec!["UnsupportedValue"],
+            ),
+            (
+                serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"remove": [""]}}]),
+                vec!["UnsupportedValue"],
+            ),
+            (
+                serde_json::json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {}}]),
+                vec![],
+            ),
+            (
+                serde_json::json!([{"type": "ResponseHeaderModifier", "responseHeaderModifier": {"add": [], "set": [], "remove": []}}]),
+                vec![],
+            ),
+            (
+                serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 305}}]),
+                vec!["UnsupportedValue"],
+            ),
+            (
+                serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"scheme": "ftp"}}]),
+                vec!["UnsupportedValue"],
+            ),
+            (
+                serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 301}}]),
+                vec![],
+            ),
+            (
+                serde_json::json!([{"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/x"}}}]),
+                vec!["UnsupportedValue"],
+            ),
+            (
+                serde_json::json!([{"type": "Bogus"}]),
+                vec!["UnsupportedValue"],
+            ),
+            (
+                serde_json::json!([{"type": "ExtensionRef", "extensionRef": {"group": "example.com", "kind": "Foo", "name": "f"}}]),
+                vec!["UnsupportedValue"],
+            ),
             (
                 serde_json::json!([{"type": "RequestMirror", "requestMirror": {"backendRef": {"name": "m", "port": 80}}}, {"type": "RequestRedirect", "requestRedirect": {}}]),
                 vec!["IncompatibleFilters"],
@@ -290,20 +469,50 @@ mod tests {
             let got: Vec<&str> = fc.errors.iter().map(|e| e.reason).collect();
             assert_eq!(got, want, "{j}");
         }
-        let ext = check(&filters(serde_json::json!([{"type": "ExtensionRef", "extensionRef": {"group": "example.com", "kind": "Foo", "name": "f"}}])), false, false, &none);
+        let ext = check(
+            &filters(
+                serde_json::json!([{"type": "ExtensionRef", "extensionRef": {"group": "example.com", "kind": "Foo", "name": "f"}}]),
+            ),
+            false,
+            false,
+            &none,
+        );
         assert_eq!(ext.errors[0].cond, "ResolvedRefs");
         // gRPC routes have no redirects.
-        let g = check(&filters(serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {}}])), true, false, &none);
+        let g = check(
+            &filters(serde_json::json!([{"type": "RequestRedirect", "requestRedirect": {}}])),
+            true,
+            false,
+            &none,
+        );
         assert_eq!(g.errors.len(), 1);
     }
 
     #[test]
     fn match_table() {
         let m = |j: serde_json::Value| serde_json::from_value::<Vec<HttpRouteMatch>>(j).unwrap();
-        assert!(http_matches(&m(serde_json::json!([{"path": {"type": "PathPrefix", "value": "/a"}}]))).is_empty());
-        assert_eq!(http_matches(&m(serde_json::json!([{"path": {"type": "RegularExpression", "value": "(["}}]))).len(), 1);
-        assert_eq!(http_matches(&m(serde_json::json!([{"path": {"type": "Fancy", "value": "/"}}]))).len(), 1);
-        assert_eq!(http_matches(&m(serde_json::json!([{"method": "FETCH"}]))).len(), 1);
+        assert!(http_matches(&m(
+            serde_json::json!([{"path": {"type": "PathPrefix", "value": "/a"}}])
+        ))
+        .is_empty());
+        assert_eq!(
+            http_matches(&m(
+                serde_json::json!([{"path": {"type": "RegularExpression", "value": "(["}}])
+            ))
+            .len(),
+            1
+        );
+        assert_eq!(
+            http_matches(&m(
+                serde_json::json!([{"path": {"type": "Fancy", "value": "/"}}])
+            ))
+            .len(),
+            1
+        );
+        assert_eq!(
+            http_matches(&m(serde_json::json!([{"method": "FETCH"}]))).len(),
+            1
+        );
         assert_eq!(http_matches(&m(serde_json::json!([{"headers": [{"name": "a", "type": "RegularExpression", "value": "*"}]}]))).len(), 1);
     }
 }

@@ -19,11 +19,18 @@ pub enum ClassState {
     Foreign,
 }
 
-pub fn process(ix: &Index, opts: &Options, statuses: &mut Vec<ObjectStatus>, diags: &mut Vec<Diagnostic>) -> HashMap<String, ClassState> {
+pub fn process(
+    ix: &Index,
+    opts: &Options,
+    statuses: &mut Vec<ObjectStatus>,
+    diags: &mut Vec<Diagnostic>,
+) -> HashMap<String, ClassState> {
     let model = ix.model;
     let mut out = HashMap::new();
     for (i, o) in model.objects.iter().enumerate() {
-        let Body::GatewayClass(spec) = &o.body else { continue };
+        let Body::GatewayClass(spec) = &o.body else {
+            continue;
+        };
         if spec.controller_name != opts.controller_name {
             out.insert(o.meta.name.clone(), ClassState::Foreign);
             diags.push(
@@ -43,7 +50,9 @@ pub fn process(ix: &Index, opts: &Options, statuses: &mut Vec<ObjectStatus>, dia
         let mut state = ClassState::Accepted;
         if let Some(p) = &spec.parameters_ref {
             let ns = p.namespace.as_deref().unwrap_or("");
-            let ok = p.group_or("") == EG_GROUP && p.kind_or("") == "EnvoyProxy" && ix.get("EnvoyProxy", ns, &p.name).is_some();
+            let ok = p.group_or("") == EG_GROUP
+                && p.kind_or("") == "EnvoyProxy"
+                && ix.get("EnvoyProxy", ns, &p.name).is_some();
             if !ok {
                 state = ClassState::Rejected;
                 let msg = format!(
@@ -52,12 +61,26 @@ pub fn process(ix: &Index, opts: &Options, statuses: &mut Vec<ObjectStatus>, dia
                     p.kind_or(""),
                     p.name
                 );
-                conds.set("Accepted", CondStatus::False, "InvalidParameters", msg.clone());
-                diags.push(Diagnostic::error("gatewayclass-not-accepted", msg).at(model.locate(o, "/spec/parametersRef")).on(o.id()));
+                conds.set(
+                    "Accepted",
+                    CondStatus::False,
+                    "InvalidParameters",
+                    msg.clone(),
+                );
+                diags.push(
+                    Diagnostic::error("gatewayclass-not-accepted", msg)
+                        .at(model.locate(o, "/spec/parametersRef"))
+                        .on(o.id()),
+                );
             }
         }
         if state == ClassState::Accepted {
-            conds.set("Accepted", CondStatus::True, "Accepted", "Valid GatewayClass");
+            conds.set(
+                "Accepted",
+                CondStatus::True,
+                "Accepted",
+                "Valid GatewayClass",
+            );
         }
         statuses.push(ObjectStatus {
             object: i,

@@ -23,7 +23,9 @@ pub fn is_valid(h: &str) -> bool {
     rest.split('.').all(|label| {
         !label.is_empty()
             && label.len() <= 63
-            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     })
@@ -36,14 +38,18 @@ fn is_ip(s: &str) -> bool {
 /// `host` is covered by the wildcard `wildcard` (`*.example.com`): it ends with `.example.com`
 /// and has at least one more label. `host` may itself be a wildcard (narrower or equal).
 pub fn matches_wildcard(host: &str, wildcard: &str) -> bool {
-    let Some(suffix) = wildcard.strip_prefix('*') else { return false };
+    let Some(suffix) = wildcard.strip_prefix('*') else {
+        return false;
+    };
     host.len() > suffix.len() && host.ends_with(suffix)
 }
 
 /// True when a concrete request host (no port, lower-case) is served by `pattern`
 /// (`*` = any, `*.x` = suffix match, else exact).
 pub fn host_matches(pattern: &str, host: &str) -> bool {
-    pattern == "*" || pattern == host || (pattern.starts_with("*.") && matches_wildcard(host, pattern))
+    pattern == "*"
+        || pattern == host
+        || (pattern.starts_with("*.") && matches_wildcard(host, pattern))
 }
 
 /// The intersection of a listener hostname (None = any) and one route hostname, as Envoy
@@ -54,7 +60,9 @@ pub fn intersect(listener: Option<&str>, route: &str) -> Option<String> {
 
 /// [`intersect`], borrowed: the result is always one of the two names.
 pub fn intersect_str<'a>(listener: Option<&'a str>, route: &'a str) -> Option<&'a str> {
-    let Some(l) = listener.filter(|l| !l.is_empty()) else { return Some(route) };
+    let Some(l) = listener.filter(|l| !l.is_empty()) else {
+        return Some(route);
+    };
     if l == route {
         return Some(route);
     }
@@ -73,14 +81,22 @@ pub fn intersect_str<'a>(listener: Option<&'a str>, route: &'a str) -> Option<&'
 /// `others_on_port` are the hostnames of the other listeners on the same port of the same
 /// Gateway; any effective name exactly equal to one of them is removed (Envoy Gateway's only
 /// listener isolation). The result is sorted and de-duplicated; empty = no intersection.
-pub fn compute_hosts(route_hostnames: &[String], listener: Option<&str>, others_on_port: &[&str]) -> Vec<String> {
+pub fn compute_hosts(
+    route_hostnames: &[String],
+    listener: Option<&str>,
+    others_on_port: &[&str],
+) -> Vec<String> {
     compute_hosts_by(route_hostnames, listener, |h| others_on_port.contains(&h))
 }
 
 /// [`compute_hosts`] with the other listeners' hostnames as a predicate (`taken`), so the
 /// resolver can look them up in a table instead of scanning a list per route, and with route
 /// hostnames that need not be owned. Names are copied only once they are known to be kept.
-pub fn compute_hosts_by<H: AsRef<str>>(route_hostnames: &[H], listener: Option<&str>, taken: impl Fn(&str) -> bool) -> Vec<String> {
+pub fn compute_hosts_by<H: AsRef<str>>(
+    route_hostnames: &[H],
+    listener: Option<&str>,
+    taken: impl Fn(&str) -> bool,
+) -> Vec<String> {
     let listener = listener.filter(|l| !l.is_empty());
     if route_hostnames.is_empty() {
         return vec![listener.unwrap_or("*").to_string()];
@@ -138,13 +154,41 @@ mod tests {
     fn intersection_table() {
         let cases: &[(Option<&str>, &str, Option<&str>)] = &[
             (None, "a.example.com", Some("a.example.com")),
-            (Some("a.example.com"), "a.example.com", Some("a.example.com")),
-            (Some("*.example.com"), "a.example.com", Some("a.example.com")),
-            (Some("*.example.com"), "a.b.example.com", Some("a.b.example.com")),
-            (Some("*.example.com"), "*.example.com", Some("*.example.com")),
-            (Some("*.example.com"), "*.foo.example.com", Some("*.foo.example.com")),
-            (Some("*.foo.example.com"), "*.example.com", Some("*.foo.example.com")),
-            (Some("test.example.com"), "*.example.com", Some("test.example.com")),
+            (
+                Some("a.example.com"),
+                "a.example.com",
+                Some("a.example.com"),
+            ),
+            (
+                Some("*.example.com"),
+                "a.example.com",
+                Some("a.example.com"),
+            ),
+            (
+                Some("*.example.com"),
+                "a.b.example.com",
+                Some("a.b.example.com"),
+            ),
+            (
+                Some("*.example.com"),
+                "*.example.com",
+                Some("*.example.com"),
+            ),
+            (
+                Some("*.example.com"),
+                "*.foo.example.com",
+                Some("*.foo.example.com"),
+            ),
+            (
+                Some("*.foo.example.com"),
+                "*.example.com",
+                Some("*.foo.example.com"),
+            ),
+            (
+                Some("test.example.com"),
+                "*.example.com",
+                Some("test.example.com"),
+            ),
             (Some("*.example.com"), "example.com", None),
             (Some("*.example.com"), "x.example.net", None),
             (Some("a.example.com"), "b.example.com", None),
@@ -160,11 +204,24 @@ mod tests {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         assert_eq!(compute_hosts(&[], None, &[]), s(&["*"]));
         assert_eq!(compute_hosts(&[], Some("foo.com"), &[]), s(&["foo.com"]));
-        assert_eq!(compute_hosts(&s(&["b.com", "a.com"]), None, &[]), s(&["a.com", "b.com"]));
+        assert_eq!(
+            compute_hosts(&s(&["b.com", "a.com"]), None, &[]),
+            s(&["a.com", "b.com"])
+        );
         // Removed because another listener on the port owns that exact hostname.
-        assert_eq!(compute_hosts(&s(&["a.example.com", "b.example.com"]), None, &["a.example.com"]), s(&["b.example.com"]));
+        assert_eq!(
+            compute_hosts(
+                &s(&["a.example.com", "b.example.com"]),
+                None,
+                &["a.example.com"]
+            ),
+            s(&["b.example.com"])
+        );
         // Kept: the other listener is a wildcard, not an equal name.
-        assert_eq!(compute_hosts(&s(&["a.example.com"]), None, &["*.example.com"]), s(&["a.example.com"]));
+        assert_eq!(
+            compute_hosts(&s(&["a.example.com"]), None, &["*.example.com"]),
+            s(&["a.example.com"])
+        );
         assert!(compute_hosts(&s(&["x.net"]), Some("*.example.com"), &[]).is_empty());
     }
 

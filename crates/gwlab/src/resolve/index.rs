@@ -2,8 +2,10 @@
 //! namespace, EndpointSlices by Service, and Secrets produced by cert-manager Certificates.
 //! Built once per resolution so every lookup is O(1).
 
-use crate::model::{Body, DataObject, EndpointSliceData, Model, Object, ParentReference, ReferenceGrantSpec};
 use crate::fxhash::FxHashMap;
+use crate::model::{
+    Body, DataObject, EndpointSliceData, Model, Object, ParentReference, ReferenceGrantSpec,
+};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -28,10 +30,18 @@ pub struct Index<'m> {
 }
 
 type SharedNames = (Arc<str>, Arc<str>);
-type BackendChecks<'m> = FxHashMap<super::backend_refs::CheckKey<'m>, super::backend_refs::CheckResult>;
+type BackendChecks<'m> =
+    FxHashMap<super::backend_refs::CheckKey<'m>, super::backend_refs::CheckResult>;
 
 /// The fields of a `ParentReference`, borrowed (it has no `Hash` of its own).
-type ParentRefKey<'m> = (Option<&'m str>, Option<&'m str>, Option<&'m str>, &'m str, Option<&'m str>, Option<u32>);
+type ParentRefKey<'m> = (
+    Option<&'m str>,
+    Option<&'m str>,
+    Option<&'m str>,
+    &'m str,
+    Option<&'m str>,
+    Option<u32>,
+);
 
 impl<'m> Index<'m> {
     pub fn build(model: &'m Model) -> Self {
@@ -50,20 +60,29 @@ impl<'m> Index<'m> {
             backend_checks: RefCell::new(FxHashMap::default()),
         };
         for (i, o) in model.objects.iter().enumerate() {
-            ix.by_key.insert((o.kind.as_str(), o.namespace.as_str(), o.meta.name.as_str()), i);
+            ix.by_key.insert(
+                (o.kind.as_str(), o.namespace.as_str(), o.meta.name.as_str()),
+                i,
+            );
             match &o.body {
                 Body::Namespace => {
                     ix.ns_labels.insert(o.meta.name.as_str(), &o.meta.labels);
                 }
-                Body::ReferenceGrant(g) => ix.grants.entry(o.namespace.as_str()).or_default().push(g),
+                Body::ReferenceGrant(g) => {
+                    ix.grants.entry(o.namespace.as_str()).or_default().push(g)
+                }
                 Body::EndpointSlice(s) => {
                     if let Some(svc) = o.meta.labels.get("kubernetes.io/service-name") {
-                        ix.slices.entry((o.namespace.as_str(), svc.as_str())).or_default().push(s);
+                        ix.slices
+                            .entry((o.namespace.as_str(), svc.as_str()))
+                            .or_default()
+                            .push(s);
                     }
                 }
                 Body::Extension(v) if o.kind == "Certificate" && o.group() == "cert-manager.io" => {
                     if let Some(name) = v.pointer("/spec/secretName").and_then(|s| s.as_str()) {
-                        ix.issued_secrets.insert((o.namespace.as_str(), name.to_string()));
+                        ix.issued_secrets
+                            .insert((o.namespace.as_str(), name.to_string()));
                     }
                 }
                 _ => {}
@@ -75,25 +94,50 @@ impl<'m> Index<'m> {
     /// One shared copy of a name from the model: every backendRef to a Service repeats its
     /// namespace and name, and a large configuration has tens of thousands of them.
     pub fn shared(&self, s: &'m str) -> Arc<str> {
-        self.shared.borrow_mut().entry(s).or_insert_with(|| Arc::from(s)).clone()
+        self.shared
+            .borrow_mut()
+            .entry(s)
+            .or_insert_with(|| Arc::from(s))
+            .clone()
     }
 
     /// The namespace and name of object `i`, shared: one lookup by index instead of two by text.
     pub fn shared_names(&self, i: usize) -> (Arc<str>, Arc<str>) {
         let o = &self.model.objects[i];
-        self.object_names.borrow_mut().entry(i).or_insert_with(|| (self.shared(&o.namespace), self.shared(&o.meta.name))).clone()
+        self.object_names
+            .borrow_mut()
+            .entry(i)
+            .or_insert_with(|| (self.shared(&o.namespace), self.shared(&o.meta.name)))
+            .clone()
     }
 
     /// [`Index::shared`] for a number written as text (a numeric targetPort).
     pub fn shared_int(&self, i: i64) -> Arc<str> {
-        self.shared_ints.borrow_mut().entry(i).or_insert_with(|| Arc::from(i.to_string())).clone()
+        self.shared_ints
+            .borrow_mut()
+            .entry(i)
+            .or_insert_with(|| Arc::from(i.to_string()))
+            .clone()
     }
 
     /// A `parentRef` as a route status writes it (what `serde_json::to_value` gives), serialized
     /// once per distinct parentRef: cloning the result skips serde and key hashing.
     pub fn parent_ref_json(&self, pr: &'m ParentReference) -> std::sync::Arc<serde_json::Value> {
-        let key = (pr.group.as_deref(), pr.kind.as_deref(), pr.namespace.as_deref(), pr.name.as_str(), pr.section_name.as_deref(), pr.port);
-        self.parent_refs.borrow_mut().entry(key).or_insert_with(|| std::sync::Arc::new(serde_json::to_value(pr).unwrap_or(serde_json::Value::Null))).clone()
+        let key = (
+            pr.group.as_deref(),
+            pr.kind.as_deref(),
+            pr.namespace.as_deref(),
+            pr.name.as_str(),
+            pr.section_name.as_deref(),
+            pr.port,
+        );
+        self.parent_refs
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                std::sync::Arc::new(serde_json::to_value(pr).unwrap_or(serde_json::Value::Null))
+            })
+            .clone()
     }
 
     pub fn get(&self, kind: &str, namespace: &str, name: &str) -> Option<usize> {
@@ -101,28 +145,54 @@ impl<'m> Index<'m> {
     }
 
     pub fn object(&self, kind: &str, namespace: &str, name: &str) -> Option<&'m Object> {
-        self.get(kind, namespace, name).map(|i| &self.model.objects[i])
+        self.get(kind, namespace, name)
+            .map(|i| &self.model.objects[i])
     }
 
     /// Labels of a Namespace, including the automatic `kubernetes.io/metadata.name`. A Namespace
     /// that is not in the input has only that label.
     pub fn namespace_labels(&self, ns: &str) -> BTreeMap<String, String> {
-        let mut l = self.ns_labels.get(ns).copied().unwrap_or(&self.empty).clone();
-        l.entry("kubernetes.io/metadata.name".into()).or_insert_with(|| ns.to_string());
+        let mut l = self
+            .ns_labels
+            .get(ns)
+            .copied()
+            .unwrap_or(&self.empty)
+            .clone();
+        l.entry("kubernetes.io/metadata.name".into())
+            .or_insert_with(|| ns.to_string());
         l
     }
 
     /// True when a ReferenceGrant in `to_ns` lets (`from_group`, `from_kind`, `from_ns`) refer to
     /// the object (`to_group`, `to_kind`, `to_name`). Same-namespace references need no grant.
     #[allow(clippy::too_many_arguments)]
-    pub fn ref_permitted(&self, from_group: &str, from_kind: &str, from_ns: &str, to_group: &str, to_kind: &str, to_ns: &str, to_name: &str) -> bool {
+    pub fn ref_permitted(
+        &self,
+        from_group: &str,
+        from_kind: &str,
+        from_ns: &str,
+        to_group: &str,
+        to_kind: &str,
+        to_ns: &str,
+        to_name: &str,
+    ) -> bool {
         if from_ns == to_ns {
             return true;
         }
-        let Some(gs) = self.grants.get(to_ns) else { return false };
+        let Some(gs) = self.grants.get(to_ns) else {
+            return false;
+        };
         gs.iter().any(|g| {
-            g.from.iter().any(|f| f.group == from_group && f.kind == from_kind && f.namespace == from_ns)
-                && g.to.iter().any(|t| t.group == to_group && t.kind == to_kind && t.name.as_deref().is_none_or(|n| n.is_empty() || n == to_name))
+            g.from
+                .iter()
+                .any(|f| f.group == from_group && f.kind == from_kind && f.namespace == from_ns)
+                && g.to.iter().any(|t| {
+                    t.group == to_group
+                        && t.kind == to_kind
+                        && t.name
+                            .as_deref()
+                            .is_none_or(|n| n.is_empty() || n == to_name)
+                })
         })
     }
 
@@ -130,7 +200,11 @@ impl<'m> Index<'m> {
     /// `Some(false)` when slices exist but none is ready, `None` when there are no slices.
     pub fn slice_endpoints(&self, ns: &str, svc: &str) -> Option<bool> {
         let v = self.slices.get(&(ns, svc))?;
-        Some(v.iter().any(|s| s.endpoints.iter().any(|e| e.ready() && !e.addresses.is_empty())))
+        Some(v.iter().any(|s| {
+            s.endpoints
+                .iter()
+                .any(|e| e.ready() && !e.addresses.is_empty())
+        }))
     }
 
     /// A Secret usable as a TLS certificate: `kubernetes.io/tls` type or `tls.crt`+`tls.key`
@@ -138,7 +212,11 @@ impl<'m> Index<'m> {
     pub fn secret_state(&self, ns: &str, name: &str) -> SecretState {
         if let Some(o) = self.object("Secret", ns, name) {
             if let Body::Secret(d) = &o.body {
-                return if is_tls_secret(d) { SecretState::Valid } else { SecretState::Malformed };
+                return if is_tls_secret(d) {
+                    SecretState::Valid
+                } else {
+                    SecretState::Malformed
+                };
             }
         }
         if self.issued_secrets.contains(&(ns, name.to_string())) {
@@ -160,9 +238,17 @@ pub fn is_tls_secret(d: &DataObject) -> bool {
         if let Some(v) = d.string_data.get(k) {
             return Some(v.as_bytes().to_vec());
         }
-        d.data.get(k).map(|v| if v.trim() == "PLACEHOLDER" { v.as_bytes().to_vec() } else { base64_decode(v).unwrap_or_default() })
+        d.data.get(k).map(|v| {
+            if v.trim() == "PLACEHOLDER" {
+                v.as_bytes().to_vec()
+            } else {
+                base64_decode(v).unwrap_or_default()
+            }
+        })
     };
-    let (Some(crt), Some(key)) = (get("tls.crt"), get("tls.key")) else { return false };
+    let (Some(crt), Some(key)) = (get("tls.crt"), get("tls.key")) else {
+        return false;
+    };
     let pem = |b: &[u8]| b == b"PLACEHOLDER" || b.windows(10).any(|w| w == b"-----BEGIN");
     pem(&crt) && pem(&key) && (crt != key || crt == b"PLACEHOLDER")
 }
@@ -170,7 +256,9 @@ pub fn is_tls_secret(d: &DataObject) -> bool {
 /// A CA bundle ConfigMap (`ca.crt`) or Secret: placeholder data or PEM text.
 pub fn is_ca_bundle(d: &DataObject, secret: bool) -> bool {
     // Envoy Gateway falls back to `tls.crt` when `ca.crt` is absent.
-    let v = ["ca.crt", "tls.crt"].iter().find_map(|k| d.data.get(*k).or_else(|| d.string_data.get(*k)));
+    let v = ["ca.crt", "tls.crt"]
+        .iter()
+        .find_map(|k| d.data.get(*k).or_else(|| d.string_data.get(*k)));
     let Some(v) = v else { return false };
     if v.trim() == "PLACEHOLDER" || v.contains("-----BEGIN") {
         return true;
@@ -211,7 +299,10 @@ mod tests {
     use crate::source::SourceFile;
 
     fn model(text: &str) -> Model {
-        load(vec![SourceFile::new("t.yaml", text)], &LoadOptions::default())
+        load(
+            vec![SourceFile::new("t.yaml", text)],
+            &LoadOptions::default(),
+        )
     }
 
     #[test]
@@ -229,7 +320,11 @@ mod tests {
             (g, "HTTPRoute", "backend", "anything", true),
         ];
         for (fg, fk, fns, name, want) in cases {
-            assert_eq!(ix.ref_permitted(fg, fk, fns, "", "Service", "backend", name), want, "{fk} {fns} {name}");
+            assert_eq!(
+                ix.ref_permitted(fg, fk, fns, "", "Service", "backend", name),
+                want,
+                "{fk} {fns} {name}"
+            );
         }
     }
 
@@ -244,6 +339,11 @@ mod tests {
         assert_eq!(ix.secret_state("default", "issued"), SecretState::Valid);
         assert_eq!(ix.secret_state("default", "nope"), SecretState::Missing);
         assert_eq!(base64_decode("SGVsbG8gd29ybGQK").unwrap(), b"Hello world\n");
-        assert_eq!(ix.namespace_labels("x").get("kubernetes.io/metadata.name").map(String::as_str), Some("x"));
+        assert_eq!(
+            ix.namespace_labels("x")
+                .get("kubernetes.io/metadata.name")
+                .map(String::as_str),
+            Some("x")
+        );
     }
 }

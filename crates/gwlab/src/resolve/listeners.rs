@@ -2,14 +2,16 @@
 //! TLS and certificates, hostname, frontend client validation), conflicts as Envoy Gateway
 //! detects them, ListenerSet admission and merge, and the Gateway/ListenerSet status.
 
-use crate::sort::StableSort;
 use super::gatewayclass::ClassState;
 use super::hostname;
 use super::index::{is_ca_bundle, Index, SecretState};
 use super::status::{CondStatus, Conditions, ObjectShape};
 use super::{GatewayState, ListenerState, ObjectStatus, Protocol, RouteKind, TlsMode};
 use crate::diag::Diagnostic;
-use crate::model::{Body, FrontendValidation, GatewaySpec, LabelSelector, Listener, Object, EG_GROUP, GATEWAY_GROUP};
+use crate::model::{
+    Body, FrontendValidation, GatewaySpec, LabelSelector, Listener, Object, EG_GROUP, GATEWAY_GROUP,
+};
+use crate::sort::StableSort;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -136,7 +138,16 @@ impl Ctx<'_, '_> {
 
 /// Validates one listener on its own (everything except conflicts).
 #[allow(clippy::too_many_arguments)]
-fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, l: &Listener, gw_spec: Option<&GatewaySpec>, ls: Option<usize>, spec_index: usize) -> ListenerCtx {
+fn validate_listener(
+    cx: &mut Ctx,
+    owner: &Object,
+    owner_obj: usize,
+    ptr: &str,
+    l: &Listener,
+    gw_spec: Option<&GatewaySpec>,
+    ls: Option<usize>,
+    spec_index: usize,
+) -> ListenerCtx {
     let ix = cx.ix;
     let mut conds = Conditions::default();
     let protocol = protocol_of(&l.protocol);
@@ -148,7 +159,10 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
     let listener_desc = format!("listener `{}`", l.name);
     // 1. Protocol.
     if protocol == Protocol::Unsupported {
-        let msg = format!("Protocol {} is unsupported, must be HTTP, HTTPS, TCP, TLS or UDP.", l.protocol);
+        let msg = format!(
+            "Protocol {} is unsupported, must be HTTP, HTTPS, TCP, TLS or UDP.",
+            l.protocol
+        );
         conds.set("Accepted", CondStatus::False, "UnsupportedProtocol", msg);
         cx.diag(
             Diagnostic::error("listener-invalid", format!("{listener_desc}: protocol `{}` is not supported; use HTTP, HTTPS, TLS, TCP or UDP", l.protocol)),
@@ -164,7 +178,9 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
             let mut bad = Vec::new();
             for (ki, k) in kinds.iter().enumerate() {
                 let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
-                match route_kind_of(&k.kind).filter(|rk| group == GATEWAY_GROUP && defaults.contains(rk)) {
+                match route_kind_of(&k.kind)
+                    .filter(|rk| group == GATEWAY_GROUP && defaults.contains(rk))
+                {
                     Some(rk) => {
                         if !supported.contains(&rk) {
                             supported.push(rk)
@@ -175,7 +191,16 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
             }
             if !bad.is_empty() && protocol != Protocol::Unsupported {
                 let names: Vec<_> = bad.iter().map(|(_, k)| k.as_str()).collect();
-                conds.set("ResolvedRefs", CondStatus::False, "InvalidRouteKinds", format!("Route kinds {} are not supported on a {} listener", names.join(", "), l.protocol));
+                conds.set(
+                    "ResolvedRefs",
+                    CondStatus::False,
+                    "InvalidRouteKinds",
+                    format!(
+                        "Route kinds {} are not supported on a {} listener",
+                        names.join(", "),
+                        l.protocol
+                    ),
+                );
                 for (ki, k) in &bad {
                     let allowed: Vec<_> = defaults.iter().map(|k| k.kind()).collect();
                     cx.diag(
@@ -192,56 +217,117 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
         _ => supported = defaults.clone(),
     }
     // 3. Namespaces.
-    let ns_policy = match l.allowed_routes.as_ref().and_then(|a| a.namespaces.as_ref()) {
+    let ns_policy = match l
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.namespaces.as_ref())
+    {
         None => NsPolicy::Same,
-        Some(n) => match n.from.as_deref().unwrap_or("Same") {
-            "All" => NsPolicy::All,
-            "Same" => NsPolicy::Same,
-            "Selector" => match &n.selector {
-                Some(s) if selector_valid(s) => NsPolicy::Selector(s.clone()),
-                Some(_) => {
-                    conds.set("Programmed", CondStatus::False, "Invalid", "The allowedRoutes.namespaces.selector is not a valid label selector.");
-                    cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: the namespace selector is invalid (operators In/NotIn need values, Exists/DoesNotExist take none; keys must be label names)")), owner, &format!("{ptr}/allowedRoutes/namespaces/selector"));
+        Some(n) => {
+            match n.from.as_deref().unwrap_or("Same") {
+                "All" => NsPolicy::All,
+                "Same" => NsPolicy::Same,
+                "Selector" => {
+                    match &n.selector {
+                        Some(s) if selector_valid(s) => NsPolicy::Selector(s.clone()),
+                        Some(_) => {
+                            conds.set("Programmed", CondStatus::False, "Invalid", "The allowedRoutes.namespaces.selector is not a valid label selector.");
+                            cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: the namespace selector is invalid (operators In/NotIn need values, Exists/DoesNotExist take none; keys must be label names)")), owner, &format!("{ptr}/allowedRoutes/namespaces/selector"));
+                            NsPolicy::Nothing
+                        }
+                        None => {
+                            conds.set("Programmed", CondStatus::False, "Invalid", "The allowedRoutes.namespaces.selector field must be specified when allowedRoutes.namespaces.from is set to \"Selector\".");
+                            cx.diag(
+                                Diagnostic::error(
+                                    "listener-invalid",
+                                    format!("{listener_desc}: `from: Selector` needs a `selector`"),
+                                ),
+                                owner,
+                                &format!("{ptr}/allowedRoutes/namespaces"),
+                            );
+                            NsPolicy::Nothing
+                        }
+                    }
+                }
+                other => {
+                    cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: allowedRoutes.namespaces.from `{other}` is not valid; use Same, All or Selector")), owner, &format!("{ptr}/allowedRoutes/namespaces/from"));
                     NsPolicy::Nothing
                 }
-                None => {
-                    conds.set("Programmed", CondStatus::False, "Invalid", "The allowedRoutes.namespaces.selector field must be specified when allowedRoutes.namespaces.from is set to \"Selector\".");
-                    cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: `from: Selector` needs a `selector`")), owner, &format!("{ptr}/allowedRoutes/namespaces"));
-                    NsPolicy::Nothing
-                }
-            },
-            other => {
-                cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: allowedRoutes.namespaces.from `{other}` is not valid; use Same, All or Selector")), owner, &format!("{ptr}/allowedRoutes/namespaces/from"));
-                NsPolicy::Nothing
             }
-        },
+        }
     };
     // 4. TLS.
     let mut certificates = Vec::new();
     match protocol {
         Protocol::Http | Protocol::Tcp | Protocol::Udp if l.tls.is_some() => {
-            conds.set("Programmed", CondStatus::False, "Invalid", format!("Listener must not have TLS set when protocol is {}.", l.protocol));
+            conds.set(
+                "Programmed",
+                CondStatus::False,
+                "Invalid",
+                format!(
+                    "Listener must not have TLS set when protocol is {}.",
+                    l.protocol
+                ),
+            );
             cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: a {} listener must not set `tls`; remove it or use HTTPS/TLS", l.protocol)), owner, &format!("{ptr}/tls"));
         }
         Protocol::Https | Protocol::Tls => match &l.tls {
             None => {
-                conds.set("Programmed", CondStatus::False, "Invalid", format!("Listener must have TLS set when protocol is {}.", l.protocol));
-                cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: a {} listener needs a `tls` section", l.protocol)), owner, ptr);
+                conds.set(
+                    "Programmed",
+                    CondStatus::False,
+                    "Invalid",
+                    format!(
+                        "Listener must have TLS set when protocol is {}.",
+                        l.protocol
+                    ),
+                );
+                cx.diag(
+                    Diagnostic::error(
+                        "listener-invalid",
+                        format!(
+                            "{listener_desc}: a {} listener needs a `tls` section",
+                            l.protocol
+                        ),
+                    ),
+                    owner,
+                    ptr,
+                );
             }
             Some(tls) => {
                 let mode = tls.mode.as_deref().unwrap_or("Terminate");
                 if protocol == Protocol::Https && mode != "Terminate" {
-                    conds.set("Programmed", CondStatus::False, "UnsupportedTLSMode", format!("TLS {mode} mode is not supported, TLS mode must be Terminate."));
+                    conds.set(
+                        "Programmed",
+                        CondStatus::False,
+                        "UnsupportedTLSMode",
+                        format!("TLS {mode} mode is not supported, TLS mode must be Terminate."),
+                    );
                     cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: HTTPS supports only tls.mode Terminate; use protocol TLS for {mode}")), owner, &format!("{ptr}/tls/mode"));
                 } else if !matches!(mode, "Terminate" | "Passthrough") {
-                    conds.set("Programmed", CondStatus::False, "Invalid", format!("TLS mode {mode} is not supported."));
+                    conds.set(
+                        "Programmed",
+                        CondStatus::False,
+                        "Invalid",
+                        format!("TLS mode {mode} is not supported."),
+                    );
                     cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: tls.mode `{mode}` is not valid; use Terminate or Passthrough")), owner, &format!("{ptr}/tls/mode"));
                 } else if mode == "Passthrough" && !tls.certificate_refs.is_empty() {
-                    conds.set("Programmed", CondStatus::False, "Invalid", "Listener must not have TLS certificate refs set for TLS mode Passthrough.");
+                    conds.set(
+                        "Programmed",
+                        CondStatus::False,
+                        "Invalid",
+                        "Listener must not have TLS certificate refs set for TLS mode Passthrough.",
+                    );
                     cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: a Passthrough listener must not list certificateRefs")), owner, &format!("{ptr}/tls/certificateRefs"));
                 } else if mode == "Terminate" {
                     if tls.certificate_refs.is_empty() {
-                        conds.set("Programmed", CondStatus::False, "Invalid", "Listener must have at least 1 TLS certificate ref");
+                        conds.set(
+                            "Programmed",
+                            CondStatus::False,
+                            "Invalid",
+                            "Listener must have at least 1 TLS certificate ref",
+                        );
                         cx.diag(Diagnostic::error("certificate-ref-invalid", format!("{listener_desc}: TLS Terminate needs at least one certificateRef to a Secret")), owner, &format!("{ptr}/tls"));
                     } else {
                         let (from_kind, from_ns) = match ls {
@@ -255,7 +341,15 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
                             let (g, k) = (r.group_or(""), r.kind_or("Secret"));
                             let err = if !g.is_empty() || k != "Secret" {
                                 Some(("InvalidCertificateRef", format!("certificateRef {g}/{k} `{}` is not a core Secret; only Secrets hold listener certificates", r.name), "certificate-ref-invalid"))
-                            } else if !ix.ref_permitted(GATEWAY_GROUP, from_kind, from_ns, "", "Secret", ns, &r.name) {
+                            } else if !ix.ref_permitted(
+                                GATEWAY_GROUP,
+                                from_kind,
+                                from_ns,
+                                "",
+                                "Secret",
+                                ns,
+                                &r.name,
+                            ) {
                                 Some((
                                     "RefNotPermitted",
                                     format!("certificateRef to Secret `{ns}/{}` crosses namespaces and no ReferenceGrant in `{ns}` allows it from {from_kind}s in `{from_ns}`; add one", r.name),
@@ -275,21 +369,42 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
                             match err {
                                 None => certificates.push(format!("{ns}/{}", r.name)),
                                 Some((reason, msg, code)) => {
-                                    cx.diag(Diagnostic::error(code, format!("{listener_desc}: {msg}")), owner, &cptr);
+                                    cx.diag(
+                                        Diagnostic::error(code, format!("{listener_desc}: {msg}")),
+                                        owner,
+                                        &cptr,
+                                    );
                                     errs.push((reason, msg));
                                 }
                             }
                         }
                         if !errs.is_empty() {
-                            let msg = errs.iter().map(|e| e.1.clone()).collect::<Vec<_>>().join("; ");
+                            let msg = errs
+                                .iter()
+                                .map(|e| e.1.clone())
+                                .collect::<Vec<_>>()
+                                .join("; ");
                             if certificates.is_empty() {
                                 conds.set("ResolvedRefs", CondStatus::False, errs[0].0, msg);
                                 // A ListenerSet entry refused by a missing ReferenceGrant is not accepted.
-                                if !conds.has("Accepted") && (ls.is_none() || errs.iter().any(|e| e.0 != "RefNotPermitted")) {
-                                    conds.set("Accepted", CondStatus::True, "Accepted", "Listener has been successfully translated");
+                                if !conds.has("Accepted")
+                                    && (ls.is_none()
+                                        || errs.iter().any(|e| e.0 != "RefNotPermitted"))
+                                {
+                                    conds.set(
+                                        "Accepted",
+                                        CondStatus::True,
+                                        "Accepted",
+                                        "Listener has been successfully translated",
+                                    );
                                 }
                             } else {
-                                conds.set("ResolvedRefs", CondStatus::False, "PartiallyInvalidCertificateRef", msg);
+                                conds.set(
+                                    "ResolvedRefs",
+                                    CondStatus::False,
+                                    "PartiallyInvalidCertificateRef",
+                                    msg,
+                                );
                             }
                         }
                     }
@@ -302,27 +417,67 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
     let host = l.hostname().map(str::to_string);
     if let Some(h) = &host {
         if matches!(protocol, Protocol::Tcp | Protocol::Udp) {
-            conds.set("Programmed", CondStatus::False, "Invalid", format!("Listener must not have hostname set when protocol is {}.", l.protocol));
-            cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: a {} listener must not set a hostname", l.protocol)), owner, &format!("{ptr}/hostname"));
+            conds.set(
+                "Programmed",
+                CondStatus::False,
+                "Invalid",
+                format!(
+                    "Listener must not have hostname set when protocol is {}.",
+                    l.protocol
+                ),
+            );
+            cx.diag(
+                Diagnostic::error(
+                    "listener-invalid",
+                    format!(
+                        "{listener_desc}: a {} listener must not set a hostname",
+                        l.protocol
+                    ),
+                ),
+                owner,
+                &format!("{ptr}/hostname"),
+            );
         } else if !hostname::is_valid(h) {
-            conds.set("Programmed", CondStatus::False, "Invalid", format!("Invalid hostname {h}."));
+            conds.set(
+                "Programmed",
+                CondStatus::False,
+                "Invalid",
+                format!("Invalid hostname {h}."),
+            );
             cx.diag(Diagnostic::error("listener-invalid", format!("{listener_desc}: hostname `{h}` is not a valid DNS name (lower-case labels, optional leading `*.`, no IP)")), owner, &format!("{ptr}/hostname"));
         }
     }
     // 6. Frontend client-certificate validation (HTTPS, or TLS Terminate).
     let mut client_validation = false;
-    if protocol == Protocol::Https || (protocol == Protocol::Tls && tls_mode == Some(TlsMode::Terminate)) {
-        let fv: Option<(&FrontendValidation, String)> = l
-            .tls
-            .as_ref()
-            .and_then(|t| t.frontend_validation.as_ref().map(|v| (v, format!("{ptr}/tls/frontendValidation"))))
-            .or_else(|| {
-                let fr = gw_spec?.tls.as_ref()?.frontend.as_ref()?;
-                if let Some((pi, pp)) = fr.per_port.iter().enumerate().find(|(_, p)| p.port == l.port) {
-                    return pp.tls.validation.as_ref().map(|v| (v, format!("/spec/tls/frontend/perPort/{pi}/tls/validation")));
-                }
-                fr.default_.as_ref()?.validation.as_ref().map(|v| (v, "/spec/tls/frontend/default/validation".to_string()))
-            });
+    if protocol == Protocol::Https
+        || (protocol == Protocol::Tls && tls_mode == Some(TlsMode::Terminate))
+    {
+        let fv: Option<(&FrontendValidation, String)> =
+            l.tls
+                .as_ref()
+                .and_then(|t| {
+                    t.frontend_validation
+                        .as_ref()
+                        .map(|v| (v, format!("{ptr}/tls/frontendValidation")))
+                })
+                .or_else(|| {
+                    let fr = gw_spec?.tls.as_ref()?.frontend.as_ref()?;
+                    if let Some((pi, pp)) = fr
+                        .per_port
+                        .iter()
+                        .enumerate()
+                        .find(|(_, p)| p.port == l.port)
+                    {
+                        return pp.tls.validation.as_ref().map(|v| {
+                            (v, format!("/spec/tls/frontend/perPort/{pi}/tls/validation"))
+                        });
+                    }
+                    fr.default_
+                        .as_ref()?
+                        .validation
+                        .as_ref()
+                        .map(|v| (v, "/spec/tls/frontend/default/validation".to_string()))
+                });
         if let Some((v, vptr)) = fv {
             let mut errs: Vec<(&'static str, String)> = Vec::new();
             let mut valid = 0;
@@ -332,23 +487,46 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
                 let (g, k) = (r.group_or(""), r.kind_or("ConfigMap"));
                 let ns = r.namespace_or(gw_ns);
                 let err = if !g.is_empty() || !matches!(k, "ConfigMap" | "Secret") {
-                    Some(("InvalidCACertificateKind", format!("caCertificateRef {g}/{k} `{}` is not a ConfigMap or Secret", r.name)))
+                    Some((
+                        "InvalidCACertificateKind",
+                        format!(
+                            "caCertificateRef {g}/{k} `{}` is not a ConfigMap or Secret",
+                            r.name
+                        ),
+                    ))
                 } else if !ix.ref_permitted(GATEWAY_GROUP, "Gateway", gw_ns, "", k, ns, &r.name) {
                     Some(("RefNotPermitted", format!("caCertificateRef to {k} `{ns}/{}` crosses namespaces and no ReferenceGrant allows it", r.name)))
                 } else {
                     match ix.object(k, ns, &r.name).map(|o| &o.body) {
                         Some(Body::ConfigMap(d)) if is_ca_bundle(d, false) => None,
                         Some(Body::Secret(d)) if is_ca_bundle(d, true) => None,
-                        Some(_) => Some(("InvalidCACertificateRef", format!("{k} `{ns}/{}` has no valid `ca.crt`", r.name))),
-                        None => Some(("InvalidCACertificateRef", format!("{k} `{ns}/{}` does not exist", r.name))),
+                        Some(_) => Some((
+                            "InvalidCACertificateRef",
+                            format!("{k} `{ns}/{}` has no valid `ca.crt`", r.name),
+                        )),
+                        None => Some((
+                            "InvalidCACertificateRef",
+                            format!("{k} `{ns}/{}` does not exist", r.name),
+                        )),
                     }
                 };
                 match err {
                     None => valid += 1,
                     Some((reason, msg)) => {
-                        let code = if reason == "RefNotPermitted" { "ref-not-permitted" } else { "certificate-ref-invalid" };
+                        let code = if reason == "RefNotPermitted" {
+                            "ref-not-permitted"
+                        } else {
+                            "certificate-ref-invalid"
+                        };
                         let gw_obj = owner;
-                        cx.diag(Diagnostic::error(code, format!("{listener_desc}: client validation {msg}")), gw_obj, &format!("{vptr}/caCertificateRefs/{ci}"));
+                        cx.diag(
+                            Diagnostic::error(
+                                code,
+                                format!("{listener_desc}: client validation {msg}"),
+                            ),
+                            gw_obj,
+                            &format!("{vptr}/caCertificateRefs/{ci}"),
+                        );
                         errs.push((reason, msg));
                     }
                 }
@@ -356,16 +534,34 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
             // AllowInsecureFallback lets clients without a certificate through.
             client_validation = valid > 0 && v.mode.as_deref() != Some("AllowInsecureFallback");
             if !errs.is_empty() {
-                let msg = errs.iter().map(|e| e.1.clone()).collect::<Vec<_>>().join("; ");
+                let msg = errs
+                    .iter()
+                    .map(|e| e.1.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 conds.set("ResolvedRefs", CondStatus::False, errs[0].0, msg);
                 if valid == 0 {
-                    conds.set("Accepted", CondStatus::False, "NoValidCACertificate", "No valid CA certificate for client validation");
-                    conds.set("Programmed", CondStatus::False, "Invalid", "Listener is invalid, see other Conditions for details.");
+                    conds.set(
+                        "Accepted",
+                        CondStatus::False,
+                        "NoValidCACertificate",
+                        "No valid CA certificate for client validation",
+                    );
+                    conds.set(
+                        "Programmed",
+                        CondStatus::False,
+                        "Invalid",
+                        "Listener is invalid, see other Conditions for details.",
+                    );
                 }
             }
         }
     }
-    let clean = conds.is_empty() || conds.get("ResolvedRefs").is_some_and(|c| c.reason == "PartiallyInvalidCertificateRef") && conds.0.len() == 1;
+    let clean = conds.is_empty()
+        || conds
+            .get("ResolvedRefs")
+            .is_some_and(|c| c.reason == "PartiallyInvalidCertificateRef")
+            && conds.0.len() == 1;
     ListenerCtx {
         state: ListenerState {
             name: l.name.clone(),
@@ -373,7 +569,11 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
             port: l.port,
             protocol,
             hostname: host.map(|h| h.to_ascii_lowercase()),
-            tls_mode: if matches!(protocol, Protocol::Https | Protocol::Tls) { tls_mode } else { None },
+            tls_mode: if matches!(protocol, Protocol::Https | Protocol::Tls) {
+                tls_mode
+            } else {
+                None
+            },
             programmed: false,
             supported_kinds: supported,
             certificates,
@@ -394,9 +594,18 @@ fn validate_listener(cx: &mut Ctx, owner: &Object, owner_obj: usize, ptr: &str, 
 pub fn selector_valid(s: &LabelSelector) -> bool {
     let key_ok = |k: &str| {
         let name = k.rsplit_once('/').map(|(_, n)| n).unwrap_or(k);
-        !name.is_empty() && name.len() <= 63 && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) && name.as_bytes()[0].is_ascii_alphanumeric()
+        !name.is_empty()
+            && name.len() <= 63
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && name.as_bytes()[0].is_ascii_alphanumeric()
     };
-    let val_ok = |v: &str| v.len() <= 63 && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let val_ok = |v: &str| {
+        v.len() <= 63
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
     s.match_labels.iter().all(|(k, v)| key_ok(k) && val_ok(v))
         && s.match_expressions.iter().all(|e| {
             key_ok(&e.key)
@@ -430,7 +639,11 @@ pub fn gateway_conflicts(ls: &[(Protocol, u32, Option<String>)]) -> Vec<Option<&
         }
     }
     for idxs in by_port.values() {
-        let non_udp: Vec<usize> = idxs.iter().copied().filter(|&i| ls[i].0 != Protocol::Udp).collect();
+        let non_udp: Vec<usize> = idxs
+            .iter()
+            .copied()
+            .filter(|&i| ls[i].0 != Protocol::Udp)
+            .collect();
         let mut fams: Vec<u8> = non_udp.iter().map(|&i| family(ls[i].0)).collect();
         fams.stable_sort();
         fams.dedup();
@@ -444,7 +657,11 @@ pub fn gateway_conflicts(ls: &[(Protocol, u32, Option<String>)]) -> Vec<Option<&
         let mut groups: HashMap<(u8, Option<&str>), Vec<usize>> = HashMap::new();
         for &i in idxs {
             let f = family(ls[i].0);
-            let key = if f <= 1 { (f, ls[i].2.as_deref()) } else { (f, None) };
+            let key = if f <= 1 {
+                (f, ls[i].2.as_deref())
+            } else {
+                (f, None)
+            };
             groups.entry(key).or_default().push(i);
         }
         for ((f, _), g) in groups {
@@ -466,7 +683,10 @@ pub fn gateway_conflicts(ls: &[(Protocol, u32, Option<String>)]) -> Vec<Option<&
 
 /// Does a lower-precedence listener `b` conflict with an accepted `a`? (ListenerSet merge.)
 fn merge_conflict(a: &ListenerState, b: &ListenerState) -> Option<&'static str> {
-    if a.port != b.port || a.protocol == Protocol::Unsupported || b.protocol == Protocol::Unsupported {
+    if a.port != b.port
+        || a.protocol == Protocol::Unsupported
+        || b.protocol == Protocol::Unsupported
+    {
         return None;
     }
     let (fa, fb) = (family(a.protocol), family(b.protocol));
@@ -485,24 +705,64 @@ fn merge_conflict(a: &ListenerState, b: &ListenerState) -> Option<&'static str> 
 fn finalize_listener(l: &mut ListenerCtx) {
     if l.ls.is_some() {
         if l.clean {
-            l.conds.set("Conflicted", CondStatus::False, "NoConflicts", "No conflicts detected");
-        } else if !l.conds.has("Programmed") || l.conds.get("Programmed").is_some_and(|c| c.reason == "Invalid") && !l.conds.has("Conflicted") {
-            l.conds.set("Programmed", CondStatus::False, "ListenersNotValid", "Listener is invalid, see other Conditions for details.");
+            l.conds.set(
+                "Conflicted",
+                CondStatus::False,
+                "NoConflicts",
+                "No conflicts detected",
+            );
+        } else if !l.conds.has("Programmed")
+            || l.conds
+                .get("Programmed")
+                .is_some_and(|c| c.reason == "Invalid")
+                && !l.conds.has("Conflicted")
+        {
+            l.conds.set(
+                "Programmed",
+                CondStatus::False,
+                "ListenersNotValid",
+                "Listener is invalid, see other Conditions for details.",
+            );
         }
     }
     if l.clean {
-        l.conds.set("Programmed", CondStatus::True, "Programmed", "Sending translated listener configuration to the data plane");
-        l.conds.set("Accepted", CondStatus::True, "Accepted", "Listener has been successfully translated");
+        l.conds.set(
+            "Programmed",
+            CondStatus::True,
+            "Programmed",
+            "Sending translated listener configuration to the data plane",
+        );
+        l.conds.set(
+            "Accepted",
+            CondStatus::True,
+            "Accepted",
+            "Listener has been successfully translated",
+        );
         if !l.conds.has("ResolvedRefs") {
-            l.conds.set("ResolvedRefs", CondStatus::True, "ResolvedRefs", "Listener references have been resolved");
+            l.conds.set(
+                "ResolvedRefs",
+                CondStatus::True,
+                "ResolvedRefs",
+                "Listener references have been resolved",
+            );
         }
         l.state.programmed = true;
     } else {
         if !l.conds.has("Programmed") {
-            l.conds.set("Programmed", CondStatus::False, "Invalid", "Listener is invalid, see other Conditions for details.");
+            l.conds.set(
+                "Programmed",
+                CondStatus::False,
+                "Invalid",
+                "Listener is invalid, see other Conditions for details.",
+            );
         }
         if !l.conds.has("ResolvedRefs") {
-            l.conds.set("ResolvedRefs", CondStatus::True, "ResolvedRefs", "Listener references have been resolved");
+            l.conds.set(
+                "ResolvedRefs",
+                CondStatus::True,
+                "ResolvedRefs",
+                "Listener references have been resolved",
+            );
         }
         l.state.programmed = false;
     }
@@ -519,14 +779,20 @@ fn address_types_ok(spec: &GatewaySpec) -> Option<String> {
 }
 
 /// Builds every Gateway of an accepted class of ours, with its listeners and ListenerSets.
-pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Vec<Diagnostic>) -> Vec<GatewayCtx> {
+pub fn process(
+    ix: &Index,
+    classes: &HashMap<String, ClassState>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<GatewayCtx> {
     let model = ix.model;
     let mut cx = Ctx { ix, diags };
     let mut gws: Vec<GatewayCtx> = Vec::new();
     let mut gw_by_key: HashMap<(&str, &str), usize> = HashMap::new();
     let mut addr_n = 0u32;
     for (oi, o) in model.objects.iter().enumerate() {
-        let Body::Gateway(spec) = &o.body else { continue };
+        let Body::Gateway(spec) = &o.body else {
+            continue;
+        };
         match classes.get(&spec.gateway_class_name) {
             Some(ClassState::Accepted) => {}
             Some(ClassState::Foreign) => continue,
@@ -562,19 +828,54 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         if let Some(t) = address_types_ok(spec) {
             g.rejected = true;
             let msg = format!("address type {t} is not supported; use IPAddress or Hostname");
-            g.conds.set("Accepted", CondStatus::False, "UnsupportedAddress", msg.clone());
-            cx.diag(Diagnostic::error("gateway-not-accepted", format!("Gateway `{}`: {msg}", o.meta.name)), o, "/spec/addresses");
-        } else if let Some(p) = spec.infrastructure.as_ref().and_then(|i| i.parameters_ref.as_ref()) {
-            let ok = p.group_or("") == EG_GROUP && p.kind_or("") == "EnvoyProxy" && ix.get("EnvoyProxy", &o.namespace, &p.name).is_some();
+            g.conds.set(
+                "Accepted",
+                CondStatus::False,
+                "UnsupportedAddress",
+                msg.clone(),
+            );
+            cx.diag(
+                Diagnostic::error(
+                    "gateway-not-accepted",
+                    format!("Gateway `{}`: {msg}", o.meta.name),
+                ),
+                o,
+                "/spec/addresses",
+            );
+        } else if let Some(p) = spec
+            .infrastructure
+            .as_ref()
+            .and_then(|i| i.parameters_ref.as_ref())
+        {
+            let ok = p.group_or("") == EG_GROUP
+                && p.kind_or("") == "EnvoyProxy"
+                && ix.get("EnvoyProxy", &o.namespace, &p.name).is_some();
             if !ok {
                 g.rejected = true;
                 let msg = format!("infrastructure.parametersRef {}/{} `{}` does not name an existing EnvoyProxy in this namespace", p.group_or(""), p.kind_or(""), p.name);
-                g.conds.set("Accepted", CondStatus::False, "InvalidParameters", msg.clone());
-                cx.diag(Diagnostic::error("gateway-not-accepted", format!("Gateway `{}`: {msg}", o.meta.name)), o, "/spec/infrastructure/parametersRef");
+                g.conds.set(
+                    "Accepted",
+                    CondStatus::False,
+                    "InvalidParameters",
+                    msg.clone(),
+                );
+                cx.diag(
+                    Diagnostic::error(
+                        "gateway-not-accepted",
+                        format!("Gateway `{}`: {msg}", o.meta.name),
+                    ),
+                    o,
+                    "/spec/infrastructure/parametersRef",
+                );
             }
         }
         if g.rejected {
-            g.conds.set("Programmed", CondStatus::False, "Invalid", "The Gateway is not accepted");
+            g.conds.set(
+                "Programmed",
+                CondStatus::False,
+                "Invalid",
+                "The Gateway is not accepted",
+            );
         } else {
             for (li, l) in spec.listeners.iter().enumerate() {
                 let ptr = format!("/spec/listeners/{li}");
@@ -582,12 +883,27 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
                 g.listeners.push(lc);
             }
             // Conflicts among the Gateway's own, otherwise valid listeners.
-            let clean: Vec<usize> = (0..g.listeners.len()).filter(|&i| g.listeners[i].clean).collect();
-            let keys: Vec<_> = clean.iter().map(|&i| (g.listeners[i].state.protocol, g.listeners[i].state.port, g.listeners[i].state.hostname.clone())).collect();
+            let clean: Vec<usize> = (0..g.listeners.len())
+                .filter(|&i| g.listeners[i].clean)
+                .collect();
+            let keys: Vec<_> = clean
+                .iter()
+                .map(|&i| {
+                    (
+                        g.listeners[i].state.protocol,
+                        g.listeners[i].state.port,
+                        g.listeners[i].state.hostname.clone(),
+                    )
+                })
+                .collect();
             for (k, c) in gateway_conflicts(&keys).into_iter().enumerate() {
                 if let Some(reason) = c {
                     let l = &mut g.listeners[clean[k]];
-                    let msg = if reason == "HostnameConflict" { "All listeners for a given port must use a unique hostname" } else { "All listeners for a given port must use a compatible protocol" };
+                    let msg = if reason == "HostnameConflict" {
+                        "All listeners for a given port must use a unique hostname"
+                    } else {
+                        "All listeners for a given port must use a compatible protocol"
+                    };
                     l.conds.set("Conflicted", CondStatus::True, reason, msg);
                     l.clean = false;
                     let ptr = format!("/spec/listeners/{}", l.spec_index);
@@ -631,11 +947,24 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         .collect();
     sets.stable_sort_by(|&a, &b| {
         let (oa, ob) = (&model.objects[a], &model.objects[b]);
-        (oa.meta.creation_timestamp.as_deref().unwrap_or("~"), &oa.namespace, &oa.meta.name, oa.order).cmp(&(ob.meta.creation_timestamp.as_deref().unwrap_or("~"), &ob.namespace, &ob.meta.name, ob.order))
+        (
+            oa.meta.creation_timestamp.as_deref().unwrap_or("~"),
+            &oa.namespace,
+            &oa.meta.name,
+            oa.order,
+        )
+            .cmp(&(
+                ob.meta.creation_timestamp.as_deref().unwrap_or("~"),
+                &ob.namespace,
+                &ob.meta.name,
+                ob.order,
+            ))
     });
     for si in sets {
         let o = &model.objects[si];
-        let Body::ListenerSet(ls) = &o.body else { continue };
+        let Body::ListenerSet(ls) = &o.body else {
+            continue;
+        };
         let pr = &ls.parent_ref;
         if pr.kind() != "Gateway" {
             continue;
@@ -643,48 +972,127 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         let gns = pr.namespace_or(&o.namespace);
         let Some(&gi) = gw_by_key.get(&(gns, pr.name.as_str())) else {
             if ix.get("Gateway", gns, &pr.name).is_none() {
-                cx.diag(Diagnostic::error("parent-not-found", format!("ListenerSet parent Gateway `{gns}/{}` does not exist", pr.name)), o, "/spec/parentRef");
+                cx.diag(
+                    Diagnostic::error(
+                        "parent-not-found",
+                        format!(
+                            "ListenerSet parent Gateway `{gns}/{}` does not exist",
+                            pr.name
+                        ),
+                    ),
+                    o,
+                    "/spec/parentRef",
+                );
             }
             continue;
         };
         let gw_obj = &model.objects[gws[gi].object];
-        let Body::Gateway(gspec) = &gw_obj.body else { continue };
+        let Body::Gateway(gspec) = &gw_obj.body else {
+            continue;
+        };
         gws[gi].report_listener_sets = true;
-        let allowed = match gspec.allowed_listeners.as_ref().and_then(|a| a.namespaces.as_ref()) {
+        let allowed = match gspec
+            .allowed_listeners
+            .as_ref()
+            .and_then(|a| a.namespaces.as_ref())
+        {
             None => false,
             Some(n) => match n.from.as_deref().unwrap_or("None") {
                 "All" => true,
                 "Same" => o.namespace == gw_obj.namespace,
-                "Selector" => n.selector.as_ref().is_some_and(|s| s.matches(&ix.namespace_labels(&o.namespace))),
+                "Selector" => n
+                    .selector
+                    .as_ref()
+                    .is_some_and(|s| s.matches(&ix.namespace_labels(&o.namespace))),
                 _ => false,
             },
         };
         let lsi = gws[gi].listener_sets.len();
-        let mut lsc = ListenerSetCtx { object: si, allowed, conds: Conditions::default() };
+        let mut lsc = ListenerSetCtx {
+            object: si,
+            allowed,
+            conds: Conditions::default(),
+        };
         if !allowed {
             let msg = format!("Gateway `{gns}/{}` does not allow ListenerSets from namespace `{}`: set its spec.allowedListeners", pr.name, o.namespace);
-            lsc.conds.set("Accepted", CondStatus::False, "NotAllowed", msg.clone());
-            lsc.conds.set("Programmed", CondStatus::False, "NotAllowed", msg.clone());
-            cx.diag(Diagnostic::error("not-allowed-by-listeners", format!("ListenerSet `{}`: {msg}", o.meta.name)), o, "/spec/parentRef");
+            lsc.conds
+                .set("Accepted", CondStatus::False, "NotAllowed", msg.clone());
+            lsc.conds
+                .set("Programmed", CondStatus::False, "NotAllowed", msg.clone());
+            cx.diag(
+                Diagnostic::error(
+                    "not-allowed-by-listeners",
+                    format!("ListenerSet `{}`: {msg}", o.meta.name),
+                ),
+                o,
+                "/spec/parentRef",
+            );
             gws[gi].listener_sets.push(lsc);
             continue;
         }
         if gws[gi].rejected {
-            lsc.conds.set("Accepted", CondStatus::False, "ParentNotAccepted", "The parent Gateway is not accepted");
-            lsc.conds.set("Programmed", CondStatus::False, "ParentNotProgrammed", "The parent Gateway is not programmed");
+            lsc.conds.set(
+                "Accepted",
+                CondStatus::False,
+                "ParentNotAccepted",
+                "The parent Gateway is not accepted",
+            );
+            lsc.conds.set(
+                "Programmed",
+                CondStatus::False,
+                "ParentNotProgrammed",
+                "The parent Gateway is not programmed",
+            );
             gws[gi].listener_sets.push(lsc);
             continue;
         }
         gws[gi].listener_sets.push(lsc);
-        let mut entries: Vec<ListenerCtx> = ls.listeners.iter().enumerate().map(|(li, l)| validate_listener(&mut cx, o, si, &format!("/spec/listeners/{li}"), l, Some(gspec), Some(lsi), li)).collect();
+        let mut entries: Vec<ListenerCtx> = ls
+            .listeners
+            .iter()
+            .enumerate()
+            .map(|(li, l)| {
+                validate_listener(
+                    &mut cx,
+                    o,
+                    si,
+                    &format!("/spec/listeners/{li}"),
+                    l,
+                    Some(gspec),
+                    Some(lsi),
+                    li,
+                )
+            })
+            .collect();
         // Higher-precedence listeners win (the Gateway's own, then earlier ListenerSets)…
         let mut reasons: Vec<Option<&'static str>> = entries
             .iter()
-            .map(|lc| if lc.clean { gws[gi].listeners.iter().filter(|x| x.clean || x.conds.has("Conflicted") && x.ls.is_none()).find_map(|x| merge_conflict(&x.state, &lc.state)) } else { None })
+            .map(|lc| {
+                if lc.clean {
+                    gws[gi]
+                        .listeners
+                        .iter()
+                        .filter(|x| x.clean || x.conds.has("Conflicted") && x.ls.is_none())
+                        .find_map(|x| merge_conflict(&x.state, &lc.state))
+                } else {
+                    None
+                }
+            })
             .collect();
         // …then conflicts among the remaining entries of this ListenerSet mark every one involved.
-        let clean: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].clean && reasons[i].is_none()).collect();
-        let keys: Vec<_> = clean.iter().map(|&i| (entries[i].state.protocol, entries[i].state.port, entries[i].state.hostname.clone())).collect();
+        let clean: Vec<usize> = (0..entries.len())
+            .filter(|&i| entries[i].clean && reasons[i].is_none())
+            .collect();
+        let keys: Vec<_> = clean
+            .iter()
+            .map(|&i| {
+                (
+                    entries[i].state.protocol,
+                    entries[i].state.port,
+                    entries[i].state.hostname.clone(),
+                )
+            })
+            .collect();
         for (k, c) in gateway_conflicts(&keys).into_iter().enumerate() {
             if c.is_some() {
                 reasons[clean[k]] = c;
@@ -718,20 +1126,49 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
             if !lsc.allowed || lsc.conds.has("Accepted") {
                 continue;
             }
-            let entries: Vec<&ListenerCtx> = g.listeners.iter().filter(|l| l.ls == Some(lsi)).collect();
-            let ok = entries.iter().filter(|l| l.conds.is_true("Accepted")).count();
+            let entries: Vec<&ListenerCtx> =
+                g.listeners.iter().filter(|l| l.ls == Some(lsi)).collect();
+            let ok = entries
+                .iter()
+                .filter(|l| l.conds.is_true("Accepted"))
+                .count();
             let programmed = entries.iter().filter(|l| l.state.programmed).count();
             if entries.is_empty() || ok == entries.len() {
-                lsc.conds.set("Accepted", CondStatus::True, "Accepted", "ListenerSet accepted");
+                lsc.conds.set(
+                    "Accepted",
+                    CondStatus::True,
+                    "Accepted",
+                    "ListenerSet accepted",
+                );
             } else if ok > 0 {
-                lsc.conds.set("Accepted", CondStatus::True, "ListenersNotValid", "Some listeners are not valid");
+                lsc.conds.set(
+                    "Accepted",
+                    CondStatus::True,
+                    "ListenersNotValid",
+                    "Some listeners are not valid",
+                );
             } else {
-                lsc.conds.set("Accepted", CondStatus::False, "ListenersNotValid", "No listener is valid");
+                lsc.conds.set(
+                    "Accepted",
+                    CondStatus::False,
+                    "ListenersNotValid",
+                    "No listener is valid",
+                );
             }
             if entries.is_empty() || programmed > 0 {
-                lsc.conds.set("Programmed", CondStatus::True, "Programmed", "ListenerSet programmed");
+                lsc.conds.set(
+                    "Programmed",
+                    CondStatus::True,
+                    "Programmed",
+                    "ListenerSet programmed",
+                );
             } else {
-                lsc.conds.set("Programmed", CondStatus::False, "ListenersNotValid", "No listener is programmed");
+                lsc.conds.set(
+                    "Programmed",
+                    CondStatus::False,
+                    "ListenersNotValid",
+                    "No listener is programmed",
+                );
             }
         }
         if g.rejected {
@@ -742,19 +1179,58 @@ pub fn process(ix: &Index, classes: &HashMap<String, ClassState>, diags: &mut Ve
         let ok = own.iter().filter(|l| l.conds.is_true("Accepted")).count();
         let o = &model.objects[g.object];
         if own.is_empty() || ok == own.len() {
-            g.conds.set("Accepted", CondStatus::True, "Accepted", "The Gateway has been scheduled by Envoy Gateway");
-            g.conds.set("Programmed", CondStatus::True, "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available");
+            g.conds.set(
+                "Accepted",
+                CondStatus::True,
+                "Accepted",
+                "The Gateway has been scheduled by Envoy Gateway",
+            );
+            g.conds.set(
+                "Programmed",
+                CondStatus::True,
+                "Programmed",
+                "Address assigned to the Gateway, 1/1 envoy replicas available",
+            );
         } else if ok > 0 {
-            g.conds.set("Accepted", CondStatus::True, "ListenersNotValid", "Some listeners are not valid; see the listener conditions");
-            g.conds.set("Programmed", CondStatus::True, "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available");
+            g.conds.set(
+                "Accepted",
+                CondStatus::True,
+                "ListenersNotValid",
+                "Some listeners are not valid; see the listener conditions",
+            );
+            g.conds.set(
+                "Programmed",
+                CondStatus::True,
+                "Programmed",
+                "Address assigned to the Gateway, 1/1 envoy replicas available",
+            );
         } else {
-            g.conds.set("Accepted", CondStatus::False, "ListenersNotValid", "No listener is valid; see the listener conditions");
-            g.conds.set("Programmed", CondStatus::False, "Invalid", "No listener is valid");
+            g.conds.set(
+                "Accepted",
+                CondStatus::False,
+                "ListenersNotValid",
+                "No listener is valid; see the listener conditions",
+            );
+            g.conds.set(
+                "Programmed",
+                CondStatus::False,
+                "Invalid",
+                "No listener is valid",
+            );
             cx.diag(Diagnostic::error("gateway-not-accepted", format!("Gateway `{}` has no valid listener, so it is not accepted; fix the listener errors", o.meta.name)), o, "/spec/listeners");
         }
         if let Body::Gateway(spec) = &o.body {
-            if spec.addresses.iter().any(|a| a.type_.as_deref() == Some("Hostname")) {
-                g.conds.set("Programmed", CondStatus::False, "AddressNotUsable", "Hostname addresses are not supported");
+            if spec
+                .addresses
+                .iter()
+                .any(|a| a.type_.as_deref() == Some("Hostname"))
+            {
+                g.conds.set(
+                    "Programmed",
+                    CondStatus::False,
+                    "AddressNotUsable",
+                    "Hostname addresses are not supported",
+                );
             }
             gateway_tls(&mut cx, o, spec, &mut g.conds);
         }
@@ -772,12 +1248,17 @@ fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut merged: HashMap<&str, bool> = HashMap::new();
     for (gi, g) in gws.iter().enumerate() {
-        let Body::Gateway(spec) = &model.objects[g.object].body else { continue };
+        let Body::Gateway(spec) = &model.objects[g.object].body else {
+            continue;
+        };
         if g.rejected {
             continue;
         }
         let class = spec.gateway_class_name.as_str();
-        if *merged.entry(class).or_insert_with(|| crate::eg::merge_gateways_enabled(model, class)) {
+        if *merged
+            .entry(class)
+            .or_insert_with(|| crate::eg::merge_gateways_enabled(model, class))
+        {
             groups.entry(class).or_default().push(gi);
         }
     }
@@ -796,14 +1277,19 @@ fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
             let mut mine: Vec<(Protocol, Option<String>, u32)> = Vec::new();
             let mut my_families: Vec<(u32, u8)> = Vec::new();
             for l in gws[gi].listeners.iter_mut() {
-                if !(l.clean || l.conds.has("Conflicted")) || l.state.protocol == Protocol::Unsupported {
+                if !(l.clean || l.conds.has("Conflicted"))
+                    || l.state.protocol == Protocol::Unsupported
+                {
                     continue;
                 }
                 let key = (l.state.protocol, l.state.hostname.clone(), l.state.port);
                 let fam = family(l.state.protocol);
                 let reason = if seen.contains_key(&key) {
                     Some("HostnameConflict")
-                } else if families.get(&l.state.port).is_some_and(|&f| f != fam && f != 3 && fam != 3) {
+                } else if families
+                    .get(&l.state.port)
+                    .is_some_and(|&f| f != fam && f != 3 && fam != 3)
+                {
                     Some("ProtocolConflict")
                 } else {
                     None
@@ -811,7 +1297,11 @@ fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
                 mine.push(key);
                 my_families.push((l.state.port, fam));
                 let Some(reason) = reason else { continue };
-                let msg = if reason == "HostnameConflict" { "Port, protocol and hostname tuple must be unique for every listener" } else { "All listeners for a given port must use a compatible protocol" };
+                let msg = if reason == "HostnameConflict" {
+                    "Port, protocol and hostname tuple must be unique for every listener"
+                } else {
+                    "All listeners for a given port must use a compatible protocol"
+                };
                 l.conds.set("Conflicted", CondStatus::True, reason, msg);
                 l.clean = false;
                 let o = &model.objects[l.state.source];
@@ -819,7 +1309,11 @@ fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
                     "listener `{}` conflicts with a listener of an older Gateway of the merged GatewayClass on port {} ({reason}): merged Gateways share one data plane, so give each listener a distinct hostname or port",
                     l.state.name, l.state.port
                 );
-                cx.diag(Diagnostic::error("listener-conflict", text), o, &format!("/spec/listeners/{}", l.spec_index));
+                cx.diag(
+                    Diagnostic::error("listener-conflict", text),
+                    o,
+                    &format!("/spec/listeners/{}", l.spec_index),
+                );
             }
             for k in mine {
                 seen.insert(k, ());
@@ -834,7 +1328,9 @@ fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
 /// OverlappingTLSConfig on programmed HTTPS/TLS-terminate listeners of one port whose hostnames
 /// overlap (`OverlappingCertificates` when they also share a certificate Secret).
 fn overlapping_tls(ls: &mut [ListenerCtx]) {
-    let tls: Vec<usize> = (0..ls.len()).filter(|&i| ls[i].state.programmed && ls[i].state.tls_mode == Some(TlsMode::Terminate)).collect();
+    let tls: Vec<usize> = (0..ls.len())
+        .filter(|&i| ls[i].state.programmed && ls[i].state.tls_mode == Some(TlsMode::Terminate))
+        .collect();
     let mut marks: Vec<Option<&'static str>> = vec![None; ls.len()];
     for (a, &i) in tls.iter().enumerate() {
         for &j in &tls[a + 1..] {
@@ -842,13 +1338,24 @@ fn overlapping_tls(ls: &mut [ListenerCtx]) {
             if x.port != y.port {
                 continue;
             }
-            let (hx, hy) = (x.hostname.as_deref().unwrap_or("*"), y.hostname.as_deref().unwrap_or("*"));
-            let overlap = hx == hy || hostname::matches_wildcard(hx, hy) || hostname::matches_wildcard(hy, hx) || hx == "*" || hy == "*";
+            let (hx, hy) = (
+                x.hostname.as_deref().unwrap_or("*"),
+                y.hostname.as_deref().unwrap_or("*"),
+            );
+            let overlap = hx == hy
+                || hostname::matches_wildcard(hx, hy)
+                || hostname::matches_wildcard(hy, hx)
+                || hx == "*"
+                || hy == "*";
             if !overlap {
                 continue;
             }
             let shared = x.certificates.iter().any(|c| y.certificates.contains(c));
-            let r = if shared { "OverlappingCertificates" } else { "OverlappingHostnames" };
+            let r = if shared {
+                "OverlappingCertificates"
+            } else {
+                "OverlappingHostnames"
+            };
             for k in [i, j] {
                 if marks[k] != Some("OverlappingCertificates") {
                     marks[k] = Some(r);
@@ -858,7 +1365,12 @@ fn overlapping_tls(ls: &mut [ListenerCtx]) {
     }
     for (k, m) in marks.into_iter().enumerate() {
         if let Some(r) = m {
-            ls[k].conds.set("OverlappingTLSConfig", CondStatus::True, r, "The listener's TLS configuration overlaps with another listener on the same port");
+            ls[k].conds.set(
+                "OverlappingTLSConfig",
+                CondStatus::True,
+                r,
+                "The listener's TLS configuration overlaps with another listener on the same port",
+            );
         }
     }
 }
@@ -868,31 +1380,77 @@ fn gateway_tls(cx: &mut Ctx, o: &Object, spec: &GatewaySpec, conds: &mut Conditi
     let Some(tls) = &spec.tls else { return };
     let ix = cx.ix;
     let mut resolved: Option<(&'static str, String)> = None;
-    if let Some(r) = tls.backend.as_ref().and_then(|b| b.client_certificate_ref.as_ref()) {
+    if let Some(r) = tls
+        .backend
+        .as_ref()
+        .and_then(|b| b.client_certificate_ref.as_ref())
+    {
         let ns = r.namespace_or(&o.namespace);
         let (g, k) = (r.group_or(""), r.kind_or("Secret"));
         resolved = if !g.is_empty() || k != "Secret" {
-            Some(("InvalidClientCertificateRef", format!("clientCertificateRef {g}/{k} `{}` is not a Secret", r.name)))
-        } else if !ix.ref_permitted(GATEWAY_GROUP, "Gateway", &o.namespace, "", "Secret", ns, &r.name) {
+            Some((
+                "InvalidClientCertificateRef",
+                format!("clientCertificateRef {g}/{k} `{}` is not a Secret", r.name),
+            ))
+        } else if !ix.ref_permitted(
+            GATEWAY_GROUP,
+            "Gateway",
+            &o.namespace,
+            "",
+            "Secret",
+            ns,
+            &r.name,
+        ) {
             Some(("RefNotPermitted", format!("clientCertificateRef to Secret `{ns}/{}` crosses namespaces and no ReferenceGrant allows it", r.name)))
         } else if ix.secret_state(ns, &r.name) != SecretState::Valid {
-            Some(("InvalidClientCertificateRef", format!("Secret `{ns}/{}` is missing or not a valid TLS certificate", r.name)))
+            Some((
+                "InvalidClientCertificateRef",
+                format!(
+                    "Secret `{ns}/{}` is missing or not a valid TLS certificate",
+                    r.name
+                ),
+            ))
         } else {
             None
         };
     }
     match resolved {
-        None => conds.set("ResolvedRefs", CondStatus::True, "ResolvedRefs", "References resolved"),
+        None => conds.set(
+            "ResolvedRefs",
+            CondStatus::True,
+            "ResolvedRefs",
+            "References resolved",
+        ),
         Some((reason, msg)) => {
-            let code = if reason == "RefNotPermitted" { "ref-not-permitted" } else { "certificate-ref-invalid" };
-            cx.diag(Diagnostic::error(code, format!("Gateway `{}`: {msg}", o.meta.name)), o, "/spec/tls/backend/clientCertificateRef");
+            let code = if reason == "RefNotPermitted" {
+                "ref-not-permitted"
+            } else {
+                "certificate-ref-invalid"
+            };
+            cx.diag(
+                Diagnostic::error(code, format!("Gateway `{}`: {msg}", o.meta.name)),
+                o,
+                "/spec/tls/backend/clientCertificateRef",
+            );
             conds.set("ResolvedRefs", CondStatus::False, reason, msg);
         }
     }
     if let Some(fr) = &tls.frontend {
-        let insecure = fr.default_.iter().chain(fr.per_port.iter().map(|p| &p.tls)).any(|t| t.validation.as_ref().and_then(|v| v.mode.as_deref()) == Some("AllowInsecureFallback"));
+        let insecure = fr
+            .default_
+            .iter()
+            .chain(fr.per_port.iter().map(|p| &p.tls))
+            .any(|t| {
+                t.validation.as_ref().and_then(|v| v.mode.as_deref())
+                    == Some("AllowInsecureFallback")
+            });
         if insecure {
-            conds.set("InsecureFrontendValidationMode", CondStatus::True, "ConfigurationChanged", "Frontend validation mode is AllowInsecureFallback");
+            conds.set(
+                "InsecureFrontendValidationMode",
+                CondStatus::True,
+                "ConfigurationChanged",
+                "Frontend validation mode is AllowInsecureFallback",
+            );
         }
     }
 }
@@ -900,10 +1458,27 @@ fn gateway_tls(cx: &mut Ctx, o: &Object, spec: &GatewaySpec, conds: &mut Conditi
 /// Built from prepared shapes: `json!` re-serializes every nested `Value` it is given (a deep
 /// copy of the conditions) and hashes each key with SipHash.
 fn listener_json(l: &ListenerCtx, generation: i64) -> Value {
-    static LISTENER: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["name", "supportedKinds", "attachedRoutes", "conditions"]));
+    static LISTENER: LazyLock<ObjectShape> = LazyLock::new(|| {
+        ObjectShape::new(&["name", "supportedKinds", "attachedRoutes", "conditions"])
+    });
     static KIND: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["group", "kind"]));
-    let kinds = l.state.supported_kinds.iter().map(|k| KIND.build([Value::String(GATEWAY_GROUP.into()), Value::String(k.kind().into())])).collect();
-    LISTENER.build([Value::String(l.state.name.clone()), Value::Array(kinds), Value::from(l.attached), l.conds.to_json(generation)])
+    let kinds = l
+        .state
+        .supported_kinds
+        .iter()
+        .map(|k| {
+            KIND.build([
+                Value::String(GATEWAY_GROUP.into()),
+                Value::String(k.kind().into()),
+            ])
+        })
+        .collect();
+    LISTENER.build([
+        Value::String(l.state.name.clone()),
+        Value::Array(kinds),
+        Value::from(l.attached),
+        l.conds.to_json(generation),
+    ])
 }
 
 /// Gateway and ListenerSet status stanzas (after routes were counted).
@@ -915,17 +1490,39 @@ pub fn statuses(ix: &Index, gws: &[GatewayCtx], out: &mut Vec<ObjectStatus>) {
         let mut st = serde_json::Map::new();
         st.insert("addresses".into(), Value::Array(g.addresses.clone()));
         st.insert("conditions".into(), g.conds.to_json(gen));
-        st.insert("listeners".into(), Value::Array(g.listeners.iter().filter(|l| l.ls.is_none()).map(|l| listener_json(l, gen)).collect()));
+        st.insert(
+            "listeners".into(),
+            Value::Array(
+                g.listeners
+                    .iter()
+                    .filter(|l| l.ls.is_none())
+                    .map(|l| listener_json(l, gen))
+                    .collect(),
+            ),
+        );
         if g.report_listener_sets {
-            let n = g.listener_sets.iter().filter(|s| s.conds.is_true("Accepted")).count();
+            let n = g
+                .listener_sets
+                .iter()
+                .filter(|s| s.conds.is_true("Accepted"))
+                .count();
             st.insert("attachedListenerSets".into(), json!(n));
         }
         out.push(ObjectStatus::of(g.object, o, Value::Object(st).into()));
         for (lsi, s) in g.listener_sets.iter().enumerate() {
             let lo = &model.objects[s.object];
             let lgen = lo.generation();
-            let ls: Vec<Value> = g.listeners.iter().filter(|l| l.ls == Some(lsi)).map(|l| listener_json(l, lgen)).collect();
-            out.push(ObjectStatus::of(s.object, lo, json!({ "conditions": s.conds.to_json(lgen), "listeners": ls }).into()));
+            let ls: Vec<Value> = g
+                .listeners
+                .iter()
+                .filter(|l| l.ls == Some(lsi))
+                .map(|l| listener_json(l, lgen))
+                .collect();
+            out.push(ObjectStatus::of(
+                s.object,
+                lo,
+                json!({ "conditions": s.conds.to_json(lgen), "listeners": ls }).into(),
+            ));
         }
     }
 }
@@ -939,16 +1536,43 @@ mod tests {
         use Protocol::*;
         let h = |s: &str| Some(s.to_string());
         let cases: Vec<(Vec<(Protocol, u32, Option<String>)>, Vec<Option<&str>>)> = vec![
-            (vec![(Http, 80, h("a")), (Http, 80, h("b"))], vec![None, None]),
-            (vec![(Http, 80, h("a")), (Http, 80, h("a"))], vec![Some("HostnameConflict"), Some("HostnameConflict")]),
-            (vec![(Http, 80, None), (Http, 80, None)], vec![Some("HostnameConflict"), Some("HostnameConflict")]),
-            (vec![(Http, 80, h("a")), (Https, 80, h("b"))], vec![Some("ProtocolConflict"), Some("ProtocolConflict")]),
-            (vec![(Https, 443, h("a")), (Tls, 443, h("a"))], vec![Some("HostnameConflict"), Some("HostnameConflict")]),
-            (vec![(Https, 443, h("a")), (Tls, 443, h("b"))], vec![None, None]),
-            (vec![(Http, 80, None), (Tcp, 80, None)], vec![Some("ProtocolConflict"), Some("ProtocolConflict")]),
-            (vec![(Tcp, 90, None), (Tcp, 90, None), (Tcp, 90, None)], vec![None, Some("ProtocolConflict"), Some("ProtocolConflict")]),
+            (
+                vec![(Http, 80, h("a")), (Http, 80, h("b"))],
+                vec![None, None],
+            ),
+            (
+                vec![(Http, 80, h("a")), (Http, 80, h("a"))],
+                vec![Some("HostnameConflict"), Some("HostnameConflict")],
+            ),
+            (
+                vec![(Http, 80, None), (Http, 80, None)],
+                vec![Some("HostnameConflict"), Some("HostnameConflict")],
+            ),
+            (
+                vec![(Http, 80, h("a")), (Https, 80, h("b"))],
+                vec![Some("ProtocolConflict"), Some("ProtocolConflict")],
+            ),
+            (
+                vec![(Https, 443, h("a")), (Tls, 443, h("a"))],
+                vec![Some("HostnameConflict"), Some("HostnameConflict")],
+            ),
+            (
+                vec![(Https, 443, h("a")), (Tls, 443, h("b"))],
+                vec![None, None],
+            ),
+            (
+                vec![(Http, 80, None), (Tcp, 80, None)],
+                vec![Some("ProtocolConflict"), Some("ProtocolConflict")],
+            ),
+            (
+                vec![(Tcp, 90, None), (Tcp, 90, None), (Tcp, 90, None)],
+                vec![None, Some("ProtocolConflict"), Some("ProtocolConflict")],
+            ),
             (vec![(Http, 80, None), (Udp, 80, None)], vec![None, None]),
-            (vec![(Udp, 53, None), (Udp, 53, None)], vec![None, Some("ProtocolConflict")]),
+            (
+                vec![(Udp, 53, None), (Udp, 53, None)],
+                vec![None, Some("ProtocolConflict")],
+            ),
             (vec![(Http, 80, None), (Http, 8080, None)], vec![None, None]),
         ];
         for (inp, want) in cases {
@@ -958,9 +1582,18 @@ mod tests {
 
     #[test]
     fn default_kinds() {
-        assert_eq!(kinds_for(Protocol::Https, Some(TlsMode::Terminate)), vec![RouteKind::Http, RouteKind::Grpc]);
-        assert_eq!(kinds_for(Protocol::Tls, Some(TlsMode::Passthrough)), vec![RouteKind::Tls]);
-        assert_eq!(kinds_for(Protocol::Tls, Some(TlsMode::Terminate)), vec![RouteKind::Tls, RouteKind::Tcp]);
+        assert_eq!(
+            kinds_for(Protocol::Https, Some(TlsMode::Terminate)),
+            vec![RouteKind::Http, RouteKind::Grpc]
+        );
+        assert_eq!(
+            kinds_for(Protocol::Tls, Some(TlsMode::Passthrough)),
+            vec![RouteKind::Tls]
+        );
+        assert_eq!(
+            kinds_for(Protocol::Tls, Some(TlsMode::Terminate)),
+            vec![RouteKind::Tls, RouteKind::Tcp]
+        );
         assert!(kinds_for(Protocol::Unsupported, None).is_empty());
     }
 }

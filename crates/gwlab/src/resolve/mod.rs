@@ -32,7 +32,9 @@ pub const ENVOY_GATEWAY_CONTROLLER: &str = "gateway.envoyproxy.io/gatewayclass-c
 
 impl Default for Options {
     fn default() -> Self {
-        Options { controller_name: ENVOY_GATEWAY_CONTROLLER.into() }
+        Options {
+            controller_name: ENVOY_GATEWAY_CONTROLLER.into(),
+        }
     }
 }
 
@@ -205,8 +207,18 @@ pub struct ObjectStatus {
 
 impl ObjectStatus {
     /// The status of model object `object` (`o`), named as the object is.
-    pub fn of(object: usize, o: &crate::model::Object, status: status::StatusValue) -> ObjectStatus {
-        ObjectStatus { object, kind: o.kind.as_str().into(), namespace: o.namespace.as_str().into(), name: o.meta.name.as_str().into(), status }
+    pub fn of(
+        object: usize,
+        o: &crate::model::Object,
+        status: status::StatusValue,
+    ) -> ObjectStatus {
+        ObjectStatus {
+            object,
+            kind: o.kind.as_str().into(),
+            namespace: o.namespace.as_str().into(),
+            name: o.meta.name.as_str().into(),
+            status,
+        }
     }
 }
 
@@ -227,13 +239,26 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
     let mut pols = backend_tls::process(&ix, &mut out.diagnostics);
     let parents = attach::Parents::build(&ix, &gws);
     let controller: Arc<str> = Arc::from(opts.controller_name.as_str());
-    let n_routes = model.objects.iter().filter(|o| routes::route_parts(o).is_some()).count();
+    let n_routes = model
+        .objects
+        .iter()
+        .filter(|o| routes::route_parts(o).is_some())
+        .count();
     out.routes.reserve_exact(n_routes);
     let mut route_statuses = Vec::with_capacity(n_routes);
     let mut scratch = routes::Scratch::default();
     let mut paths = overlap::PathHashes::default();
     for oi in 0..model.objects.len() {
-        if let Some(r) = routes::process(&ix, &mut pols, &parents, &mut gws, oi, &controller, &mut out.diagnostics, &mut scratch) {
+        if let Some(r) = routes::process(
+            &ix,
+            &mut pols,
+            &parents,
+            &mut gws,
+            oi,
+            &controller,
+            &mut out.diagnostics,
+            &mut scratch,
+        ) {
             if let Some(s) = r.status {
                 route_statuses.push(s);
             }

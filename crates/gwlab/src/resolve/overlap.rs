@@ -3,13 +3,13 @@
 //! route involved gets `RouteRulesOverlap=True` on that parent. Traffic still goes to the earlier
 //! route (the router's stable precedence order), so the later one is shadowed.
 
-use crate::sort::StableSort;
 use super::{ObjectStatus, RouteKind, RouteState};
 use crate::fxhash::{FxBuildHasher, FxHashMap, FxHasher};
-use std::collections::HashSet;
 use crate::model::{Body, HttpRouteMatch, Model, Object, ValueMatch};
-use std::hash::Hasher;
+use crate::sort::StableSort;
 use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::hash::Hasher;
 
 /// A canonical text for one match: path type and value, then sorted headers (names lower-cased,
 /// `:method` for the method) and sorted query parameters, one per line.
@@ -18,8 +18,14 @@ use serde_json::{json, Value};
 /// per part dominated `resolve` on large configurations. Lists of one entry (the usual case)
 /// need no sorting, so they are written straight in.
 fn match_key(m: Option<&HttpRouteMatch>) -> String {
-    let Some(m) = m else { return "PathPrefix /".into() };
-    let (pt, pv) = m.path.as_ref().map(|p| (p.kind(), p.value())).unwrap_or(("PathPrefix", "/"));
+    let Some(m) = m else {
+        return "PathPrefix /".into();
+    };
+    let (pt, pv) = m
+        .path
+        .as_ref()
+        .map(|p| (p.kind(), p.value()))
+        .unwrap_or(("PathPrefix", "/"));
     let mut out = String::with_capacity(pt.len() + pv.len() + 64);
     out.push_str(pt);
     out.push(' ');
@@ -94,7 +100,9 @@ fn each_match<'a>(model: &'a Model, r: &RouteState, f: impl FnMut(Option<&'a Htt
 
 /// [`each_match`] for the route's own object.
 fn each_match_of<'a>(o: &'a Object, r: &RouteState, mut f: impl FnMut(Option<&'a HttpRouteMatch>)) {
-    let Body::HttpRoute(spec) = &o.body else { return };
+    let Body::HttpRoute(spec) = &o.body else {
+        return;
+    };
     if r.kind != RouteKind::Http || r.attachments.is_empty() {
         return;
     }
@@ -151,11 +159,18 @@ impl PathHashes {
     /// One hash per route, as given (tests force collisions with it).
     #[cfg(test)]
     pub fn forged(hashes: Vec<u64>) -> Self {
-        PathHashes { ends: (1..=hashes.len()).collect(), hashes }
+        PathHashes {
+            ends: (1..=hashes.len()).collect(),
+            hashes,
+        }
     }
 
     fn of(&self, route: usize) -> &[u64] {
-        let start = if route == 0 { 0 } else { self.ends.get(route - 1).copied().unwrap_or(0) };
+        let start = if route == 0 {
+            0
+        } else {
+            self.ends.get(route - 1).copied().unwrap_or(0)
+        };
         let end = self.ends.get(route).copied().unwrap_or(start);
         self.hashes.get(start..end).unwrap_or(&[])
     }
@@ -164,9 +179,13 @@ impl PathHashes {
 /// The path type and value that open a match's key (its first line): equal keys have equal
 /// paths. None when the text could run past the first line (a line break in the path).
 fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
-    let (pt, pv) = m.and_then(|m| m.path.as_ref()).map(|p| (p.kind(), p.value())).unwrap_or(("PathPrefix", "/"));
+    let (pt, pv) = m
+        .and_then(|m| m.path.as_ref())
+        .map(|p| (p.kind(), p.value()))
+        .unwrap_or(("PathPrefix", "/"));
     // Byte scans: a `char` pattern decodes UTF-8 and cost more than the lookup this guards.
-    let plain_type = matches!(pt, "PathPrefix" | "Exact" | "RegularExpression") || !pt.bytes().any(|b| b == b' ' || b == b'\n');
+    let plain_type = matches!(pt, "PathPrefix" | "Exact" | "RegularExpression")
+        || !pt.bytes().any(|b| b == b' ' || b == b'\n');
     (plain_type && !pv.bytes().any(|b| b == b'\n')).then_some((pt, pv))
 }
 
@@ -177,21 +196,36 @@ fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
 /// so full keys are built only for routes that share a (listener, hostname, path hash) with
 /// another route; every other route's matches are unique. On a large configuration that is no
 /// route. `paths` holds the path hashes [`PathHashes::record`] took of `routes`.
-pub fn check(model: &Model, routes: &[RouteState], paths: &PathHashes, statuses: &mut [ObjectStatus]) {
+pub fn check(
+    model: &Model,
+    routes: &[RouteState],
+    paths: &PathHashes,
+    statuses: &mut [ObjectStatus],
+) {
     // Each route's (gateway, listener, hostname) places, numbered once per route rather than
     // hashed again with every match.
     let mut places: FxHashMap<(usize, usize, &str), usize> = FxHashMap::default();
     // (place, path hash) → the first route with it.
-    let mut by_path: FxHashMap<(usize, u64), usize> = FxHashMap::with_capacity_and_hasher(paths.hashes.len(), Default::default());
+    let mut by_path: FxHashMap<(usize, u64), usize> =
+        FxHashMap::with_capacity_and_hasher(paths.hashes.len(), Default::default());
     // Routes that may overlap another: they share a path there, or their path is not plain.
     let mut involved = vec![false; routes.len()];
-    for (ri, r) in routes.iter().enumerate().filter(|(_, r)| r.kind == RouteKind::Http) {
+    for (ri, r) in routes
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind == RouteKind::Http)
+    {
         let hashes = paths.of(ri);
         if hashes.is_empty() {
             continue;
         }
         for a in &r.attachments {
-            for h in a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*")) {
+            for h in a
+                .hostnames
+                .iter()
+                .map(String::as_str)
+                .chain(a.hostnames.is_empty().then_some("*"))
+            {
                 let n = places.len();
                 let pi = *places.entry((a.gateway, a.listener, h)).or_insert(n);
                 for &ph in hashes {
@@ -231,14 +265,24 @@ pub fn check(model: &Model, routes: &[RouteState], paths: &PathHashes, statuses:
     for (ri, r) in routes.iter().enumerate() {
         for a in &r.attachments {
             // No hostnames: any host, `*`.
-            let hosts = a.hostnames.iter().map(String::as_str).chain(a.hostnames.is_empty().then_some("*"));
+            let hosts = a
+                .hostnames
+                .iter()
+                .map(String::as_str)
+                .chain(a.hostnames.is_empty().then_some("*"));
             for h in hosts {
                 for k in &keys[ri] {
-                    let e = *first.entry((a.gateway, a.listener, h, k.as_str())).or_insert(ri);
+                    let e = *first
+                        .entry((a.gateway, a.listener, h, k.as_str()))
+                        .or_insert(ri);
                     if e != ri {
                         flagged.insert((ri, a.parent_ref));
                         // The earlier route: every parentRef attaching it to this listener.
-                        for b in routes[e].attachments.iter().filter(|b| b.gateway == a.gateway && b.listener == a.listener) {
+                        for b in routes[e]
+                            .attachments
+                            .iter()
+                            .filter(|b| b.gateway == a.gateway && b.listener == a.listener)
+                        {
                             flagged.insert((e, b.parent_ref));
                         }
                     }
@@ -249,21 +293,46 @@ pub fn check(model: &Model, routes: &[RouteState], paths: &PathHashes, statuses:
     if flagged.is_empty() {
         return;
     }
-    let by_object: FxHashMap<usize, usize> = statuses.iter().enumerate().map(|(i, s)| (s.object, i)).collect();
+    let by_object: FxHashMap<usize, usize> = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.object, i))
+        .collect();
     let mut flagged: Vec<(usize, usize)> = flagged.into_iter().collect();
     flagged.stable_sort();
     for (ri, pi) in flagged {
         let oi = routes[ri].object;
-        let Some(&si) = by_object.get(&oi) else { continue };
-        let Some(pr) = super::routes::route_parts(&model.objects[oi]).and_then(|(_, prs, _)| prs.get(pi)) else { continue };
+        let Some(&si) = by_object.get(&oi) else {
+            continue;
+        };
+        let Some(pr) =
+            super::routes::route_parts(&model.objects[oi]).and_then(|(_, prs, _)| prs.get(pi))
+        else {
+            continue;
+        };
         let want = serde_json::to_value(pr).unwrap_or(Value::Null);
-        let Some(parents) = statuses[si].status.get_mut("parents").and_then(Value::as_array_mut) else { continue };
-        for p in parents.iter_mut().filter(|p| p.get("parentRef") == Some(&want)) {
-            let Some(conds) = p.get_mut("conditions").and_then(Value::as_array_mut) else { continue };
+        let Some(parents) = statuses[si]
+            .status
+            .get_mut("parents")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for p in parents
+            .iter_mut()
+            .filter(|p| p.get("parentRef") == Some(&want))
+        {
+            let Some(conds) = p.get_mut("conditions").and_then(Value::as_array_mut) else {
+                continue;
+            };
             if conds.iter().any(|c| c["type"] == "RouteRulesOverlap") {
                 continue;
             }
-            let gen = conds.first().and_then(|c| c.get("observedGeneration")).cloned().unwrap_or(json!(0));
+            let gen = conds
+                .first()
+                .and_then(|c| c.get("observedGeneration"))
+                .cloned()
+                .unwrap_or(json!(0));
             conds.push(json!({
                 "type": "RouteRulesOverlap",
                 "status": "True",
@@ -281,14 +350,28 @@ mod tests {
 
     /// The key as first written (one `format!` per part): the buffer-built key must equal it.
     fn reference_key(m: Option<&HttpRouteMatch>) -> String {
-        let Some(m) = m else { return "PathPrefix /".into() };
-        let (pt, pv) = m.path.as_ref().map(|p| (p.kind(), p.value())).unwrap_or(("PathPrefix", "/"));
-        let mut headers: Vec<String> = m.headers.iter().map(|h| format!("{} {} {}", h.name.to_ascii_lowercase(), h.kind(), h.value)).collect();
+        let Some(m) = m else {
+            return "PathPrefix /".into();
+        };
+        let (pt, pv) = m
+            .path
+            .as_ref()
+            .map(|p| (p.kind(), p.value()))
+            .unwrap_or(("PathPrefix", "/"));
+        let mut headers: Vec<String> = m
+            .headers
+            .iter()
+            .map(|h| format!("{} {} {}", h.name.to_ascii_lowercase(), h.kind(), h.value))
+            .collect();
         if let Some(method) = &m.method {
             headers.push(format!(":method Exact {method}"));
         }
         headers.stable_sort();
-        let mut query: Vec<String> = m.query_params.iter().map(|q| format!("{} {} {}", q.name, q.kind(), q.value)).collect();
+        let mut query: Vec<String> = m
+            .query_params
+            .iter()
+            .map(|q| format!("{} {} {}", q.name, q.kind(), q.value))
+            .collect();
         query.stable_sort();
         format!("{pt} {pv}\n{}\n{}", headers.join("\n"), query.join("\n"))
     }

@@ -7,10 +7,15 @@ use super::backend_tls::Policies;
 use super::filters::{self, RuleError};
 use super::index::Index;
 use super::listeners::GatewayCtx;
-use super::status::{is_route_accepted_reason, merge_messages, merge_reasons, CondStatus, Conditions, ParentEntry, StatusValue};
+use super::status::{
+    is_route_accepted_reason, merge_messages, merge_reasons, CondStatus, Conditions, ParentEntry,
+    StatusValue,
+};
 use super::{BackendState, BackendTarget, ObjectStatus, RouteKind, RouteState, RuleState};
 use crate::diag::Diagnostic;
-use crate::model::{BackendRef, Body, HttpRouteFilter, Object, ParentReference, EG_GROUP, GATEWAY_GROUP};
+use crate::model::{
+    BackendRef, Body, HttpRouteFilter, Object, ParentReference, EG_GROUP, GATEWAY_GROUP,
+};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -46,15 +51,42 @@ fn rule_views<'m>(o: &'m Object, out: &mut Vec<RuleView<'m>>) {
     out.clear();
     match &o.body {
         Body::HttpRoute(s) => match &s.rules {
-            None => out.push(RuleView { filters: &[], backends: &[], match_errors: vec![], single_prefix: false }),
+            None => out.push(RuleView {
+                filters: &[],
+                backends: &[],
+                match_errors: vec![],
+                single_prefix: false,
+            }),
             Some(rules) => out.extend(rules.iter().map(|r| {
                 let ms = r.matches.as_deref().unwrap_or(&[]);
-                let single_prefix = ms.len() == 1 && ms[0].path.as_ref().is_some_and(|p| p.kind() == "PathPrefix") || ms.is_empty();
-                RuleView { filters: &r.filters, backends: &r.backend_refs, match_errors: filters::http_matches(ms), single_prefix }
+                let single_prefix = ms.len() == 1
+                    && ms[0]
+                        .path
+                        .as_ref()
+                        .is_some_and(|p| p.kind() == "PathPrefix")
+                    || ms.is_empty();
+                RuleView {
+                    filters: &r.filters,
+                    backends: &r.backend_refs,
+                    match_errors: filters::http_matches(ms),
+                    single_prefix,
+                }
             })),
         },
-        Body::GrpcRoute(s) => out.extend(s.rules.iter().map(|r| RuleView { filters: &r.filters, backends: &r.backend_refs, match_errors: filters::grpc_matches(&r.matches), single_prefix: false })),
-        Body::TlsRoute(s) | Body::TcpRoute(s) | Body::UdpRoute(s) => out.extend(s.rules.iter().map(|r| RuleView { filters: &[], backends: &r.backend_refs, match_errors: vec![], single_prefix: false })),
+        Body::GrpcRoute(s) => out.extend(s.rules.iter().map(|r| RuleView {
+            filters: &r.filters,
+            backends: &r.backend_refs,
+            match_errors: filters::grpc_matches(&r.matches),
+            single_prefix: false,
+        })),
+        Body::TlsRoute(s) | Body::TcpRoute(s) | Body::UdpRoute(s) => {
+            out.extend(s.rules.iter().map(|r| RuleView {
+                filters: &[],
+                backends: &r.backend_refs,
+                match_errors: vec![],
+                single_prefix: false,
+            }))
+        }
         _ => {}
     }
 }
@@ -101,12 +133,24 @@ pub struct RouteOutput {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: &mut [GatewayCtx], oi: usize, controller: &Arc<str>, diags: &mut Vec<Diagnostic>, scratch: &mut Scratch<'m>) -> Option<RouteOutput> {
+pub fn process<'m>(
+    ix: &Index<'m>,
+    pols: &mut Policies,
+    parents: &Parents,
+    gws: &mut [GatewayCtx],
+    oi: usize,
+    controller: &Arc<str>,
+    diags: &mut Vec<Diagnostic>,
+    scratch: &mut Scratch<'m>,
+) -> Option<RouteOutput> {
     let model: &'m crate::model::Model = ix.model;
     let o = &model.objects[oi];
     let (kind, parent_refs, hostnames) = route_parts(o)?;
     // Copied only when a name has upper case: they are nearly always written in lower case.
-    let lowered: Option<Vec<String>> = hostnames.iter().any(|h| h.bytes().any(|b| b.is_ascii_uppercase())).then(|| hostnames.iter().map(|h| h.to_ascii_lowercase()).collect());
+    let lowered: Option<Vec<String>> = hostnames
+        .iter()
+        .any(|h| h.bytes().any(|b| b.is_ascii_uppercase()))
+        .then(|| hostnames.iter().map(|h| h.to_ascii_lowercase()).collect());
     let hostnames: &[String] = lowered.as_deref().unwrap_or(hostnames);
     let diag = |d: Diagnostic, ptr: &str| d.at(model.locate(o, ptr)).on(o.id());
 
@@ -123,21 +167,37 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
         if g == EG_GROUP && k == "HTTPRouteFilter" {
             return ix.get("HTTPRouteFilter", &o.namespace, n).is_some();
         }
-        ix.get(k, &o.namespace, n).is_some_and(|i| model.objects[i].group() == g)
+        ix.get(k, &o.namespace, n)
+            .is_some_and(|i| model.objects[i].group() == g)
     };
     let l4_bad_rules = matches!(kind, RouteKind::Tcp | RouteKind::Udp) && views.len() != 1;
     for (ri, v) in views.iter().enumerate() {
         let rptr = RulePtr(ri);
         let mut programmed = true;
         for e in &v.match_errors {
-            diags.push(diag(Diagnostic::error(e.code, format!("rule {ri} is dropped: {}", e.message)), &format!("{rptr}{}", e.pointer)));
+            diags.push(diag(
+                Diagnostic::error(e.code, format!("rule {ri} is dropped: {}", e.message)),
+                &format!("{rptr}{}", e.pointer),
+            ));
             accepted_errs.push((ri, e.clone()));
             programmed = false;
         }
-        let fc = if matches!(kind, RouteKind::Http | RouteKind::Grpc) { filters::check(v.filters, kind == RouteKind::Grpc, v.single_prefix, &ext_exists) } else { Default::default() };
+        let fc = if matches!(kind, RouteKind::Http | RouteKind::Grpc) {
+            filters::check(
+                v.filters,
+                kind == RouteKind::Grpc,
+                v.single_prefix,
+                &ext_exists,
+            )
+        } else {
+            Default::default()
+        };
         let mut filter_error = false;
         for e in &fc.errors {
-            diags.push(diag(Diagnostic::error(e.code, e.message.clone()), &format!("{rptr}{}", e.pointer)));
+            diags.push(diag(
+                Diagnostic::error(e.code, e.message.clone()),
+                &format!("{rptr}{}", e.pointer),
+            ));
             filter_error = true;
             if e.cond == "Accepted" {
                 accepted_errs.push((ri, e.clone()));
@@ -148,14 +208,28 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
         // Mirrors.
         let mut mirrors = Vec::new();
         for &fi in &fc.mirrors {
-            let Some(m) = v.filters.get(fi).and_then(|f| f.request_mirror.as_ref()) else { continue };
+            let Some(m) = v.filters.get(fi).and_then(|f| f.request_mirror.as_ref()) else {
+                continue;
+            };
             let (b, e, pol) = backend_refs::resolve(ix, pols, o, kind, &m.backend_ref, fi);
             used_policies.extend(pol);
             if let Some(e) = e {
-                report_ref(&e, &format!("{rptr}/filters/{fi}/requestMirror/backendRef"), &mut resolved_errs, diags, &diag);
+                report_ref(
+                    &e,
+                    &format!("{rptr}/filters/{fi}/requestMirror/backendRef"),
+                    &mut resolved_errs,
+                    diags,
+                    &diag,
+                );
                 filter_error = true;
             } else {
-                if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &*b.target {
+                if let BackendTarget::Service {
+                    has_endpoints: false,
+                    namespace,
+                    name,
+                    ..
+                } = &*b.target
+                {
                     no_endpoints.push(format!("{namespace}/{name}"));
                 }
                 mirrors.push(b);
@@ -164,23 +238,52 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
         // Backends.
         let mut backends = super::Backends::with_capacity(v.backends.len());
         for (bi, br) in v.backends.iter().enumerate() {
-            let mut e = backend_refs::resolve_into(ix, pols, o, kind, br, bi, &mut backends, &mut used_policies);
-            let Some(b) = backends.last_mut() else { unreachable!("resolve_into appends one backend") };
+            let mut e = backend_refs::resolve_into(
+                ix,
+                pols,
+                o,
+                kind,
+                br,
+                bi,
+                &mut backends,
+                &mut used_policies,
+            );
+            let Some(b) = backends.last_mut() else {
+                unreachable!("resolve_into appends one backend")
+            };
             let bptr = BackendPtr(ri, bi);
             if e.is_none() && matches!(kind, RouteKind::Http | RouteKind::Grpc) {
-                if let Some((fi, f)) = br.filters.iter().enumerate().find(|(_, f)| !matches!(f.type_.as_str(), "RequestHeaderModifier" | "ResponseHeaderModifier" | "URLRewrite" | "ExtensionRef" | "CORS")) {
+                if let Some((fi, f)) = br.filters.iter().enumerate().find(|(_, f)| {
+                    !matches!(
+                        f.type_.as_str(),
+                        "RequestHeaderModifier"
+                            | "ResponseHeaderModifier"
+                            | "URLRewrite"
+                            | "ExtensionRef"
+                            | "CORS"
+                    )
+                }) {
                     let err = RefError {
                         reason: "UnsupportedRefValue",
                         message: format!("filter type `{}` is not supported on a backendRef (backendRefs[{bi}].filters[{fi}]); move it to the rule's filters", f.type_),
                         code: "unsupported-value",
                     };
-                    b.target = Arc::new(BackendTarget::Invalid { reason: err.reason.into(), message: err.message.clone() });
+                    b.target = Arc::new(BackendTarget::Invalid {
+                        reason: err.reason.into(),
+                        message: err.message.clone(),
+                    });
                     e = Some(err);
                 }
             }
             if let Some(e) = e {
                 report_ref(&e, &bptr.to_string(), &mut resolved_errs, diags, &diag);
-            } else if let BackendTarget::Service { has_endpoints: false, namespace, name, .. } = &*b.target {
+            } else if let BackendTarget::Service {
+                has_endpoints: false,
+                namespace,
+                name,
+                ..
+            } = &*b.target
+            {
                 no_endpoints.push(format!("{namespace}/{name}"));
                 diags.push(diag(
                     Diagnostic::warning("backend-no-endpoints", format!("Service `{namespace}/{name}` has no ready endpoints (no selector and no EndpointSlice with a ready address): its share of requests gets 503")),
@@ -188,7 +291,10 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
                 ));
             }
             if !br.filters.is_empty() && !matches!(kind, RouteKind::Http | RouteKind::Grpc) {
-                resolved_errs.push(("InvalidBackendFilters", "backendRef filters are only supported on HTTPRoute and GRPCRoute".into()));
+                resolved_errs.push((
+                    "InvalidBackendFilters",
+                    "backendRef filters are only supported on HTTPRoute and GRPCRoute".into(),
+                ));
             }
         }
         let http_like = matches!(kind, RouteKind::Http | RouteKind::Grpc);
@@ -202,8 +308,18 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
                 ));
             }
         }
-        let direct = if http_like && programmed { direct_status(filter_error, fc.terminal, &backends) } else { None };
-        rules.push(RuleState { index: ri, programmed: programmed && !l4_bad_rules, direct_status: direct, backends, mirrors });
+        let direct = if http_like && programmed {
+            direct_status(filter_error, fc.terminal, &backends)
+        } else {
+            None
+        };
+        rules.push(RuleState {
+            index: ri,
+            programmed: programmed && !l4_bad_rules,
+            direct_status: direct,
+            backends,
+            mirrors,
+        });
     }
 
     // Parents.
@@ -223,18 +339,34 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
             ParentResult::Irrelevant => continue,
             ParentResult::NotFound => {
                 diags.push(diag(
-                    Diagnostic::error("parent-not-found", format!("parent {} `{}/{}` does not exist: create it or fix the parentRef", pr.kind(), pr.namespace_or(&o.namespace), pr.name)),
+                    Diagnostic::error(
+                        "parent-not-found",
+                        format!(
+                            "parent {} `{}/{}` does not exist: create it or fix the parentRef",
+                            pr.kind(),
+                            pr.namespace_or(&o.namespace),
+                            pr.name
+                        ),
+                    ),
                     &pptr.to_string(),
                 ));
                 continue;
             }
-            ParentResult::Rejected { reason, message, .. } => {
+            ParentResult::Rejected {
+                reason, message, ..
+            } => {
                 let (code, advice) = match reason {
                     "NoMatchingParent" => ("no-matching-parent", "fix sectionName/port to name a listener of the parent"),
                     "NotAllowedByListeners" => ("not-allowed-by-listeners", "allow this route's kind and namespace in the listener's allowedRoutes, or attach elsewhere"),
                     _ => ("no-matching-listener-hostname", "make a route hostname intersect a listener hostname"),
                 };
-                diags.push(diag(Diagnostic::error(code, format!("not attached to `{}`: {message} ({advice})", pr.name)), &pptr.to_string()));
+                diags.push(diag(
+                    Diagnostic::error(
+                        code,
+                        format!("not attached to `{}`: {message} ({advice})", pr.name),
+                    ),
+                    &pptr.to_string(),
+                ));
                 conds.set("Accepted", CondStatus::False, reason, message);
             }
             ParentResult::Accepted { attachments: a, .. } => {
@@ -246,18 +378,49 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
                     }
                 }
                 if l4_bad_rules {
-                    conds.set("Accepted", CondStatus::False, "InvalidRule", format!("{} must have exactly one rule", kind.kind()));
+                    conds.set(
+                        "Accepted",
+                        CondStatus::False,
+                        "InvalidRule",
+                        format!("{} must have exactly one rule", kind.kind()),
+                    );
                 } else if failing.is_empty() {
-                    conds.set("Accepted", CondStatus::True, "Accepted", "Route is accepted");
+                    conds.set(
+                        "Accepted",
+                        CondStatus::True,
+                        "Accepted",
+                        "Route is accepted",
+                    );
                 } else {
                     let reasons = merge_reasons(accepted_errs.iter().map(|(_, e)| e.reason));
-                    let msgs: Vec<String> = accepted_errs.iter().map(|(_, e)| e.message.clone()).collect();
+                    let msgs: Vec<String> = accepted_errs
+                        .iter()
+                        .map(|(_, e)| e.message.clone())
+                        .collect();
                     if failing.len() < n_rules {
-                        conds.set("Accepted", CondStatus::True, "Accepted", "Route is accepted");
+                        conds.set(
+                            "Accepted",
+                            CondStatus::True,
+                            "Accepted",
+                            "Route is accepted",
+                        );
                         let idx: Vec<String> = failing.iter().map(|i| i.to_string()).collect();
-                        conds.set("PartiallyInvalid", CondStatus::True, reasons, format!("Dropped Rule(s) [{}]: {}", idx.join(", "), merge_messages(&msgs)));
+                        conds.set(
+                            "PartiallyInvalid",
+                            CondStatus::True,
+                            reasons,
+                            format!(
+                                "Dropped Rule(s) [{}]: {}",
+                                idx.join(", "),
+                                merge_messages(&msgs)
+                            ),
+                        );
                     } else {
-                        let folded = if reasons.split(',').all(is_route_accepted_reason) { reasons } else { "UnsupportedValue".to_string() };
+                        let folded = if reasons.split(',').all(is_route_accepted_reason) {
+                            reasons
+                        } else {
+                            "UnsupportedValue".to_string()
+                        };
                         conds.set("Accepted", CondStatus::False, folded, merge_messages(&msgs));
                     }
                 }
@@ -265,20 +428,46 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
         }
         if !l4_bad_rules && !no_endpoints.is_empty() {
             no_endpoints.dedup();
-            conds.set("BackendsAvailable", CondStatus::False, "EndpointsNotFound", format!("Service(s) {} have no ready endpoints", no_endpoints.join(", ")));
+            conds.set(
+                "BackendsAvailable",
+                CondStatus::False,
+                "EndpointsNotFound",
+                format!(
+                    "Service(s) {} have no ready endpoints",
+                    no_endpoints.join(", ")
+                ),
+            );
         }
-        if !l4_bad_rules || !conds.is_true("Accepted") && conds.get("Accepted").is_some_and(|c| c.reason != "InvalidRule") {
+        if !l4_bad_rules
+            || !conds.is_true("Accepted")
+                && conds
+                    .get("Accepted")
+                    .is_some_and(|c| c.reason != "InvalidRule")
+        {
             if resolved_errs.is_empty() {
-                conds.set("ResolvedRefs", CondStatus::True, "ResolvedRefs", "Resolved all the Object references for the Route");
+                conds.set(
+                    "ResolvedRefs",
+                    CondStatus::True,
+                    "ResolvedRefs",
+                    "Resolved all the Object references for the Route",
+                );
             } else {
                 let msgs: Vec<String> = resolved_errs.iter().map(|e| e.1.clone()).collect();
-                conds.set("ResolvedRefs", CondStatus::False, merge_reasons(resolved_errs.iter().map(|e| e.0)), merge_messages(&msgs));
+                conds.set(
+                    "ResolvedRefs",
+                    CondStatus::False,
+                    merge_reasons(resolved_errs.iter().map(|e| e.0)),
+                    merge_messages(&msgs),
+                );
             }
         }
         // BackendTLSPolicy ancestors: the Gateway parentRefs of routes using its targets.
         if !used_policies.is_empty() {
             let mut anc = serde_json::Map::new();
-            anc.insert("group".into(), json!(pr.group.clone().unwrap_or_else(|| GATEWAY_GROUP.into())));
+            anc.insert(
+                "group".into(),
+                json!(pr.group.clone().unwrap_or_else(|| GATEWAY_GROUP.into())),
+            );
             anc.insert("kind".into(), json!(pr.kind()));
             anc.insert("namespace".into(), json!(pr.namespace_or(&o.namespace)));
             anc.insert("name".into(), json!(pr.name));
@@ -290,15 +479,34 @@ pub fn process<'m>(ix: &Index<'m>, pols: &mut Policies, parents: &Parents, gws: 
             }
         }
         // Kept typed: the JSON is written when the status is first read.
-        entries.push(ParentEntry { parent_ref: ix.parent_ref_json(pr), controller: controller.clone(), conditions: conds, generation: gen });
+        entries.push(ParentEntry {
+            parent_ref: ix.parent_ref_json(pr),
+            controller: controller.clone(),
+            conditions: conds,
+            generation: gen,
+        });
     }
     let status = match entries.len() {
         0 => None,
         1 => entries.pop().map(StatusValue::route_parent),
         _ => Some(StatusValue::route_parents(std::mem::take(entries))),
     };
-    let status = status.map(|status| ObjectStatus { object: oi, kind: ix.shared(&o.kind), namespace: ix.shared(&o.namespace), name: o.meta.name.as_str().into(), status });
-    Some(RouteOutput { state: RouteState { object: oi, kind, attachments, rules }, status })
+    let status = status.map(|status| ObjectStatus {
+        object: oi,
+        kind: ix.shared(&o.kind),
+        namespace: ix.shared(&o.namespace),
+        name: o.meta.name.as_str().into(),
+        status,
+    });
+    Some(RouteOutput {
+        state: RouteState {
+            object: oi,
+            kind,
+            attachments,
+            rules,
+        },
+        status,
+    })
 }
 
 /// `/spec/rules/{i}`, formatted only when a diagnostic needs it.
@@ -321,8 +529,20 @@ impl std::fmt::Display for BackendPtr {
     }
 }
 
-fn report_ref(e: &RefError, ptr: &str, resolved: &mut Vec<(&'static str, String)>, diags: &mut Vec<Diagnostic>, diag: &dyn Fn(Diagnostic, &str) -> Diagnostic) {
-    diags.push(diag(Diagnostic::error(e.code, format!("{}; its share of requests gets 500", e.message)), ptr));
+fn report_ref(
+    e: &RefError,
+    ptr: &str,
+    resolved: &mut Vec<(&'static str, String)>,
+    diags: &mut Vec<Diagnostic>,
+    diag: &dyn Fn(Diagnostic, &str) -> Diagnostic,
+) {
+    diags.push(diag(
+        Diagnostic::error(
+            e.code,
+            format!("{}; its share of requests gets 500", e.message),
+        ),
+        ptr,
+    ));
     resolved.push((e.reason, e.message.clone()));
 }
 
@@ -331,10 +551,29 @@ mod tests {
     use super::*;
 
     fn svc(w: u64, ep: bool) -> BackendState {
-        BackendState { index: 0, weight: w, target: Arc::new(BackendTarget::Service { namespace: "n".into(), name: "s".into(), port: 80, target_port: None, app_protocol: None, has_endpoints: ep, tls: None }) }
+        BackendState {
+            index: 0,
+            weight: w,
+            target: Arc::new(BackendTarget::Service {
+                namespace: "n".into(),
+                name: "s".into(),
+                port: 80,
+                target_port: None,
+                app_protocol: None,
+                has_endpoints: ep,
+                tls: None,
+            }),
+        }
     }
     fn bad(w: u64) -> BackendState {
-        BackendState { index: 0, weight: w, target: Arc::new(BackendTarget::Invalid { reason: "BackendNotFound".into(), message: String::new() }) }
+        BackendState {
+            index: 0,
+            weight: w,
+            target: Arc::new(BackendTarget::Invalid {
+                reason: "BackendNotFound".into(),
+                message: String::new(),
+            }),
+        }
     }
 
     #[test]

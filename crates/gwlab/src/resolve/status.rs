@@ -47,8 +47,19 @@ pub struct Condition {
 pub struct Conditions(pub smallvec::SmallVec<[Condition; 2]>);
 
 impl Conditions {
-    pub fn set(&mut self, type_: &'static str, status: CondStatus, reason: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) {
-        let c = Condition { type_, status, reason: reason.into(), message: message.into() };
+    pub fn set(
+        &mut self,
+        type_: &'static str,
+        status: CondStatus,
+        reason: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) {
+        let c = Condition {
+            type_,
+            status,
+            reason: reason.into(),
+            message: message.into(),
+        };
         match self.0.iter_mut().find(|x| x.type_ == type_) {
             Some(x) => *x = c,
             None => self.0.push(c),
@@ -61,26 +72,68 @@ impl Conditions {
         self.get(type_).is_some()
     }
     pub fn is_true(&self, type_: &str) -> bool {
-        self.get(type_).is_some_and(|c| c.status == CondStatus::True)
+        self.get(type_)
+            .is_some_and(|c| c.status == CondStatus::True)
     }
     pub fn is_false(&self, type_: &str) -> bool {
-        self.get(type_).is_some_and(|c| c.status == CondStatus::False)
+        self.get(type_)
+            .is_some_and(|c| c.status == CondStatus::False)
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
     pub fn to_json(&self, generation: i64) -> Value {
-        Value::Array(self.0.iter().map(|c| condition_json(c.type_, c.status, c.reason.to_string(), c.message.to_string(), generation)).collect())
+        Value::Array(
+            self.0
+                .iter()
+                .map(|c| {
+                    condition_json(
+                        c.type_,
+                        c.status,
+                        c.reason.to_string(),
+                        c.message.to_string(),
+                        generation,
+                    )
+                })
+                .collect(),
+        )
     }
     /// [`Conditions::to_json`], moving the texts instead of copying them.
     pub fn into_json(self, generation: i64) -> Value {
-        Value::Array(self.0.into_iter().map(|c| condition_json(c.type_, c.status, c.reason.into_owned(), c.message.into_owned(), generation)).collect())
+        Value::Array(
+            self.0
+                .into_iter()
+                .map(|c| {
+                    condition_json(
+                        c.type_,
+                        c.status,
+                        c.reason.into_owned(),
+                        c.message.into_owned(),
+                        generation,
+                    )
+                })
+                .collect(),
+        )
     }
 }
 
-fn condition_json(type_: &str, status: CondStatus, reason: String, message: String, generation: i64) -> Value {
-    static SHAPE: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["type", "status", "reason", "message", "observedGeneration"]));
-    SHAPE.build([Value::String(type_.into()), Value::String(status.as_str().into()), Value::String(reason), Value::String(message), Value::from(generation)])
+fn condition_json(
+    type_: &str,
+    status: CondStatus,
+    reason: String,
+    message: String,
+    generation: i64,
+) -> Value {
+    static SHAPE: LazyLock<ObjectShape> = LazyLock::new(|| {
+        ObjectShape::new(&["type", "status", "reason", "message", "observedGeneration"])
+    });
+    SHAPE.build([
+        Value::String(type_.into()),
+        Value::String(status.as_str().into()),
+        Value::String(reason),
+        Value::String(message),
+        Value::from(generation),
+    ])
 }
 
 /// A JSON object with fixed keys in a fixed order, for objects built once per route or
@@ -137,11 +190,17 @@ enum RouteParents {
 impl StatusValue {
     /// A route status `{parents: [...]}` written from `entries` when first read.
     pub fn route_parents(entries: Vec<ParentEntry>) -> StatusValue {
-        StatusValue { value: OnceLock::new(), parents: Some(RouteParents::Many(Arc::new(entries))) }
+        StatusValue {
+            value: OnceLock::new(),
+            parents: Some(RouteParents::Many(Arc::new(entries))),
+        }
     }
     /// [`StatusValue::route_parents`] for a route with one entry.
     pub fn route_parent(entry: ParentEntry) -> StatusValue {
-        StatusValue { value: OnceLock::new(), parents: Some(RouteParents::One(entry)) }
+        StatusValue {
+            value: OnceLock::new(),
+            parents: Some(RouteParents::One(entry)),
+        }
     }
     /// The JSON value (built now if it was not yet).
     pub fn value(&self) -> &Value {
@@ -159,15 +218,28 @@ impl StatusValue {
 }
 
 fn parents_json(entries: &[ParentEntry]) -> Value {
-    static ENTRY: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parentRef", "controllerName", "conditions"]));
+    static ENTRY: LazyLock<ObjectShape> =
+        LazyLock::new(|| ObjectShape::new(&["parentRef", "controllerName", "conditions"]));
     static STATUS: LazyLock<ObjectShape> = LazyLock::new(|| ObjectShape::new(&["parents"]));
-    let list = entries.iter().map(|e| ENTRY.build([(*e.parent_ref).clone(), Value::String(e.controller.to_string()), e.conditions.to_json(e.generation)])).collect();
+    let list = entries
+        .iter()
+        .map(|e| {
+            ENTRY.build([
+                (*e.parent_ref).clone(),
+                Value::String(e.controller.to_string()),
+                e.conditions.to_json(e.generation),
+            ])
+        })
+        .collect();
     STATUS.build([Value::Array(list)])
 }
 
 impl From<Value> for StatusValue {
     fn from(v: Value) -> Self {
-        StatusValue { value: OnceLock::from(v), parents: None }
+        StatusValue {
+            value: OnceLock::from(v),
+            parents: None,
+        }
     }
 }
 
@@ -239,7 +311,13 @@ pub fn merge_messages(msgs: &[String]) -> String {
 pub fn is_route_accepted_reason(r: &str) -> bool {
     matches!(
         r,
-        "Accepted" | "NotAllowedByListeners" | "NoMatchingListenerHostname" | "NoMatchingParent" | "UnsupportedValue" | "Pending" | "IncompatibleFilters"
+        "Accepted"
+            | "NotAllowedByListeners"
+            | "NoMatchingListenerHostname"
+            | "NoMatchingParent"
+            | "UnsupportedValue"
+            | "Pending"
+            | "IncompatibleFilters"
     )
 }
 
@@ -271,13 +349,20 @@ mod tests {
             {"type": "ResolvedRefs", "status": "False", "reason": "BackendNotFound", "message": "gone", "observedGeneration": 7},
         ]);
         assert_eq!(c.to_json(7), want);
-        assert_eq!(serde_json::to_string(&c.clone().into_json(7)).unwrap(), serde_json::to_string(&want).unwrap(), "same key order");
+        assert_eq!(
+            serde_json::to_string(&c.clone().into_json(7)).unwrap(),
+            serde_json::to_string(&want).unwrap(),
+            "same key order"
+        );
     }
 
     #[test]
     fn reasons_merge_sorted_and_distinct() {
         let cases: &[(&[&str], &str)] = &[
-            (&["PortNotFound", "BackendNotFound"], "BackendNotFound,PortNotFound"),
+            (
+                &["PortNotFound", "BackendNotFound"],
+                "BackendNotFound,PortNotFound",
+            ),
             (&["BackendNotFound", "BackendNotFound"], "BackendNotFound"),
             (&["RefNotPermitted"], "RefNotPermitted"),
         ];

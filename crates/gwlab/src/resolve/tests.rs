@@ -8,18 +8,31 @@ use serde_json::Value;
 const CLASS: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\n";
 
 fn run(text: &str) -> (Model, Resolved) {
-    let m = load(vec![SourceFile::new("t.yaml", format!("{CLASS}{text}"))], &LoadOptions::default());
+    let m = load(
+        vec![SourceFile::new("t.yaml", format!("{CLASS}{text}"))],
+        &LoadOptions::default(),
+    );
     let r = resolve(&m, &Options::default());
     (m, r)
 }
 
 fn status<'a>(r: &'a Resolved, kind: &str, name: &str) -> &'a Value {
-    &r.statuses.iter().find(|s| &*s.kind == kind && &*s.name == name).unwrap_or_else(|| panic!("no status for {kind} {name}")).status
+    &r.statuses
+        .iter()
+        .find(|s| &*s.kind == kind && &*s.name == name)
+        .unwrap_or_else(|| panic!("no status for {kind} {name}"))
+        .status
 }
 
 fn cond<'a>(conds: &'a Value, t: &str) -> (&'a str, &'a str) {
-    let c = conds.as_array().and_then(|a| a.iter().find(|c| c["type"] == t)).unwrap_or_else(|| panic!("no {t} in {conds}"));
-    (c["status"].as_str().unwrap_or(""), c["reason"].as_str().unwrap_or(""))
+    let c = conds
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["type"] == t))
+        .unwrap_or_else(|| panic!("no {t} in {conds}"));
+    (
+        c["status"].as_str().unwrap_or(""),
+        c["reason"].as_str().unwrap_or(""),
+    )
 }
 
 const GW: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: infra}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {name: web, port: 80, protocol: HTTP, hostname: '*.example.com', allowedRoutes: {namespaces: {from: Selector, selector: {matchLabels: {team: a}}}}}\n  - {name: tcp, port: 9000, protocol: TCP, allowedRoutes: {namespaces: {from: All}}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: apps, labels: {team: a}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: other}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: apps}\nspec: {selector: {app: x}, ports: [{port: 8080}]}\n---\n";
@@ -33,10 +46,26 @@ fn attachment_reasons_table() {
     let cases = [
         (route("apps", ""), ("True", "Accepted"), 1),
         (route("other", ""), ("False", "NotAllowedByListeners"), 0),
-        (route("apps", ", sectionName: nope"), ("False", "NoMatchingParent"), 0),
-        (route("apps", ", port: 81"), ("False", "NoMatchingParent"), 0),
-        (route("apps", ", sectionName: tcp"), ("False", "NotAllowedByListeners"), 0),
-        (route("apps", "").replace("a.example.com", "a.example.net"), ("False", "NoMatchingListenerHostname"), 0),
+        (
+            route("apps", ", sectionName: nope"),
+            ("False", "NoMatchingParent"),
+            0,
+        ),
+        (
+            route("apps", ", port: 81"),
+            ("False", "NoMatchingParent"),
+            0,
+        ),
+        (
+            route("apps", ", sectionName: tcp"),
+            ("False", "NotAllowedByListeners"),
+            0,
+        ),
+        (
+            route("apps", "").replace("a.example.com", "a.example.net"),
+            ("False", "NoMatchingListenerHostname"),
+            0,
+        ),
     ];
     for (r, want, attached) in cases {
         let (_, res) = run(&format!("{GW}{r}"));
@@ -55,11 +84,26 @@ fn gateway_status_shape() {
     let (_, res) = run(GW);
     let gw = status(&res, "Gateway", "gw");
     assert_eq!(cond(&gw["conditions"], "Accepted"), ("True", "Accepted"));
-    assert_eq!(cond(&gw["conditions"], "Programmed"), ("True", "Programmed"));
-    assert!(gw["addresses"][0]["value"].as_str().unwrap().starts_with("192.0.2."));
+    assert_eq!(
+        cond(&gw["conditions"], "Programmed"),
+        ("True", "Programmed")
+    );
+    assert!(gw["addresses"][0]["value"]
+        .as_str()
+        .unwrap()
+        .starts_with("192.0.2."));
     assert_eq!(gw["listeners"][0]["supportedKinds"][0]["kind"], "HTTPRoute");
-    assert_eq!(cond(&gw["listeners"][1]["conditions"], "Programmed"), ("True", "Programmed"));
-    assert_eq!(cond(&status(&res, "GatewayClass", "eg")["conditions"], "Accepted"), ("True", "Accepted"));
+    assert_eq!(
+        cond(&gw["listeners"][1]["conditions"], "Programmed"),
+        ("True", "Programmed")
+    );
+    assert_eq!(
+        cond(
+            &status(&res, "GatewayClass", "eg")["conditions"],
+            "Accepted"
+        ),
+        ("True", "Accepted")
+    );
     assert!(res.gateways[0].accepted && res.gateways[0].listeners.iter().all(|l| l.programmed));
 }
 
@@ -69,7 +113,10 @@ fn backend_reasons_merge_and_direct_status() {
     let (_, res) = run(&format!("{GW}{r}"));
     let p = &status(&res, "HTTPRoute", "r")["parents"][0];
     assert_eq!(cond(&p["conditions"], "Accepted"), ("True", "Accepted"));
-    assert_eq!(cond(&p["conditions"], "ResolvedRefs"), ("False", "BackendNotFound,PortNotFound"));
+    assert_eq!(
+        cond(&p["conditions"], "ResolvedRefs"),
+        ("False", "BackendNotFound,PortNotFound")
+    );
     let rules = &res.routes[0].rules;
     assert_eq!(rules[0].direct_status, Some(500));
     assert_eq!(rules[1].direct_status, None);
@@ -84,16 +131,24 @@ fn partially_invalid_and_fully_invalid_rules() {
     let (_, res) = run(&format!("{GW}{head}{ok}{ok}{bad}"));
     let p = &status(&res, "HTTPRoute", "r")["parents"][0];
     assert_eq!(cond(&p["conditions"], "Accepted"), ("True", "Accepted"));
-    assert_eq!(cond(&p["conditions"], "PartiallyInvalid"), ("True", "UnsupportedValue"));
+    assert_eq!(
+        cond(&p["conditions"], "PartiallyInvalid"),
+        ("True", "UnsupportedValue")
+    );
     assert_eq!(res.routes[0].rules[1].direct_status, Some(500));
     let (_, res) = run(&format!("{GW}{head}{ok}{bad}"));
     let p = &status(&res, "HTTPRoute", "r")["parents"][0];
-    assert_eq!(cond(&p["conditions"], "Accepted"), ("False", "UnsupportedValue"));
+    assert_eq!(
+        cond(&p["conditions"], "Accepted"),
+        ("False", "UnsupportedValue")
+    );
 }
 
 #[test]
 fn listener_validation_table() {
-    let gw = |l: &str| format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {l}\n");
+    let gw = |l: &str| {
+        format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {l}\n")
+    };
     let cases = [
         ("{name: a, port: 80, protocol: SCTP}", "Accepted", ("False", "UnsupportedProtocol")),
         ("{name: a, port: 80, protocol: HTTP, allowedRoutes: {kinds: [{kind: TCPRoute}]}}", "ResolvedRefs", ("False", "InvalidRouteKinds")),
@@ -117,9 +172,19 @@ fn foreign_classes_and_missing_classes() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: other}\nspec: {controllerName: example.com/other}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g1}\nspec: {gatewayClassName: other, listeners: [{name: a, port: 80, protocol: HTTP}]}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g2}\nspec: {gatewayClassName: nope, listeners: [{name: a, port: 80, protocol: HTTP}]}\n";
     let (_, res) = run(text);
     assert!(res.gateways.is_empty());
-    assert!(!res.statuses.iter().any(|s| &*s.name == "other" || &*s.name == "g1"));
-    assert!(res.diagnostics.iter().any(|d| d.code == "gatewayclass-not-accepted"));
-    let d = res.diagnostics.iter().find(|d| d.code == "gatewayclass-not-found").expect("missing class diagnostic");
+    assert!(!res
+        .statuses
+        .iter()
+        .any(|s| &*s.name == "other" || &*s.name == "g1"));
+    assert!(res
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "gatewayclass-not-accepted"));
+    let d = res
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "gatewayclass-not-found")
+        .expect("missing class diagnostic");
     assert!(d.location.is_some());
 }
 
@@ -128,11 +193,23 @@ fn listener_sets_merge_and_precedence() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  gatewayClassName: eg\n  allowedListeners: {namespaces: {from: Same}}\n  listeners: [{name: a, port: 80, protocol: HTTP, hostname: a.com}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata: {name: ls}\nspec:\n  parentRef: {name: g}\n  listeners:\n  - {name: dup, port: 80, protocol: HTTP, hostname: a.com}\n  - {name: ok, port: 80, protocol: HTTP, hostname: b.com}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata: {name: far, namespace: elsewhere}\nspec:\n  parentRef: {name: g, namespace: default}\n  listeners: [{name: x, port: 81, protocol: HTTP}]\n";
     let (_, res) = run(text);
     let ls = status(&res, "ListenerSet", "ls");
-    assert_eq!(cond(&ls["conditions"], "Accepted"), ("True", "ListenersNotValid"));
-    assert_eq!(cond(&ls["listeners"][0]["conditions"], "Conflicted"), ("True", "HostnameConflict"));
-    assert_eq!(cond(&ls["listeners"][1]["conditions"], "Conflicted"), ("False", "NoConflicts"));
+    assert_eq!(
+        cond(&ls["conditions"], "Accepted"),
+        ("True", "ListenersNotValid")
+    );
+    assert_eq!(
+        cond(&ls["listeners"][0]["conditions"], "Conflicted"),
+        ("True", "HostnameConflict")
+    );
+    assert_eq!(
+        cond(&ls["listeners"][1]["conditions"], "Conflicted"),
+        ("False", "NoConflicts")
+    );
     let far = status(&res, "ListenerSet", "far");
-    assert_eq!(cond(&far["conditions"], "Accepted"), ("False", "NotAllowed"));
+    assert_eq!(
+        cond(&far["conditions"], "Accepted"),
+        ("False", "NotAllowed")
+    );
     let gw = status(&res, "Gateway", "g");
     assert_eq!(gw["attachedListenerSets"], 1);
     assert_eq!(res.gateways[0].listeners.len(), 3);
@@ -147,13 +224,25 @@ fn backend_tls_policy_status_and_conflicts() {
     let (_, res) = run(&text);
     let p1 = status(&res, "BackendTLSPolicy", "p1");
     assert_eq!(p1["ancestors"][0]["ancestorRef"]["name"], "gw");
-    assert_eq!(cond(&p1["ancestors"][0]["conditions"], "Accepted"), ("True", "Accepted"));
+    assert_eq!(
+        cond(&p1["ancestors"][0]["conditions"], "Accepted"),
+        ("True", "Accepted")
+    );
     let p2 = status(&res, "BackendTLSPolicy", "p2");
-    assert_eq!(cond(&p2["ancestors"][0]["conditions"], "Accepted"), ("False", "Conflicted"));
-    assert_eq!(cond(&p2["ancestors"][0]["conditions"], "ResolvedRefs"), ("False", "InvalidCACertificateRef"));
+    assert_eq!(
+        cond(&p2["ancestors"][0]["conditions"], "Accepted"),
+        ("False", "Conflicted")
+    );
+    assert_eq!(
+        cond(&p2["ancestors"][0]["conditions"], "ResolvedRefs"),
+        ("False", "InvalidCACertificateRef")
+    );
     let b = &res.routes[0].rules[0].backends[0];
     match &*b.target {
-        BackendTarget::Service { tls: Some(t), .. } => assert_eq!((t.sni.as_str(), t.ca.as_str()), ("svc.example.com", "System")),
+        BackendTarget::Service { tls: Some(t), .. } => assert_eq!(
+            (t.sni.as_str(), t.ca.as_str()),
+            ("svc.example.com", "System")
+        ),
         other => panic!("{other:?}"),
     }
 }
@@ -175,7 +264,10 @@ fn scales_linearly() {
     let (m, _) = run(&text);
     let mut took = std::time::Duration::MAX;
     let mut res = Resolved::default();
-    let reps: usize = std::env::var("GWLAB_SCALE_REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let reps: usize = std::env::var("GWLAB_SCALE_REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     for _ in 0..reps {
         drop(std::mem::take(&mut res));
         let start = std::time::Instant::now();
@@ -208,8 +300,17 @@ fn backends_available_and_zero_weights_table() {
     for (rule, avail, no_ep, no_backends) in cases {
         let (_, res) = run(&format!("{GW}{head}{rule}{svc}"));
         let conds = &status(&res, "HTTPRoute", "r")["parents"][0]["conditions"];
-        assert_eq!(cond(conds, "ResolvedRefs"), ("True", "ResolvedRefs"), "{rule}");
-        let got = conds.as_array().unwrap().iter().find(|c| c["type"] == "BackendsAvailable").map(|c| (c["status"].as_str().unwrap(), c["reason"].as_str().unwrap()));
+        assert_eq!(
+            cond(conds, "ResolvedRefs"),
+            ("True", "ResolvedRefs"),
+            "{rule}"
+        );
+        let got = conds
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "BackendsAvailable")
+            .map(|c| (c["status"].as_str().unwrap(), c["reason"].as_str().unwrap()));
         assert_eq!(got, avail, "{rule}");
         assert_eq!(has_diag(&res, "backend-no-endpoints"), no_ep, "{rule}");
         assert_eq!(has_diag(&res, "no-backends"), no_backends, "{rule}");
@@ -226,24 +327,65 @@ fn route_rules_overlap_table() {
     let hdr_ba = "{path: {value: /p}, headers: [{name: B, value: '2'}, {name: a, value: '1'}]}";
     // (route 1, route 2, overlap expected)
     let cases = [
-        (r("r1", "a.example.com", exact), r("r2", "a.example.com", exact), true),
-        (r("r1", "a.example.com", exact), r("r2", "b.example.com", exact), false),
-        (r("r1", "a.example.com", exact), r("r2", "a.example.com", "{path: {type: Exact, value: /u}}"), false),
-        (r("r1", "a.example.com", exact), r("r2", "a.example.com", "{path: {type: PathPrefix, value: /t}}"), false),
-        (r("r1", "a.example.com", hdr_ab), r("r2", "a.example.com", hdr_ba), true),
-        (r("r1", "a.example.com", "{method: GET}"), r("r2", "a.example.com", "{method: GET, queryParams: [{name: q, value: x}]}"), false),
+        (
+            r("r1", "a.example.com", exact),
+            r("r2", "a.example.com", exact),
+            true,
+        ),
+        (
+            r("r1", "a.example.com", exact),
+            r("r2", "b.example.com", exact),
+            false,
+        ),
+        (
+            r("r1", "a.example.com", exact),
+            r("r2", "a.example.com", "{path: {type: Exact, value: /u}}"),
+            false,
+        ),
+        (
+            r("r1", "a.example.com", exact),
+            r(
+                "r2",
+                "a.example.com",
+                "{path: {type: PathPrefix, value: /t}}",
+            ),
+            false,
+        ),
+        (
+            r("r1", "a.example.com", hdr_ab),
+            r("r2", "a.example.com", hdr_ba),
+            true,
+        ),
+        (
+            r("r1", "a.example.com", "{method: GET}"),
+            r(
+                "r2",
+                "a.example.com",
+                "{method: GET, queryParams: [{name: q, value: x}]}",
+            ),
+            false,
+        ),
     ];
     for (a, b, want) in cases {
         let (_, res) = run(&format!("{GW}{a}{b}"));
         for name in ["r1", "r2"] {
             let conds = &status(&res, "HTTPRoute", name)["parents"][0]["conditions"];
-            let got = conds.as_array().unwrap().iter().any(|c| c["type"] == "RouteRulesOverlap" && c["status"] == "True" && c["reason"] == "RouteRulesOverlap");
+            let got = conds.as_array().unwrap().iter().any(|c| {
+                c["type"] == "RouteRulesOverlap"
+                    && c["status"] == "True"
+                    && c["reason"] == "RouteRulesOverlap"
+            });
             assert_eq!(got, want, "{name}: {a}{b}");
         }
     }
     // One route repeating its own match is not an overlap between routes.
-    let (_, res) = run(&format!("{GW}{}", r("r1", "a.example.com", &format!("{exact}, {exact}"))));
-    assert!(!status(&res, "HTTPRoute", "r1").to_string().contains("RouteRulesOverlap"));
+    let (_, res) = run(&format!(
+        "{GW}{}",
+        r("r1", "a.example.com", &format!("{exact}, {exact}"))
+    ));
+    assert!(!status(&res, "HTTPRoute", "r1")
+        .to_string()
+        .contains("RouteRulesOverlap"));
 }
 
 /// The pre-check compares path hashes; routes whose different paths collide must still be told
@@ -255,12 +397,27 @@ fn route_rules_overlap_survives_path_hash_collisions() {
     };
     for (p1, p2, want) in [("/t", "/u", false), ("/t", "/t", true)] {
         let (m, mut res) = run(&format!("{GW}{}{}", r("r1", p1), r("r2", p2)));
-        let overlaps = |res: &Resolved| ["r1", "r2"].map(|n| status(res, "HTTPRoute", n).to_string().contains("RouteRulesOverlap"));
+        let overlaps = |res: &Resolved| {
+            ["r1", "r2"].map(|n| {
+                status(res, "HTTPRoute", n)
+                    .to_string()
+                    .contains("RouteRulesOverlap")
+            })
+        };
         assert_eq!(overlaps(&res), [want, want], "{p1} {p2}");
         // Back to the statuses before the check, then the check again on forged hashes.
         for s in res.statuses.iter_mut().filter(|s| &*s.kind == "HTTPRoute") {
-            for p in s.status.get_mut("parents").and_then(Value::as_array_mut).into_iter().flatten() {
-                p["conditions"].as_array_mut().into_iter().for_each(|c| c.retain(|c| c["type"] != "RouteRulesOverlap"));
+            for p in s
+                .status
+                .get_mut("parents")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                p["conditions"]
+                    .as_array_mut()
+                    .into_iter()
+                    .for_each(|c| c.retain(|c| c["type"] != "RouteRulesOverlap"));
             }
         }
         assert_eq!(overlaps(&res), [false, false]);
@@ -272,15 +429,29 @@ fn route_rules_overlap_survives_path_hash_collisions() {
 
 #[test]
 fn backend_tls_policy_without_ca_is_policy_invalid() {
-    let pol = |refs: &str| format!("{GW}{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ca, namespace: apps}}\ndata: {{ca.crt: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {{name: p, namespace: apps}}\nspec:\n  targetRefs: [{{group: '', kind: Service, name: svc}}]\n  validation: {{caCertificateRefs: [{refs}], hostname: svc.example.com}}\n", route("apps", ""));
+    let pol = |refs: &str| {
+        format!("{GW}{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ca, namespace: apps}}\ndata: {{ca.crt: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {{name: p, namespace: apps}}\nspec:\n  targetRefs: [{{group: '', kind: Service, name: svc}}]\n  validation: {{caCertificateRefs: [{refs}], hostname: svc.example.com}}\n", route("apps", ""))
+    };
     let (_, res) = run(&pol("{group: '', kind: ConfigMap, name: nope}"));
-    let d = res.diagnostics.iter().find(|d| d.code == "policy-invalid").expect("policy-invalid");
+    let d = res
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "policy-invalid")
+        .expect("policy-invalid");
     assert_eq!(d.severity, crate::diag::Severity::Error);
     assert!(d.location.is_some());
     assert!(!has_diag(&res, "certificate-ref-invalid"));
-    assert_eq!(cond(&status(&res, "BackendTLSPolicy", "p")["ancestors"][0]["conditions"], "Accepted"), ("False", "NoValidCACertificate"));
+    assert_eq!(
+        cond(
+            &status(&res, "BackendTLSPolicy", "p")["ancestors"][0]["conditions"],
+            "Accepted"
+        ),
+        ("False", "NoValidCACertificate")
+    );
     // A bad ref next to a usable one only loses that ref: the policy stays accepted.
-    let (_, res) = run(&pol("{group: '', kind: ConfigMap, name: ca}, {group: '', kind: ConfigMap, name: nope}"));
+    let (_, res) = run(&pol(
+        "{group: '', kind: ConfigMap, name: ca}, {group: '', kind: ConfigMap, name: nope}",
+    ));
     assert!(!has_diag(&res, "policy-invalid"));
     assert!(has_diag(&res, "certificate-ref-invalid"));
 }
@@ -288,8 +459,12 @@ fn backend_tls_policy_without_ca_is_policy_invalid() {
 #[test]
 fn merged_gateways_conflicts_and_routing() {
     let merged = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: m}\nspec:\n  controllerName: gateway.envoyproxy.io/gatewayclass-controller\n  parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p, namespace: sys}\n---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: p, namespace: sys}\nspec: {mergeGateways: MERGE}\n---\n";
-    let gw = |name: &str, class: &str, l: &str| format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: {name}}}\nspec:\n  gatewayClassName: {class}\n  listeners: [{l}]\n---\n");
-    let rt = |name: &str, gw: &str| format!("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}}}\nspec:\n  parentRefs: [{{name: {gw}}}]\n  rules: [{{backendRefs: [{{name: {name}, port: 80}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec: {{selector: {{app: x}}, ports: [{{port: 80}}]}}\n---\n");
+    let gw = |name: &str, class: &str, l: &str| {
+        format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: {name}}}\nspec:\n  gatewayClassName: {class}\n  listeners: [{l}]\n---\n")
+    };
+    let rt = |name: &str, gw: &str| {
+        format!("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}}}\nspec:\n  parentRefs: [{{name: {gw}}}]\n  rules: [{{backendRefs: [{{name: {name}, port: 80}}]}}]\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec: {{selector: {{app: x}}, ports: [{{port: 80}}]}}\n---\n")
+    };
     let a = "{name: l, port: 80, protocol: HTTP, hostname: a.example.com}";
     let b = "{name: l, port: 80, protocol: HTTP, hostname: b.example.com}";
     let tcp = "{name: l, port: 80, protocol: TCP}";
@@ -302,24 +477,54 @@ fn merged_gateways_conflicts_and_routing() {
         ("true", "eg", a, None, None),
     ];
     for (merge, class2, l2, conflict, want_b) in cases {
-        let text = format!("{}{}{}{}{}", merged.replace("MERGE", merge), gw("g1", "m", a), gw("g2", class2, l2), rt("ra", "g1"), rt("rb", "g2"));
+        let text = format!(
+            "{}{}{}{}{}",
+            merged.replace("MERGE", merge),
+            gw("g1", "m", a),
+            gw("g2", class2, l2),
+            rt("ra", "g1"),
+            rt("rb", "g2")
+        );
         let (m, res) = run(&text);
         let g1 = status(&res, "Gateway", "g1");
-        assert_eq!(cond(&g1["listeners"][0]["conditions"], "Programmed"), ("True", "Programmed"), "{merge} {l2}");
+        assert_eq!(
+            cond(&g1["listeners"][0]["conditions"], "Programmed"),
+            ("True", "Programmed"),
+            "{merge} {l2}"
+        );
         let g2 = &status(&res, "Gateway", "g2")["listeners"][0]["conditions"];
-        let got = g2.as_array().unwrap().iter().find(|c| c["type"] == "Conflicted" && c["status"] == "True").map(|c| c["reason"].as_str().unwrap());
+        let got = g2
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "Conflicted" && c["status"] == "True")
+            .map(|c| c["reason"].as_str().unwrap());
         assert_eq!(got, conflict, "{merge} {class2} {l2}");
         if conflict.is_some() {
             assert_eq!(cond(g2, "Programmed"), ("False", "Invalid"));
             assert!(has_diag(&res, "listener-conflict"));
         }
-        let req = |h: &str| crate::route::route(&m, &res, &crate::route::Request::http("GET", Some(h), 80, "/"));
+        let req = |h: &str| {
+            crate::route::route(
+                &m,
+                &res,
+                &crate::route::Request::http("GET", Some(h), 80, "/"),
+            )
+        };
         let backend = |o: &crate::route::Outcome| match o.primary().map(|s| &s.outcome) {
             Some(crate::route::ShareOutcome::Backend { name, .. }) => Some(name.clone()),
             _ => None,
         };
         // The first Gateway always serves its own hostname.
-        assert_eq!(backend(&req("a.example.com")).as_deref(), Some("ra"), "{merge} {class2} {l2}");
-        assert_eq!(backend(&req("b.example.com")).as_deref(), want_b, "{merge} {class2} {l2}");
+        assert_eq!(
+            backend(&req("a.example.com")).as_deref(),
+            Some("ra"),
+            "{merge} {class2} {l2}"
+        );
+        assert_eq!(
+            backend(&req("b.example.com")).as_deref(),
+            want_b,
+            "{merge} {class2} {l2}"
+        );
     }
 }

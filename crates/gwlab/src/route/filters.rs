@@ -56,37 +56,81 @@ fn bad_header_name(n: &str) -> Option<&'static str> {
 
 /// Envoy Gateway's header-modifier semantics: `add` entries first, then `set`, then `remove`; per
 /// name (case-insensitive) the first entry wins, so a `set` after an `add` of that name is dropped.
-fn header_ops(m: &HeaderModifier, ptr: &str, notes: &mut Vec<(String, String)>) -> Result<Vec<HeaderOp>, (String, String)> {
+fn header_ops(
+    m: &HeaderModifier,
+    ptr: &str,
+    notes: &mut Vec<(String, String)>,
+) -> Result<Vec<HeaderOp>, (String, String)> {
     let mut ops: Vec<HeaderOp> = Vec::new();
-    let mut push = |ops: &mut Vec<HeaderOp>, action: HeaderAction, name: &str, value: &str, p: String| -> Result<(), (String, String)> {
+    let mut push = |ops: &mut Vec<HeaderOp>,
+                    action: HeaderAction,
+                    name: &str,
+                    value: &str,
+                    p: String|
+     -> Result<(), (String, String)> {
         if let Some(why) = bad_header_name(name) {
             return Err((format!("Envoy Gateway rejects {why} in a header modifier, so the whole rule answers 500"), p));
         }
         let lname = name.to_ascii_lowercase();
         if ops.iter().any(|o| o.name == lname) {
-            notes.push((format!("header `{name}` is named again; Envoy Gateway keeps only its first entry"), p));
+            notes.push((
+                format!("header `{name}` is named again; Envoy Gateway keeps only its first entry"),
+                p,
+            ));
             return Ok(());
         }
-        ops.push(HeaderOp { action, name: lname, value: value.to_string() });
+        ops.push(HeaderOp {
+            action,
+            name: lname,
+            value: value.to_string(),
+        });
         Ok(())
     };
     for (i, h) in m.add.iter().enumerate() {
-        push(&mut ops, HeaderAction::Add, &h.name, &h.value, format!("{ptr}/add/{i}"))?;
+        push(
+            &mut ops,
+            HeaderAction::Add,
+            &h.name,
+            &h.value,
+            format!("{ptr}/add/{i}"),
+        )?;
     }
     for (i, h) in m.set.iter().enumerate() {
-        push(&mut ops, HeaderAction::Set, &h.name, &h.value, format!("{ptr}/set/{i}"))?;
+        push(
+            &mut ops,
+            HeaderAction::Set,
+            &h.name,
+            &h.value,
+            format!("{ptr}/set/{i}"),
+        )?;
     }
     for (i, h) in m.remove.iter().enumerate() {
-        push(&mut ops, HeaderAction::Remove, h, "", format!("{ptr}/remove/{i}"))?;
+        push(
+            &mut ops,
+            HeaderAction::Remove,
+            h,
+            "",
+            format!("{ptr}/remove/{i}"),
+        )?;
     }
     Ok(ops)
 }
 
-fn path_modifier(p: &crate::model::PathModifier, ptr: &str) -> Result<PathRewrite, (String, String)> {
+fn path_modifier(
+    p: &crate::model::PathModifier,
+    ptr: &str,
+) -> Result<PathRewrite, (String, String)> {
     match p.type_.as_str() {
-        "ReplaceFullPath" => Ok(PathRewrite::Full(p.replace_full_path.clone().unwrap_or_else(|| "/".into()))),
-        "ReplacePrefixMatch" => Ok(PathRewrite::Prefix(p.replace_prefix_match.clone().unwrap_or_default())),
-        other => Err((format!("unsupported path modifier type `{other}`"), format!("{ptr}/type"))),
+        "ReplaceFullPath" => Ok(PathRewrite::Full(
+            p.replace_full_path.clone().unwrap_or_else(|| "/".into()),
+        )),
+        "ReplacePrefixMatch" => Ok(PathRewrite::Prefix(
+            p.replace_prefix_match.clone().unwrap_or_default(),
+        )),
+        other => Err((
+            format!("unsupported path modifier type `{other}`"),
+            format!("{ptr}/type"),
+        )),
     }
 }
 
@@ -108,13 +152,15 @@ fn compile(filters: &[HttpRouteFilter], base: &str, backend: bool) -> Compiled {
             match f.type_.as_str() {
                 "RequestHeaderModifier" => {
                     if let Some(m) = &f.request_header_modifier {
-                        let ops = header_ops(m, &format!("{ptr}/requestHeaderModifier"), &mut c.notes)?;
+                        let ops =
+                            header_ops(m, &format!("{ptr}/requestHeaderModifier"), &mut c.notes)?;
                         c.req_ops.extend(ops);
                     }
                 }
                 "ResponseHeaderModifier" => {
                     if let Some(m) = &f.response_header_modifier {
-                        let ops = header_ops(m, &format!("{ptr}/responseHeaderModifier"), &mut c.notes)?;
+                        let ops =
+                            header_ops(m, &format!("{ptr}/responseHeaderModifier"), &mut c.notes)?;
                         c.resp_ops.extend(ops);
                     }
                 }
@@ -131,7 +177,10 @@ fn compile(filters: &[HttpRouteFilter], base: &str, backend: bool) -> Compiled {
                         }
                         if let Some(s) = &r.scheme {
                             if s != "http" && s != "https" {
-                                return Err((format!("redirect scheme `{s}` is not http or https"), format!("{rp}/scheme")));
+                                return Err((
+                                    format!("redirect scheme `{s}` is not http or https"),
+                                    format!("{rp}/scheme"),
+                                ));
                             }
                         }
                         c.redirect = Some(RedirectSpec {
@@ -157,12 +206,19 @@ fn compile(filters: &[HttpRouteFilter], base: &str, backend: bool) -> Compiled {
                             Some(p) => Some(path_modifier(p, &format!("{rp}/path"))?),
                             None => None,
                         };
-                        c.rewrite = Some(RewriteSpec { hostname: r.hostname.clone(), path, pointer: rp });
+                        c.rewrite = Some(RewriteSpec {
+                            hostname: r.hostname.clone(),
+                            path,
+                            pointer: rp,
+                        });
                     }
                 }
                 "RequestMirror" | "CORS" | "ExtensionRef" | "ExternalAuth" => {}
                 other => {
-                    c.notes.push((format!("filter type `{other}` is not modelled by the router"), format!("{ptr}/type")));
+                    c.notes.push((
+                        format!("filter type `{other}` is not modelled by the router"),
+                        format!("{ptr}/type"),
+                    ));
                 }
             }
             Ok(())
@@ -238,7 +294,15 @@ pub fn rewrite_path(path: &str, m: &PathRewrite, matched_prefix: Option<&str>) -
 
 /// The Location Envoy Gateway sends. `req_host` is the request Host (without port), `req_scheme`
 /// `http` or `https`, `listener_port` the Gateway listener port.
-pub fn location(r: &RedirectSpec, req_scheme: &str, req_host: &str, listener_port: u32, path: &str, query: Option<&str>, matched_prefix: Option<&str>) -> String {
+pub fn location(
+    r: &RedirectSpec,
+    req_scheme: &str,
+    req_host: &str,
+    listener_port: u32,
+    path: &str,
+    query: Option<&str>,
+    matched_prefix: Option<&str>,
+) -> String {
     let scheme = r.scheme.as_deref().unwrap_or(req_scheme);
     let host = r.hostname.as_deref().unwrap_or(req_host);
     let port = r.port.unwrap_or(match r.scheme.as_deref() {
@@ -286,31 +350,100 @@ mod tests {
             ("/", "/", "/xyz", "/xyz/"),
         ];
         for (req, prefix, repl, want) in cases {
-            assert_eq!(replace_prefix(req, prefix, repl), want, "{req} {prefix} {repl}");
+            assert_eq!(
+                replace_prefix(req, prefix, repl),
+                want,
+                "{req} {prefix} {repl}"
+            );
         }
     }
 
-    fn redirect(scheme: Option<&str>, host: Option<&str>, port: Option<u32>, path: Option<PathRewrite>) -> RedirectSpec {
-        RedirectSpec { scheme: scheme.map(Into::into), hostname: host.map(Into::into), port, path, status: 302, status_defaulted: true, pointer: String::new() }
+    fn redirect(
+        scheme: Option<&str>,
+        host: Option<&str>,
+        port: Option<u32>,
+        path: Option<PathRewrite>,
+    ) -> RedirectSpec {
+        RedirectSpec {
+            scheme: scheme.map(Into::into),
+            hostname: host.map(Into::into),
+            port,
+            path,
+            status: 302,
+            status_defaulted: true,
+            pointer: String::new(),
+        }
     }
 
     #[test]
     fn redirect_locations() {
         // (spec, listener port, expected Location) for GET http://example.com/p?q=1
         let cases = [
-            (redirect(None, None, None, None), 80, "http://example.com/p?q=1"),
-            (redirect(None, None, None, None), 8080, "http://example.com:8080/p?q=1"),
-            (redirect(Some("https"), None, None, None), 8080, "https://example.com/p?q=1"),
-            (redirect(Some("http"), None, None, None), 8443, "http://example.com/p?q=1"),
-            (redirect(None, None, Some(8083), None), 80, "http://example.com:8083/p?q=1"),
-            (redirect(Some("https"), None, Some(80), None), 80, "https://example.com/p?q=1"),
-            (redirect(Some("http"), None, Some(443), None), 80, "http://example.com/p?q=1"),
-            (redirect(None, Some("other.example.org"), None, None), 80, "http://other.example.org/p?q=1"),
-            (redirect(None, None, None, Some(PathRewrite::Full("/new".into()))), 80, "http://example.com/new?q=1"),
-            (redirect(None, None, None, Some(PathRewrite::Prefix("/v2".into()))), 80, "http://example.com/v2?q=1"),
+            (
+                redirect(None, None, None, None),
+                80,
+                "http://example.com/p?q=1",
+            ),
+            (
+                redirect(None, None, None, None),
+                8080,
+                "http://example.com:8080/p?q=1",
+            ),
+            (
+                redirect(Some("https"), None, None, None),
+                8080,
+                "https://example.com/p?q=1",
+            ),
+            (
+                redirect(Some("http"), None, None, None),
+                8443,
+                "http://example.com/p?q=1",
+            ),
+            (
+                redirect(None, None, Some(8083), None),
+                80,
+                "http://example.com:8083/p?q=1",
+            ),
+            (
+                redirect(Some("https"), None, Some(80), None),
+                80,
+                "https://example.com/p?q=1",
+            ),
+            (
+                redirect(Some("http"), None, Some(443), None),
+                80,
+                "http://example.com/p?q=1",
+            ),
+            (
+                redirect(None, Some("other.example.org"), None, None),
+                80,
+                "http://other.example.org/p?q=1",
+            ),
+            (
+                redirect(None, None, None, Some(PathRewrite::Full("/new".into()))),
+                80,
+                "http://example.com/new?q=1",
+            ),
+            (
+                redirect(None, None, None, Some(PathRewrite::Prefix("/v2".into()))),
+                80,
+                "http://example.com/v2?q=1",
+            ),
         ];
         for (r, lport, want) in cases {
-            assert_eq!(location(&r, "http", "example.com", lport, "/p", Some("q=1"), Some("/p")), want, "{r:?}");
+            assert_eq!(
+                location(
+                    &r,
+                    "http",
+                    "example.com",
+                    lport,
+                    "/p",
+                    Some("q=1"),
+                    Some("/p")
+                ),
+                want,
+                "{r:?}"
+            );
         }
     }
 
@@ -324,10 +457,21 @@ mod tests {
         let ops = header_ops(&m, "", &mut notes).unwrap();
         assert_eq!(ops.len(), 3);
         assert_eq!(notes.len(), 1);
-        let mut hs = vec![("x-a".to_string(), "0".to_string()), ("x-c".to_string(), "z".to_string())];
+        let mut hs = vec![
+            ("x-a".to_string(), "0".to_string()),
+            ("x-c".to_string(), "z".to_string()),
+        ];
         apply_ops(&ops, &mut hs);
-        assert_eq!(hs, vec![("x-a".to_string(), "0,1".to_string()), ("x-b".to_string(), "3".to_string())]);
-        let bad: HeaderModifier = serde_json::from_value(serde_json::json!({"set": [{"name": "Host", "value": "x"}]})).unwrap();
+        assert_eq!(
+            hs,
+            vec![
+                ("x-a".to_string(), "0,1".to_string()),
+                ("x-b".to_string(), "3".to_string())
+            ]
+        );
+        let bad: HeaderModifier =
+            serde_json::from_value(serde_json::json!({"set": [{"name": "Host", "value": "x"}]}))
+                .unwrap();
         assert!(header_ops(&bad, "", &mut notes).is_err());
     }
 }

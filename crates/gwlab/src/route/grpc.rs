@@ -20,19 +20,34 @@ pub fn compile_match(m: &GrpcRouteMatch, p: &str) -> Result<Match, (String, Stri
                     (Some(s), Some(me)) => PathMatch::Exact(format!("/{s}/{me}")),
                     (Some(s), None) => PathMatch::prefix(&format!("/{s}")),
                     (None, Some(me)) => {
-                        headers.push(Cond { name: ":path".into(), value: ValueMatch::Suffix(format!("/{me}")), pointer: mptr.clone() });
+                        headers.push(Cond {
+                            name: ":path".into(),
+                            value: ValueMatch::Suffix(format!("/{me}")),
+                            pointer: mptr.clone(),
+                        });
                         PathMatch::prefix("/")
                     }
                     (None, None) => PathMatch::prefix("/"),
                 },
                 "RegularExpression" => {
-                    let pattern = format!("/{}/{}", svc.unwrap_or("[^/]+"), method.unwrap_or("[^/]+"));
+                    let pattern =
+                        format!("/{}/{}", svc.unwrap_or("[^/]+"), method.unwrap_or("[^/]+"));
                     match compile_regex(&pattern) {
                         Ok(re) => PathMatch::Regex { re, pattern },
-                        Err(e) => return Err((format!("invalid gRPC method regular expression `{pattern}`: {e}"), mptr)),
+                        Err(e) => {
+                            return Err((
+                                format!("invalid gRPC method regular expression `{pattern}`: {e}"),
+                                mptr,
+                            ))
+                        }
                     }
                 }
-                other => return Err((format!("unsupported gRPC method match type `{other}`"), format!("{mptr}/type"))),
+                other => {
+                    return Err((
+                        format!("unsupported gRPC method match type `{other}`"),
+                        format!("{mptr}/type"),
+                    ))
+                }
             }
         }
     };
@@ -42,9 +57,18 @@ pub fn compile_match(m: &GrpcRouteMatch, p: &str) -> Result<Match, (String, Stri
             continue;
         }
         let hp = format!("{p}/headers/{i}");
-        headers.push(Cond { name, value: compile_value(h.kind(), &h.value, &hp)?, pointer: hp });
+        headers.push(Cond {
+            name,
+            value: compile_value(h.kind(), &h.value, &hp)?,
+            pointer: hp,
+        });
     }
-    Ok(Match { path, path_pointer: mptr, headers, query: Vec::new() })
+    Ok(Match {
+        path,
+        path_pointer: mptr,
+        headers,
+        query: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -53,10 +77,22 @@ mod tests {
     use crate::route::matchers::ReqView;
 
     fn m(j: serde_json::Value) -> Match {
-        compile_match(&serde_json::from_value(j).unwrap(), "/spec/rules/0/matches/0").unwrap()
+        compile_match(
+            &serde_json::from_value(j).unwrap(),
+            "/spec/rules/0/matches/0",
+        )
+        .unwrap()
     }
     fn req(path: &'static str) -> ReqView<'static> {
-        ReqView::new("POST", path, Box::leak(vec![("content-type".to_string(), "application/grpc".to_string())].into_boxed_slice()), "h")
+        ReqView::new(
+            "POST",
+            path,
+            Box::leak(
+                vec![("content-type".to_string(), "application/grpc".to_string())]
+                    .into_boxed_slice(),
+            ),
+            "h",
+        )
     }
 
     #[test]
@@ -64,7 +100,9 @@ mod tests {
         let full = m(serde_json::json!({"method": {"service": "pkg.Svc", "method": "Echo"}}));
         let svc = m(serde_json::json!({"method": {"service": "pkg.Svc"}}));
         let meth = m(serde_json::json!({"method": {"method": "Echo"}}));
-        let re = m(serde_json::json!({"method": {"type": "RegularExpression", "service": "pkg\\..*", "method": "Echo.*"}}));
+        let re = m(
+            serde_json::json!({"method": {"type": "RegularExpression", "service": "pkg\\..*", "method": "Echo.*"}}),
+        );
         let any = m(serde_json::json!({}));
         assert!(full.is_match(&req("/pkg.Svc/Echo")));
         assert!(!full.is_match(&req("/pkg.Svc/EchoTwo")));

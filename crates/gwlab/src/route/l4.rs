@@ -9,7 +9,15 @@ use super::{Outcome, Request, RequestProtocol, Share, ShareOutcome, Tracer};
 use crate::resolve::{BackendTarget, RouteKind};
 use std::sync::Arc;
 
-pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: usize, req: &Request, passthrough: bool, t: &mut Tracer) -> Outcome {
+pub(crate) fn outcome(
+    router: &Router,
+    gw: &GwTables,
+    listener: usize,
+    action: usize,
+    req: &Request,
+    passthrough: bool,
+    t: &mut Tracer,
+) -> Outcome {
     let a = &router.actions[action];
     let l = &gw.listeners[listener];
     let mut out = Outcome::empty();
@@ -25,23 +33,73 @@ pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: u
             RouteKind::Udp => "datagrams are forwarded",
             _ => "forwarded",
         };
-        (format!("{} takes the connection: {how}", a.route_id), obj(), Some(a.rule_pointer.clone()))
+        (
+            format!("{} takes the connection: {how}", a.route_id),
+            obj(),
+            Some(a.rule_pointer.clone()),
+        )
     });
     if !a.plan_note.is_empty() {
-        t.step("backend", || (a.plan_note.clone(), obj(), Some(format!("{}/backendRefs", a.rule_pointer))));
+        t.step("backend", || {
+            (
+                a.plan_note.clone(),
+                obj(),
+                Some(format!("{}/backendRefs", a.rule_pointer)),
+            )
+        });
     }
     let http = matches!(req.protocol, RequestProtocol::Http | RequestProtocol::Grpc);
-    let host: Arc<str> = Arc::from(req.host.as_deref().or(req.sni.as_deref()).unwrap_or_default());
+    let host: Arc<str> = Arc::from(
+        req.host
+            .as_deref()
+            .or(req.sni.as_deref())
+            .unwrap_or_default(),
+    );
     let path: Arc<str> = Arc::from(if http { req.path.as_str() } else { "" });
-    let headers: Arc<[(String, String)]> = if http { req.headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect() } else { Arc::from(Vec::new()) };
+    let headers: Arc<[(String, String)]> = if http {
+        req.headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect()
+    } else {
+        Arc::from(Vec::new())
+    };
     for p in &a.plan {
         match p {
-            Planned::Backend { backend, fraction, weight } => {
+            Planned::Backend {
+                backend,
+                fraction,
+                weight,
+            } => {
                 let b = &a.backends[*backend];
-                let BackendTarget::Service { namespace, name, port, tls, .. } = &*b.target else { continue };
-                t.step("backend", || (format!("{} of connections (weight {weight}) go to {}", pct(*fraction), describe_backend(b)), obj(), Some(b.pointer.clone())));
+                let BackendTarget::Service {
+                    namespace,
+                    name,
+                    port,
+                    tls,
+                    ..
+                } = &*b.target
+                else {
+                    continue;
+                };
+                t.step("backend", || {
+                    (
+                        format!(
+                            "{} of connections (weight {weight}) go to {}",
+                            pct(*fraction),
+                            describe_backend(b)
+                        ),
+                        obj(),
+                        Some(b.pointer.clone()),
+                    )
+                });
                 if passthrough {
-                    t.note("policy", || format!("the backend terminates the client's TLS itself and sees SNI `{}`", req.sni.clone().unwrap_or_default()));
+                    t.note("policy", || {
+                        format!(
+                            "the backend terminates the client's TLS itself and sees SNI `{}`",
+                            req.sni.clone().unwrap_or_default()
+                        )
+                    });
                 }
                 let tls = if passthrough { None } else { tls.clone() };
                 if let Some(tl) = &tls {
@@ -65,14 +123,49 @@ pub(crate) fn outcome(router: &Router, gw: &GwTables, listener: usize, action: u
             }
             Planned::Rejected { fraction, weight } => {
                 t.step("backend", || {
-                    let who: Vec<String> = a.backends.iter().filter(|b| !matches!(*b.target, BackendTarget::Service { has_endpoints: true, .. })).map(describe_backend).collect();
-                    let verb = if a.kind == RouteKind::Udp { "are dropped" } else { "are rejected" };
-                    (format!("{} of connections (weight {weight}) {verb}: {}", pct(*fraction), who.join("; ")), obj(), Some(format!("{}/backendRefs", a.rule_pointer)))
+                    let who: Vec<String> = a
+                        .backends
+                        .iter()
+                        .filter(|b| {
+                            !matches!(
+                                *b.target,
+                                BackendTarget::Service {
+                                    has_endpoints: true,
+                                    ..
+                                }
+                            )
+                        })
+                        .map(describe_backend)
+                        .collect();
+                    let verb = if a.kind == RouteKind::Udp {
+                        "are dropped"
+                    } else {
+                        "are rejected"
+                    };
+                    (
+                        format!(
+                            "{} of connections (weight {weight}) {verb}: {}",
+                            pct(*fraction),
+                            who.join("; ")
+                        ),
+                        obj(),
+                        Some(format!("{}/backendRefs", a.rule_pointer)),
+                    )
                 });
-                out.shares.push(Share { fraction: *fraction, weight: *weight, outcome: ShareOutcome::Rejected });
+                out.shares.push(Share {
+                    fraction: *fraction,
+                    weight: *weight,
+                    outcome: ShareOutcome::Rejected,
+                });
             }
-            Planned::Status { fraction, weight, .. } => {
-                out.shares.push(Share { fraction: *fraction, weight: *weight, outcome: ShareOutcome::Rejected });
+            Planned::Status {
+                fraction, weight, ..
+            } => {
+                out.shares.push(Share {
+                    fraction: *fraction,
+                    weight: *weight,
+                    outcome: ShareOutcome::Rejected,
+                });
             }
         }
     }

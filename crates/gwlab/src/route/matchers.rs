@@ -23,14 +23,23 @@ pub enum PathMatch {
     Exact(String),
     /// Segment-aware prefix, stored without its trailing `/` ("" = everything). `written` is the
     /// value as configured (its length is the precedence length).
-    Prefix { trimmed: String, written: String },
-    Regex { re: Regex, pattern: String },
+    Prefix {
+        trimmed: String,
+        written: String,
+    },
+    Regex {
+        re: Regex,
+        pattern: String,
+    },
 }
 
 impl PathMatch {
     pub fn prefix(written: &str) -> PathMatch {
         let trimmed = written.trim_end_matches('/').to_string();
-        PathMatch::Prefix { trimmed, written: written.to_string() }
+        PathMatch::Prefix {
+            trimmed,
+            written: written.to_string(),
+        }
     }
     pub fn rank(&self) -> u8 {
         match self {
@@ -85,7 +94,9 @@ impl PathMatch {
     /// Every request this matcher accepts, `other` accepts too (conservative: false when unsure).
     pub fn covers(&self, other: &PathMatch) -> bool {
         match (self, other) {
-            (PathMatch::Prefix { trimmed: a, .. }, PathMatch::Prefix { trimmed: b, .. }) => prefix_matches(a, b),
+            (PathMatch::Prefix { trimmed: a, .. }, PathMatch::Prefix { trimmed: b, .. }) => {
+                prefix_matches(a, b)
+            }
             (PathMatch::Prefix { trimmed: a, .. }, PathMatch::Exact(x)) => prefix_matches(a, x),
             (PathMatch::Prefix { trimmed, .. }, PathMatch::Regex { .. }) => trimmed.is_empty(),
             (PathMatch::Exact(a), PathMatch::Exact(b)) => a == b,
@@ -110,7 +121,10 @@ pub fn prefix_matches(trimmed: &str, path: &str) -> bool {
 #[derive(Debug, Clone)]
 pub enum ValueMatch {
     Exact(String),
-    Regex { re: Regex, pattern: String },
+    Regex {
+        re: Regex,
+        pattern: String,
+    },
     /// gRPC method-only matches become a `:path` suffix match in Envoy Gateway.
     Suffix(String),
 }
@@ -135,7 +149,8 @@ impl ValueMatch {
     }
     pub fn same(&self, o: &ValueMatch) -> bool {
         match (self, o) {
-            (ValueMatch::Exact(a), ValueMatch::Exact(b)) | (ValueMatch::Suffix(a), ValueMatch::Suffix(b)) => a == b,
+            (ValueMatch::Exact(a), ValueMatch::Exact(b))
+            | (ValueMatch::Suffix(a), ValueMatch::Suffix(b)) => a == b,
             (ValueMatch::Regex { pattern: a, .. }, ValueMatch::Regex { pattern: b, .. }) => a == b,
             _ => false,
         }
@@ -240,40 +255,81 @@ impl Match {
     /// Every request `other` matches, `self` matches too.
     pub fn covers(&self, other: &Match) -> bool {
         self.path.covers(&other.path)
-            && self.headers.iter().all(|a| other.headers.iter().any(|b| a.name == b.name && a.value.same(&b.value)))
-            && self.query.iter().all(|a| other.query.iter().any(|b| a.name == b.name && a.value.same(&b.value)))
+            && self.headers.iter().all(|a| {
+                other
+                    .headers
+                    .iter()
+                    .any(|b| a.name == b.name && a.value.same(&b.value))
+            })
+            && self.query.iter().all(|a| {
+                other
+                    .query
+                    .iter()
+                    .any(|b| a.name == b.name && a.value.same(&b.value))
+            })
     }
 
     pub fn explain_miss(&self, miss: &Miss, r: &ReqView) -> (String, String) {
         match *miss {
-            Miss::Path => (format!("path `{}` does not match {}", r.path, self.path.describe()), self.path_pointer.clone()),
+            Miss::Path => (
+                format!("path `{}` does not match {}", r.path, self.path.describe()),
+                self.path_pointer.clone(),
+            ),
             Miss::HeaderMissing(i) => {
                 let h = &self.headers[i];
                 if h.name == ":method" {
-                    (format!("method {} is not {}", r.method, h.value.value()), h.pointer.clone())
+                    (
+                        format!("method {} is not {}", r.method, h.value.value()),
+                        h.pointer.clone(),
+                    )
                 } else {
-                    (format!("the request has no `{}` header (needs {})", h.name, h.value.describe()), h.pointer.clone())
+                    (
+                        format!(
+                            "the request has no `{}` header (needs {})",
+                            h.name,
+                            h.value.describe()
+                        ),
+                        h.pointer.clone(),
+                    )
                 }
             }
             Miss::HeaderValue(i) => {
                 let h = &self.headers[i];
                 let got = r.header(&h.name).unwrap_or("");
                 if h.name == ":method" {
-                    (format!("method {got} is not {}", h.value.value()), h.pointer.clone())
+                    (
+                        format!("method {got} is not {}", h.value.value()),
+                        h.pointer.clone(),
+                    )
                 } else if h.name == ":path" {
-                    (format!("gRPC method path `{got}` does not {}", h.value.describe()), h.pointer.clone())
+                    (
+                        format!("gRPC method path `{got}` does not {}", h.value.describe()),
+                        h.pointer.clone(),
+                    )
                 } else {
-                    (format!("header `{}` is `{got}`, not {}", h.name, h.value.describe()), h.pointer.clone())
+                    (
+                        format!("header `{}` is `{got}`, not {}", h.name, h.value.describe()),
+                        h.pointer.clone(),
+                    )
                 }
             }
             Miss::QueryMissing(i) => {
                 let q = &self.query[i];
-                (format!("the query has no `{}` parameter (names are case-sensitive)", q.name), q.pointer.clone())
+                (
+                    format!(
+                        "the query has no `{}` parameter (names are case-sensitive)",
+                        q.name
+                    ),
+                    q.pointer.clone(),
+                )
             }
             Miss::QueryValue(i) => {
                 let q = &self.query[i];
                 let got = r.query(&q.name).unwrap_or("");
-                (format!("query `{}` is `{got}`, not {}", q.name, q.value.describe()), q.pointer.clone())
+                (
+                    format!("query `{}` is `{got}`, not {}", q.name, q.value.describe()),
+                    q.pointer.clone(),
+                )
             }
         }
     }
@@ -295,17 +351,36 @@ pub fn why_before(a: &Match, b: &Match) -> String {
     let mut s = if ka == kb {
         "they tie on every precedence key, so the earlier one (route order, then rule, then match) wins".to_string()
     } else if ka.path_rank != kb.path_rank {
-        format!("{} path beats {} regardless of length", a.path.type_name(), b.path.type_name())
+        format!(
+            "{} path beats {} regardless of length",
+            a.path.type_name(),
+            b.path.type_name()
+        )
     } else if ka.path_len != kb.path_len {
-        format!("its path value is longer ({} vs {} characters)", ka.path_len, kb.path_len)
+        format!(
+            "its path value is longer ({} vs {} characters)",
+            ka.path_len, kb.path_len
+        )
     } else if ka.headers != kb.headers {
-        format!("it has more header matches ({} vs {})", ka.headers, kb.headers)
+        format!(
+            "it has more header matches ({} vs {})",
+            ka.headers, kb.headers
+        )
     } else if ka.exact_headers != kb.exact_headers {
-        format!("it has more exact header matches ({} vs {})", ka.exact_headers, kb.exact_headers)
+        format!(
+            "it has more exact header matches ({} vs {})",
+            ka.exact_headers, kb.exact_headers
+        )
     } else if ka.query != kb.query {
-        format!("it has more query-parameter matches ({} vs {})", ka.query, kb.query)
+        format!(
+            "it has more query-parameter matches ({} vs {})",
+            ka.query, kb.query
+        )
     } else {
-        format!("it has more exact query-parameter matches ({} vs {})", ka.exact_query, kb.exact_query)
+        format!(
+            "it has more exact query-parameter matches ({} vs {})",
+            ka.exact_query, kb.exact_query
+        )
     };
     if (method(a) || method(b)) && ka.path_rank == kb.path_rank && ka.path_len == kb.path_len {
         s.push_str("; Envoy Gateway counts a method match as an exact `:method` header (the spec ranks method as its own key, before headers)");
@@ -332,7 +407,12 @@ pub struct ReqView<'a> {
 }
 
 impl<'a> ReqView<'a> {
-    pub fn new(method: &'a str, path_and_query: &'a str, headers: &'a [(String, String)], authority: &'a str) -> ReqView<'a> {
+    pub fn new(
+        method: &'a str,
+        path_and_query: &'a str,
+        headers: &'a [(String, String)],
+        authority: &'a str,
+    ) -> ReqView<'a> {
         let (raw_path, raw_query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
@@ -340,7 +420,11 @@ impl<'a> ReqView<'a> {
         let path = normalize_path(raw_path);
         let mut hs: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(headers.len());
         for (n, v) in headers {
-            let n: Cow<'a, str> = if n.bytes().any(|b| b.is_ascii_uppercase()) { Cow::Owned(n.to_ascii_lowercase()) } else { Cow::Borrowed(n.as_str()) };
+            let n: Cow<'a, str> = if n.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(n.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(n.as_str())
+            };
             match hs.iter_mut().find(|(k, _)| *k == n) {
                 Some((_, old)) => {
                     let o = old.to_mut();
@@ -361,7 +445,15 @@ impl<'a> ReqView<'a> {
             }
         }
         let full_path = raw_query.map(|q| format!("{path}?{q}"));
-        ReqView { method, path, raw_query, full_path, headers: hs, query, authority }
+        ReqView {
+            method,
+            path,
+            raw_query,
+            full_path,
+            headers: hs,
+            query,
+            authority,
+        }
     }
 
     /// Path with query, as forwarded.
@@ -374,15 +466,25 @@ impl<'a> ReqView<'a> {
             ":method" => Some(self.method),
             ":path" => Some(self.full_path()),
             ":authority" => Some(self.authority),
-            _ => self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref()),
+            _ => self
+                .headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_ref()),
         }
     }
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_ref())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_ref())
     }
     /// Headers as owned pairs (what a backend would receive before filters).
     pub fn owned_headers(&self) -> Vec<(String, String)> {
-        self.headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 }
 
@@ -412,7 +514,11 @@ fn percent_decode(s: &str) -> Cow<'_, str> {
 pub fn normalize_path(p: &str) -> Cow<'_, str> {
     // One pass instead of two substring searches: this runs for every request.
     let b = p.as_bytes();
-    if b.first() == Some(&b'/') && !b.windows(2).any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.')) {
+    if b.first() == Some(&b'/')
+        && !b
+            .windows(2)
+            .any(|w| w[0] == b'/' && (w[1] == b'/' || w[1] == b'.'))
+    {
         return Cow::Borrowed(p);
     }
     let mut out: Vec<&str> = Vec::new();
@@ -442,7 +548,10 @@ mod tests {
     use super::*;
 
     fn view(path: &'static str, headers: &[(&str, &str)]) -> ReqView<'static> {
-        let hs: Vec<(String, String)> = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let hs: Vec<(String, String)> = headers
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         ReqView::new("GET", path, Box::leak(hs.into_boxed_slice()), "h")
     }
 
@@ -461,11 +570,18 @@ mod tests {
             ("/A", "/a", false),
         ];
         for (prefix, path, want) in cases {
-            assert_eq!(PathMatch::prefix(prefix).matches(path), want, "{prefix} vs {path}");
+            assert_eq!(
+                PathMatch::prefix(prefix).matches(path),
+                want,
+                "{prefix} vs {path}"
+            );
         }
         assert!(PathMatch::Exact("/abc".into()).matches("/abc"));
         assert!(!PathMatch::Exact("/abc".into()).matches("/abc/"));
-        let re = PathMatch::Regex { re: compile_regex("/v[0-9]+/.*").unwrap(), pattern: "/v[0-9]+/.*".into() };
+        let re = PathMatch::Regex {
+            re: compile_regex("/v[0-9]+/.*").unwrap(),
+            pattern: "/v[0-9]+/.*".into(),
+        };
         assert!(re.matches("/v12/x"));
         assert!(!re.matches("/x/v12/x"), "full match only");
     }
@@ -475,27 +591,71 @@ mod tests {
         let m = |p: PathMatch, h: usize, q: usize| Match {
             path: p,
             path_pointer: String::new(),
-            headers: (0..h).map(|i| Cond { name: format!("h{i}"), value: ValueMatch::Exact("v".into()), pointer: String::new() }).collect(),
-            query: (0..q).map(|i| Cond { name: format!("q{i}"), value: ValueMatch::Exact("v".into()), pointer: String::new() }).collect(),
+            headers: (0..h)
+                .map(|i| Cond {
+                    name: format!("h{i}"),
+                    value: ValueMatch::Exact("v".into()),
+                    pointer: String::new(),
+                })
+                .collect(),
+            query: (0..q)
+                .map(|i| Cond {
+                    name: format!("q{i}"),
+                    value: ValueMatch::Exact("v".into()),
+                    pointer: String::new(),
+                })
+                .collect(),
         };
-        let re = |s: &str| PathMatch::Regex { re: compile_regex(s).unwrap(), pattern: s.into() };
+        let re = |s: &str| PathMatch::Regex {
+            re: compile_regex(s).unwrap(),
+            pattern: s.into(),
+        };
         // (higher, lower)
         let pairs = [
-            (m(PathMatch::Exact("/a".into()), 0, 0), m(PathMatch::prefix("/a/very/long/prefix"), 5, 5)),
-            (m(re("/a"), 0, 0), m(PathMatch::prefix("/a/very/long/prefix"), 0, 0)),
-            (m(PathMatch::Exact("/a".into()), 0, 0), m(re("/a/very/long"), 0, 0)),
-            (m(PathMatch::prefix("/foo/"), 0, 0), m(PathMatch::prefix("/foo"), 0, 0)),
-            (m(PathMatch::prefix("/foo"), 0, 0), m(PathMatch::prefix("/"), 3, 3)),
-            (m(PathMatch::prefix("/"), 2, 0), m(PathMatch::prefix("/"), 1, 9)),
-            (m(PathMatch::prefix("/"), 1, 1), m(PathMatch::prefix("/"), 1, 0)),
+            (
+                m(PathMatch::Exact("/a".into()), 0, 0),
+                m(PathMatch::prefix("/a/very/long/prefix"), 5, 5),
+            ),
+            (
+                m(re("/a"), 0, 0),
+                m(PathMatch::prefix("/a/very/long/prefix"), 0, 0),
+            ),
+            (
+                m(PathMatch::Exact("/a".into()), 0, 0),
+                m(re("/a/very/long"), 0, 0),
+            ),
+            (
+                m(PathMatch::prefix("/foo/"), 0, 0),
+                m(PathMatch::prefix("/foo"), 0, 0),
+            ),
+            (
+                m(PathMatch::prefix("/foo"), 0, 0),
+                m(PathMatch::prefix("/"), 3, 3),
+            ),
+            (
+                m(PathMatch::prefix("/"), 2, 0),
+                m(PathMatch::prefix("/"), 1, 9),
+            ),
+            (
+                m(PathMatch::prefix("/"), 1, 1),
+                m(PathMatch::prefix("/"), 1, 0),
+            ),
         ];
         for (a, b) in pairs {
-            assert!(a.key() > b.key(), "{} should beat {}", a.describe(), b.describe());
+            assert!(
+                a.key() > b.key(),
+                "{} should beat {}",
+                a.describe(),
+                b.describe()
+            );
             assert!(!why_before(&a, &b).is_empty());
         }
         let mut exact_h = m(PathMatch::prefix("/"), 1, 0);
         let mut re_h = m(PathMatch::prefix("/"), 1, 0);
-        re_h.headers[0].value = ValueMatch::Regex { re: compile_regex(".*").unwrap(), pattern: ".*".into() };
+        re_h.headers[0].value = ValueMatch::Regex {
+            re: compile_regex(".*").unwrap(),
+            pattern: ".*".into(),
+        };
         assert!(exact_h.key() > re_h.key());
         exact_h.headers[0].name = ":method".into();
         assert!(why_before(&exact_h, &re_h).contains("exact header"));
@@ -506,16 +666,39 @@ mod tests {
         let m = Match {
             path: PathMatch::prefix("/"),
             path_pointer: String::new(),
-            headers: vec![Cond { name: "x-env".into(), value: ValueMatch::Exact("canary".into()), pointer: String::new() }],
-            query: vec![Cond { name: "ANIMAL".into(), value: ValueMatch::Exact("Whale".into()), pointer: String::new() }],
+            headers: vec![Cond {
+                name: "x-env".into(),
+                value: ValueMatch::Exact("canary".into()),
+                pointer: String::new(),
+            }],
+            query: vec![Cond {
+                name: "ANIMAL".into(),
+                value: ValueMatch::Exact("Whale".into()),
+                pointer: String::new(),
+            }],
         };
         assert!(m.is_match(&view("/?ANIMAL=Whale", &[("X-Env", "canary")])));
-        assert_eq!(m.check(&view("/?animal=Whale", &[("x-env", "canary")])), Err(Miss::QueryMissing(0)));
-        assert_eq!(m.check(&view("/?ANIMAL=Whale", &[("x-env", "stable")])), Err(Miss::HeaderValue(0)));
-        assert_eq!(m.check(&view("/?ANIMAL=Whale", &[])), Err(Miss::HeaderMissing(0)));
+        assert_eq!(
+            m.check(&view("/?animal=Whale", &[("x-env", "canary")])),
+            Err(Miss::QueryMissing(0))
+        );
+        assert_eq!(
+            m.check(&view("/?ANIMAL=Whale", &[("x-env", "stable")])),
+            Err(Miss::HeaderValue(0))
+        );
+        assert_eq!(
+            m.check(&view("/?ANIMAL=Whale", &[])),
+            Err(Miss::HeaderMissing(0))
+        );
         // first occurrence of a repeated query parameter wins; values are percent-decoded
-        assert!(m.is_match(&view("/?ANIMAL=Wh%61le&ANIMAL=Dolphin", &[("x-env", "canary")])));
-        assert!(!m.is_match(&view("/?ANIMAL=Dolphin&ANIMAL=Whale", &[("x-env", "canary")])));
+        assert!(m.is_match(&view(
+            "/?ANIMAL=Wh%61le&ANIMAL=Dolphin",
+            &[("x-env", "canary")]
+        )));
+        assert!(!m.is_match(&view(
+            "/?ANIMAL=Dolphin&ANIMAL=Whale",
+            &[("x-env", "canary")]
+        )));
         // repeated request headers are joined with commas
         let v = view("/", &[("a", "1"), ("A", "2")]);
         assert_eq!(v.header("a"), Some("1,2"));
@@ -523,7 +706,14 @@ mod tests {
 
     #[test]
     fn normalization() {
-        for (i, o) in [("/a//b", "/a/b"), ("/a/./b/../c", "/a/c"), ("/..", "/"), ("/a/", "/a/"), ("/a/b/..", "/a/"), ("/", "/")] {
+        for (i, o) in [
+            ("/a//b", "/a/b"),
+            ("/a/./b/../c", "/a/c"),
+            ("/..", "/"),
+            ("/a/", "/a/"),
+            ("/a/b/..", "/a/"),
+            ("/", "/"),
+        ] {
             assert_eq!(normalize_path(i), o, "{i}");
         }
         assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");

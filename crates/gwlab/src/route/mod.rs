@@ -121,7 +121,10 @@ pub enum HeaderAction {
 
 /// Applies response-header edits to the headers a backend sent (`add` joins with `,`).
 pub fn apply_header_ops(ops: &[HeaderOp], headers: &[(String, String)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.clone())).collect();
+    let mut out: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect();
     filters::apply_ops(ops, &mut out);
     out
 }
@@ -243,7 +246,10 @@ impl Outcome {
     }
     /// The connection was refused (no listener, no SNI match, L4 rejection of the main share).
     pub fn rejected(&self) -> bool {
-        matches!(self.primary().map(|s| &s.outcome), Some(ShareOutcome::Rejected))
+        matches!(
+            self.primary().map(|s| &s.outcome),
+            Some(ShareOutcome::Rejected)
+        )
     }
 }
 
@@ -297,9 +303,21 @@ pub struct RowMatch {
 #[serde(tag = "type")]
 pub enum RowAction {
     /// Weighted destinations plus the pooled weight that answers 5xx (or rejects, for L4).
-    Backends { backends: Vec<RowBackend>, invalid_weight: u64, invalid_status: u16 },
-    Redirect { status: u16, scheme: Option<String>, hostname: Option<String>, port: Option<u32>, path: Option<String> },
-    Direct { status: u16 },
+    Backends {
+        backends: Vec<RowBackend>,
+        invalid_weight: u64,
+        invalid_status: u16,
+    },
+    Redirect {
+        status: u16,
+        scheme: Option<String>,
+        hostname: Option<String>,
+        port: Option<u32>,
+        path: Option<String>,
+    },
+    Direct {
+        status: u16,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -329,19 +347,36 @@ pub(crate) struct Tracer {
 
 impl Tracer {
     pub fn new(on: bool) -> Tracer {
-        Tracer { on, steps: Vec::new() }
+        Tracer {
+            on,
+            steps: Vec::new(),
+        }
     }
     #[inline]
-    pub fn step(&mut self, stage: &str, f: impl FnOnce() -> (String, Option<String>, Option<String>)) {
+    pub fn step(
+        &mut self,
+        stage: &str,
+        f: impl FnOnce() -> (String, Option<String>, Option<String>),
+    ) {
         if self.on {
             let (message, object, pointer) = f();
-            self.steps.push(TraceStep { stage: stage.to_string(), message, object, pointer });
+            self.steps.push(TraceStep {
+                stage: stage.to_string(),
+                message,
+                object,
+                pointer,
+            });
         }
     }
     #[inline]
     pub fn note(&mut self, stage: &str, f: impl FnOnce() -> String) {
         if self.on {
-            self.steps.push(TraceStep { stage: stage.to_string(), message: f(), object: None, pointer: None });
+            self.steps.push(TraceStep {
+                stage: stage.to_string(),
+                message: f(),
+                object: None,
+                pointer: None,
+            });
         }
     }
 }

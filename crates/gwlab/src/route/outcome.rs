@@ -12,15 +12,28 @@ use std::sync::Arc;
 /// A precomputed share of a rule's traffic.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Planned {
-    Backend { backend: usize, fraction: f64, weight: u64 },
-    Status { code: u16, fraction: f64, weight: u64 },
-    Rejected { fraction: f64, weight: u64 },
+    Backend {
+        backend: usize,
+        fraction: f64,
+        weight: u64,
+    },
+    Status {
+        code: u16,
+        fraction: f64,
+        weight: u64,
+    },
+    Rejected {
+        fraction: f64,
+        weight: u64,
+    },
 }
 
 impl Planned {
     pub fn fraction(&self) -> f64 {
         match self {
-            Planned::Backend { fraction, .. } | Planned::Status { fraction, .. } | Planned::Rejected { fraction, .. } => *fraction,
+            Planned::Backend { fraction, .. }
+            | Planned::Status { fraction, .. }
+            | Planned::Rejected { fraction, .. } => *fraction,
         }
     }
 }
@@ -43,7 +56,10 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
     let mut any_no_ep = false;
     for b in backends {
         match &*b.target {
-            BackendTarget::Service { has_endpoints: true, .. } => valid += b.weight as u128,
+            BackendTarget::Service {
+                has_endpoints: true,
+                ..
+            } => valid += b.weight as u128,
             BackendTarget::Service { .. } => {
                 // A weight-0 backend is left out before its endpoints matter.
                 any_no_ep |= b.weight > 0;
@@ -63,9 +79,22 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
     let fail = |code: u16, note: &str| -> (Vec<Planned>, String) {
         let total = (invalid + no_ep).min(u64::MAX as u128) as u64;
         if l4 {
-            (vec![Planned::Rejected { fraction: 1.0, weight: total }], format!("{note}: every connection is rejected"))
+            (
+                vec![Planned::Rejected {
+                    fraction: 1.0,
+                    weight: total,
+                }],
+                format!("{note}: every connection is rejected"),
+            )
         } else {
-            (vec![Planned::Status { code, fraction: 1.0, weight: total }], format!("{note}: every request gets {code}"))
+            (
+                vec![Planned::Status {
+                    code,
+                    fraction: 1.0,
+                    weight: total,
+                }],
+                format!("{note}: every request gets {code}"),
+            )
         }
     };
     if backends.is_empty() {
@@ -73,7 +102,10 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
     }
     if valid == 0 {
         return if any_invalid {
-            fail(500, "no usable backend (an invalid backendRef and no valid weight)")
+            fail(
+                500,
+                "no usable backend (an invalid backendRef and no valid weight)",
+            )
         } else if any_no_ep {
             fail(503, "no backend has ready endpoints")
         } else {
@@ -88,9 +120,17 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
         ""
     };
     for (i, b) in backends.iter().enumerate() {
-        if let BackendTarget::Service { has_endpoints: true, .. } = *b.target {
+        if let BackendTarget::Service {
+            has_endpoints: true,
+            ..
+        } = *b.target
+        {
             if b.weight > 0 {
-                out.push(Planned::Backend { backend: i, fraction: frac(b.weight as u128, total), weight: b.weight });
+                out.push(Planned::Backend {
+                    backend: i,
+                    fraction: frac(b.weight as u128, total),
+                    weight: b.weight,
+                });
             }
         }
     }
@@ -99,14 +139,21 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
     if pooled > 0 {
         let w = pooled.min(u64::MAX as u128) as u64;
         if l4 {
-            out.push(Planned::Rejected { fraction: frac(pooled, total), weight: w });
+            out.push(Planned::Rejected {
+                fraction: frac(pooled, total),
+                weight: w,
+            });
             if !note.is_empty() {
                 note.push_str("; ");
             }
             note.push_str("the weight of endpoint-less backends is pooled into one share whose connections are rejected");
         } else {
             let code = if no_ep > 0 { 503 } else { 500 };
-            out.push(Planned::Status { code, fraction: frac(pooled, total), weight: w });
+            out.push(Planned::Status {
+                code,
+                fraction: frac(pooled, total),
+                weight: w,
+            });
             note = format!("the weight of invalid or endpoint-less backends is pooled into one share that answers {code}");
         }
     }
@@ -124,14 +171,22 @@ pub(crate) fn pct(f: f64) -> String {
 
 pub(crate) fn describe_backend(b: &CBackend) -> String {
     match &*b.target {
-        BackendTarget::Service { namespace, name, port, has_endpoints, .. } => {
+        BackendTarget::Service {
+            namespace,
+            name,
+            port,
+            has_endpoints,
+            ..
+        } => {
             if *has_endpoints {
                 format!("Service {namespace}/{name}:{port}")
             } else {
                 format!("Service {namespace}/{name}:{port} (no ready endpoints)")
             }
         }
-        BackendTarget::Invalid { reason, message } => format!("an invalid backendRef ({reason}: {message})"),
+        BackendTarget::Invalid { reason, message } => {
+            format!("an invalid backendRef ({reason}: {message})")
+        }
     }
 }
 
@@ -140,7 +195,16 @@ pub(crate) fn describe_backend(b: &CBackend) -> String {
 /// `vhost` is the virtual host that took the request: when the Host header is its name (the
 /// usual case) the forwarded host shares its text instead of copying the request's.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, req: &super::Request, view: &ReqView, vhost: &Arc<str>, t: &mut Tracer) -> Outcome {
+pub(crate) fn http_outcome(
+    gw: &GwTables,
+    l: &LInfo,
+    entry: &Entry,
+    a: &Action,
+    req: &super::Request,
+    view: &ReqView,
+    vhost: &Arc<str>,
+    t: &mut Tracer,
+) -> Outcome {
     let mut out = Outcome::empty();
     out.route = Some((a.route_id.clone(), a.rule));
     out.match_index = entry.match_index;
@@ -151,8 +215,21 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         t.step("filter", || (msg.clone(), obj(), Some(ptr.clone())));
     }
     if let Some(code) = a.direct_status {
-        t.step("filter", || (format!("the rule answers {code} itself, with an empty body: {}", a.direct_reason), obj(), Some(a.rule_pointer.clone())));
-        out.shares.push(Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code } });
+        t.step("filter", || {
+            (
+                format!(
+                    "the rule answers {code} itself, with an empty body: {}",
+                    a.direct_reason
+                ),
+                obj(),
+                Some(a.rule_pointer.clone()),
+            )
+        });
+        out.shares.push(Share {
+            fraction: 1.0,
+            weight: 0,
+            outcome: ShareOutcome::Status { code },
+        });
         out.status = code;
         return out;
     }
@@ -163,7 +240,15 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     };
     if let Some(r) = &a.redirect {
         let scheme = if req.is_tls() { "https" } else { "http" };
-        let loc = filters::location(r, scheme, host, l.port, &view.path, view.raw_query, matched_prefix);
+        let loc = filters::location(
+            r,
+            scheme,
+            host,
+            l.port,
+            &view.path,
+            view.raw_query,
+            matched_prefix,
+        );
         t.step("filter", || {
             let mut m = format!("RequestRedirect answers {} with Location {loc}", r.status);
             if r.status_defaulted {
@@ -180,8 +265,15 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             (m, obj(), Some(r.pointer.clone()))
         });
         out.status = r.status;
-        out.redirect = Some(Redirect { status: r.status, location: loc });
-        out.shares.push(Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code: r.status } });
+        out.redirect = Some(Redirect {
+            status: r.status,
+            location: loc,
+        });
+        out.shares.push(Share {
+            fraction: 1.0,
+            weight: 0,
+            outcome: ShareOutcome::Status { code: r.status },
+        });
         return out;
     }
     // Rule-level rewrite.
@@ -192,8 +284,18 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
             if matches!(p, filters::PathRewrite::Prefix(_)) && matched_prefix.is_none() {
                 t.step("filter", || ("ReplacePrefixMatch needs a PathPrefix match; this match is not one, so the path is kept".into(), obj(), Some(rw.pointer.clone())));
             } else {
-                path = std::borrow::Cow::Owned(filters::rewrite_path(&view.path, p, matched_prefix));
-                t.step("filter", || (format!("URLRewrite changes the path `{}` to `{path}` (the query is kept)", view.path), obj(), Some(format!("{}/path", rw.pointer))));
+                path =
+                    std::borrow::Cow::Owned(filters::rewrite_path(&view.path, p, matched_prefix));
+                t.step("filter", || {
+                    (
+                        format!(
+                            "URLRewrite changes the path `{}` to `{path}` (the query is kept)",
+                            view.path
+                        ),
+                        obj(),
+                        Some(format!("{}/path", rw.pointer)),
+                    )
+                });
             }
         }
         if let Some(h) = &rw.hostname {
@@ -212,7 +314,12 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     let base_headers: Option<Arc<[(String, String)]>> = if !forwarded {
         None
     } else if a.req_ops.is_empty() {
-        Some(view.headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
+        Some(
+            view.headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        )
     } else {
         let mut h = view.owned_headers();
         filters::apply_ops(&a.req_ops, &mut h);
@@ -230,7 +337,8 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
     let rule_host_shared = forwarded.then(|| shared_host(rule_host));
     if !a.req_ops.is_empty() || !a.resp_ops.is_empty() {
         t.step("filter", || {
-            let f = |ops: &[super::HeaderOp]| ops.iter().map(op_text).collect::<Vec<_>>().join(", ");
+            let f =
+                |ops: &[super::HeaderOp]| ops.iter().map(op_text).collect::<Vec<_>>().join(", ");
             let mut m = String::new();
             if !a.req_ops.is_empty() {
                 m.push_str(&format!("request headers: {}", f(&a.req_ops)));
@@ -245,20 +353,52 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
         });
     }
     for (m, p) in &a.mirrors {
-        t.step("filter", || (format!("RequestMirror copies {} of requests to {m}; its answers are ignored", pct(p / 100.0)), obj(), Some(format!("{}/filters", a.rule_pointer))));
+        t.step("filter", || {
+            (
+                format!(
+                    "RequestMirror copies {} of requests to {m}; its answers are ignored",
+                    pct(p / 100.0)
+                ),
+                obj(),
+                Some(format!("{}/filters", a.rule_pointer)),
+            )
+        });
     }
     out.mirrors = a.mirrors.clone();
     out.shares.reserve_exact(a.plan.len());
     if !a.plan_note.is_empty() {
-        t.step("backend", || (a.plan_note.clone(), obj(), Some(format!("{}/backendRefs", a.rule_pointer))));
+        t.step("backend", || {
+            (
+                a.plan_note.clone(),
+                obj(),
+                Some(format!("{}/backendRefs", a.rule_pointer)),
+            )
+        });
     }
     for p in &a.plan {
         match p {
-            Planned::Backend { backend, fraction, weight } => {
+            Planned::Backend {
+                backend,
+                fraction,
+                weight,
+            } => {
                 let b = &a.backends[*backend];
-                let BackendTarget::Service { namespace, name, port, tls, .. } = &*b.target else { continue };
+                let BackendTarget::Service {
+                    namespace,
+                    name,
+                    port,
+                    tls,
+                    ..
+                } = &*b.target
+                else {
+                    continue;
+                };
                 // Always there: `forwarded` holds when the plan has a backend share.
-                let (Some(full_path), Some(base_headers), Some(rule_host_shared)) = (&full_path, &base_headers, &rule_host_shared) else { continue };
+                let (Some(full_path), Some(base_headers), Some(rule_host_shared)) =
+                    (&full_path, &base_headers, &rule_host_shared)
+                else {
+                    continue;
+                };
                 let bhost: &str = b.host_rewrite.as_deref().unwrap_or(rule_host);
                 let mut headers = base_headers.clone();
                 if !b.req_ops.is_empty() || bhost != host {
@@ -273,7 +413,11 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
                 resp.extend(a.resp_ops.iter().cloned());
                 resp.extend(b.resp_ops.iter().cloned());
                 t.step("backend", || {
-                    let mut m = format!("{} of requests (weight {weight}) go to {}", pct(*fraction), describe_backend(b));
+                    let mut m = format!(
+                        "{} of requests (weight {weight}) go to {}",
+                        pct(*fraction),
+                        describe_backend(b)
+                    );
                     if !b.req_ops.is_empty() || !b.resp_ops.is_empty() || b.host_rewrite.is_some() {
                         m.push_str("; its backendRef filters apply to this share only");
                     }
@@ -292,7 +436,11 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
                         name: name.clone(),
                         port: *port,
                         path: full_path.clone(),
-                        host: if b.host_rewrite.is_some() { shared_host(bhost) } else { rule_host_shared.clone() },
+                        host: if b.host_rewrite.is_some() {
+                            shared_host(bhost)
+                        } else {
+                            rule_host_shared.clone()
+                        },
                         headers,
                         tls: tls.clone(),
                         response_header_ops: resp,
@@ -300,15 +448,48 @@ pub(crate) fn http_outcome(gw: &GwTables, l: &LInfo, entry: &Entry, a: &Action, 
                     },
                 });
             }
-            Planned::Status { code, fraction, weight } => {
+            Planned::Status {
+                code,
+                fraction,
+                weight,
+            } => {
                 t.step("backend", || {
-                    let who: Vec<String> = a.backends.iter().filter(|b| !matches!(*b.target, BackendTarget::Service { has_endpoints: true, .. })).map(describe_backend).collect();
-                    (format!("{} of requests (weight {weight}) get {code} from the gateway: {}", pct(*fraction), who.join("; ")), obj(), Some(format!("{}/backendRefs", a.rule_pointer)))
+                    let who: Vec<String> = a
+                        .backends
+                        .iter()
+                        .filter(|b| {
+                            !matches!(
+                                *b.target,
+                                BackendTarget::Service {
+                                    has_endpoints: true,
+                                    ..
+                                }
+                            )
+                        })
+                        .map(describe_backend)
+                        .collect();
+                    (
+                        format!(
+                            "{} of requests (weight {weight}) get {code} from the gateway: {}",
+                            pct(*fraction),
+                            who.join("; ")
+                        ),
+                        obj(),
+                        Some(format!("{}/backendRefs", a.rule_pointer)),
+                    )
                 });
-                out.shares.push(Share { fraction: *fraction, weight: *weight, outcome: ShareOutcome::Status { code: *code } });
+                out.shares.push(Share {
+                    fraction: *fraction,
+                    weight: *weight,
+                    outcome: ShareOutcome::Status { code: *code },
+                });
             }
             Planned::Rejected { fraction, weight } => {
-                out.shares.push(Share { fraction: *fraction, weight: *weight, outcome: ShareOutcome::Rejected });
+                out.shares.push(Share {
+                    fraction: *fraction,
+                    weight: *weight,
+                    outcome: ShareOutcome::Rejected,
+                });
             }
         }
     }
@@ -340,10 +521,21 @@ pub(crate) fn finish(out: &mut Outcome) {
     };
     // Borrow the primary share's edits instead of cloning the whole share (headers included).
     let (ops, headers, removed) = match &p.outcome {
-        ShareOutcome::Backend { response_header_ops, .. } if !response_header_ops.is_empty() => (
+        ShareOutcome::Backend {
+            response_header_ops,
+            ..
+        } if !response_header_ops.is_empty() => (
             response_header_ops.clone(),
-            response_header_ops.iter().filter(|o| o.action != HeaderAction::Remove).map(|o| (o.name.clone(), o.value.clone())).collect(),
-            response_header_ops.iter().filter(|o| o.action == HeaderAction::Remove).map(|o| o.name.clone()).collect(),
+            response_header_ops
+                .iter()
+                .filter(|o| o.action != HeaderAction::Remove)
+                .map(|o| (o.name.clone(), o.value.clone()))
+                .collect(),
+            response_header_ops
+                .iter()
+                .filter(|o| o.action == HeaderAction::Remove)
+                .map(|o| o.name.clone())
+                .collect(),
         ),
         ShareOutcome::Backend { .. } => (Vec::new(), Vec::new(), Vec::new()),
         _ => {
@@ -364,7 +556,16 @@ mod tests {
     fn svc(name: &str, w: u64, eps: bool) -> CBackend {
         CBackend {
             weight: w,
-            target: BackendTarget::Service { namespace: "default".into(), name: name.into(), port: 80, target_port: None, app_protocol: None, has_endpoints: eps, tls: None }.into(),
+            target: BackendTarget::Service {
+                namespace: "default".into(),
+                name: name.into(),
+                port: 80,
+                target_port: None,
+                app_protocol: None,
+                has_endpoints: eps,
+                tls: None,
+            }
+            .into(),
             req_ops: vec![],
             resp_ops: vec![],
             host_rewrite: None,
@@ -372,12 +573,21 @@ mod tests {
         }
     }
     fn bad(w: u64) -> CBackend {
-        CBackend { target: BackendTarget::Invalid { reason: "BackendNotFound".into(), message: "x".into() }.into(), ..svc("x", w, true) }
+        CBackend {
+            target: BackendTarget::Invalid {
+                reason: "BackendNotFound".into(),
+                message: "x".into(),
+            }
+            .into(),
+            ..svc("x", w, true)
+        }
     }
     fn shape(p: &[Planned]) -> Vec<String> {
         p.iter()
             .map(|p| match p {
-                Planned::Backend { backend, fraction, .. } => format!("b{backend}:{}", pct(*fraction)),
+                Planned::Backend {
+                    backend, fraction, ..
+                } => format!("b{backend}:{}", pct(*fraction)),
                 Planned::Status { code, fraction, .. } => format!("{code}:{}", pct(*fraction)),
                 Planned::Rejected { fraction, .. } => format!("rej:{}", pct(*fraction)),
             })
@@ -389,7 +599,10 @@ mod tests {
         let cases: Vec<(Vec<CBackend>, Vec<&str>)> = vec![
             (vec![], vec!["500:100%"]),
             (vec![svc("a", 1, true)], vec!["b0:100%"]),
-            (vec![svc("a", 90, true), svc("b", 10, true)], vec!["b0:90%", "b1:10%"]),
+            (
+                vec![svc("a", 90, true), svc("b", 10, true)],
+                vec!["b0:90%", "b1:10%"],
+            ),
             (vec![svc("a", 0, true)], vec!["500:100%"]),
             (vec![svc("a", 0, true), svc("b", 0, true)], vec!["500:100%"]),
             (vec![svc("a", 80, true), bad(20)], vec!["b0:80%", "500:20%"]),
@@ -397,16 +610,40 @@ mod tests {
             (vec![svc("a", 1, false)], vec!["503:100%"]),
             (vec![bad(1), svc("a", 1, false)], vec!["500:100%"]),
             (vec![bad(0), svc("a", 0, true)], vec!["500:100%"]),
-            (vec![svc("a", 50, true), bad(25), svc("c", 25, false)], vec!["b0:50%", "503:50%"]),
-            (vec![svc("a", 1_000_000, true), svc("b", 1_000_000, true), svc("c", 0, true)], vec!["b0:50%", "b1:50%"]),
-            (vec![svc("a", u64::MAX, true), svc("b", u64::MAX, true)], vec!["b0:50%", "b1:50%"]),
+            (
+                vec![svc("a", 50, true), bad(25), svc("c", 25, false)],
+                vec!["b0:50%", "503:50%"],
+            ),
+            (
+                vec![
+                    svc("a", 1_000_000, true),
+                    svc("b", 1_000_000, true),
+                    svc("c", 0, true),
+                ],
+                vec!["b0:50%", "b1:50%"],
+            ),
+            (
+                vec![svc("a", u64::MAX, true), svc("b", u64::MAX, true)],
+                vec!["b0:50%", "b1:50%"],
+            ),
         ];
         for (bs, want) in cases {
             let (p, _) = plan(&bs, false);
-            assert_eq!(shape(&p), want, "{:?}", bs.iter().map(|b| (b.weight, describe_backend(b))).collect::<Vec<_>>());
+            assert_eq!(
+                shape(&p),
+                want,
+                "{:?}",
+                bs.iter()
+                    .map(|b| (b.weight, describe_backend(b)))
+                    .collect::<Vec<_>>()
+            );
         }
         let (p, _) = plan(&[svc("a", 3, true), bad(1)], true);
-        assert_eq!(shape(&p), vec!["b0:100%"], "Envoy Gateway drops invalid L4 backends");
+        assert_eq!(
+            shape(&p),
+            vec!["b0:100%"],
+            "Envoy Gateway drops invalid L4 backends"
+        );
         let (p, _) = plan(&[svc("a", 3, true), svc("b", 1, false)], true);
         assert_eq!(shape(&p), vec!["b0:75%", "rej:25%"]);
         let (p, _) = plan(&[bad(1)], true);

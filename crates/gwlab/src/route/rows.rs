@@ -22,7 +22,12 @@ impl Router {
                         ChainTarget::Route(ai) => {
                             let l = &gw.listeners[c.listener];
                             let host = c.sni.clone().unwrap_or_else(|| "*".into());
-                            let probe = format!("tls://{}:{} --gateway {}", probe_host(&host), l.port, gw.key);
+                            let probe = format!(
+                                "tls://{}:{} --gateway {}",
+                                probe_host(&host),
+                                l.port,
+                                gw.key
+                            );
                             let matches = match &c.sni {
                                 Some(s) => format!("SNI {s}"),
                                 None => "any SNI".into(),
@@ -35,8 +40,17 @@ impl Router {
                 for (list, scheme) in [(&pt.tcp, "tcp"), (&pt.udp, "udp")] {
                     if let Some(L4Entry { listener, action }) = list.first() {
                         let l = &gw.listeners[*listener];
-                        let probe = format!("{scheme}://{}:{} --gateway {}", gw.address, l.port, gw.key);
-                        rows.push(self.l4_row(gw, l, *action, "*".into(), "any connection".into(), Some(probe), None));
+                        let probe =
+                            format!("{scheme}://{}:{} --gateway {}", gw.address, l.port, gw.key);
+                        rows.push(self.l4_row(
+                            gw,
+                            l,
+                            *action,
+                            "*".into(),
+                            "any connection".into(),
+                            Some(probe),
+                            None,
+                        ));
                     }
                 }
             }
@@ -45,7 +59,16 @@ impl Router {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn l4_row(&self, gw: &GwTables, l: &LInfo, ai: usize, hostname: String, matches: String, probe: Option<String>, shadowed_by: Option<usize>) -> TableRow {
+    fn l4_row(
+        &self,
+        gw: &GwTables,
+        l: &LInfo,
+        ai: usize,
+        hostname: String,
+        matches: String,
+        probe: Option<String>,
+        shadowed_by: Option<usize>,
+    ) -> TableRow {
         let a = &self.actions[ai];
         let (action, outcome) = action_text(a);
         TableRow {
@@ -75,7 +98,11 @@ impl Router {
                 let l = &gw.listeners[e.listener];
                 let (action, outcome) = action_text(a);
                 let shadowed_by = vh.shadowing(i).map(|j| base + j);
-                let probe = if shadowed_by.is_none() { self.probe(gw, l, &vh.name, e, a, tls) } else { None };
+                let probe = if shadowed_by.is_none() {
+                    self.probe(gw, l, &vh.name, e, a, tls)
+                } else {
+                    None
+                };
                 rows.push(TableRow {
                     gateway: gw.key.to_string(),
                     listener: l.id.to_string(),
@@ -98,9 +125,21 @@ impl Router {
     }
 
     /// A request line for the row, kept only if routing it really lands on the row.
-    fn probe(&self, gw: &GwTables, l: &LInfo, vhost: &str, e: &Entry, a: &Action, tls: bool) -> Option<String> {
+    fn probe(
+        &self,
+        gw: &GwTables,
+        l: &LInfo,
+        vhost: &str,
+        e: &Entry,
+        a: &Action,
+        tls: bool,
+    ) -> Option<String> {
         let grpc = a.kind == RouteKind::Grpc;
-        let mut method = if grpc { "POST".to_string() } else { "GET".to_string() };
+        let mut method = if grpc {
+            "POST".to_string()
+        } else {
+            "GET".to_string()
+        };
         let mut headers: Vec<(String, String)> = Vec::new();
         for h in &e.m.headers {
             let v = literal(&h.value)?;
@@ -116,11 +155,17 @@ impl Router {
             PathMatch::Regex { pattern, .. } => regex_literal(pattern)?,
         };
         if grpc {
-            let suffix = e.m.headers.iter().find(|h| h.name == ":path").map(|h| h.value.value().to_string());
+            let suffix =
+                e.m.headers
+                    .iter()
+                    .find(|h| h.name == ":path")
+                    .map(|h| h.value.value().to_string());
             path = match (&e.m.path, suffix) {
                 (_, Some(s)) => format!("/probe.Service{s}"),
                 (PathMatch::Exact(v), None) => v.clone(),
-                (PathMatch::Prefix { trimmed, .. }, None) if trimmed.is_empty() => "/probe.Service/Probe".into(),
+                (PathMatch::Prefix { trimmed, .. }, None) if trimmed.is_empty() => {
+                    "/probe.Service/Probe".into()
+                }
                 (PathMatch::Prefix { trimmed, .. }, None) => format!("{trimmed}/Probe"),
                 (PathMatch::Regex { .. }, None) => path,
             };
@@ -135,7 +180,11 @@ impl Router {
         }
         let host = probe_host(vhost);
         let default_port = if tls { 443 } else { 80 };
-        let port = if l.port == default_port { String::new() } else { format!(":{}", l.port) };
+        let port = if l.port == default_port {
+            String::new()
+        } else {
+            format!(":{}", l.port)
+        };
         let scheme = match (grpc, tls) {
             (true, true) => "grpcs",
             (true, false) => "grpc",
@@ -143,14 +192,23 @@ impl Router {
             (false, false) => "http",
         };
         let url = format!("{scheme}://{host}{port}{path}{q}");
-        let mut line = if grpc { shell(&url) } else { format!("{method} {}", shell(&url)) };
+        let mut line = if grpc {
+            shell(&url)
+        } else {
+            format!("{method} {}", shell(&url))
+        };
         for (n, v) in &headers {
             line.push_str(&format!(" -H {}", shell(&format!("{n}: {v}"))));
         }
         line.push_str(&format!(" --gateway {}", gw.key));
         let req = crate::request::parse_request(&line).ok()?;
         let out = self.route_fast(&req);
-        let hit = out.route.as_ref().is_some_and(|(r, i)| *r == a.route_id && *i == a.rule) && out.match_index == e.match_index && out.vhost.as_deref() == Some(vhost);
+        let hit = out
+            .route
+            .as_ref()
+            .is_some_and(|(r, i)| *r == a.route_id && *i == a.rule)
+            && out.match_index == e.match_index
+            && out.vhost.as_deref() == Some(vhost);
         hit.then_some(line)
     }
 }
@@ -176,14 +234,19 @@ fn literal(v: &ValueMatch) -> Option<String> {
 /// A pattern with no regex syntax matches only itself.
 fn regex_literal(p: &str) -> Option<String> {
     if p.chars().any(|c| "\\.+*?()|[]{}^$".contains(c)) {
-        let stripped = p.strip_suffix(".*").filter(|s| !s.chars().any(|c| "\\.+*?()|[]{}^$".contains(c)));
+        let stripped = p
+            .strip_suffix(".*")
+            .filter(|s| !s.chars().any(|c| "\\.+*?()|[]{}^$".contains(c)));
         return stripped.map(|s| s.to_string());
     }
     Some(p.to_string())
 }
 
 fn shell(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=?&%+,@".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=?&%+,@".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -191,8 +254,23 @@ fn shell(s: &str) -> String {
 }
 
 fn row_match(m: &Match) -> RowMatch {
-    let conds = |cs: &[super::matchers::Cond]| cs.iter().map(|c| (c.name.clone(), c.value.type_name().to_string(), c.value.value().to_string())).collect();
-    RowMatch { path_type: m.path.type_name().into(), path: m.path.value().into(), headers: conds(&m.headers), query: conds(&m.query) }
+    let conds = |cs: &[super::matchers::Cond]| {
+        cs.iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.value.type_name().to_string(),
+                    c.value.value().to_string(),
+                )
+            })
+            .collect()
+    };
+    RowMatch {
+        path_type: m.path.type_name().into(),
+        path: m.path.value().into(),
+        headers: conds(&m.headers),
+        query: conds(&m.query),
+    }
 }
 
 fn action_text(a: &Action) -> (String, RowAction) {
@@ -217,7 +295,16 @@ fn action_text(a: &Action) -> (String, RowAction) {
         if let Some(p) = &path {
             s.push_str(&format!(" path={p}"));
         }
-        return (s, RowAction::Redirect { status: r.status, scheme: r.scheme.clone(), hostname: r.hostname.clone(), port: r.port, path });
+        return (
+            s,
+            RowAction::Redirect {
+                status: r.status,
+                scheme: r.scheme.clone(),
+                hostname: r.hostname.clone(),
+                port: r.port,
+                path,
+            },
+        );
     }
     let mut parts = Vec::new();
     let mut backends = Vec::new();
@@ -225,13 +312,32 @@ fn action_text(a: &Action) -> (String, RowAction) {
     let mut invalid_status = 0u16;
     for p in &a.plan {
         match p {
-            Planned::Backend { backend, fraction, weight } => {
-                if let BackendTarget::Service { namespace, name, port, .. } = &*a.backends[*backend].target {
+            Planned::Backend {
+                backend,
+                fraction,
+                weight,
+            } => {
+                if let BackendTarget::Service {
+                    namespace,
+                    name,
+                    port,
+                    ..
+                } = &*a.backends[*backend].target
+                {
                     parts.push(format!("{namespace}/{name}:{port} ({})", pct(*fraction)));
-                    backends.push(RowBackend { namespace: namespace.to_string(), name: name.to_string(), port: *port, weight: *weight });
+                    backends.push(RowBackend {
+                        namespace: namespace.to_string(),
+                        name: name.to_string(),
+                        port: *port,
+                        weight: *weight,
+                    });
                 }
             }
-            Planned::Status { code, fraction, weight } => {
+            Planned::Status {
+                code,
+                fraction,
+                weight,
+            } => {
                 parts.push(format!("{code} ({})", pct(*fraction)));
                 invalid_weight = *weight;
                 invalid_status = *code;
@@ -247,7 +353,14 @@ fn action_text(a: &Action) -> (String, RowAction) {
             return (format!("{code}"), RowAction::Direct { status: *code });
         }
     }
-    (parts.join(", "), RowAction::Backends { backends, invalid_weight, invalid_status })
+    (
+        parts.join(", "),
+        RowAction::Backends {
+            backends,
+            invalid_weight,
+            invalid_status,
+        },
+    )
 }
 
 #[allow(dead_code)]

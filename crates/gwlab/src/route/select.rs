@@ -3,8 +3,8 @@
 
 use super::l4;
 use super::matchers::{why_before, ReqView};
-use super::outcome::{self, finish};
 use super::outcome::Planned;
+use super::outcome::{self, finish};
 use super::table::{CBackend, ChainTarget, GwTables, HttpTable, PortTables, Router, TlsChain};
 use super::{Outcome, Request, RequestProtocol, Share, ShareOutcome, Tracer};
 use crate::resolve::{RouteKind, TlsMode};
@@ -51,19 +51,48 @@ impl<'r> Decision<'r> {
     pub fn shares(&self) -> impl Iterator<Item = (f64, u64, DecidedShare<'r>)> + 'r {
         let backends = self.backends;
         self.plan.iter().filter_map(move |p| match *p {
-            Planned::Backend { backend, fraction, weight } => match &*backends.get(backend)?.target {
-                crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((fraction, weight, DecidedShare::Backend(namespace, name, *port))),
+            Planned::Backend {
+                backend,
+                fraction,
+                weight,
+            } => match &*backends.get(backend)?.target {
+                crate::resolve::BackendTarget::Service {
+                    namespace,
+                    name,
+                    port,
+                    ..
+                } => Some((
+                    fraction,
+                    weight,
+                    DecidedShare::Backend(namespace, name, *port),
+                )),
                 _ => None,
             },
-            Planned::Status { code, fraction, weight } => Some((fraction, weight, DecidedShare::Status(code))),
-            Planned::Rejected { fraction, weight } => Some((fraction, weight, DecidedShare::Rejected)),
+            Planned::Status {
+                code,
+                fraction,
+                weight,
+            } => Some((fraction, weight, DecidedShare::Status(code))),
+            Planned::Rejected { fraction, weight } => {
+                Some((fraction, weight, DecidedShare::Rejected))
+            }
         })
     }
 }
 
 impl<'r> Decision<'r> {
     fn refused() -> Decision<'r> {
-        Decision { status: 0, rejected: true, route: None, rule: 0, match_index: None, listener: None, backend: None, plan: &[], backends: &[] }
+        Decision {
+            status: 0,
+            rejected: true,
+            route: None,
+            rule: 0,
+            match_index: None,
+            listener: None,
+            backend: None,
+            plan: &[],
+            backends: &[],
+        }
     }
     /// An HTTP request carried by an L4 route: the backend answers it.
     fn l4_http(mut self) -> Decision<'r> {
@@ -73,7 +102,17 @@ impl<'r> Decision<'r> {
         self
     }
     fn not_found(listener: &'r str) -> Decision<'r> {
-        Decision { status: 404, rejected: false, route: None, rule: 0, match_index: None, listener: Some(listener), backend: None, plan: &[], backends: &[] }
+        Decision {
+            status: 404,
+            rejected: false,
+            route: None,
+            rule: 0,
+            match_index: None,
+            listener: Some(listener),
+            backend: None,
+            plan: &[],
+            backends: &[],
+        }
     }
 }
 
@@ -85,51 +124,102 @@ impl Router {
             Some(g) => self.find_gateway(g),
             None => self.pick_gateway(port, req),
         };
-        let Some(gw) = gi.map(|i| &self.gateways[i]) else { return Decision::refused() };
-        let Some(pt) = gw.ports.iter().find(|p| p.port == port) else { return Decision::refused() };
+        let Some(gw) = gi.map(|i| &self.gateways[i]) else {
+            return Decision::refused();
+        };
+        let Some(pt) = gw.ports.iter().find(|p| p.port == port) else {
+            return Decision::refused();
+        };
         match req.protocol {
-            RequestProtocol::Http | RequestProtocol::Grpc if !req.is_tls() => match (&pt.http, pt.tcp.first()) {
-                (Some(t), _) => self.decide_http(gw, pt.http_listeners[0], t, req),
-                (None, Some(e)) => self.decide_action(gw, e.listener, e.action, None),
-                _ => Decision::refused(),
-            },
+            RequestProtocol::Http | RequestProtocol::Grpc if !req.is_tls() => {
+                match (&pt.http, pt.tcp.first()) {
+                    (Some(t), _) => self.decide_http(gw, pt.http_listeners[0], t, req),
+                    (None, Some(e)) => self.decide_action(gw, e.listener, e.action, None),
+                    _ => Decision::refused(),
+                }
+            }
             RequestProtocol::Http | RequestProtocol::Grpc | RequestProtocol::Tls => {
-                let Some((ci, _)) = select_chain(&pt.tls, req.sni.as_deref()) else { return Decision::refused() };
+                let Some((ci, _)) = select_chain(&pt.tls, req.sni.as_deref()) else {
+                    return Decision::refused();
+                };
                 let c = &pt.tls[ci];
                 let l = &gw.listeners[c.listener];
-                if l.client_validation && !req.client_certificate && l.tls_mode != Some(TlsMode::Passthrough) {
+                if l.client_validation
+                    && !req.client_certificate
+                    && l.tls_mode != Some(TlsMode::Passthrough)
+                {
                     return Decision::refused();
                 }
                 match &c.target {
-                    ChainTarget::Https(_) if req.protocol == RequestProtocol::Tls => Decision { rejected: false, listener: Some(&l.id), ..Decision::refused() },
+                    ChainTarget::Https(_) if req.protocol == RequestProtocol::Tls => Decision {
+                        rejected: false,
+                        listener: Some(&l.id),
+                        ..Decision::refused()
+                    },
                     ChainTarget::Https(t) => self.decide_http(gw, c.listener, t, req),
-                    ChainTarget::Route(ai) if req.protocol != RequestProtocol::Tls => self.decide_action(gw, c.listener, *ai, None).l4_http(),
+                    ChainTarget::Route(ai) if req.protocol != RequestProtocol::Tls => {
+                        self.decide_action(gw, c.listener, *ai, None).l4_http()
+                    }
                     ChainTarget::Route(ai) => self.decide_action(gw, c.listener, *ai, None),
                 }
             }
-            RequestProtocol::Tcp => pt.tcp.first().map(|e| self.decide_action(gw, e.listener, e.action, None)).unwrap_or_else(Decision::refused),
-            RequestProtocol::Udp => pt.udp.first().map(|e| self.decide_action(gw, e.listener, e.action, None)).unwrap_or_else(Decision::refused),
+            RequestProtocol::Tcp => pt
+                .tcp
+                .first()
+                .map(|e| self.decide_action(gw, e.listener, e.action, None))
+                .unwrap_or_else(Decision::refused),
+            RequestProtocol::Udp => pt
+                .udp
+                .first()
+                .map(|e| self.decide_action(gw, e.listener, e.action, None))
+                .unwrap_or_else(Decision::refused),
         }
     }
 
-    fn decide_http<'r>(&'r self, gw: &'r GwTables, default_listener: usize, table: &'r HttpTable, req: &Request) -> Decision<'r> {
+    fn decide_http<'r>(
+        &'r self,
+        gw: &'r GwTables,
+        default_listener: usize,
+        table: &'r HttpTable,
+        req: &Request,
+    ) -> Decision<'r> {
         let authority = req.host.as_deref().unwrap_or(&gw.address);
         let view = ReqView::new(&req.method, &req.path, &req.headers, authority);
-        let Some((vi, _)) = table.select(req.host.as_deref()) else { return Decision::not_found(&gw.listeners[default_listener].id) };
+        let Some((vi, _)) = table.select(req.host.as_deref()) else {
+            return Decision::not_found(&gw.listeners[default_listener].id);
+        };
         let vh = &table.vhosts[vi];
         match vh.find(&view) {
             Some(i) => {
                 let e = &vh.entries[i];
                 self.decide_action(gw, e.listener, e.action, Some(e.match_index))
             }
-            None => Decision::not_found(&gw.listeners[vh.entries.first().map(|e| e.listener).unwrap_or(default_listener)].id),
+            None => Decision::not_found(
+                &gw.listeners[vh
+                    .entries
+                    .first()
+                    .map(|e| e.listener)
+                    .unwrap_or(default_listener)]
+                .id,
+            ),
         }
     }
 
-    fn decide_action<'r>(&'r self, gw: &'r GwTables, listener: usize, ai: usize, match_index: Option<Option<usize>>) -> Decision<'r> {
+    fn decide_action<'r>(
+        &'r self,
+        gw: &'r GwTables,
+        listener: usize,
+        ai: usize,
+        match_index: Option<Option<usize>>,
+    ) -> Decision<'r> {
         let a = &self.actions[ai];
         let backend = a.primary.1.and_then(|b| match &*a.backends[b].target {
-            crate::resolve::BackendTarget::Service { namespace, name, port, .. } => Some((&**namespace, &**name, *port)),
+            crate::resolve::BackendTarget::Service {
+                namespace,
+                name,
+                port,
+                ..
+            } => Some((&**namespace, &**name, *port)),
             _ => None,
         });
         let l4 = match_index.is_none();
@@ -141,7 +231,11 @@ impl Router {
             match_index: match_index.flatten(),
             listener: Some(&gw.listeners[listener].id),
             backend,
-            plan: if a.direct_status.is_some() || a.redirect.is_some() { &[] } else { &a.plan },
+            plan: if a.direct_status.is_some() || a.redirect.is_some() {
+                &[]
+            } else {
+                &a.plan
+            },
             backends: &a.backends,
         }
     }
@@ -172,7 +266,14 @@ impl Router {
                 None => {
                     t.note("listener", || {
                         let known: Vec<&str> = self.gateways.iter().map(|g| &*g.key).collect();
-                        format!("no Gateway `{g}` is handled by this controller (known: {})", if known.is_empty() { "none".into() } else { known.join(", ") })
+                        format!(
+                            "no Gateway `{g}` is handled by this controller (known: {})",
+                            if known.is_empty() {
+                                "none".into()
+                            } else {
+                                known.join(", ")
+                            }
+                        )
                     });
                     return rejected();
                 }
@@ -184,7 +285,14 @@ impl Router {
                 None => return rejected(),
             },
             None => {
-                let cands: Vec<usize> = (0..self.gateways.len()).filter(|&i| self.gateways[i].ports.iter().any(|p| p.port == port && has_programmed(p))).collect();
+                let cands: Vec<usize> = (0..self.gateways.len())
+                    .filter(|&i| {
+                        self.gateways[i]
+                            .ports
+                            .iter()
+                            .any(|p| p.port == port && has_programmed(p))
+                    })
+                    .collect();
                 match cands.first() {
                     None => {
                         t.note("listener", || format!("no Gateway has a programmed listener on port {port}: the connection is refused"));
@@ -193,7 +301,11 @@ impl Router {
                     Some(&first) => {
                         let i = self.pick_gateway(port, req).unwrap_or(first);
                         if let Some(class) = &self.gateways[i].merge_group {
-                            let merged: Vec<&str> = cands.iter().filter(|&&c| self.gateways[c].merge_group.as_ref() == Some(class)).map(|&c| &*self.gateways[c].key).collect();
+                            let merged: Vec<&str> = cands
+                                .iter()
+                                .filter(|&&c| self.gateways[c].merge_group.as_ref() == Some(class))
+                                .map(|&c| &*self.gateways[c].key)
+                                .collect();
                             if merged.len() > 1 {
                                 t.note("listener", || {
                                     format!(
@@ -204,7 +316,15 @@ impl Router {
                                 });
                             }
                         }
-                        let unmerged: Vec<usize> = cands.iter().copied().filter(|&c| c == i || self.gateways[c].merge_group.is_none() || self.gateways[c].merge_group != self.gateways[i].merge_group).collect();
+                        let unmerged: Vec<usize> = cands
+                            .iter()
+                            .copied()
+                            .filter(|&c| {
+                                c == i
+                                    || self.gateways[c].merge_group.is_none()
+                                    || self.gateways[c].merge_group != self.gateways[i].merge_group
+                            })
+                            .collect();
                         if unmerged.len() > 1 {
                             t.note("note", || {
                                 let names: Vec<&str> = unmerged.iter().map(|&c| &*self.gateways[c].key).collect();
@@ -290,7 +410,13 @@ impl Router {
         out
     }
 
-    fn no_listener(&self, gw: &GwTables, pt: &PortTables, req: &Request, t: &mut Tracer) -> Outcome {
+    fn no_listener(
+        &self,
+        gw: &GwTables,
+        pt: &PortTables,
+        req: &Request,
+        t: &mut Tracer,
+    ) -> Outcome {
         let kind = match req.protocol {
             RequestProtocol::Tcp => "TCP",
             RequestProtocol::Udp => "UDP",
@@ -298,10 +424,20 @@ impl Router {
             _ => "HTTP",
         };
         t.step("listener", || {
-            let mut m = format!("Gateway {} has no programmed listener on port {} that takes {kind} traffic", gw.key, pt.port);
+            let mut m = format!(
+                "Gateway {} has no programmed listener on port {} that takes {kind} traffic",
+                gw.key, pt.port
+            );
             if !pt.empty_l4.is_empty() {
-                let names: Vec<&str> = pt.empty_l4.iter().map(|&i| gw.listeners[i].name.as_str()).collect();
-                m.push_str(&format!(" with a route attached (listener {} has none)", names.join(", ")));
+                let names: Vec<&str> = pt
+                    .empty_l4
+                    .iter()
+                    .map(|&i| gw.listeners[i].name.as_str())
+                    .collect();
+                m.push_str(&format!(
+                    " with a route attached (listener {} has none)",
+                    names.join(", ")
+                ));
             }
             m.push_str(": the connection is refused");
             (m, Some(gw.object_id.clone()), None)
@@ -326,16 +462,27 @@ impl Router {
         let l = &gw.listeners[chain.listener];
         t.step("listener", || {
             (
-                format!("SNI `{}` selects the filter chain for {} ({why}) on listener {} ({}{})", sni.unwrap_or(""), chain.sni.as_deref().unwrap_or("any server name"), l.name, l.protocol_name(), match l.tls_mode {
-                    Some(TlsMode::Passthrough) => ", Passthrough",
-                    Some(TlsMode::Terminate) if l.protocol == crate::resolve::Protocol::Tls => ", Terminate",
-                    _ => "",
-                }),
+                format!(
+                    "SNI `{}` selects the filter chain for {} ({why}) on listener {} ({}{})",
+                    sni.unwrap_or(""),
+                    chain.sni.as_deref().unwrap_or("any server name"),
+                    l.name,
+                    l.protocol_name(),
+                    match l.tls_mode {
+                        Some(TlsMode::Passthrough) => ", Passthrough",
+                        Some(TlsMode::Terminate) if l.protocol == crate::resolve::Protocol::Tls =>
+                            ", Terminate",
+                        _ => "",
+                    }
+                ),
                 Some(l.object_id.clone()),
                 Some(l.pointer.clone()),
             )
         });
-        if l.client_validation && !req.client_certificate && l.tls_mode != Some(TlsMode::Passthrough) {
+        if l.client_validation
+            && !req.client_certificate
+            && l.tls_mode != Some(TlsMode::Passthrough)
+        {
             t.step("listener", || ("the listener requires a client certificate (frontend validation) and the client sent none: the handshake fails".into(), Some(gw.object_id.clone()), Some("/spec/tls/frontend".into())));
             return rejected();
         }
@@ -351,14 +498,29 @@ impl Router {
                 self.http(gw, chain.listener, table, req, t)
             }
             ChainTarget::Route(ai) => {
-                let mut out = l4::outcome(self, gw, chain.listener, *ai, req, l.tls_mode == Some(TlsMode::Passthrough), t);
+                let mut out = l4::outcome(
+                    self,
+                    gw,
+                    chain.listener,
+                    *ai,
+                    req,
+                    l.tls_mode == Some(TlsMode::Passthrough),
+                    t,
+                );
                 out.vhost = Some(Arc::from(chain.sni.as_deref().unwrap_or("*")));
                 out
             }
         }
     }
 
-    fn http(&self, gw: &GwTables, default_listener: usize, table: &HttpTable, req: &Request, t: &mut Tracer) -> Outcome {
+    fn http(
+        &self,
+        gw: &GwTables,
+        default_listener: usize,
+        table: &HttpTable,
+        req: &Request,
+        t: &mut Tracer,
+    ) -> Outcome {
         let authority: &str = req.host.as_deref().unwrap_or(&gw.address);
         let view = ReqView::new(&req.method, &req.path, &req.headers, authority);
         if t.on && view.path != req.path.split('?').next().unwrap_or("") {
@@ -371,8 +533,13 @@ impl Router {
                 let names: Vec<&str> = table.vhosts.iter().map(|v| &*v.name).collect();
                 format!(
                     "no virtual host serves {} (virtual hosts: {}): Envoy answers 404",
-                    host.map(|h| format!("Host `{h}`")).unwrap_or_else(|| format!("the Gateway address {}", gw.address)),
-                    if names.is_empty() { "none".into() } else { names.join(", ") }
+                    host.map(|h| format!("Host `{h}`"))
+                        .unwrap_or_else(|| format!("the Gateway address {}", gw.address)),
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
                 )
             });
             let mut out = not_found(gw, &gw.listeners[default_listener].id);
@@ -381,23 +548,43 @@ impl Router {
         };
         let vh = &table.vhosts[vi];
         t.note("vhost", || {
-            let others: Vec<&str> = table.vhosts.iter().filter(|v| v.name != vh.name).map(|v| &*v.name).collect();
+            let others: Vec<&str> = table
+                .vhosts
+                .iter()
+                .filter(|v| v.name != vh.name)
+                .map(|v| &*v.name)
+                .collect();
             let mut m = format!(
                 "{} → virtual host `{}` ({why}); only its {} route entr{} are tried",
-                host.map(|h| format!("Host `{h}`")).unwrap_or_else(|| format!("no Host (the Gateway address {})", gw.address)),
+                host.map(|h| format!("Host `{h}`"))
+                    .unwrap_or_else(|| format!("no Host (the Gateway address {})", gw.address)),
                 vh.name,
                 vh.entries.len(),
                 if vh.entries.len() == 1 { "y" } else { "ies" }
             );
             if !others.is_empty() {
-                m.push_str(&format!(" (other virtual hosts: {}; Envoy never falls through to them)", others.join(", ")));
+                m.push_str(&format!(
+                    " (other virtual hosts: {}; Envoy never falls through to them)",
+                    others.join(", ")
+                ));
             }
             m
         });
-        let winner = if t.on { self.trace_candidates(vh, &view, t) } else { vh.find(&view) };
+        let winner = if t.on {
+            self.trace_candidates(vh, &view, t)
+        } else {
+            vh.find(&view)
+        };
         let Some(wi) = winner else {
-            t.note("winner", || "no route entry in this virtual host matches: Envoy answers 404 with an empty body".into());
-            let lid = vh.entries.first().map(|e| e.listener).unwrap_or(default_listener);
+            t.note("winner", || {
+                "no route entry in this virtual host matches: Envoy answers 404 with an empty body"
+                    .into()
+            });
+            let lid = vh
+                .entries
+                .first()
+                .map(|e| e.listener)
+                .unwrap_or(default_listener);
             let mut out = not_found(gw, &gw.listeners[lid].id);
             out.vhost = Some(vh.name.clone());
             return out;
@@ -407,7 +594,19 @@ impl Router {
         let l = &gw.listeners[e.listener];
         t.step("winner", || {
             (
-                format!("{} rule {}{}{} wins ({})", a.route_id, a.rule, a.rule_name.as_ref().map(|n| format!(" `{n}`")).unwrap_or_default(), e.match_index.map(|m| format!(" match {m}")).unwrap_or_default(), e.m.describe()),
+                format!(
+                    "{} rule {}{}{} wins ({})",
+                    a.route_id,
+                    a.rule,
+                    a.rule_name
+                        .as_ref()
+                        .map(|n| format!(" `{n}`"))
+                        .unwrap_or_default(),
+                    e.match_index
+                        .map(|m| format!(" match {m}"))
+                        .unwrap_or_default(),
+                    e.m.describe()
+                ),
                 Some(a.route_id.to_string()),
                 Some(e.pointer.clone()),
             )
@@ -418,37 +617,79 @@ impl Router {
     }
 
     /// The linear walk a trace shows: every candidate in precedence order, and why it won or lost.
-    fn trace_candidates(&self, vh: &super::table::Vhost, view: &ReqView, t: &mut Tracer) -> Option<usize> {
+    fn trace_candidates(
+        &self,
+        vh: &super::table::Vhost,
+        view: &ReqView,
+        t: &mut Tracer,
+    ) -> Option<usize> {
         let mut winner: Option<usize> = None;
         for (i, e) in vh.entries.iter().enumerate() {
             if i == TRACE_CANDIDATES {
                 let rest = vh.entries.len() - i;
-                t.note("candidate", || format!("… {rest} more candidates, all ranked lower, are not listed"));
+                t.note("candidate", || {
+                    format!("… {rest} more candidates, all ranked lower, are not listed")
+                });
                 if winner.is_none() {
                     winner = vh.find(view);
                 }
                 break;
             }
             let a = &self.actions[e.action];
-            let label = format!("#{} {} rule {}{} [{}]", i + 1, a.route_id, a.rule, e.match_index.map(|m| format!(" match {m}")).unwrap_or_default(), e.m.describe());
+            let label = format!(
+                "#{} {} rule {}{} [{}]",
+                i + 1,
+                a.route_id,
+                a.rule,
+                e.match_index
+                    .map(|m| format!(" match {m}"))
+                    .unwrap_or_default(),
+                e.m.describe()
+            );
             match e.m.check(view) {
                 Ok(()) => match winner {
                     None => {
                         winner = Some(i);
-                        t.step("candidate", || (format!("{label}: matches, and no earlier entry does"), Some(a.route_id.to_string()), Some(e.pointer.clone())));
+                        t.step("candidate", || {
+                            (
+                                format!("{label}: matches, and no earlier entry does"),
+                                Some(a.route_id.to_string()),
+                                Some(e.pointer.clone()),
+                            )
+                        });
                     }
                     Some(w) => {
                         let wm = &vh.entries[w].m;
-                        t.step("candidate", || (format!("{label}: matches too, but #{} ranks first: {}", w + 1, why_before(wm, &e.m)), Some(a.route_id.to_string()), Some(e.pointer.clone())));
+                        t.step("candidate", || {
+                            (
+                                format!(
+                                    "{label}: matches too, but #{} ranks first: {}",
+                                    w + 1,
+                                    why_before(wm, &e.m)
+                                ),
+                                Some(a.route_id.to_string()),
+                                Some(e.pointer.clone()),
+                            )
+                        });
                     }
                 },
                 Err(miss) => {
                     let (msg, ptr) = e.m.explain_miss(&miss, view);
-                    t.step("candidate", || (format!("{label}: {msg}"), Some(a.route_id.to_string()), Some(ptr)));
+                    t.step("candidate", || {
+                        (
+                            format!("{label}: {msg}"),
+                            Some(a.route_id.to_string()),
+                            Some(ptr),
+                        )
+                    });
                 }
             }
         }
-        debug_assert_eq!(winner, vh.find(view), "indexed lookup disagrees with the linear walk");
+        debug_assert_eq!(
+            winner,
+            vh.find(view),
+            "indexed lookup disagrees with the linear walk"
+        );
         winner
     }
 }
@@ -463,10 +704,16 @@ impl Router {
         fn on_port(g: &GwTables, port: u32) -> Option<&PortTables> {
             g.ports.iter().find(|p| p.port == port && has_programmed(p))
         }
-        let first = self.gateways.iter().position(|g| on_port(g, port).is_some())?;
-        let Some(class) = self.gateways[first].merge_group.as_ref() else { return Some(first) };
+        let first = self
+            .gateways
+            .iter()
+            .position(|g| on_port(g, port).is_some())?;
+        let Some(class) = self.gateways[first].merge_group.as_ref() else {
+            return Some(first);
+        };
         let tls = req.is_tls() || req.protocol == RequestProtocol::Tls;
-        let plain_http = matches!(req.protocol, RequestProtocol::Http | RequestProtocol::Grpc) && !tls;
+        let plain_http =
+            matches!(req.protocol, RequestProtocol::Http | RequestProtocol::Grpc) && !tls;
         let rank = |name: Option<&str>| -> (u8, usize) {
             match name {
                 None | Some("*") => (1, 0),
@@ -481,9 +728,13 @@ impl Router {
             }
             let Some(pt) = on_port(g, port) else { continue };
             let score = if plain_http {
-                pt.http.as_ref().and_then(|t| t.select(req.host.as_deref()).map(|(vi, _)| rank(Some(&*t.vhosts[vi].name))))
+                pt.http.as_ref().and_then(|t| {
+                    t.select(req.host.as_deref())
+                        .map(|(vi, _)| rank(Some(&*t.vhosts[vi].name)))
+                })
             } else if tls {
-                select_chain(&pt.tls, req.sni.as_deref()).map(|(ci, _)| rank(pt.tls[ci].sni.as_deref()))
+                select_chain(&pt.tls, req.sni.as_deref())
+                    .map(|(ci, _)| rank(pt.tls[ci].sni.as_deref()))
             } else {
                 let any = match req.protocol {
                     RequestProtocol::Udp => !pt.udp.is_empty(),
@@ -502,11 +753,18 @@ impl Router {
 }
 
 fn has_programmed(p: &PortTables) -> bool {
-    p.http.is_some() || !p.tls.is_empty() || !p.tcp.is_empty() || !p.udp.is_empty() || !p.empty_l4.is_empty()
+    p.http.is_some()
+        || !p.tls.is_empty()
+        || !p.tcp.is_empty()
+        || !p.udp.is_empty()
+        || !p.empty_l4.is_empty()
 }
 
 /// SNI → chain: exact server name, then the longest wildcard suffix, then the catch-all chain.
-pub(crate) fn select_chain(chains: &[TlsChain], sni: Option<&str>) -> Option<(usize, &'static str)> {
+pub(crate) fn select_chain(
+    chains: &[TlsChain],
+    sni: Option<&str>,
+) -> Option<(usize, &'static str)> {
     if let Some(s) = sni {
         if let Some(i) = chains.iter().position(|c| c.sni.as_deref() == Some(s)) {
             return Some((i, "exact server name"));
@@ -514,7 +772,10 @@ pub(crate) fn select_chain(chains: &[TlsChain], sni: Option<&str>) -> Option<(us
         let mut best: Option<(usize, usize)> = None;
         for (i, c) in chains.iter().enumerate() {
             if let Some(suffix) = c.sni.as_deref().and_then(|p| p.strip_prefix('*')) {
-                if s.len() > suffix.len() && s.ends_with(suffix) && best.is_none_or(|(_, l)| suffix.len() > l) {
+                if s.len() > suffix.len()
+                    && s.ends_with(suffix)
+                    && best.is_none_or(|(_, l)| suffix.len() > l)
+                {
                     best = Some((i, suffix.len()));
                 }
             }
@@ -523,12 +784,19 @@ pub(crate) fn select_chain(chains: &[TlsChain], sni: Option<&str>) -> Option<(us
             return Some((i, "longest wildcard server name"));
         }
     }
-    chains.iter().position(|c| c.sni.is_none()).map(|i| (i, "the chain without a server name"))
+    chains
+        .iter()
+        .position(|c| c.sni.is_none())
+        .map(|i| (i, "the chain without a server name"))
 }
 
 pub(crate) fn rejected() -> Outcome {
     let mut o = Outcome::empty();
-    o.shares.push(Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Rejected });
+    o.shares.push(Share {
+        fraction: 1.0,
+        weight: 0,
+        outcome: ShareOutcome::Rejected,
+    });
     o
 }
 
@@ -540,7 +808,11 @@ fn finish_rejected(gw: &GwTables) -> Outcome {
 
 fn not_found(gw: &GwTables, listener: &Arc<str>) -> Outcome {
     let mut o = Outcome::empty();
-    o.shares.push(Share { fraction: 1.0, weight: 0, outcome: ShareOutcome::Status { code: 404 } });
+    o.shares.push(Share {
+        fraction: 1.0,
+        weight: 0,
+        outcome: ShareOutcome::Status { code: 404 },
+    });
     o.listener = Some(listener.clone());
     o.gateway = Some(gw.key.clone());
     finish(&mut o);
@@ -549,7 +821,10 @@ fn not_found(gw: &GwTables, listener: &Arc<str>) -> Outcome {
 
 /// gRPC clients see Envoy's answers as gRPC status codes (Envoy's HTTP→gRPC mapping).
 fn grpc_status(out: &mut Outcome, t: &mut Tracer) {
-    let routed_grpc = out.route.as_ref().is_some_and(|(r, _)| r.starts_with("GRPCRoute/"));
+    let routed_grpc = out
+        .route
+        .as_ref()
+        .is_some_and(|(r, _)| r.starts_with("GRPCRoute/"));
     let s = match out.primary().map(|s| &s.outcome) {
         None => return,
         Some(ShareOutcome::Rejected) => "Unavailable",
@@ -568,7 +843,9 @@ fn grpc_status(out: &mut Outcome, t: &mut Tracer) {
         },
     };
     if s == "Unimplemented" {
-        t.note("note", || "no route matches: Envoy's 404 reaches the gRPC client as status Unimplemented".into());
+        t.note("note", || {
+            "no route matches: Envoy's 404 reaches the gRPC client as status Unimplemented".into()
+        });
     }
     out.grpc_status = Some(s.to_string());
 }

@@ -6,15 +6,15 @@
 //! port. Every rule-match of a listener is sorted once, stably, by Envoy Gateway's precedence
 //! (`internal/gatewayapi/sort.go`), before it is split into virtual hosts.
 
-use crate::sort::StableSort;
 use super::filters::{self, RedirectSpec, RewriteSpec};
 use super::matchers::{compile_regex, Cond, Match, PathMatch, ValueMatch};
 use super::outcome::{self, Planned};
 use super::{grpc, HeaderOp};
+use crate::fxhash::FxHashMap;
 use crate::model::{Body, HttpRouteFilter, HttpRouteMatch, Model};
 use crate::resolve::{BackendTarget, Protocol, Resolved, RouteKind, TlsMode};
+use crate::sort::StableSort;
 use std::collections::HashMap;
-use crate::fxhash::FxHashMap;
 use std::sync::Arc;
 
 /// The compiled router. Build once with [`Router::new`]; route with [`Router::route`] (with a
@@ -184,7 +184,9 @@ impl Router {
     pub fn new(model: &Model, resolved: &Resolved) -> Router {
         let mut router = Router::default();
         // Route order: HTTPRoutes then GRPCRoutes (then L4), each by creation order.
-        let mut order: Vec<usize> = (0..resolved.routes.len()).filter(|&i| model.objects.get(resolved.routes[i].object).is_some()).collect();
+        let mut order: Vec<usize> = (0..resolved.routes.len())
+            .filter(|&i| model.objects.get(resolved.routes[i].object).is_some())
+            .collect();
         order.stable_sort_by_key(|&i| {
             let r = &resolved.routes[i];
             (kind_rank(r.kind), model.objects[r.object].age_key())
@@ -200,7 +202,9 @@ impl Router {
             }
         }
         for (gi, gs) in resolved.gateways.iter().enumerate() {
-            let Some(gobj) = model.objects.get(gs.object) else { continue };
+            let Some(gobj) = model.objects.get(gs.object) else {
+                continue;
+            };
             let listeners: Vec<LInfo> = gs
                 .listeners
                 .iter()
@@ -216,12 +220,18 @@ impl Router {
                         id: format!("{}/{}/{}", gs.namespace, gs.name, l.name).into(),
                         port: l.port,
                         protocol: l.protocol,
-                        hostname: l.hostname.clone().filter(|h| !h.is_empty()).map(|h| h.to_ascii_lowercase()),
+                        hostname: l
+                            .hostname
+                            .clone()
+                            .filter(|h| !h.is_empty())
+                            .map(|h| h.to_ascii_lowercase()),
                         tls_mode: l.tls_mode,
                         programmed: l.programmed,
                         client_validation: l.client_validation,
                         object_id: src.map(|o| o.id()).unwrap_or_default(),
-                        pointer: idx.map(|i| format!("/spec/listeners/{i}")).unwrap_or_default(),
+                        pointer: idx
+                            .map(|i| format!("/spec/listeners/{i}"))
+                            .unwrap_or_default(),
                     }
                 })
                 .collect();
@@ -234,7 +244,11 @@ impl Router {
                 listeners,
                 ports: Vec::new(),
                 merge_group: match &gobj.body {
-                    Body::Gateway(g) if crate::eg::merge_gateways_enabled(model, &g.gateway_class_name) => Some(g.gateway_class_name.clone()),
+                    Body::Gateway(g)
+                        if crate::eg::merge_gateways_enabled(model, &g.gateway_class_name) =>
+                    {
+                        Some(g.gateway_class_name.clone())
+                    }
                     _ => None,
                 },
             };
@@ -243,13 +257,21 @@ impl Router {
             let mut l4: Vec<Vec<(usize, Vec<String>)>> = vec![Vec::new(); gt.listeners.len()];
             for &ri in &order {
                 let rs = &resolved.routes[ri];
-                let Some(obj) = model.objects.get(rs.object) else { continue };
+                let Some(obj) = model.objects.get(rs.object) else {
+                    continue;
+                };
                 for att in rs.attachments.iter().filter(|a| a.gateway == gi) {
-                    let Some(li) = gt.listeners.get(att.listener) else { continue };
+                    let Some(li) = gt.listeners.get(att.listener) else {
+                        continue;
+                    };
                     if !li.programmed {
                         continue;
                     }
-                    let mut hosts: Vec<String> = att.hostnames.iter().map(|h| h.to_ascii_lowercase()).collect();
+                    let mut hosts: Vec<String> = att
+                        .hostnames
+                        .iter()
+                        .map(|h| h.to_ascii_lowercase())
+                        .collect();
                     if hosts.is_empty() {
                         hosts.push(li.hostname.clone().unwrap_or_else(|| "*".into()));
                     }
@@ -265,9 +287,25 @@ impl Router {
                                     if !rule.programmed {
                                         continue;
                                     }
-                                    let Some(&ai) = action_of.get(&(ri, k)) else { continue };
-                                    for (mi, m, ptr) in compile_matches(obj, rs.kind, rule.index, &mut router.actions[ai]) {
-                                        per_listener[att.listener].push((h.clone(), Entry { action: ai, listener: att.listener, match_index: mi, m, pointer: ptr }));
+                                    let Some(&ai) = action_of.get(&(ri, k)) else {
+                                        continue;
+                                    };
+                                    for (mi, m, ptr) in compile_matches(
+                                        obj,
+                                        rs.kind,
+                                        rule.index,
+                                        &mut router.actions[ai],
+                                    ) {
+                                        per_listener[att.listener].push((
+                                            h.clone(),
+                                            Entry {
+                                                action: ai,
+                                                listener: att.listener,
+                                                match_index: mi,
+                                                m,
+                                                pointer: ptr,
+                                            },
+                                        ));
                                     }
                                 }
                             }
@@ -275,7 +313,11 @@ impl Router {
                         RouteKind::Tls | RouteKind::Tcp | RouteKind::Udp => {
                             if let Some(k) = rs.rules.iter().position(|r| r.programmed) {
                                 if let Some(&ai) = action_of.get(&(ri, k)) {
-                                    let hs = if rs.kind == RouteKind::Tls { hosts.clone() } else { Vec::new() };
+                                    let hs = if rs.kind == RouteKind::Tls {
+                                        hosts.clone()
+                                    } else {
+                                        Vec::new()
+                                    };
                                     l4[att.listener].push((ai, hs));
                                 }
                             }
@@ -291,9 +333,17 @@ impl Router {
             ports.stable_sort();
             ports.dedup();
             for port in ports {
-                let mut pt = PortTables { port, ..Default::default() };
+                let mut pt = PortTables {
+                    port,
+                    ..Default::default()
+                };
                 let mut http_entries: Vec<(String, Entry)> = Vec::new();
-                for (li, l) in gt.listeners.iter().enumerate().filter(|(_, l)| l.port == port) {
+                for (li, l) in gt
+                    .listeners
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.port == port)
+                {
                     if !l.programmed {
                         pt.unprogrammed.push(li);
                         continue;
@@ -305,7 +355,11 @@ impl Router {
                         }
                         Protocol::Https => {
                             let t = HttpTable::build(std::mem::take(&mut per_listener[li]));
-                            pt.tls.push(TlsChain { sni: l.hostname.clone(), listener: li, target: ChainTarget::Https(t) });
+                            pt.tls.push(TlsChain {
+                                sni: l.hostname.clone(),
+                                listener: li,
+                                target: ChainTarget::Https(t),
+                            });
                         }
                         Protocol::Tls => {
                             let routes = std::mem::take(&mut l4[li]);
@@ -316,10 +370,18 @@ impl Router {
                                 if router.actions[ai].kind == RouteKind::Tls {
                                     for h in hosts {
                                         let sni = if h == "*" { None } else { Some(h) };
-                                        pt.tls.push(TlsChain { sni, listener: li, target: ChainTarget::Route(ai) });
+                                        pt.tls.push(TlsChain {
+                                            sni,
+                                            listener: li,
+                                            target: ChainTarget::Route(ai),
+                                        });
                                     }
                                 } else if l.tls_mode == Some(TlsMode::Terminate) {
-                                    pt.tls.push(TlsChain { sni: l.hostname.clone(), listener: li, target: ChainTarget::Route(ai) });
+                                    pt.tls.push(TlsChain {
+                                        sni: l.hostname.clone(),
+                                        listener: li,
+                                        target: ChainTarget::Route(ai),
+                                    });
                                 }
                             }
                         }
@@ -329,7 +391,10 @@ impl Router {
                                 pt.empty_l4.push(li);
                             }
                             for (ai, _) in routes {
-                                let e = L4Entry { listener: li, action: ai };
+                                let e = L4Entry {
+                                    listener: li,
+                                    action: ai,
+                                };
                                 if l.protocol == Protocol::Tcp {
                                     pt.tcp.push(e)
                                 } else {
@@ -354,7 +419,13 @@ impl Router {
         self.gateways
             .iter()
             .position(|g| &*g.key == want)
-            .or_else(|| if want.contains('/') { None } else { self.gateways.iter().position(|g| g.name == want) })
+            .or_else(|| {
+                if want.contains('/') {
+                    None
+                } else {
+                    self.gateways.iter().position(|g| g.name == want)
+                }
+            })
     }
 }
 
@@ -364,7 +435,10 @@ impl HttpTable {
         let mut idx: HashMap<String, usize> = HashMap::new();
         for (h, e) in entries {
             let vi = *idx.entry(h.clone()).or_insert_with(|| {
-                t.vhosts.push(Vhost { name: h.as_str().into(), ..Default::default() });
+                t.vhosts.push(Vhost {
+                    name: h.as_str().into(),
+                    ..Default::default()
+                });
                 t.vhosts.len() - 1
             });
             t.vhosts[vi].entries.push(e);
@@ -379,7 +453,8 @@ impl HttpTable {
                 t.exact.insert(v.name.to_string(), vi);
             }
         }
-        t.wild.stable_sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        t.wild
+            .stable_sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
         t
     }
 
@@ -406,7 +481,9 @@ impl Vhost {
             let i = i as u32;
             match &e.m.path {
                 PathMatch::Exact(v) => self.by_exact.entry(v.clone()).or_default().push(i),
-                PathMatch::Prefix { trimmed, .. } => self.by_prefix.entry(trimmed.clone()).or_default().push(i),
+                PathMatch::Prefix { trimmed, .. } => {
+                    self.by_prefix.entry(trimmed.clone()).or_default().push(i)
+                }
                 PathMatch::Regex { .. } => self.regex.push(i),
             }
         }
@@ -510,12 +587,21 @@ impl Vhost {
 
 fn gateway_address(model: &Model, resolved: &Resolved, object: usize) -> String {
     if let Some(Body::Gateway(g)) = model.objects.get(object).map(|o| &o.body) {
-        if let Some(v) = g.addresses.iter().filter_map(|a| a.value.clone()).find(|v| !v.is_empty()) {
+        if let Some(v) = g
+            .addresses
+            .iter()
+            .filter_map(|a| a.value.clone())
+            .find(|v| !v.is_empty())
+        {
             return v;
         }
     }
     for s in resolved.statuses.iter().filter(|s| s.object == object) {
-        if let Some(v) = s.status.pointer("/addresses/0/value").and_then(|v| v.as_str()) {
+        if let Some(v) = s
+            .status
+            .pointer("/addresses/0/value")
+            .and_then(|v| v.as_str())
+        {
             return v.to_string();
         }
     }
@@ -524,7 +610,12 @@ fn gateway_address(model: &Model, resolved: &Resolved, object: usize) -> String 
 
 /// Compiles the matches of one rule. Matches that cannot compile (an invalid regex, an unknown
 /// type) are left out, with a note on the action.
-fn compile_matches(obj: &crate::model::Object, kind: RouteKind, rule: usize, action: &mut Action) -> Vec<(Option<usize>, Match, String)> {
+fn compile_matches(
+    obj: &crate::model::Object,
+    kind: RouteKind,
+    rule: usize,
+    action: &mut Action,
+) -> Vec<(Option<usize>, Match, String)> {
     let base = format!("/spec/rules/{rule}");
     let mut out = Vec::new();
     match (&obj.body, kind) {
@@ -542,7 +633,9 @@ fn compile_matches(obj: &crate::model::Object, kind: RouteKind, rule: usize, act
                 let p = format!("{base}/matches/{mi}");
                 match compile_http_match(m, &p) {
                     Ok(cm) => out.push((Some(mi), cm, p)),
-                    Err((msg, ptr)) => action.notes.push((format!("match {mi} is left out of the table: {msg}"), ptr)),
+                    Err((msg, ptr)) => action
+                        .notes
+                        .push((format!("match {mi} is left out of the table: {msg}"), ptr)),
                 }
             }
         }
@@ -558,7 +651,9 @@ fn compile_matches(obj: &crate::model::Object, kind: RouteKind, rule: usize, act
                 let p = format!("{base}/matches/{mi}");
                 match grpc::compile_match(m, &p) {
                     Ok(cm) => out.push((Some(mi), cm, p)),
-                    Err((msg, ptr)) => action.notes.push((format!("match {mi} is left out of the table: {msg}"), ptr)),
+                    Err((msg, ptr)) => action
+                        .notes
+                        .push((format!("match {mi} is left out of the table: {msg}"), ptr)),
                 }
             }
         }
@@ -568,17 +663,35 @@ fn compile_matches(obj: &crate::model::Object, kind: RouteKind, rule: usize, act
 }
 
 fn match_all(base: &str) -> Match {
-    Match { path: PathMatch::prefix("/"), path_pointer: base.to_string(), headers: Vec::new(), query: Vec::new() }
+    Match {
+        path: PathMatch::prefix("/"),
+        path_pointer: base.to_string(),
+        headers: Vec::new(),
+        query: Vec::new(),
+    }
 }
 
-pub(crate) fn compile_value(kind: &str, value: &str, ptr: &str) -> Result<ValueMatch, (String, String)> {
+pub(crate) fn compile_value(
+    kind: &str,
+    value: &str,
+    ptr: &str,
+) -> Result<ValueMatch, (String, String)> {
     match kind {
         "Exact" => Ok(ValueMatch::Exact(value.to_string())),
         "RegularExpression" => match compile_regex(value) {
-            Ok(re) => Ok(ValueMatch::Regex { re, pattern: value.to_string() }),
-            Err(e) => Err((format!("invalid regular expression `{value}`: {e}"), format!("{ptr}/value"))),
+            Ok(re) => Ok(ValueMatch::Regex {
+                re,
+                pattern: value.to_string(),
+            }),
+            Err(e) => Err((
+                format!("invalid regular expression `{value}`: {e}"),
+                format!("{ptr}/value"),
+            )),
         },
-        other => Err((format!("unsupported match type `{other}`"), format!("{ptr}/type"))),
+        other => Err((
+            format!("unsupported match type `{other}`"),
+            format!("{ptr}/type"),
+        )),
     }
 }
 
@@ -590,10 +703,23 @@ fn compile_http_match(m: &HttpRouteMatch, p: &str) -> Result<Match, (String, Str
             "Exact" => PathMatch::Exact(pm.value().to_string()),
             "PathPrefix" => PathMatch::prefix(pm.value()),
             "RegularExpression" => match compile_regex(pm.value()) {
-                Ok(re) => PathMatch::Regex { re, pattern: pm.value().to_string() },
-                Err(e) => return Err((format!("invalid path regular expression `{}`: {e}", pm.value()), format!("{path_ptr}/value"))),
+                Ok(re) => PathMatch::Regex {
+                    re,
+                    pattern: pm.value().to_string(),
+                },
+                Err(e) => {
+                    return Err((
+                        format!("invalid path regular expression `{}`: {e}", pm.value()),
+                        format!("{path_ptr}/value"),
+                    ))
+                }
             },
-            other => return Err((format!("unsupported path match type `{other}`"), format!("{path_ptr}/type"))),
+            other => {
+                return Err((
+                    format!("unsupported path match type `{other}`"),
+                    format!("{path_ptr}/type"),
+                ))
+            }
         },
     };
     let mut headers: Vec<Cond> = Vec::new();
@@ -603,10 +729,18 @@ fn compile_http_match(m: &HttpRouteMatch, p: &str) -> Result<Match, (String, Str
             continue; // the first entry for a name wins
         }
         let hp = format!("{p}/headers/{i}");
-        headers.push(Cond { name, value: compile_value(h.kind(), &h.value, &hp)?, pointer: hp });
+        headers.push(Cond {
+            name,
+            value: compile_value(h.kind(), &h.value, &hp)?,
+            pointer: hp,
+        });
     }
     if let Some(method) = &m.method {
-        headers.push(Cond { name: ":method".into(), value: ValueMatch::Exact(method.clone()), pointer: format!("{p}/method") });
+        headers.push(Cond {
+            name: ":method".into(),
+            value: ValueMatch::Exact(method.clone()),
+            pointer: format!("{p}/method"),
+        });
     }
     let mut query: Vec<Cond> = Vec::new();
     for (i, q) in m.query_params.iter().enumerate() {
@@ -614,12 +748,26 @@ fn compile_http_match(m: &HttpRouteMatch, p: &str) -> Result<Match, (String, Str
             continue;
         }
         let qp = format!("{p}/queryParams/{i}");
-        query.push(Cond { name: q.name.clone(), value: compile_value(q.kind(), &q.value, &qp)?, pointer: qp });
+        query.push(Cond {
+            name: q.name.clone(),
+            value: compile_value(q.kind(), &q.value, &qp)?,
+            pointer: qp,
+        });
     }
-    Ok(Match { path, path_pointer: path_ptr, headers, query })
+    Ok(Match {
+        path,
+        path_pointer: path_ptr,
+        headers,
+        query,
+    })
 }
 
-fn compile_action(model: &Model, object: usize, kind: RouteKind, rule: &crate::resolve::RuleState) -> Action {
+fn compile_action(
+    model: &Model,
+    object: usize,
+    kind: RouteKind,
+    rule: &crate::resolve::RuleState,
+) -> Action {
     let obj = &model.objects[object];
     let rule_pointer = format!("/spec/rules/{}", rule.index);
     let mut a = Action {
@@ -645,7 +793,10 @@ fn compile_action(model: &Model, object: usize, kind: RouteKind, rule: &crate::r
         a.direct_reason = "the resolver marked this rule as a fixed reply (a filter error)".into();
     }
     let empty_filters: Vec<HttpRouteFilter> = Vec::new();
-    let (rule_filters, backend_refs): (&Vec<HttpRouteFilter>, Option<&Vec<crate::model::BackendRef>>) = match &obj.body {
+    let (rule_filters, backend_refs): (
+        &Vec<HttpRouteFilter>,
+        Option<&Vec<crate::model::BackendRef>>,
+    ) = match &obj.body {
         Body::HttpRoute(s) => match s.rules.as_ref().and_then(|r| r.get(rule.index)) {
             Some(r) => {
                 a.rule_name = r.name.clone();
@@ -680,15 +831,34 @@ fn compile_action(model: &Model, object: usize, kind: RouteKind, rule: &crate::r
         }
     }
     for m in &rule.mirrors {
-        if let BackendTarget::Service { namespace, name, port, .. } = &*m.target {
-            let pct = rule_filters.get(m.index).and_then(|f| f.request_mirror.as_ref()).map(filters::mirror_percent).unwrap_or(100.0);
+        if let BackendTarget::Service {
+            namespace,
+            name,
+            port,
+            ..
+        } = &*m.target
+        {
+            let pct = rule_filters
+                .get(m.index)
+                .and_then(|f| f.request_mirror.as_ref())
+                .map(filters::mirror_percent)
+                .unwrap_or(100.0);
             a.mirrors.push((format!("{namespace}/{name}:{port}"), pct));
         }
     }
     for b in &rule.backends {
         let pointer = format!("{rule_pointer}/backendRefs/{}", b.index);
-        let bf = backend_refs.and_then(|v| v.get(b.index)).map(|r| filters::compile_backend_filters(&r.filters, &pointer));
-        let mut cb = CBackend { weight: b.weight, target: b.target.clone(), req_ops: Vec::new(), resp_ops: Vec::new(), host_rewrite: None, pointer };
+        let bf = backend_refs
+            .and_then(|v| v.get(b.index))
+            .map(|r| filters::compile_backend_filters(&r.filters, &pointer));
+        let mut cb = CBackend {
+            weight: b.weight,
+            target: b.target.clone(),
+            req_ops: Vec::new(),
+            resp_ops: Vec::new(),
+            host_rewrite: None,
+            pointer,
+        };
         if let Some(bf) = bf {
             cb.req_ops = bf.req_ops;
             cb.resp_ops = bf.resp_ops;

@@ -8,11 +8,14 @@ use crate::resolve::*;
 use crate::source::SourceFile;
 
 fn intersect(l: Option<&str>, r: &str) -> Option<String> {
-    let Some(l) = l else { return Some(r.to_string()) };
-    let covers = |w: &str, h: &str| w.strip_prefix('*').is_some_and(|s| h.ends_with(s) && h.len() > s.len());
-    if l == r {
-        Some(r.into())
-    } else if covers(l, r) {
+    let Some(l) = l else {
+        return Some(r.to_string());
+    };
+    let covers = |w: &str, h: &str| {
+        w.strip_prefix('*')
+            .is_some_and(|s| h.ends_with(s) && h.len() > s.len())
+    };
+    if l == r || covers(l, r) {
         Some(r.into())
     } else if covers(r, l) {
         Some(l.into())
@@ -41,18 +44,37 @@ pub(crate) fn mini_resolve(m: &Model) -> Resolved {
                     _ => Protocol::Unsupported,
                 },
                 hostname: l.hostname().map(|h| h.to_string()),
-                tls_mode: l.tls_mode().map(|m| if m == "Passthrough" { TlsMode::Passthrough } else { TlsMode::Terminate }),
-                programmed: !o.meta.annotations.contains_key(&format!("test/unprogrammed-{}", l.name)),
+                tls_mode: l.tls_mode().map(|m| {
+                    if m == "Passthrough" {
+                        TlsMode::Passthrough
+                    } else {
+                        TlsMode::Terminate
+                    }
+                }),
+                programmed: !o
+                    .meta
+                    .annotations
+                    .contains_key(&format!("test/unprogrammed-{}", l.name)),
                 supported_kinds: vec![],
                 certificates: vec![],
                 client_validation: o.meta.annotations.contains_key("test/client-validation"),
             })
             .collect();
-        res.gateways.push(GatewayState { object: i, namespace: o.namespace.clone(), name: o.name().into(), accepted: true, listeners });
+        res.gateways.push(GatewayState {
+            object: i,
+            namespace: o.namespace.clone(),
+            name: o.name().into(),
+            accepted: true,
+            listeners,
+        });
     }
     let svc = |ns: &str, r: &crate::model::BackendRef| -> BackendTarget {
         let ns = r.namespace.as_deref().unwrap_or(ns);
-        match m.objects.iter().find(|o| o.kind == "Service" && o.namespace == ns && o.name() == r.name) {
+        match m
+            .objects
+            .iter()
+            .find(|o| o.kind == "Service" && o.namespace == ns && o.name() == r.name)
+        {
             Some(o) => BackendTarget::Service {
                 namespace: ns.into(),
                 name: r.name.as_str().into(),
@@ -60,50 +82,122 @@ pub(crate) fn mini_resolve(m: &Model) -> Resolved {
                 target_port: None,
                 app_protocol: None,
                 has_endpoints: !o.meta.annotations.contains_key("test/no-endpoints"),
-                tls: o.meta.annotations.get("test/tls-sni").map(|s| BackendTls { policy: format!("{ns}/btls"), sni: s.clone(), ca: "System".into() }),
+                tls: o.meta.annotations.get("test/tls-sni").map(|s| BackendTls {
+                    policy: format!("{ns}/btls"),
+                    sni: s.clone(),
+                    ca: "System".into(),
+                }),
             },
-            None => BackendTarget::Invalid { reason: "BackendNotFound".into(), message: format!("Service {ns}/{} not found", r.name) },
+            None => BackendTarget::Invalid {
+                reason: "BackendNotFound".into(),
+                message: format!("Service {ns}/{} not found", r.name),
+            },
         }
     };
     for (i, o) in m.objects.iter().enumerate() {
-        let (kind, parents, hostnames, rules): (RouteKind, _, _, Vec<(Vec<crate::model::BackendRef>, Vec<crate::model::HttpRouteFilter>)>) = match &o.body {
+        let (kind, parents, hostnames, rules): (
+            RouteKind,
+            _,
+            _,
+            Vec<(
+                Vec<crate::model::BackendRef>,
+                Vec<crate::model::HttpRouteFilter>,
+            )>,
+        ) = match &o.body {
             Body::HttpRoute(s) => (
                 RouteKind::Http,
                 &s.parent_refs,
                 &s.hostnames,
                 match &s.rules {
-                    Some(rs) => rs.iter().map(|r| (r.backend_refs.clone(), r.filters.clone())).collect(),
+                    Some(rs) => rs
+                        .iter()
+                        .map(|r| (r.backend_refs.clone(), r.filters.clone()))
+                        .collect(),
                     None => vec![(vec![], vec![])],
                 },
             ),
-            Body::GrpcRoute(s) => (RouteKind::Grpc, &s.parent_refs, &s.hostnames, s.rules.iter().map(|r| (r.backend_refs.clone(), r.filters.clone())).collect()),
-            Body::TlsRoute(s) => (RouteKind::Tls, &s.parent_refs, &s.hostnames, s.rules.iter().map(|r| (r.backend_refs.clone(), vec![])).collect()),
-            Body::TcpRoute(s) => (RouteKind::Tcp, &s.parent_refs, &s.hostnames, s.rules.iter().map(|r| (r.backend_refs.clone(), vec![])).collect()),
-            Body::UdpRoute(s) => (RouteKind::Udp, &s.parent_refs, &s.hostnames, s.rules.iter().map(|r| (r.backend_refs.clone(), vec![])).collect()),
+            Body::GrpcRoute(s) => (
+                RouteKind::Grpc,
+                &s.parent_refs,
+                &s.hostnames,
+                s.rules
+                    .iter()
+                    .map(|r| (r.backend_refs.clone(), r.filters.clone()))
+                    .collect(),
+            ),
+            Body::TlsRoute(s) => (
+                RouteKind::Tls,
+                &s.parent_refs,
+                &s.hostnames,
+                s.rules
+                    .iter()
+                    .map(|r| (r.backend_refs.clone(), vec![]))
+                    .collect(),
+            ),
+            Body::TcpRoute(s) => (
+                RouteKind::Tcp,
+                &s.parent_refs,
+                &s.hostnames,
+                s.rules
+                    .iter()
+                    .map(|r| (r.backend_refs.clone(), vec![]))
+                    .collect(),
+            ),
+            Body::UdpRoute(s) => (
+                RouteKind::Udp,
+                &s.parent_refs,
+                &s.hostnames,
+                s.rules
+                    .iter()
+                    .map(|r| (r.backend_refs.clone(), vec![]))
+                    .collect(),
+            ),
             _ => continue,
         };
         let mut attachments = Vec::new();
         for (pi, p) in parents.iter().enumerate() {
             let ns = p.namespace_or(&o.namespace);
-            let Some(gi) = res.gateways.iter().position(|g| g.name == p.name && g.namespace == ns) else { continue };
+            let Some(gi) = res
+                .gateways
+                .iter()
+                .position(|g| g.name == p.name && g.namespace == ns)
+            else {
+                continue;
+            };
             for (li, l) in res.gateways[gi].listeners.iter().enumerate() {
-                if p.section_name.as_ref().is_some_and(|s| *s != l.name) || p.port.is_some_and(|x| x != l.port) {
+                if p.section_name.as_ref().is_some_and(|s| *s != l.name)
+                    || p.port.is_some_and(|x| x != l.port)
+                {
                     continue;
                 }
                 let ok = match kind {
-                    RouteKind::Http | RouteKind::Grpc => matches!(l.protocol, Protocol::Http | Protocol::Https),
+                    RouteKind::Http | RouteKind::Grpc => {
+                        matches!(l.protocol, Protocol::Http | Protocol::Https)
+                    }
                     RouteKind::Tls => l.protocol == Protocol::Tls,
-                    RouteKind::Tcp => l.protocol == Protocol::Tcp || (l.protocol == Protocol::Tls && l.tls_mode == Some(TlsMode::Terminate)),
+                    RouteKind::Tcp => {
+                        l.protocol == Protocol::Tcp
+                            || (l.protocol == Protocol::Tls
+                                && l.tls_mode == Some(TlsMode::Terminate))
+                    }
                     RouteKind::Udp => l.protocol == Protocol::Udp,
                 };
                 if !ok {
                     continue;
                 }
-                let hs: Vec<String> = hostnames.iter().filter_map(|h| intersect(l.hostname.as_deref(), h)).collect();
+                let hs: Vec<String> = hostnames
+                    .iter()
+                    .filter_map(|h| intersect(l.hostname.as_deref(), h))
+                    .collect();
                 if !hostnames.is_empty() && hs.is_empty() {
                     continue;
                 }
-                attachments.push(Attachment { gateway: gi, listener: li, parent_ref: pi, hostnames: hs });
+                attachments.push(Attachment {
+                    gateway: gi,
+                    listener: li,
+                    parent_ref: pi,
+                    hostnames: hs,
+                });
             }
         }
         let rules = rules
@@ -113,22 +207,50 @@ pub(crate) fn mini_resolve(m: &Model) -> Resolved {
                 index: k,
                 programmed: true,
                 direct_status: None,
-                backends: brs.iter().enumerate().map(|(bi, b)| BackendState { index: bi, weight: b.weight(), target: svc(&o.namespace, b).into() }).collect(),
+                backends: brs
+                    .iter()
+                    .enumerate()
+                    .map(|(bi, b)| BackendState {
+                        index: bi,
+                        weight: b.weight(),
+                        target: svc(&o.namespace, b).into(),
+                    })
+                    .collect(),
                 mirrors: fs
                     .iter()
                     .enumerate()
-                    .filter_map(|(fi, f)| f.request_mirror.as_ref().map(|mm| BackendState { index: fi, weight: 1, target: svc(&o.namespace, &mm.backend_ref).into() }))
+                    .filter_map(|(fi, f)| {
+                        f.request_mirror.as_ref().map(|mm| BackendState {
+                            index: fi,
+                            weight: 1,
+                            target: svc(&o.namespace, &mm.backend_ref).into(),
+                        })
+                    })
                     .collect(),
             })
             .collect();
-        res.routes.push(RouteState { object: i, kind, attachments, rules });
+        res.routes.push(RouteState {
+            object: i,
+            kind,
+            attachments,
+            rules,
+        });
     }
     res
 }
 
 fn build(yaml: &str) -> (Model, Router) {
-    let m = model::load(vec![SourceFile::new("t.yaml", yaml)], &LoadOptions::default());
-    assert!(m.diagnostics.iter().all(|d| d.severity != crate::Severity::Error), "{:?}", m.diagnostics);
+    let m = model::load(
+        vec![SourceFile::new("t.yaml", yaml)],
+        &LoadOptions::default(),
+    );
+    assert!(
+        m.diagnostics
+            .iter()
+            .all(|d| d.severity != crate::Severity::Error),
+        "{:?}",
+        m.diagnostics
+    );
     let r = mini_resolve(&m);
     let router = Router::new(&m, &r);
     (m, router)
@@ -152,14 +274,27 @@ fn route(name: &str, body: &str) -> String {
 }
 
 fn send(r: &Router, line: &str) -> Outcome {
-    let req = crate::request::parse_request(line).unwrap_or_else(|e| panic!("{line}: {}", e.message));
+    let req =
+        crate::request::parse_request(line).unwrap_or_else(|e| panic!("{line}: {}", e.message));
     let slow = r.route(&req);
     let fast = r.route_fast(&req);
-    assert_eq!((&slow.route, slow.status, &slow.shares), (&fast.route, fast.status, &fast.shares), "fast and traced routing disagree for {line}");
+    assert_eq!(
+        (&slow.route, slow.status, &slow.shares),
+        (&fast.route, fast.status, &fast.shares),
+        "fast and traced routing disagree for {line}"
+    );
     let d = r.decide(&req);
-    assert_eq!(d.route.map(str::to_string), slow.route.as_ref().map(|x| x.0.to_string()), "decide disagrees for {line}");
+    assert_eq!(
+        d.route.map(str::to_string),
+        slow.route.as_ref().map(|x| x.0.to_string()),
+        "decide disagrees for {line}"
+    );
     if slow.route.is_some() && slow.protocol_is_http() {
-        assert_eq!((d.status, d.match_index), (slow.status, slow.match_index), "decide disagrees for {line}");
+        assert_eq!(
+            (d.status, d.match_index),
+            (slow.status, slow.match_index),
+            "decide disagrees for {line}"
+        );
     }
     assert_eq!(d.rejected, slow.rejected(), "decide disagrees for {line}");
     slow
@@ -174,7 +309,9 @@ impl Outcome {
 
 fn who(o: &Outcome) -> String {
     match &o.route {
-        Some((r, k)) if o.status == 200 || o.status == 0 => format!("{}/{k}", r.rsplit('/').next().unwrap()),
+        Some((r, k)) if o.status == 200 || o.status == 0 => {
+            format!("{}/{k}", r.rsplit('/').next().unwrap())
+        }
         Some((r, k)) => format!("{}/{k}:{}", r.rsplit('/').next().unwrap(), o.status),
         None => o.status.to_string(),
     }
@@ -191,7 +328,10 @@ fn precedence_across_routes() {
         "hdr",
         "  rules:\n  - matches: [{path: {value: /api}, headers: [{name: x-env, value: canary}]}]\n    backendRefs: [{name: s, port: 80}]\n  - matches: [{path: {value: /api}, method: POST}]\n    backendRefs: [{name: s, port: 80}]\n  - matches: [{path: {value: /api}, headers: [{name: x-a, value: a}, {name: x-b, type: RegularExpression, value: 'b.*'}]}]\n    backendRefs: [{name: s, port: 80}]\n  - matches: [{path: {value: /api}, queryParams: [{name: q, value: '1'}]}]\n    backendRefs: [{name: s, port: 80}]\n",
     );
-    y += &route("slash", "  rules:\n  - matches: [{path: {value: /api/}}]\n    backendRefs: [{name: s, port: 80}]\n");
+    y += &route(
+        "slash",
+        "  rules:\n  - matches: [{path: {value: /api/}}]\n    backendRefs: [{name: s, port: 80}]\n",
+    );
     let (_, r) = build(&y);
     let cases = [
         ("GET http://h/api/v1/users", "exact/0"),
@@ -210,7 +350,10 @@ fn precedence_across_routes() {
     let y2 = y.replace("value: /api/}}]", "value: /zzz/}}]");
     let (_, r) = build(&y2);
     let cases = [
-        ("GET http://h/api -H 'x-a: a' -H 'x-b: bb' -H 'x-env: canary'", "hdr/2"), // 2 headers beat 1
+        (
+            "GET http://h/api -H 'x-a: a' -H 'x-b: bb' -H 'x-env: canary'",
+            "hdr/2",
+        ), // 2 headers beat 1
         ("POST http://h/api -H 'x-env: canary'", "hdr/0"), // tie 1 exact header each: route order, then rule order
         ("POST http://h/api", "hdr/1"),
         ("GET http://h/api?q=1", "hdr/3"),
@@ -221,7 +364,13 @@ fn precedence_across_routes() {
         assert_eq!(who(&send(&r, line)), want, "{line}");
     }
     let o = send(&r, "POST http://h/api -H 'x-env: canary'");
-    assert!(o.trace.iter().any(|s| s.message.contains("spec ranks method")), "{:#?}", o.trace);
+    assert!(
+        o.trace
+            .iter()
+            .any(|s| s.message.contains("spec ranks method")),
+        "{:#?}",
+        o.trace
+    );
 }
 
 #[test]
@@ -241,7 +390,10 @@ fn vhosts_and_isolation() {
         ("GET http://example.com/", "any/0"),
         ("GET http://a.example.com/only", "exact-host/0"),
         ("GET http://a.example.com/other", "404"), // exact vhost chosen; no fallthrough to *.example.com or *
-        ("GET http://a.example.com/only -H 'Host: a.example.com:8080'", "exact-host/0"),
+        (
+            "GET http://a.example.com/only -H 'Host: a.example.com:8080'",
+            "exact-host/0",
+        ),
         ("GET http:///", "any/0"), // no Host: the Gateway address reaches only hostname-less routes
         ("GET http://b.example.com:80/x", "wild/0"),
         ("GET http://h:81/", "0"), // nothing listens on 81
@@ -250,7 +402,13 @@ fn vhosts_and_isolation() {
         assert_eq!(who(&send(&r, line)), want, "{line}");
     }
     let o = send(&r, "GET http://a.example.com/other");
-    assert!(o.trace.iter().any(|s| s.stage == "vhost" && s.message.contains("never falls through")), "{:#?}", o.trace);
+    assert!(
+        o.trace
+            .iter()
+            .any(|s| s.stage == "vhost" && s.message.contains("never falls through")),
+        "{:#?}",
+        o.trace
+    );
     assert_eq!(o.vhost.as_deref(), Some("a.example.com"));
     assert!(send(&r, "GET http://h:81/").rejected());
 }
@@ -290,29 +448,67 @@ fn redirects_rewrites_and_headers() {
     );
     let (_, r) = build(&y);
     let o = send(&r, "GET http://h.example.com/r1/x?a=1");
-    assert_eq!((o.status, o.redirect.as_ref().unwrap().location.as_str()), (301, "https://h.example.com/r1/x?a=1"));
+    assert_eq!(
+        (o.status, o.redirect.as_ref().unwrap().location.as_str()),
+        (301, "https://h.example.com/r1/x?a=1")
+    );
     let o = send(&r, "GET http://h.example.com:8080/r1");
     assert_eq!(o.redirect.unwrap().location, "https://h.example.com/r1");
     let o = send(&r, "GET http://h.example.com:8080/r2/a/b");
-    assert_eq!((o.status, o.redirect.unwrap().location.as_str()), (302, "http://new.example.com:8080/v2/a/b"));
+    assert_eq!(
+        (o.status, o.redirect.unwrap().location.as_str()),
+        (302, "http://new.example.com:8080/v2/a/b")
+    );
     let o = send(&r, "GET http://h.example.com/rw/a?q=1");
-    let ShareOutcome::Backend { path, host, headers, .. } = &o.shares[0].outcome else { panic!() };
+    let ShareOutcome::Backend {
+        path,
+        host,
+        headers,
+        ..
+    } = &o.shares[0].outcome
+    else {
+        panic!()
+    };
     assert_eq!((&**path, &**host), ("/new/a?q=1", "up.example.com"));
     assert!(headers.contains(&("x-forwarded-host".into(), "h.example.com".into())));
     let o = send(&r, "GET http://h/full/deep?z");
-    let ShareOutcome::Backend { path, host, .. } = &o.shares[0].outcome else { panic!() };
+    let ShareOutcome::Backend { path, host, .. } = &o.shares[0].outcome else {
+        panic!()
+    };
     assert_eq!((&**path, &**host), ("/one?z", "h"));
-    let o = send(&r, "GET http://h/hdr -H 'x-add: a' -H 'X-Gone: 1' -H 'x-set: old'");
+    let o = send(
+        &r,
+        "GET http://h/hdr -H 'x-add: a' -H 'X-Gone: 1' -H 'x-set: old'",
+    );
     assert_eq!(o.shares.len(), 2);
     for (s, want) in o.shares.iter().zip(["s", "t"]) {
-        let ShareOutcome::Backend { headers, name, response_header_ops, .. } = &s.outcome else { panic!() };
+        let ShareOutcome::Backend {
+            headers,
+            name,
+            response_header_ops,
+            ..
+        } = &s.outcome
+        else {
+            panic!()
+        };
         assert_eq!(&**name, want);
-        let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
-        assert_eq!((get("x-add"), get("x-set"), get("x-gone"), get("x-backend")), (Some("a,b"), Some("s"), None, Some(want)));
+        let get = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(
+            (get("x-add"), get("x-set"), get("x-gone"), get("x-backend")),
+            (Some("a,b"), Some("s"), None, Some(want))
+        );
         assert_eq!(response_header_ops.len(), 1);
         assert!((s.fraction - 0.5).abs() < 1e-9);
     }
-    assert_eq!(apply_header_ops(&o.response_header_ops, &[("X-Resp".into(), "x".into())]), vec![("x-resp".to_string(), "x,r".to_string())]);
+    assert_eq!(
+        apply_header_ops(&o.response_header_ops, &[("X-Resp".into(), "x".into())]),
+        vec![("x-resp".to_string(), "x,r".to_string())]
+    );
     assert_eq!(send(&r, "GET http://h/bad").status, 500);
 }
 
@@ -350,11 +546,18 @@ fn weights_and_invalid_shares() {
     assert_eq!(send(&r, "GET http://h/zero").status, 500);
     let o = send(&r, "GET http://h/big");
     assert_eq!(o.shares.len(), 2);
-    let y = y.replace("metadata: {name: s}", "metadata: {name: s, annotations: {test/no-endpoints: 'y'}}");
+    let y = y.replace(
+        "metadata: {name: s}",
+        "metadata: {name: s, annotations: {test/no-endpoints: 'y'}}",
+    );
     let (_, r) = build(&y);
     assert_eq!(send(&r, "GET http://h/zero").status, 500);
     assert_eq!(send(&r, "GET http://h/big").status, 503);
-    assert_eq!(send(&r, "GET http://h/split").status, 500, "an invalid ref and no valid weight: 500 before 503");
+    assert_eq!(
+        send(&r, "GET http://h/split").status,
+        500,
+        "an invalid ref and no valid weight: 500 before 503"
+    );
 }
 
 #[test]
@@ -387,14 +590,30 @@ spec:
         ("grpc://grpc.example.com/pkg.Svc/EchoTwo", "g/1", "OK"),
         ("grpc://grpc.example.com/pkg.Svc/EchoThree", "g/1", "OK"),
         ("grpc://grpc.example.com/other.Svc/EchoThree", "g/2", "OK"),
-        ("grpc://grpc.example.com/other.Svc/Nope", "404", "Unimplemented"),
-        ("grpc://grpc.example.com/other.Svc/Nope -H 'x-grpc: yes'", "g/4", "OK"),
-        ("grpc://other.example.com/pkg.Svc/Echo", "404", "Unimplemented"),
+        (
+            "grpc://grpc.example.com/other.Svc/Nope",
+            "404",
+            "Unimplemented",
+        ),
+        (
+            "grpc://grpc.example.com/other.Svc/Nope -H 'x-grpc: yes'",
+            "g/4",
+            "OK",
+        ),
+        (
+            "grpc://other.example.com/pkg.Svc/Echo",
+            "404",
+            "Unimplemented",
+        ),
         ("grpc://grpc.example.com/pkg.Bad/Echo", "g/3:500", "Unknown"),
     ];
     for (line, want, code) in cases {
         let o = send(&r, line);
-        assert_eq!((who(&o).as_str(), o.grpc_status.as_deref()), (want, Some(code)), "{line}");
+        assert_eq!(
+            (who(&o).as_str(), o.grpc_status.as_deref()),
+            (want, Some(code)),
+            "{line}"
+        );
     }
 }
 
@@ -449,25 +668,48 @@ spec:
 
 #[test]
 fn sni_tls_tcp_udp() {
-    let y = format!("{TLS}{}{}", svc("s"), route("web", "  rules:\n  - backendRefs: [{name: s, port: 80}]\n"));
+    let y = format!(
+        "{TLS}{}{}",
+        svc("s"),
+        route("web", "  rules:\n  - backendRefs: [{name: s, port: 80}]\n")
+    );
     let (_, r) = build(&y);
     let o = send(&r, "tls://abc.example.com");
     assert_eq!(who(&o), "abc/0");
-    let ShareOutcome::Backend { passthrough, host, .. } = &o.shares[0].outcome else { panic!() };
+    let ShareOutcome::Backend {
+        passthrough, host, ..
+    } = &o.shares[0].outcome
+    else {
+        panic!()
+    };
     assert!(*passthrough);
     assert_eq!(&**host, "abc.example.com");
     let o = send(&r, "tls://x.example.com");
     assert_eq!(who(&o), "wild/0");
-    assert_eq!(o.shares.len(), 1, "Envoy Gateway drops the invalid L4 backend");
+    assert_eq!(
+        o.shares.len(),
+        1,
+        "Envoy Gateway drops the invalid L4 backend"
+    );
     assert!(o.trace.iter().any(|s| s.message.contains("spec asks")));
     assert!(send(&r, "tls://non.matching.com").rejected());
     assert_eq!(who(&send(&r, "GET https://web.example.org/")), "web/0");
     let o = send(&r, "GET https://web.example.org/ --sni abc.example.com");
-    assert_eq!(who(&o), "abc/0", "SNI picks the passthrough chain; the stream goes through");
-    assert!(send(&r, "GET http://web.example.org:443/").rejected(), "plaintext to a TLS port");
+    assert_eq!(
+        who(&o),
+        "abc/0",
+        "SNI picks the passthrough chain; the stream goes through"
+    );
+    assert!(
+        send(&r, "GET http://web.example.org:443/").rejected(),
+        "plaintext to a TLS port"
+    );
     let o = send(&r, "tcp://gw:9000");
     assert_eq!(who(&o), "tcp-old/0");
-    assert!(o.trace.iter().any(|s| s.message.contains("only the oldest")));
+    assert!(o
+        .trace
+        .iter()
+        .any(|s| s.message.contains("only the oldest")));
     assert_eq!(who(&send(&r, "udp://gw:5300")), "dns/0");
     assert!(send(&r, "udp://gw:5301").rejected());
     assert!(send(&r, "tcp://gw:5300").rejected());
@@ -476,8 +718,13 @@ fn sni_tls_tcp_udp() {
     let tcp: Vec<&TableRow> = rows.iter().filter(|r| r.protocol == "TCP").collect();
     assert_eq!(tcp.len(), 1, "only the oldest TCPRoute is programmed");
     assert!(tcp[0].route.ends_with("tcp-old"));
-    assert_eq!(tcp[0].probe.as_deref(), Some("tcp://192.0.2.1:9000 --gateway default/gw"));
-    assert!(rows.iter().any(|r| r.protocol == "TLS" && r.hostname == "abc.example.com"));
+    assert_eq!(
+        tcp[0].probe.as_deref(),
+        Some("tcp://192.0.2.1:9000 --gateway default/gw")
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r.protocol == "TLS" && r.hostname == "abc.example.com"));
 }
 
 #[test]
@@ -494,7 +741,14 @@ fn routing_table_order_shadowing_and_probes() {
     let a: Vec<(&str, &str, bool, bool)> = rows
         .iter()
         .filter(|r| r.hostname == "a.example.com")
-        .map(|r| (r.route.rsplit('/').next().unwrap(), r.matches.as_str(), r.shadowed, r.probe.is_some()))
+        .map(|r| {
+            (
+                r.route.rsplit('/').next().unwrap(),
+                r.matches.as_str(),
+                r.shadowed,
+                r.probe.is_some(),
+            )
+        })
         .collect();
     assert_eq!(
         a,
@@ -506,7 +760,10 @@ fn routing_table_order_shadowing_and_probes() {
             ("a", "PathPrefix /x", true, false),
         ]
     );
-    assert_eq!(rows[0].probe.as_deref(), Some("GET http://a.example.com/x/y --gateway default/gw"));
+    assert_eq!(
+        rows[0].probe.as_deref(),
+        Some("GET http://a.example.com/x/y --gateway default/gw")
+    );
     assert!(rows.iter().all(|r| r.listener == "default/gw/http"));
 }
 
@@ -523,7 +780,10 @@ fn fast_path_agrees_with_the_trace_walk() {
     body += "  - matches: [{path: {type: RegularExpression, value: '/a/.*'}}]\n    backendRefs: [{name: s, port: 80}]\n";
     y += &route("r", &body);
     let (_, r) = build(&y);
-    let reqs = ["/", "/a", "/a/", "/a/b", "/a/b/", "/ab", "/abc", "/a/b/c/d", "/b", "/b/", "/c", "/a//b", "/a/./b"];
+    let reqs = [
+        "/", "/a", "/a/", "/a/b", "/a/b/", "/ab", "/abc", "/a/b/c/d", "/b", "/b/", "/c", "/a//b",
+        "/a/./b",
+    ];
     for p in reqs {
         for h in ["", " -H 'x: 1'"] {
             send(&r, &format!("GET http://h{p}{h}"));
@@ -533,10 +793,25 @@ fn fast_path_agrees_with_the_trace_walk() {
 
 #[test]
 fn never_panics_on_odd_requests() {
-    let y = format!("{TLS}{}{}", svc("s"), route("web", "  rules:\n  - backendRefs: [{name: s, port: 80}]\n"));
+    let y = format!(
+        "{TLS}{}{}",
+        svc("s"),
+        route("web", "  rules:\n  - backendRefs: [{name: s, port: 80}]\n")
+    );
     let (_, r) = build(&y);
     let empty = Router::default();
-    for line in ["GET http://x/", "GET https://x/", "tls://x", "tcp://x:1", "udp://x:1", "grpc://x/a.B/C", "GET http:///", "GET https:///?", "GET http://x:443/ --gateway nope", "GET http://x/%zz/../.."] {
+    for line in [
+        "GET http://x/",
+        "GET https://x/",
+        "tls://x",
+        "tcp://x:1",
+        "udp://x:1",
+        "grpc://x/a.B/C",
+        "GET http:///",
+        "GET https:///?",
+        "GET http://x:443/ --gateway nope",
+        "GET http://x/%zz/../..",
+    ] {
         let req = crate::request::parse_request(line).unwrap();
         let _ = r.route(&req);
         let _ = empty.route(&req);
@@ -552,7 +827,9 @@ fn never_panics_on_odd_requests() {
 fn throughput() {
     let mut y = String::from("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw}\nspec:\n  gatewayClassName: eg\n  listeners:\n");
     for l in 0..20 {
-        y += &format!("  - {{name: l{l}, port: 80, protocol: HTTP, hostname: 'h{l}.example.com'}}\n");
+        y += &format!(
+            "  - {{name: l{l}, port: 80, protocol: HTTP, hostname: 'h{l}.example.com'}}\n"
+        );
     }
     for s in 0..500 {
         y += &svc(&format!("s{s}"));
@@ -574,12 +851,26 @@ fn throughput() {
     let reqs: Vec<Request> = (0..1000)
         .map(|i| {
             let r = (i * 7) % 2000;
-            crate::request::parse_request(&format!("GET http://h{}.example.com/r{r}/k{}/x -H 'x-k: v{}'", r % 20, i % 5, i % 5)).unwrap()
+            crate::request::parse_request(&format!(
+                "GET http://h{}.example.com/r{r}/k{}/x -H 'x-k: v{}'",
+                r % 20,
+                i % 5,
+                i % 5
+            ))
+            .unwrap()
         })
         .collect();
     // CPU time of this thread (ns), so a busy machine does not distort the figure.
     let cpu = || -> f64 {
-        std::fs::read_to_string("/proc/thread-self/schedstat").ok().and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok())).unwrap_or(0.0) / 1e9
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| {
+                s.split_whitespace()
+                    .next()
+                    .and_then(|x| x.parse::<f64>().ok())
+            })
+            .unwrap_or(0.0)
+            / 1e9
     };
     let n = 1_000_000;
     let c1 = cpu();
