@@ -17,6 +17,7 @@ cleanup() {
 trap cleanup EXIT
 git clone -q --no-hardlinks -- "$repo" "$work/gwlab"
 cd "$work/gwlab"
+CARGO_TARGET_DIR_OUTER="${CARGO_TARGET_DIR:-}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -48,8 +49,10 @@ echo "fresh clone: serve.sh served the playground after $((SECONDS - start)) s"
 kill -- "-$server" 2>/dev/null || true
 server=""
 
-cargo build -q -p gwlab-cli
-gwlab="$CARGO_TARGET_DIR/debug/gwlab"
+# The CLI of this checkout is the same commit as the clone: it is built here once, not again.
+(cd "$repo" && cargo build -q -p gwlab-cli)
+gwlab="$repo/target/debug/gwlab"
+[ -n "${CARGO_TARGET_DIR_OUTER:-}" ] && gwlab="$CARGO_TARGET_DIR_OUTER/debug/gwlab"
 bad=0
 for dir in scenarios/*/; do
   # 0: no error diagnostics, 1: the manifests hold errors (some scenarios teach one); 2 and above:
