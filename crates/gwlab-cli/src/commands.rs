@@ -55,10 +55,6 @@ fn print_data(v: &Value, format: Format) {
     }
 }
 
-fn texts(a: &Analysis) -> Vec<&str> {
-    a.model.files.iter().map(|f| f.text.as_str()).collect()
-}
-
 fn severity_tone(s: Severity) -> Tone {
     match s {
         Severity::Error => Tone::Error,
@@ -68,11 +64,10 @@ fn severity_tone(s: Severity) -> Tone {
 }
 
 fn print_diagnostics(a: &Analysis, stream: Stream) {
-    let t = texts(a);
     for d in &a.diagnostics {
         let label = format!("{}[{}]", d.severity.as_str(), d.code);
         let s = style::paint_first(
-            &render::diagnostic(d, &t),
+            &render::diagnostic(d, &a.model.files),
             &label,
             severity_tone(d.severity),
             stream,

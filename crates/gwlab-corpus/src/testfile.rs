@@ -871,10 +871,21 @@ fn unescape(tok: &str) -> String {
 }
 
 /// Sets `value` at JSON pointer `ptr`, creating missing objects; `-` appends to an array.
+///
+/// A pointer with more than [`gwlab::source::MAX_DEPTH`] tokens is refused before anything is
+/// created: the manifest it would build is one the loader refuses anyway, and a 60,000-level value
+/// would cost gigabytes to emit and overflow the stack when dropped.
 pub fn pointer_set(doc: &mut Value, ptr: &str, value: Value) -> Result<(), String> {
     if ptr.is_empty() {
         *doc = value;
         return Ok(());
+    }
+    let depth = ptr.matches('/').count();
+    if depth > gwlab::source::MAX_DEPTH {
+        return Err(format!(
+            "a pointer of {depth} levels is refused: manifests nest at most {} levels",
+            gwlab::source::MAX_DEPTH
+        ));
     }
     let toks: Vec<String> = ptr
         .strip_prefix('/')
@@ -1189,6 +1200,13 @@ spec:
         pointer_remove(&mut v, "/spec/hostnames").unwrap();
         assert!(v["spec"].get("hostnames").is_none());
         assert!(pointer_set(&mut v, "/spec/rules/7/x", json!(1)).is_err());
+        // A 60,000-level pointer is refused at once and leaves the document as it was.
+        let before = v.clone();
+        let deep = "/a".repeat(60_000);
+        let e = pointer_set(&mut v, &deep, json!(1)).unwrap_err();
+        assert!(e.contains("60000 levels"), "{e}");
+        assert_eq!(v, before);
+        assert!(pointer_set(&mut v, &"/a".repeat(gwlab::source::MAX_DEPTH), json!(1)).is_ok());
     }
 
     #[test]

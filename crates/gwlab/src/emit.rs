@@ -47,45 +47,118 @@ fn is_block(v: &Value) -> bool {
     }
 }
 
+/// One open block collection of the emitter's explicit stack: its remaining entries, its indent,
+/// and whether its first entry is still to come (that one sits on the line already started).
+enum Open<'a> {
+    Map {
+        entries: serde_json::map::Iter<'a>,
+        ind: usize,
+        first: bool,
+    },
+    Seq {
+        items: std::slice::Iter<'a, Value>,
+        ind: usize,
+        first: bool,
+    },
+}
+
+/// Emits a mapping whose first key is already positioned at column `ind`.
+///
+/// Iterative (an explicit stack, not recursion), so a value nested deeper than any loader allows
+/// cannot overflow the call stack; the output is O(nodes × depth) bytes.
 fn emit_map(out: &mut String, m: &serde_json::Map<String, Value>, ind: usize) {
-    let mut first = true;
-    for (k, v) in m {
-        if !first {
-            indent(out, ind);
-        }
-        first = false;
-        out.push_str(&quote_str(k));
-        out.push(':');
-        match v {
-            Value::Object(mm) if !mm.is_empty() => {
-                out.push('\n');
-                indent(out, ind + 2);
-                emit_map(out, mm, ind + 2);
-            }
-            Value::Array(a) if !a.is_empty() => {
-                out.push('\n');
-                indent(out, ind);
-                emit_seq(out, a, ind);
-            }
-            other => {
-                out.push(' ');
-                out.push_str(&scalar(other));
-                out.push('\n');
-            }
-        }
-    }
+    emit_block(
+        out,
+        Open::Map {
+            entries: m.iter(),
+            ind,
+            first: true,
+        },
+    );
 }
 
 /// Emits a sequence whose first `- ` is already positioned at column `ind`.
 fn emit_seq(out: &mut String, a: &[Value], ind: usize) {
-    for (i, v) in a.iter().enumerate() {
-        if i > 0 {
-            indent(out, ind);
-        }
-        out.push_str("- ");
+    emit_block(
+        out,
+        Open::Seq {
+            items: a.iter(),
+            ind,
+            first: true,
+        },
+    );
+}
+
+fn emit_block(out: &mut String, root: Open<'_>) {
+    let mut stack = vec![root];
+    while let Some(top) = stack.last_mut() {
+        let (v, ind) = match top {
+            Open::Map {
+                entries,
+                ind,
+                first,
+            } => {
+                let Some((k, v)) = entries.next() else {
+                    stack.pop();
+                    continue;
+                };
+                if !std::mem::take(first) {
+                    indent(out, *ind);
+                }
+                out.push_str(&quote_str(k));
+                out.push(':');
+                match v {
+                    Value::Object(mm) if !mm.is_empty() => {
+                        out.push('\n');
+                        indent(out, *ind + 2);
+                        let ind = *ind + 2;
+                        stack.push(Open::Map {
+                            entries: mm.iter(),
+                            ind,
+                            first: true,
+                        });
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push('\n');
+                        indent(out, *ind);
+                        let ind = *ind;
+                        stack.push(Open::Seq {
+                            items: a.iter(),
+                            ind,
+                            first: true,
+                        });
+                    }
+                    other => {
+                        out.push(' ');
+                        out.push_str(&scalar(other));
+                        out.push('\n');
+                    }
+                }
+                continue;
+            }
+            Open::Seq { items, ind, first } => {
+                let Some(v) = items.next() else {
+                    stack.pop();
+                    continue;
+                };
+                if !std::mem::take(first) {
+                    indent(out, *ind);
+                }
+                out.push_str("- ");
+                (v, *ind)
+            }
+        };
         match v {
-            Value::Object(m) if !m.is_empty() => emit_map(out, m, ind + 2),
-            Value::Array(inner) if !inner.is_empty() => emit_seq(out, inner, ind + 2),
+            Value::Object(m) if !m.is_empty() => stack.push(Open::Map {
+                entries: m.iter(),
+                ind: ind + 2,
+                first: true,
+            }),
+            Value::Array(inner) if !inner.is_empty() => stack.push(Open::Seq {
+                items: inner.iter(),
+                ind: ind + 2,
+                first: true,
+            }),
             other => {
                 debug_assert!(!is_block(other));
                 out.push_str(&scalar(other));
@@ -312,5 +385,41 @@ mod tests {
         roundtrip(json!([{"a": 1, "b": [{"c": 2}]}, "x", [["y"]]]));
         roundtrip(json!("top"));
         roundtrip(json!(42));
+    }
+
+    #[test]
+    fn deep_values_are_emitted_without_recursion() {
+        // 8,000 levels on a 1 MB stack: a recursive emitter (well over a hundred bytes per frame)
+        // would overflow it. The deep value is built and taken apart by hand, because
+        // serde_json drops values recursively.
+        let run = || {
+            let mut v = json!("leaf");
+            for i in 0..8_000 {
+                // Built by hand: `json!` with an expression copies it through serde, recursively.
+                v = if i % 2 == 0 {
+                    Value::Object(std::iter::once(("k".to_string(), v)).collect())
+                } else {
+                    Value::Array(vec![v])
+                };
+            }
+            let text = to_yaml(&v);
+            let mut stack = vec![v];
+            while let Some(v) = stack.pop() {
+                match v {
+                    Value::Object(m) => stack.extend(m.into_iter().map(|(_, v)| v)),
+                    Value::Array(a) => stack.extend(a),
+                    _ => {}
+                }
+            }
+            text
+        };
+        let text = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(text.ends_with("leaf\n"));
+        assert_eq!(text.matches("k:").count(), 4_000);
     }
 }

@@ -20,6 +20,12 @@ use std::collections::HashMap;
 pub const MAX_DEPTH: usize = 128;
 /// Upper bound on nodes materialised per file, counting every alias expansion.
 pub const MAX_NODES: usize = 4_000_000;
+/// Upper bound on nodes copied per file by aliases, merge keys (`<<: *a`) and anchor
+/// bookkeeping together. Real manifests share a few small blocks; an alias bomb or a chain of
+/// merge keys, where each step copies everything before it, is cut off here (`yaml-limit`).
+pub const MAX_EXPANDED_NODES: usize = 250_000;
+/// Upper bound on the bytes of keys and strings those copies hold, per file.
+pub const MAX_EXPANDED_BYTES: usize = 8 * 1024 * 1024;
 /// Inputs larger than this are refused before parsing.
 pub const MAX_BYTES: usize = 32 * 1024 * 1024;
 
@@ -54,6 +60,12 @@ impl SourceFile {
             end_line,
             end_column,
         }
+    }
+
+    /// The text of 1-based `line` without its line break, found through the line index (no scan).
+    pub fn line(&self, line: usize) -> Option<&str> {
+        let (start, end) = self.lines.line_range(&self.text, line)?;
+        self.text.get(start..end)
     }
 }
 
@@ -144,12 +156,53 @@ pub struct Document {
     pub span: Span,
 }
 
+/// What a subtree costs to copy: its nodes, the bytes of its keys and strings, and its height
+/// (collections on the longest path down; 0 for a scalar).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Size {
+    pub nodes: usize,
+    pub bytes: usize,
+    pub height: usize,
+}
+
+impl Size {
+    fn scalar(v: &Value) -> Size {
+        let bytes = match v {
+            Value::String(s) => s.len(),
+            _ => 8,
+        };
+        Size {
+            nodes: 1,
+            bytes,
+            height: 0,
+        }
+    }
+
+    /// Adds a child's size to this collection's.
+    fn add_child(&mut self, child: Size) {
+        self.nodes += child.nodes;
+        self.bytes += child.bytes;
+        self.height = self.height.max(child.height + 1);
+    }
+}
+
+/// Work done by one [`parse_stream_counted`] call, for budget tests: bytes handed to the YAML
+/// scanner (the input once, plus documents re-parsed for [`reindent_quoted`]) and what aliases,
+/// merge keys and anchors copied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseWork {
+    pub scanned_bytes: usize,
+    pub expanded_nodes: usize,
+    pub expanded_bytes: usize,
+}
+
 enum Frame {
     Seq {
         items: Vec<Value>,
         ptr: String,
         start: usize,
         anchor: usize,
+        size: Size,
     },
     Map {
         map: Map<String, Value>,
@@ -157,8 +210,18 @@ enum Frame {
         start: usize,
         anchor: usize,
         key: Option<(String, Span)>,
-        merged: Vec<String>,
+        /// Keys that came in through a merge key and that an explicit key may still override.
+        merged: std::collections::HashSet<String>,
+        size: Size,
     },
+}
+
+impl Frame {
+    fn size_mut(&mut self) -> &mut Size {
+        match self {
+            Frame::Seq { size, .. } | Frame::Map { size, .. } => size,
+        }
+    }
 }
 
 struct Builder<'a> {
@@ -167,10 +230,14 @@ struct Builder<'a> {
     char_to_byte: Vec<usize>,
     /// Padding added by [`reindent_quoted`]: (byte offset in `text`, length), ascending.
     padding: &'a [(usize, usize)],
+    /// Offset of `text` in the caller's text (a re-parsed document is a slice of it).
+    base: usize,
     spans: SpanMap,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Value, usize)>,
+    anchors: HashMap<usize, (Value, Size)>,
     nodes: usize,
+    /// Nodes and bytes copied by aliases, merge keys and anchors (see [`MAX_EXPANDED_NODES`]).
+    expanded: Size,
     /// >0 while skipping a refused subtree (too deep, or a complex key).
     skip: usize,
     skip_start: usize,
@@ -178,26 +245,38 @@ struct Builder<'a> {
     root: Option<(Value, Span)>,
 }
 
-fn count_nodes(v: &Value) -> usize {
-    match v {
-        Value::Array(a) => 1 + a.iter().map(count_nodes).sum::<usize>(),
-        Value::Object(m) => 1 + m.values().map(count_nodes).sum::<usize>(),
-        _ => 1,
-    }
-}
-
 impl<'a> Builder<'a> {
-    /// Byte offset in the caller's text of a scanner char index (padding removed).
-    fn byte(&self, char_index: usize) -> usize {
-        let b = if self.char_to_byte.is_empty() {
+    /// Byte offset in the parsed text of a scanner char index.
+    fn raw_byte(&self, char_index: usize) -> usize {
+        if self.char_to_byte.is_empty() {
             char_index.min(self.text.len())
         } else {
             *self
                 .char_to_byte
                 .get(char_index)
                 .unwrap_or(&self.text.len())
-        };
-        map_back(b, self.padding)
+        }
+    }
+
+    /// Byte offset in the caller's text of a scanner char index (padding removed).
+    fn byte(&self, char_index: usize) -> usize {
+        map_back(self.raw_byte(char_index), self.padding) + self.base
+    }
+
+    /// Charges a copy of `size` to the expansion budget; false (and nothing charged) when it
+    /// would exceed it.
+    fn charge(&mut self, size: Size) -> bool {
+        let nodes = self.expanded.nodes + size.nodes;
+        let bytes = self.expanded.bytes + size.bytes;
+        if nodes > MAX_EXPANDED_NODES
+            || bytes > MAX_EXPANDED_BYTES
+            || self.nodes + size.nodes > MAX_NODES
+        {
+            return false;
+        }
+        self.expanded.nodes = nodes;
+        self.expanded.bytes = bytes;
+        true
     }
 
     fn diag(&mut self, d: Diagnostic, span: Span) {
@@ -254,6 +333,11 @@ impl<'a> Builder<'a> {
         }
         self.nodes += 1;
         let start = span.start;
+        let size = Size {
+            nodes: 1,
+            bytes: 0,
+            height: 1,
+        };
         self.stack.push(if is_map {
             Frame::Map {
                 map: Map::new(),
@@ -261,7 +345,8 @@ impl<'a> Builder<'a> {
                 start,
                 anchor,
                 key: None,
-                merged: Vec::new(),
+                merged: Default::default(),
+                size,
             }
         } else {
             Frame::Seq {
@@ -269,6 +354,7 @@ impl<'a> Builder<'a> {
                 ptr,
                 start,
                 anchor,
+                size,
             }
         });
     }
@@ -288,19 +374,21 @@ impl<'a> Builder<'a> {
         let Some(frame) = self.stack.pop() else {
             return;
         };
-        let (v, ptr, start, anchor) = match frame {
+        let (v, ptr, start, anchor, size) = match frame {
             Frame::Seq {
                 items,
                 ptr,
                 start,
                 anchor,
-            } => (Value::Array(items), ptr, start, anchor),
+                size,
+            } => (Value::Array(items), ptr, start, anchor, size),
             Frame::Map {
                 map,
                 ptr,
                 start,
                 anchor,
                 key,
+                size,
                 ..
             } => {
                 if let Some((k, ks)) = key {
@@ -309,29 +397,42 @@ impl<'a> Builder<'a> {
                         ks,
                     );
                 }
-                (Value::Object(map), ptr, start, anchor)
+                (Value::Object(map), ptr, start, anchor, size)
             }
         };
         let s = Span::new(start, span.end.max(start));
         self.spans.values.insert(ptr, s);
-        self.finish(v, s, anchor, true);
+        self.finish(v, s, anchor, true, size);
     }
 
-    /// Records an anchor and hands a finished node to its parent.
-    fn finish(&mut self, v: Value, span: Span, anchor: usize, recorded: bool) {
+    /// Records an anchor and hands a finished node to its parent. The anchor table keeps its own
+    /// copy of a collection, so that copy is charged to the expansion budget too; past the budget
+    /// the anchor is not recorded and its aliases become unknown-anchor errors.
+    fn finish(&mut self, v: Value, span: Span, anchor: usize, recorded: bool, size: Size) {
         if anchor > 0 {
-            let n = count_nodes(&v);
-            self.anchors.insert(anchor, (v.clone(), n));
+            if size.height == 0 || self.charge(size) {
+                self.anchors.insert(anchor, (v.clone(), size));
+            } else {
+                let d = Diagnostic::error(
+                    "yaml-limit",
+                    format!("anchors and aliases would copy more than {MAX_EXPANDED_NODES} nodes or {MAX_EXPANDED_BYTES} bytes; this anchor is not recorded"),
+                );
+                self.diag(d, span);
+            }
         }
-        self.attach(v, span, recorded);
+        self.attach(v, span, recorded, size);
     }
 
     fn value(&mut self, v: Value, span: Span, anchor: usize) {
         self.nodes += 1;
-        self.finish(v, span, anchor, false);
+        let size = Size::scalar(&v);
+        self.finish(v, span, anchor, false, size);
     }
 
-    fn attach(&mut self, v: Value, span: Span, recorded: bool) {
+    fn attach(&mut self, v: Value, span: Span, recorded: bool, size: Size) {
+        if let Some(f) = self.stack.last_mut() {
+            f.size_mut().add_child(size);
+        }
         let ptr = self.child_ptr();
         match self.stack.last_mut() {
             None => {
@@ -368,12 +469,10 @@ impl<'a> Builder<'a> {
                         }
                     };
                     let kptr = format!("{mptr}/{}", escape_token(&k));
-                    if let Some(i) = merged.iter().position(|m| *m == k) {
-                        // An explicit key overrides one that came in through a merge key.
-                        merged.swap_remove(i);
-                        map.remove(&k);
-                    }
-                    if map.contains_key(&k) && k != "<<" {
+                    // An explicit key overrides one that came in through a merge key: its value
+                    // replaces the merged one when it arrives.
+                    let overrides = merged.remove(&k);
+                    if !overrides && map.contains_key(&k) && k != "<<" {
                         let d = Diagnostic::error(
                             "yaml-duplicate-key",
                             format!("duplicate key `{k}`: kubectl refuses this document; the first value is kept"),
@@ -399,7 +498,7 @@ impl<'a> Builder<'a> {
                             if let Value::Object(m) = src {
                                 for (mk, mv) in m {
                                     if !map.contains_key(&mk) {
-                                        merged.push(mk.clone());
+                                        merged.insert(mk.clone());
                                         map.insert(mk, mv);
                                     }
                                 }
@@ -420,7 +519,7 @@ impl<'a> Builder<'a> {
         if self.skip > 0 {
             return;
         }
-        let Some((v, n)) = self.anchors.get(&id) else {
+        let Some(&(_, size)) = self.anchors.get(&id) else {
             self.diag(
                 Diagnostic::error("yaml-syntax", "alias to an unknown anchor"),
                 span,
@@ -428,18 +527,29 @@ impl<'a> Builder<'a> {
             self.value(Value::Null, span, 0);
             return;
         };
-        if self.nodes + n > MAX_NODES {
+        // The depth limit holds for the expanded tree: an alias deep in a document, or a chain of
+        // aliases each nesting the previous one, must not build what the parser would refuse.
+        if self.stack.len() + size.height > MAX_DEPTH {
             let d = Diagnostic::error(
                 "yaml-limit",
-                format!("alias expansion would exceed {MAX_NODES} nodes (an alias bomb?); the alias is replaced by null"),
+                format!("this alias would nest the document deeper than {MAX_DEPTH} levels; it is replaced by null"),
             );
             self.diag(d, span);
             self.value(Value::Null, span, 0);
             return;
         }
-        let v = v.clone();
-        self.nodes += n;
-        self.finish(v, span, 0, false);
+        if !self.charge(size) {
+            let d = Diagnostic::error(
+                "yaml-limit",
+                format!("aliases and merge keys would copy more than {MAX_EXPANDED_NODES} nodes or {MAX_EXPANDED_BYTES} bytes (an alias bomb?); the alias is replaced by null"),
+            );
+            self.diag(d, span);
+            self.value(Value::Null, span, 0);
+            return;
+        }
+        let v = self.anchors[&id].0.clone();
+        self.nodes += size.nodes;
+        self.finish(v, span, 0, false, size);
     }
 
     fn scalar(
@@ -551,6 +661,19 @@ fn looks_like_float(s: &str) -> bool {
 /// Parses a YAML (or JSON) stream into documents. Never panics; problems come back as diagnostics
 /// with their spans, and documents completed before a syntax error are kept.
 pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
+    let (docs, diags, _) = parse_stream_counted(text);
+    (docs, diags)
+}
+
+/// [`parse_stream`], also reporting the work it did (see [`ParseWork`]).
+///
+/// Saphyr follows YAML 1.2 and rejects a quoted scalar whose continuation lines are indented less
+/// than its key, which the Go YAML library Kubernetes uses accepts. When that is the error, only
+/// the document holding it is re-parsed (re-indented; [`reindent_quoted`]), and the text after
+/// that document is parsed on from where the first pass stopped. Re-parsing is bounded by
+/// [`REPARSE_ALLOWANCE`] plus twice the input, so scanning stays linear in the input.
+pub fn parse_stream_counted(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>, ParseWork) {
+    let mut work = ParseWork::default();
     if text.len() > MAX_BYTES {
         let d = Diagnostic::error(
             "yaml-limit",
@@ -559,49 +682,144 @@ pub fn parse_stream(text: &str) -> (Vec<Document>, Vec<(Diagnostic, Span)>) {
                 text.len()
             ),
         );
-        return (Vec::new(), vec![(d, Span::new(0, 0))]);
+        return (Vec::new(), vec![(d, Span::new(0, 0))], work);
     }
-    // Saphyr follows YAML 1.2 and rejects what Kubernetes accepts; each such quoted scalar is
-    // re-indented and the text parsed again.
-    let mut patched: Option<String> = None;
-    let mut padding: Vec<(usize, usize)> = Vec::new();
-    let mut notes: Vec<(Diagnostic, Span)> = Vec::new();
-    loop {
-        let t = patched.as_deref().unwrap_or(text);
-        let (docs, mut diags, lenient) = parse_once(t, &padding);
-        let retry = lenient
-            .filter(|_| {
-                notes.len() < MAX_REINDENTS && (notes.len() + 1) * text.len() <= REPARSE_BUDGET
-            })
-            .and_then(|at| {
-                let mut p = padding.clone();
-                let fixed = reindent_quoted(t, at, &mut p)?;
-                Some((fixed, p, at))
-            });
-        match retry {
-            Some((fixed, p, at)) => {
-                let orig = map_back(at, &padding);
-                let d = Diagnostic::warning(
-                    "yaml-quoted-indent",
-                    "a continuation line of this quoted string is indented less than its key: YAML 1.2 rejects it, the Go YAML library Kubernetes uses accepts it",
-                );
-                notes.push((d, Span::new(orig, orig + 1)));
-                patched = Some(fixed);
-                padding = p;
-            }
-            None => {
-                notes.append(&mut diags);
-                return (docs, notes);
-            }
-        }
+    let mut reparse_budget = REPARSE_ALLOWANCE + 2 * text.len();
+    let mut docs = Vec::new();
+    let mut diags = Vec::new();
+    let mut from = 0;
+    while from < text.len() || (from == 0 && text.is_empty()) {
+        let segment = &text[from..];
+        let mut pass = parse_once(segment, &[], from);
+        // A pass that stops on a quoted scalar has scanned up to it.
+        work.add(
+            pass.lenient.as_ref().map_or(segment.len(), |l| l.at),
+            pass.expanded,
+        );
+        docs.append(&mut pass.docs);
+        let Some(lenient) = pass.lenient else {
+            diags.append(&mut pass.diags);
+            break;
+        };
+        // Diagnostics of the failed document come again from its re-parse.
+        let doc_start = from + lenient.doc_start;
+        diags.extend(
+            pass.diags
+                .into_iter()
+                .filter(|(_, sp)| sp.start < doc_start),
+        );
+        let doc_end = from + next_document_marker(segment, lenient.at);
+        let chunk = &text[doc_start..doc_end];
+        let mut fixed = reparse_document(
+            chunk,
+            doc_start,
+            lenient.at - lenient.doc_start,
+            &mut reparse_budget,
+        );
+        work.add(fixed.scanned, fixed.expanded);
+        docs.append(&mut fixed.docs);
+        diags.append(&mut fixed.diags);
+        from = doc_end;
+    }
+    (docs, diags, work)
+}
+
+impl ParseWork {
+    fn add(&mut self, scanned: usize, expanded: Size) {
+        self.scanned_bytes += scanned;
+        self.expanded_nodes += expanded.nodes;
+        self.expanded_bytes += expanded.bytes;
     }
 }
 
-/// Quoted scalars re-indented before giving up on a text.
+/// Quoted scalars re-indented per document before giving up on it.
 const MAX_REINDENTS: usize = 64;
-/// Bytes re-parsed in total for re-indented quoted scalars, so a huge hostile input cannot make
-/// parsing take 64 times as long.
-const REPARSE_BUDGET: usize = 256 * 1024 * 1024;
+/// Bytes that may be re-parsed for re-indented quoted scalars beyond twice the input: enough for
+/// 64 fixes in a 64 KB document, while a megabyte-long document with many such scalars ends in a
+/// located `yaml-syntax` error after a few re-parses instead of 64.
+pub const REPARSE_ALLOWANCE: usize = 4 * 1024 * 1024;
+
+/// Offset in `text` of the first document marker line (`---` or `...` at column 0) after byte
+/// `at`, or the end of the text. Such a line cannot be part of any scalar, so it ends the
+/// document holding `at`.
+fn next_document_marker(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = at;
+    while let Some(nl) = text.get(i..).and_then(|t| t.find('\n')) {
+        let line = i + nl + 1;
+        let rest = &bytes[line..];
+        if (rest.starts_with(b"---") || rest.starts_with(b"..."))
+            && rest
+                .get(3)
+                .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return line;
+        }
+        i = line;
+    }
+    text.len()
+}
+
+/// The result of re-parsing one document.
+struct Reparsed {
+    docs: Vec<Document>,
+    diags: Vec<(Diagnostic, Span)>,
+    scanned: usize,
+    expanded: Size,
+}
+
+/// Re-parses the document `chunk` (at offset `base` of the caller's text) with the quoted scalar
+/// opening at `at` re-indented, and again for each further such scalar, while `budget` (bytes)
+/// lasts. Each fix is reported as a `yaml-quoted-indent` warning.
+fn reparse_document(chunk: &str, base: usize, at: usize, budget: &mut usize) -> Reparsed {
+    let mut out = Reparsed {
+        docs: Vec::new(),
+        diags: Vec::new(),
+        scanned: 0,
+        expanded: Size::default(),
+    };
+    let mut patched = chunk.to_string();
+    let mut padding: Vec<(usize, usize)> = Vec::new();
+    let mut notes: Vec<(Diagnostic, Span)> = Vec::new();
+    let mut next = Some(at);
+    loop {
+        let fix = next
+            .filter(|_| notes.len() < MAX_REINDENTS && *budget >= patched.len())
+            .and_then(|at| {
+                let mut p = padding.clone();
+                let fixed = reindent_quoted(&patched, at, &mut p)?;
+                Some((fixed, p, at))
+            });
+        let Some((fixed, p, at)) = fix else { break };
+        let orig = map_back(at, &padding) + base;
+        let d = Diagnostic::warning(
+            "yaml-quoted-indent",
+            "a continuation line of this quoted string is indented less than its key: YAML 1.2 rejects it, the Go YAML library Kubernetes uses accepts it",
+        );
+        notes.push((d, Span::new(orig, orig + 1)));
+        patched = fixed;
+        padding = p;
+        *budget = budget.saturating_sub(patched.len());
+        let pass = parse_once(&patched, &padding, base);
+        out.scanned += patched.len();
+        out.expanded.nodes += pass.expanded.nodes;
+        out.expanded.bytes += pass.expanded.bytes;
+        out.docs = pass.docs;
+        out.diags = pass.diags;
+        next = pass.lenient.map(|l| l.at);
+    }
+    if out.scanned == 0 {
+        // Not even the first fix applied: report the document as the plain parse sees it.
+        let pass = parse_once(chunk, &[], base);
+        out.scanned = chunk.len();
+        out.expanded = pass.expanded;
+        out.docs = pass.docs;
+        out.diags = pass.diags;
+    }
+    notes.append(&mut out.diags);
+    out.diags = notes;
+    out
+}
 
 fn map_back(b: usize, padding: &[(usize, usize)]) -> usize {
     let mut shift = 0;
@@ -682,12 +900,24 @@ fn reindent_quoted(text: &str, at: usize, padding: &mut Vec<(usize, usize)>) -> 
     Some(out)
 }
 
-/// One parse. The third value is the byte offset (in `text`) of a quoted scalar whose
-/// continuation lines saphyr rejected for their indentation, when that was the error.
-fn parse_once(
-    text: &str,
-    padding: &[(usize, usize)],
-) -> (Vec<Document>, Vec<(Diagnostic, Span)>, Option<usize>) {
+/// Where saphyr stopped on a quoted scalar it rejected for the indentation of its continuation
+/// lines: byte offsets in the parsed text of the scalar's opening quote and of its document.
+struct Lenient {
+    at: usize,
+    doc_start: usize,
+}
+
+/// What one parse produced.
+struct Pass {
+    docs: Vec<Document>,
+    diags: Vec<(Diagnostic, Span)>,
+    lenient: Option<Lenient>,
+    expanded: Size,
+}
+
+/// One parse of `text`, whose offset in the caller's text is `base` (spans are in the caller's
+/// text, padding removed).
+fn parse_once(text: &str, padding: &[(usize, usize)], base: usize) -> Pass {
     let char_to_byte = if text.is_ascii() {
         Vec::new()
     } else {
@@ -699,10 +929,12 @@ fn parse_once(
         text,
         char_to_byte,
         padding,
+        base,
         spans: SpanMap::default(),
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
+        expanded: Size::default(),
         skip: 0,
         skip_start: 0,
         diags: Vec::new(),
@@ -710,6 +942,8 @@ fn parse_once(
     };
     let mut docs = Vec::new();
     let mut doc_start = 0;
+    // The same, in `text`'s own offsets (what a re-parse of the document starts from).
+    let mut raw_doc_start = 0;
     let mut lenient = None;
     // saphyr-parser's scanner walks the text once; a BOM is accepted by it.
     for ev in Parser::new_from_str(text) {
@@ -717,11 +951,10 @@ fn parse_once(
             Ok(x) => x,
             Err(e) => {
                 if e.info() == "invalid indentation in quoted scalar" {
-                    let i = e.marker().index();
-                    lenient = Some(if b.char_to_byte.is_empty() {
-                        i
-                    } else {
-                        b.char_to_byte.get(i).copied().unwrap_or(text.len())
+                    let at = b.raw_byte(e.marker().index());
+                    lenient = Some(Lenient {
+                        at,
+                        doc_start: raw_doc_start.min(at),
                     });
                 }
                 let at = b.byte(e.marker().index());
@@ -736,6 +969,7 @@ fn parse_once(
         match ev {
             Event::DocumentStart(_) => {
                 doc_start = span.start;
+                raw_doc_start = b.raw_byte(sp.start.index());
                 b.spans = SpanMap::default();
                 b.anchors.clear();
                 b.stack.clear();
@@ -773,7 +1007,12 @@ fn parse_once(
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    (docs, b.diags, lenient)
+    Pass {
+        docs,
+        diags: b.diags,
+        lenient,
+        expanded: b.expanded,
+    }
 }
 
 #[cfg(test)]

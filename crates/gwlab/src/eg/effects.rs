@@ -1097,6 +1097,10 @@ fn jwt_filter(
                         "signature assumed valid: gwlab does not verify {} signatures",
                         t.alg()
                     ),
+                    jwt::Signature::TooManyKeys(n) => format!(
+                        "signature assumed valid: {n} keys of the local JWKS could have signed it and gwlab tries only the first {}, none of which verifies it",
+                        jwt::MAX_KEYS_TRIED
+                    ),
                     jwt::Signature::NoKey => {
                         failure = Some((401, format!("provider `{}`: no key in the local JWKS matches the token (alg {}, kid {:?})", pr.name, t.alg(), t.kid())));
                         continue;

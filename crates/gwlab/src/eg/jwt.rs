@@ -134,8 +134,20 @@ impl Jwk {
     }
 }
 
-/// Parses a JWKS document: a JSON object with a non-empty `keys` array whose keys have the
-/// members their `kty` requires (RSA: n, e; EC: crv, x, y; oct: k; OKP: crv, x).
+/// Keys read from one JWKS at most. Real key sets hold a handful (a current key and one or two
+/// being rotated in or out); a larger set is refused with a `jwks-invalid` diagnostic rather than
+/// decoded, so a hostile set cannot make every request pay for thousands of keys.
+pub const MAX_JWKS_KEYS: usize = 64;
+
+/// Signature checks per token at most. A token whose `kid` is absent (or a JWKS whose keys have
+/// none) matches every key of its type; Envoy's verifier then tries them in order. gwlab tries
+/// the first [`MAX_KEYS_TRIED`] and, when more keys matched and none of those verified, says so
+/// ([`Signature::TooManyKeys`]) instead of spending up to 55 ms per 16,384-bit key on the rest.
+pub const MAX_KEYS_TRIED: usize = 4;
+
+/// Parses a JWKS document: a JSON object with a non-empty `keys` array, of at most
+/// [`MAX_JWKS_KEYS`] keys, whose keys have the members their `kty` requires (RSA: n, e; EC: crv,
+/// x, y; oct: k; OKP: crv, x).
 pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let keys = v
@@ -144,6 +156,12 @@ pub fn parse_jwks(text: &str) -> Result<Vec<Jwk>, String> {
         .ok_or("no `keys` array")?;
     if keys.is_empty() {
         return Err("`keys` is empty".into());
+    }
+    if keys.len() > MAX_JWKS_KEYS {
+        return Err(format!(
+            "{} keys: gwlab reads at most {MAX_JWKS_KEYS} keys per JWKS",
+            keys.len()
+        ));
     }
     let mut out = Vec::new();
     for (i, k) in keys.iter().enumerate() {
@@ -215,14 +233,27 @@ pub enum Signature {
     NoKey,
     /// Keys match, but none verifies the signature.
     Invalid,
+    /// More than [`MAX_KEYS_TRIED`] keys match and none of the first ones verifies: the rest were
+    /// not tried. Holds the number of matching keys.
+    TooManyKeys(usize),
 }
 
-/// Verifies the token's signature with the matching keys of a JWKS.
+/// Verifies the token's signature with the matching keys of a JWKS (at most [`MAX_KEYS_TRIED`]).
 pub fn verify(jwt: &Jwt, keys: &[Jwk]) -> Signature {
-    let cands = candidates(jwt, keys);
+    let matching = candidates(jwt, keys).len();
+    match verify_tried(jwt, keys) {
+        Signature::Invalid if matching > MAX_KEYS_TRIED => Signature::TooManyKeys(matching),
+        v => v,
+    }
+}
+
+/// The verdict of the first [`MAX_KEYS_TRIED`] matching keys, remembered per token and keys.
+fn verify_tried(jwt: &Jwt, keys: &[Jwk]) -> Signature {
+    let mut cands = candidates(jwt, keys);
     if cands.is_empty() {
         return Signature::NoKey;
     }
+    cands.truncate(MAX_KEYS_TRIED);
     let input = jwt.signing_input.as_bytes();
     let sig = &jwt.signature;
     if !matches!(jwt.alg(), "RS256" | "RS384" | "RS512" | "ES256") {
@@ -410,6 +441,48 @@ mod tests {
         let no_alg = DEMO_JWKS.replace(r#""alg":"RS256","#, "");
         let keys2 = parse_jwks(&no_alg).unwrap();
         assert_eq!(verify(&decode(&rs384).unwrap(), &keys2), Signature::Invalid);
+    }
+
+    #[test]
+    fn keys_per_jwks_and_keys_tried_per_token_are_capped() {
+        let demo = parse_jwks(DEMO_JWKS).unwrap().remove(0);
+        let good = decode(GOOD).unwrap();
+        // A kid-less key that does not verify: the demo modulus with its last byte changed.
+        let mut wrong = demo.clone();
+        wrong.kid = None;
+        if let Some((_, n)) = wrong.members.iter_mut().find(|(m, _)| m == "n") {
+            *n.last_mut().unwrap() ^= 2;
+        }
+        let set = |wrong_before: usize| {
+            let mut keys = vec![wrong.clone(); wrong_before];
+            keys.push(demo.clone());
+            keys
+        };
+        // The right key among the first MAX_KEYS_TRIED is found ...
+        assert_eq!(verify(&good, &set(MAX_KEYS_TRIED - 1)), Signature::Verified);
+        // ... one past them is not tried, and the verdict says why.
+        assert_eq!(
+            verify(&good, &set(MAX_KEYS_TRIED)),
+            Signature::TooManyKeys(MAX_KEYS_TRIED + 1)
+        );
+        assert_eq!(verify(&good, &set(63)), Signature::TooManyKeys(64));
+        // Too few matching keys to hit the cap: an honest Invalid.
+        assert_eq!(
+            verify(&good, &vec![wrong.clone(); MAX_KEYS_TRIED]),
+            Signature::Invalid
+        );
+        let jwks = |n: usize| {
+            format!(
+                r#"{{"keys":[{}]}}"#,
+                vec![r#"{"kty":"oct","k":"AQAB"}"#; n].join(",")
+            )
+        };
+        assert_eq!(
+            parse_jwks(&jwks(MAX_JWKS_KEYS)).unwrap().len(),
+            MAX_JWKS_KEYS
+        );
+        let e = parse_jwks(&jwks(1_000)).unwrap_err();
+        assert!(e.contains("1000 keys") && e.contains("at most 64"), "{e}");
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    let legacy = LegacyEndpoints::of(cx);
     for (svc_obj, referrer) in refs {
         let Body::Service(svc) = &svc_obj.body else {
             continue;
@@ -45,7 +46,7 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let (ns, name) = (svc_obj.namespace.as_str(), svc_obj.meta.name.as_str());
-        if cx.ix.slice_endpoints(ns, name).is_some() || legacy_endpoints(cx, ns, name) {
+        if cx.ix.slice_endpoints(ns, name).is_some() || legacy.has(ns, name) {
             continue;
         }
         let what = if svc.selector.is_some() {
@@ -64,14 +65,28 @@ pub fn check(cx: &Ctx, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A core `v1/Endpoints` object (not modelled, kept as ignored) with the Service's name.
-fn legacy_endpoints(cx: &Ctx, ns: &str, name: &str) -> bool {
-    cx.model.objects.iter().any(|o| {
-        o.kind == "Endpoints"
-            && o.api_version == "v1"
-            && o.meta.name == name
-            && o.meta.namespace.as_deref().is_none_or(|n| n == ns)
-    })
+/// The core `v1/Endpoints` objects (not modelled, kept as ignored) by namespace and name, gathered
+/// once: looking each Service up in the object list would make the lint quadratic.
+struct LegacyEndpoints<'a>(HashSet<(Option<&'a str>, &'a str)>);
+
+impl<'a> LegacyEndpoints<'a> {
+    fn of(cx: &'a Ctx) -> Self {
+        let objects = cx
+            .model
+            .objects
+            .iter()
+            .filter(|o| o.kind == "Endpoints" && o.api_version == "v1");
+        LegacyEndpoints(
+            objects
+                .map(|o| (o.meta.namespace.as_deref(), o.meta.name.as_str()))
+                .collect(),
+        )
+    }
+
+    /// Whether an Endpoints object named `name` is in `ns` (or has no namespace).
+    fn has(&self, ns: &str, name: &str) -> bool {
+        self.0.contains(&(Some(ns), name)) || self.0.contains(&(None, name))
+    }
 }
 
 #[cfg(test)]

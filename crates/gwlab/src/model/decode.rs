@@ -30,6 +30,7 @@ pub(crate) fn decode_value<T: DeserializeOwned>(
     let de = De {
         v,
         path: Path::Root,
+        depth: 0,
         cx: &Cx {
             base,
             ignored: &ignored,
@@ -123,8 +124,15 @@ impl Cx<'_> {
 struct De<'de, 'a> {
     v: &'de Value,
     path: Path<'a>,
+    /// Collections between the root and `v`: decoding recurses once per level, so the level is
+    /// checked against [`MAX_DECODE_DEPTH`] instead of trusting the value's producer.
+    depth: usize,
     cx: &'a Cx<'a>,
 }
+
+/// Deepest nesting decoded. The loader already refuses documents deeper than
+/// [`crate::source::MAX_DEPTH`]; this bound holds for values built any other way too.
+pub(crate) const MAX_DECODE_DEPTH: usize = crate::source::MAX_DEPTH + 8;
 
 fn unexpected(v: &Value) -> Unexpected<'_> {
     match v {
@@ -177,12 +185,23 @@ impl<'de, 'a> De<'de, 'a> {
         self.locate_err(de::Error::invalid_type(unexpected(self.v), exp))
     }
 
+    #[cold]
+    fn too_deep(&self) -> Error {
+        self.locate_err(de::Error::custom(format!(
+            "nesting deeper than {MAX_DECODE_DEPTH} levels is refused"
+        )))
+    }
+
     fn seq<V: Visitor<'de>>(self, a: &'de [Value], visitor: V) -> Result<V::Value, Error> {
+        if self.depth >= MAX_DECODE_DEPTH {
+            return Err(self.too_deep());
+        }
         let path = self.path;
         let mut acc = SeqAcc {
             it: a.iter(),
             i: 0,
             parent: &path,
+            depth: self.depth + 1,
             cx: self.cx,
         };
         let r = visitor.visit_seq(&mut acc);
@@ -203,6 +222,9 @@ impl<'de, 'a> De<'de, 'a> {
         fields: Option<&'static [&'static str]>,
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if self.depth >= MAX_DECODE_DEPTH {
+            return Err(self.too_deep());
+        }
         let path = self.path;
         let len = m.values().filter(|v| !v.is_null()).count();
         let mut acc = MapAcc {
@@ -211,6 +233,7 @@ impl<'de, 'a> De<'de, 'a> {
             left: len,
             fields,
             parent: &path,
+            depth: self.depth + 1,
             cx: self.cx,
         };
         let r = visitor.visit_map(&mut acc);
@@ -402,6 +425,7 @@ struct SeqAcc<'de, 'a> {
     it: std::slice::Iter<'de, Value>,
     i: usize,
     parent: &'a Path<'a>,
+    depth: usize,
     cx: &'a Cx<'a>,
 }
 
@@ -419,6 +443,7 @@ impl<'de> de::SeqAccess<'de> for SeqAcc<'de, '_> {
         seed.deserialize(De {
             v,
             path: Path::Seq(self.parent, i),
+            depth: self.depth,
             cx: self.cx,
         })
         .map(Some)
@@ -436,6 +461,7 @@ struct MapAcc<'de, 'a> {
     /// A struct's field names, to report unknown keys whose value is null (and so skipped).
     fields: Option<&'static [&'static str]>,
     parent: &'a Path<'a>,
+    depth: usize,
     cx: &'a Cx<'a>,
 }
 
@@ -472,6 +498,7 @@ impl<'de> de::MapAccess<'de> for MapAcc<'de, '_> {
         seed.deserialize(De {
             v,
             path: Path::Key(self.parent, k),
+            depth: self.depth,
             cx: self.cx,
         })
     }
@@ -515,13 +542,21 @@ impl<'de> de::VariantAccess<'de> for VariantAcc<'de, '_> {
     type Error = Error;
     fn unit_variant(self) -> Result<(), Error> {
         match self.value {
-            Some(v) => <() as de::Deserialize>::deserialize(De { v, ..self.de }),
+            Some(v) => <() as de::Deserialize>::deserialize(De {
+                v,
+                depth: self.de.depth + 1,
+                ..self.de
+            }),
             None => Ok(()),
         }
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
         match self.value {
-            Some(v) => seed.deserialize(De { v, ..self.de }),
+            Some(v) => seed.deserialize(De {
+                v,
+                depth: self.de.depth + 1,
+                ..self.de
+            }),
             None => Err(de::Error::invalid_type(
                 Unexpected::UnitVariant,
                 &"newtype variant",
@@ -530,9 +565,14 @@ impl<'de> de::VariantAccess<'de> for VariantAcc<'de, '_> {
     }
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
         match self.value {
-            Some(v @ Value::Array(_)) => {
-                de::Deserializer::deserialize_seq(De { v, ..self.de }, visitor)
-            }
+            Some(v @ Value::Array(_)) => de::Deserializer::deserialize_seq(
+                De {
+                    v,
+                    depth: self.de.depth + 1,
+                    ..self.de
+                },
+                visitor,
+            ),
             Some(v) => Err(de::Error::invalid_type(unexpected(v), &"tuple variant")),
             None => Err(de::Error::invalid_type(
                 Unexpected::UnitVariant,
@@ -546,9 +586,16 @@ impl<'de> de::VariantAccess<'de> for VariantAcc<'de, '_> {
         visitor: V,
     ) -> Result<V::Value, Error> {
         match self.value {
-            Some(v @ Value::Object(_)) => {
-                de::Deserializer::deserialize_struct(De { v, ..self.de }, "", fields, visitor)
-            }
+            Some(v @ Value::Object(_)) => de::Deserializer::deserialize_struct(
+                De {
+                    v,
+                    depth: self.de.depth + 1,
+                    ..self.de
+                },
+                "",
+                fields,
+                visitor,
+            ),
             Some(v) => Err(de::Error::invalid_type(unexpected(v), &"struct variant")),
             None => Err(de::Error::invalid_type(
                 Unexpected::UnitVariant,
@@ -641,6 +688,15 @@ mod tests {
                 "invalid type: integer `7`, expected struct Outer".into()
             )
         );
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_a_located_error() {
+        let nest = |levels: usize| (0..levels).fold(json!(1), |v, _| Value::Array(vec![v]));
+        assert!(decode_value::<Value>(&nest(MAX_DECODE_DEPTH), "").is_ok());
+        let (ptr, msg) = decode_value::<Value>(&nest(MAX_DECODE_DEPTH + 1), "/spec").unwrap_err();
+        assert_eq!(ptr, format!("/spec{}", "/0".repeat(MAX_DECODE_DEPTH)));
+        assert!(msg.contains("nesting deeper than"), "{msg}");
     }
 
     #[test]
