@@ -1030,20 +1030,14 @@ impl Cx<'_> {
         let listeners = obj
             .pointer("/spec/listeners")
             .and_then(Value::as_array)
-            .cloned()
+            .map(Vec::as_slice)
             .unwrap_or_default();
         let section = g
             .get("sectionNames")
             .and_then(Value::as_array)
             .and_then(|a| a.first())
             .and_then(Value::as_str);
-        let l = match section {
-            Some(s) => listeners.iter().find(|l| gs(l, "name") == Some(s)),
-            None => listeners.first(),
-        };
-        l.and_then(|l| l.get("port"))
-            .and_then(Value::as_u64)
-            .and_then(|p| u16::try_from(p).ok())
+        listener_port(listeners, section)
             .ok_or_else(|| fail(format!("no listener port for {kind} {ns}/{name}")))
     }
 
@@ -1917,9 +1911,37 @@ pub fn describe_outcome(o: &Outcome, app: impl Fn(&str, &str) -> String) -> Stri
     parts.join("; ")
 }
 
+/// The port a case's requests go to, as the suite's address helper picks it: the named
+/// listener's when the Gateway has one by that name, else the first listener's (so a case naming
+/// a listener the Gateway lacks still reaches `spec.listeners[0]`).
+fn listener_port(listeners: &[Value], section: Option<&str>) -> Option<u16> {
+    let l = section
+        .and_then(|s| listeners.iter().find(|l| gs(l, "name") == Some(s)))
+        .or_else(|| listeners.first())?;
+    l.get("port")
+        .and_then(Value::as_u64)
+        .and_then(|p| u16::try_from(p).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listener_ports_follow_the_suite_helper() {
+        let ls = serde_json::json!([{"name": "http", "port": 80}, {"name": "https", "port": 443}]);
+        let ls = ls.as_array().unwrap();
+        let cases = [
+            (Some("https"), Some(443)),
+            (Some("http"), Some(80)),
+            (None, Some(80)),
+            (Some("missing"), Some(80)),
+        ];
+        for (section, want) in cases {
+            assert_eq!(listener_port(ls, section), want, "{section:?}");
+        }
+        assert_eq!(listener_port(&[], Some("http")), None);
+    }
 
     #[test]
     fn locations_parse() {

@@ -599,8 +599,13 @@ fn check_request(a: &Analysis, line: &str, e: &Value) -> Result<(), String> {
 
 /// Splits `a/b/c` ids: the Gateway `ns/name`, the listener `ns/gateway/listener` and the route
 /// `Kind/ns/name` the router reports.
-fn route_context(o: &Outcome, req: &gwlab::Request) -> Option<gwlab::eg::RouteContext> {
+fn route_context(
+    a: &gwlab::Analysis,
+    o: &Outcome,
+    req: &gwlab::Request,
+) -> Option<gwlab::eg::RouteContext> {
     let (route_id, rule) = o.route.clone()?;
+    let route_cors = a.router().rule_cors(&route_id, rule).is_some();
     let mut r = route_id.splitn(3, '/');
     let (route_kind, route_namespace, route) = (
         r.next()?.to_string(),
@@ -625,6 +630,7 @@ fn route_context(o: &Outcome, req: &gwlab::Request) -> Option<gwlab::eg::RouteCo
         client_ip: None,
         ext_auth_denies: req.ext_auth_denies,
         now: None,
+        route_cors,
     })
 }
 
@@ -680,7 +686,7 @@ fn check_burst<'p>(
             .shares
             .iter()
             .any(|s| s.fraction > 0.0 && !matches!(s.outcome, ShareOutcome::Backend { .. }));
-    match (routed, route_context(&o, &req)) {
+    match (routed, route_context(a, &o, &req)) {
         (true, Some(mut ctx)) => {
             let ix = policies();
             if let (Some(g), Some(l)) = (o.gateway.as_deref(), o.listener.as_deref()) {

@@ -117,8 +117,10 @@ impl Analysis {
     pub fn route_fast(&self, req: &Request) -> Outcome {
         policy_effects::route(self.router(), &self.policies, req, false)
     }
+    /// Every row of the routing table, with the answers Envoy Gateway policies fix (an invalid
+    /// policy's 500), so that the table says what [`Analysis::route`] answers.
     pub fn routing_table(&self) -> Vec<TableRow> {
-        self.router().table()
+        policy_effects::table(self.router(), &self.policies)
     }
     pub fn has_errors(&self) -> bool {
         self.diagnostics

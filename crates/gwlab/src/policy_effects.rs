@@ -6,7 +6,7 @@
 //! configurations that have no policy at all.
 
 use crate::eg::{self, PolicyIndex, RouteContext};
-use crate::route::{Outcome, Request, Router, Share, ShareOutcome, TraceStep};
+use crate::route::{Outcome, Request, Router, RowAction, Share, ShareOutcome, TableRow, TraceStep};
 
 /// Routes `req` through ClientTrafficPolicy, the router, then Security/BackendTrafficPolicy effects.
 pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool) -> Outcome {
@@ -68,6 +68,16 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
     if kind != "HTTPRoute" && kind != "GRPCRoute" {
         return out;
     }
+    // The route's own CORS filter answered a preflight: nothing after it in the chain runs.
+    let route_cors = router.rule_cors(&route_id, rule);
+    if route_cors.is_some_and(|c| {
+        matches!(
+            c.evaluate(&view.request.method, &view.request.headers),
+            crate::route::cors::CorsAnswer::Preflight { .. }
+        )
+    }) {
+        return out;
+    }
     let ctx = RouteContext {
         gateway_namespace: gw_ns.to_string(),
         gateway: gw.to_string(),
@@ -79,6 +89,7 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
         client_ip: view.client_ip.clone(),
         ext_auth_denies: req.ext_auth_denies,
         now: None,
+        route_cors: route_cors.is_some(),
     };
     let fx = eg::effects(policies, &view.request, &ctx);
     out.trace.extend(fx.trace.iter().cloned());
@@ -160,6 +171,49 @@ pub fn route(router: &Router, policies: &PolicyIndex, req: &Request, trace: bool
             .unwrap_or(out.status);
     }
     out
+}
+
+/// The routing table with Envoy Gateway policies applied where they fix the answer whatever the
+/// request: a rule governed by a policy that failed to translate answers 500, as
+/// [`route`] does for every request that lands on it.
+pub fn table(router: &Router, policies: &PolicyIndex) -> Vec<TableRow> {
+    let mut rows = router.table();
+    if policies.policies.is_empty() {
+        return rows;
+    }
+    for row in &mut rows {
+        let Some(ctx) = row_context(row) else {
+            continue;
+        };
+        if eg::effects::broken_governing(policies, &ctx).is_some() {
+            row.action = "500".into();
+            row.outcome = RowAction::Direct { status: 500 };
+        }
+    }
+    rows
+}
+
+/// The policy context of an HTTPRoute or GRPCRoute row (None for L4 rows).
+fn row_context(row: &TableRow) -> Option<RouteContext> {
+    let (gw_ns, gw, listener) = split_listener(&row.listener)?;
+    let mut parts = row.route.splitn(3, '/');
+    let (kind, route_ns, route) = (parts.next()?, parts.next()?, parts.next()?);
+    if kind != "HTTPRoute" && kind != "GRPCRoute" {
+        return None;
+    }
+    Some(RouteContext {
+        gateway_namespace: gw_ns.to_string(),
+        gateway: gw.to_string(),
+        listener: listener.to_string(),
+        route_kind: kind.to_string(),
+        route_namespace: route_ns.to_string(),
+        route: route.to_string(),
+        rule: row.rule,
+        client_ip: None,
+        ext_auth_denies: false,
+        now: None,
+        route_cors: false,
+    })
 }
 
 fn split_listener(id: &str) -> Option<(&str, &str, &str)> {

@@ -87,6 +87,7 @@ fn ctx(rule: usize) -> RouteContext {
         client_ip: Some("10.1.2.3".into()),
         ext_auth_denies: false,
         now: None,
+        route_cors: false,
     }
 }
 
@@ -1217,4 +1218,36 @@ fn merge_backends_is_an_object() {
         "{:?}",
         ix.diagnostics
     );
+}
+
+/// The routing table says what routing answers: a rule governed by a policy that failed to
+/// translate lists `500`, not its backends, and a request landing on it gets 500.
+#[test]
+fn table_rows_of_rules_under_an_invalid_policy_answer_500() {
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: users, namespace: default}\nstringData:\n  .htpasswd: \"alice:$apr1$abc$def\"\n";
+    let broken = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: sp, namespace: default}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: app, sectionName: api}]\n  basicAuth:\n    users: {name: users}\n";
+    let a = gwlab::analyze(
+        &[gwlab::Input::new(
+            "m.yaml",
+            format!("{BASE}---\n{secret}---\n{broken}"),
+        )],
+        &gwlab::Options::default(),
+    );
+    let rows = a.routing_table();
+    assert!(!rows.is_empty());
+    for row in &rows {
+        let want_500 = row.rule == 0;
+        assert_eq!(row.action == "500", want_500, "{row:?}");
+        assert_eq!(
+            matches!(row.outcome, gwlab::route::RowAction::Direct { status: 500 }),
+            want_500,
+            "{row:?}"
+        );
+    }
+    let answer = |path: &str| {
+        a.route(&gwlab::parse_request(&format!("GET http://example.com{path}")).expect("request"))
+            .status
+    };
+    assert_eq!(answer("/api"), 500);
+    assert_ne!(answer("/web"), 500);
 }

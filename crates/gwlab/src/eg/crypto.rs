@@ -695,6 +695,22 @@ fn ec_mul(c: &Curve, k: &Big, pt: &Pt) -> Pt {
     ec_mul2(c, k, pt, &Big::from_u32(0), &None)
 }
 
+/// The uncompressed public point `04 || x || y` of a P-256 private scalar `d` (big-endian), as a
+/// certificate's subjectPublicKey holds it; None for a scalar outside `1..n`.
+pub fn p256_public_point(d: &[u8]) -> Option<Vec<u8>> {
+    let c = p256();
+    let k = Big::from_be_bytes(d);
+    if k.is_zero() || k.compare(&c.n) != std::cmp::Ordering::Less {
+        return None;
+    }
+    let g = Some(c.g.clone());
+    let (x, y) = ec_mul2(&c, &k, &g, &Big::from_u32(0), &None)?;
+    let mut out = vec![4u8];
+    out.extend(x.to_be_bytes(32)?);
+    out.extend(y.to_be_bytes(32)?);
+    Some(out)
+}
+
 fn on_curve(c: &Curve, x: &Big, y: &Big) -> bool {
     let p = &c.p;
     if x.compare(p) != std::cmp::Ordering::Less || y.compare(p) != std::cmp::Ordering::Less {
@@ -908,5 +924,27 @@ mod tests {
         bad[10] ^= 1;
         assert!(!es256_verify(&x, &y, input, &bad));
         assert!(!es256_verify(&x, &y, b"other", &sig));
+    }
+
+    #[test]
+    fn p256_public_points() {
+        let unhex = |s: &str| {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+        };
+        // 2·G, and the point of the scalar 0x1111…11 (computed independently).
+        let cases = [
+            (vec![2u8], "7cf27b188d034f7e8a52380304b51ac3c08969e277f21b35a60b48fc4766997807775510db8ed040293d9ac69f7430dbba7dade63ce982299e04b79d227873d1"),
+            (vec![0x11u8; 32], "0217e617f0b6443928278f96999e69a23a4f2c152bdf6d6cdf66e5b80282d4ed194a7debcb97712d2dda3ca85aa8765a56f45fc758599652f2897c65306e5794"),
+        ];
+        for (d, xy) in cases {
+            let mut want = vec![4u8];
+            want.extend(unhex(xy));
+            assert_eq!(p256_public_point(&d), Some(want), "{d:?}");
+        }
+        assert_eq!(p256_public_point(&[0]), None);
+        assert_eq!(p256_public_point(&[0xff; 32]), None);
     }
 }

@@ -29,6 +29,9 @@ pub struct RouteContext {
     pub ext_auth_denies: bool,
     /// Unix time used for JWT `exp`/`nbf`; None skips the expiry check (said in the trace).
     pub now: Option<i64>,
+    /// The matched rule has an HTTPRoute `CORS` filter, which takes precedence over a
+    /// SecurityPolicy's `cors`.
+    pub route_cors: bool,
 }
 
 /// A reply from the gateway itself.
@@ -323,6 +326,22 @@ fn level_words(l: &Level) -> String {
     }
 }
 
+/// The policy that failed to translate and so answers 500 on every request of this route entry,
+/// whatever the request: a BackendTrafficPolicy, then a SecurityPolicy, then an
+/// EnvoyExtensionPolicy that failed to load (extensions are not run, but a broken one that is
+/// not failOpen still answers 500). The request path and the routing table both ask this.
+pub fn broken_governing<'a>(index: &'a PolicyIndex, ctx: &RouteContext) -> Option<&'a Policy> {
+    [
+        PolicyKind::BackendTraffic,
+        PolicyKind::Security,
+        PolicyKind::EnvoyExtension,
+    ]
+    .into_iter()
+    .filter_map(|kind| governing(index, kind, ctx))
+    .find(|g| g.2)
+    .map(|g| &index.policies[g.0])
+}
+
 /// Evaluates every policy governing `ctx` against `req`.
 pub fn effects(index: &PolicyIndex, req: &Request, ctx: &RouteContext) -> PolicyEffect {
     let mut fx = PolicyEffect::default();
@@ -377,41 +396,27 @@ pub fn effects(index: &PolicyIndex, req: &Request, ctx: &RouteContext) -> Policy
         }
     }
 
-    // Extensions are not run, but one that failed to load (and is not failOpen) still answers
-    // 500 on everything it governs.
-    let eep = governing(index, PolicyKind::EnvoyExtension, ctx)
-        .filter(|g| g.2)
-        .map(|g| (&index.policies[g.0], true));
     // A policy that failed to translate answers 500 on everything it governs.
-    for (p, broken) in [
-        btp.as_ref().map(|b| (b.0, b.2)),
-        sp.as_ref().map(|s| (s.0, s.2)),
-        eep,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if broken {
-            let why = p
-                .problems
-                .first()
-                .map(|x| x.message.clone())
-                .unwrap_or_default();
-            let ptr = p
-                .problems
-                .first()
-                .map(|x| x.pointer.clone())
-                .unwrap_or_default();
-            fx.answer(
-                p,
-                500,
-                vec![],
-                "",
-                format!("{} {} is invalid ({why})", p.kind.name(), p.name),
-                &ptr,
-            );
-            return fx;
-        }
+    if let Some(p) = broken_governing(index, ctx) {
+        let why = p
+            .problems
+            .first()
+            .map(|x| x.message.clone())
+            .unwrap_or_default();
+        let ptr = p
+            .problems
+            .first()
+            .map(|x| x.pointer.clone())
+            .unwrap_or_default();
+        fx.answer(
+            p,
+            500,
+            vec![],
+            "",
+            format!("{} {} is invalid ({why})", p.kind.name(), p.name),
+            &ptr,
+        );
+        return fx;
     }
 
     if let Some((p, s, _)) = &btp {
@@ -628,30 +633,6 @@ fn fault(fx: &mut PolicyEffect, p: &Policy, s: &BackendTrafficPolicySpec) {
     }
 }
 
-fn origin_allowed(c: &CorsSpec, origin: &str) -> bool {
-    c.allow_origins.iter().any(|o| {
-        if o == "*" {
-            return true;
-        }
-        if o.contains('*') {
-            let pat = format!("^{}$", regex::escape(o).replace("\\*", ".*"));
-            regex::Regex::new(&pat)
-                .map(|r| r.is_match(origin))
-                .unwrap_or(false)
-        } else {
-            o == origin
-        }
-    })
-}
-
-fn join_star(v: &[String]) -> String {
-    if v.iter().any(|x| x == "*") {
-        "*".into()
-    } else {
-        v.join(", ")
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn security(
     fx: &mut PolicyEffect,
@@ -674,46 +655,38 @@ fn security(
             ))
             .cloned()
     };
-    // CORS
-    if let Some(c) = &s.cors {
-        let origin = header(req, "origin");
-        let preflight = req.method.eq_ignore_ascii_case("OPTIONS")
-            && origin.is_some()
-            && header(req, "access-control-request-method").is_some();
-        match (origin, preflight) {
-            (Some(o), true) => {
-                if origin_allowed(c, o) {
-                    let mut h = vec![("access-control-allow-origin".to_string(), o.to_string())];
-                    if !c.allow_methods.is_empty() {
-                        h.push(("access-control-allow-methods".into(), join_star(&c.allow_methods)));
-                    }
-                    if !c.allow_headers.is_empty() {
-                        h.push(("access-control-allow-headers".into(), join_star(&c.allow_headers)));
-                    }
-                    if let Some(secs) = c.max_age.as_deref().and_then(parse_duration) {
-                        h.push(("access-control-max-age".into(), format!("{}", secs as u64)));
-                    }
-                    if c.allow_credentials == Some(true) {
-                        h.push(("access-control-allow-credentials".into(), "true".into()));
-                    }
-                    fx.answer(p, 200, h, "", format!("CORS preflight from allowed origin {o}"), "/spec/cors");
-                } else {
-                    fx.answer(p, 200, vec![], "", format!("CORS preflight from origin {o}, which is not allowed: no CORS headers, not forwarded"), "/spec/cors/allowOrigins");
-                }
+    // CORS: an HTTPRoute CORS filter on the route takes precedence over the policy's.
+    if let Some(c) = s.cors.as_ref().filter(|_| !ctx.route_cors) {
+        let max_age = c
+            .max_age
+            .as_deref()
+            .and_then(parse_duration)
+            .map(|secs| secs as u64);
+        let policy = crate::route::cors::CorsPolicy::new(
+            &c.allow_origins,
+            &c.allow_methods,
+            &c.allow_headers,
+            &c.expose_headers,
+            max_age,
+            c.allow_credentials == Some(true),
+        );
+        match policy.evaluate(&req.method, &req.headers) {
+            crate::route::cors::CorsAnswer::Preflight { origin, allowed: true, headers } => {
+                fx.answer(p, 200, headers, "", format!("CORS preflight from allowed origin {origin}"), "/spec/cors");
                 return;
             }
-            (Some(o), false) if origin_allowed(c, o) => {
-                fx.response_headers.push(("access-control-allow-origin".into(), o.into()));
-                if !c.expose_headers.is_empty() {
-                    fx.response_headers.push(("access-control-expose-headers".into(), join_star(&c.expose_headers)));
-                }
-                if c.allow_credentials == Some(true) {
-                    fx.response_headers.push(("access-control-allow-credentials".into(), "true".into()));
-                }
-                fx.step(Some(p), format!("CORS: origin {o} is allowed; the response gets access-control-allow-origin"), Some("/spec/cors"));
+            crate::route::cors::CorsAnswer::Preflight { origin, allowed: false, .. } => {
+                fx.answer(p, 200, vec![], "", format!("CORS preflight from origin {origin}, which is not allowed: no CORS headers, not forwarded"), "/spec/cors/allowOrigins");
+                return;
             }
-            (Some(o), false) => fx.step(Some(p), format!("CORS: origin {o} is not allowed; the response gets no CORS headers (the browser blocks it)"), Some("/spec/cors/allowOrigins")),
-            _ => {}
+            crate::route::cors::CorsAnswer::Actual { origin, allowed: true, headers } => {
+                fx.response_headers.extend(headers);
+                fx.step(Some(p), format!("CORS: origin {origin} is allowed; the response gets access-control-allow-origin"), Some("/spec/cors"));
+            }
+            crate::route::cors::CorsAnswer::Actual { origin, allowed: false, .. } => {
+                fx.step(Some(p), format!("CORS: origin {origin} is not allowed; the response gets no CORS headers (the browser blocks it)"), Some("/spec/cors/allowOrigins"))
+            }
+            crate::route::cors::CorsAnswer::NotCors => {}
         }
     }
     // extAuth

@@ -137,7 +137,7 @@ pub struct EgObject {
 /// Everything the Envoy Gateway layer knows about a model.
 #[derive(Debug, Clone, Default)]
 pub struct PolicyIndex {
-    /// Policies in age order (creationTimestamp, then input order).
+    /// Policies in age order (creationTimestamp, then namespace/name; see `Object::age_key`).
     pub policies: Vec<Policy>,
     /// Accepted attachments, in processing order.
     pub attachments: Vec<Attachment>,
@@ -350,13 +350,11 @@ pub fn envoy_proxy_for_class<'a>(model: &'a Model, gateway_class_name: &str) -> 
     if r.group_or("") != EG_GROUP || r.kind_or("") != "EnvoyProxy" {
         return None;
     }
-    let ns = r.namespace.as_deref().unwrap_or("");
+    let ns = crate::resolve::gatewayclass::envoy_proxy_namespace(r);
     model
         .objects
         .iter()
-        .find(|o| {
-            o.kind == "EnvoyProxy" && o.name() == r.name && (ns.is_empty() || o.namespace == ns)
-        })
+        .find(|o| o.kind == "EnvoyProxy" && o.name() == r.name && o.namespace == ns)
         .and_then(raw_spec)
 }
 

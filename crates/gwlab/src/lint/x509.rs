@@ -46,7 +46,7 @@ pub fn pem_certificates(text: &str) -> Vec<Vec<u8>> {
 }
 
 /// One DER element: (tag, content, rest after it).
-fn tlv(d: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(crate) fn tlv(d: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, d) = d.split_first()?;
     let (&l0, d) = d.split_first()?;
     let (len, d) = if l0 < 0x80 {
@@ -66,7 +66,7 @@ fn tlv(d: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// The elements of a constructed value's content.
-fn children(mut d: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+pub(crate) fn children(mut d: &[u8]) -> Option<Vec<(u8, &[u8])>> {
     let mut out = Vec::new();
     while !d.is_empty() {
         let (t, c, r) = tlv(d)?;
@@ -139,6 +139,51 @@ pub fn names(der: &[u8]) -> Option<CertNames> {
         }
     }
     Some(out)
+}
+
+/// A certificate's subjectPublicKeyInfo: the algorithm OID, its parameters element (the curve
+/// OID for EC keys) and the key bytes of the BIT STRING (the RSAPublicKey DER, or an EC point).
+pub struct PublicKeyInfo<'a> {
+    pub algorithm: &'a [u8],
+    pub parameters: Option<&'a [u8]>,
+    pub key: &'a [u8],
+}
+
+/// Reads the subjectPublicKeyInfo of a DER certificate; None when it is not parsable.
+pub fn subject_public_key(der: &[u8]) -> Option<PublicKeyInfo<'_>> {
+    let (t, cert, _) = tlv(der)?;
+    let (t2, tbs, _) = tlv(cert)?;
+    if t != SEQUENCE || t2 != SEQUENCE {
+        return None;
+    }
+    let fields = children(tbs)?;
+    let i = usize::from(fields.first()?.0 == 0xa0) + 1;
+    // signature, issuer, validity, subject, then the subjectPublicKeyInfo.
+    let spki = fields
+        .get(i..)?
+        .iter()
+        .filter(|f| f.0 == SEQUENCE)
+        .nth(4)?
+        .1;
+    match children(spki)?.as_slice() {
+        [(SEQUENCE, alg), (0x03, bits)] => {
+            let alg = children(alg)?;
+            let (&(0x06, algorithm), rest) = alg.split_first()? else {
+                return None;
+            };
+            let parameters = rest.first().filter(|p| p.0 == 0x06).map(|p| p.1);
+            // The first content byte of a BIT STRING counts its unused bits: 0 for keys.
+            let (&0, key) = bits.split_first()? else {
+                return None;
+            };
+            Some(PublicKeyInfo {
+                algorithm,
+                parameters,
+                key,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The last commonName of an X.501 Name (the most specific one).

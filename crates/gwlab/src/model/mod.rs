@@ -97,13 +97,15 @@ impl Object {
             .map(|(g, _)| g)
             .unwrap_or("")
     }
-    /// Creation order key: creationTimestamp when given, then stream position.
-    pub fn age_key(&self) -> (String, usize) {
+    /// Creation order key, as Envoy Gateway sorts every kind it reads: creationTimestamp, then
+    /// namespace, then name. Objects without a timestamp count as created in the same second
+    /// (what one `kubectl apply` produces), after any that carry one; stream position only breaks
+    /// ties between duplicates.
+    pub fn age_key(&self) -> (&str, &str, &str, usize) {
         (
-            self.meta
-                .creation_timestamp
-                .clone()
-                .unwrap_or_else(|| "~".into()),
+            self.meta.creation_timestamp.as_deref().unwrap_or("~"),
+            &self.namespace,
+            &self.meta.name,
             self.order,
         )
     }

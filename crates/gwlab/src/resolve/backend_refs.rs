@@ -117,8 +117,7 @@ pub fn resolve<'m>(
     (b, e, pol)
 }
 
-/// [`resolve`], appending the backend to `out` and its policies to `policies` (those already in
-/// `policies` are not looked at). A backend state is large and a large configuration has tens
+/// [`resolve`], appending the backend to `out` and the BackendTLSPolicy it uses to `policies`. A backend state is large and a large configuration has tens
 /// of thousands: returning each and then pushing it copied it twice.
 #[allow(clippy::too_many_arguments)]
 pub fn resolve_into<'m>(
@@ -176,14 +175,11 @@ pub fn resolve_into<'m>(
         );
         return resolve_into(ix, pols, route, kind, br, index, out, policies);
     };
-    let start = policies.len();
-    policies.extend(checked.policy);
-    if core_service {
-        for &p in pols.all_for(namespace, &br.name) {
-            if !policies[start..].contains(&p) {
-                policies.push(p);
-            }
-        }
+    // Envoy Gateway looks up a BackendTLSPolicy (and so gives it status) only for a backendRef
+    // that validated and carries traffic: a ref that did not resolve, or of weight 0, leaves the
+    // policy without an ancestor.
+    if br.weight() != 0 {
+        policies.extend(checked.policy);
     }
     out.push(BackendState {
         index,

@@ -18,16 +18,15 @@ pub struct PolicyCtx {
     pub tls: BackendTls,
     /// Ancestor refs (Gateway parentRefs of routes using a target), in first-seen order.
     pub ancestors: Vec<Value>,
-    /// Conflicted targets lose to an older policy.
-    pub conflicted: bool,
+    /// The older policy this one first conflicts with on a target: it shares that policy's
+    /// ancestors (with its own `Conflicted` verdict), as Envoy Gateway copies them.
+    pub lost_to: Option<usize>,
 }
 
 pub struct Policies {
     pub list: Vec<PolicyCtx>,
     /// (namespace, service, sectionName or "") → winning policy.
     by_target: HashMap<(String, String, String), usize>,
-    /// (namespace, service) → every policy targeting it (winners and conflicted losers).
-    by_service: HashMap<(String, String), Vec<usize>>,
 }
 
 impl Policies {
@@ -47,18 +46,6 @@ impl Policies {
         self.by_target
             .get(&(ns.to_string(), svc.to_string(), String::new()))
             .copied()
-    }
-
-    /// Every policy naming this Service (for ancestor status, including conflicted ones).
-    #[inline]
-    pub fn all_for(&self, ns: &str, svc: &str) -> &[usize] {
-        if self.by_service.is_empty() {
-            return &[];
-        }
-        self.by_service
-            .get(&(ns.to_string(), svc.to_string()))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
     }
 
     pub fn add_ancestor(&mut self, i: usize, anc: Value) {
@@ -94,7 +81,6 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
             ))
     });
     let mut by_target = HashMap::new();
-    let mut by_service: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for oi in order {
         let o = &model.objects[oi];
         let Body::BackendTlsPolicy(spec) = &o.body else {
@@ -232,30 +218,26 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
             ),
         }
         let pi = list.len();
-        let mut conflicted = false;
+        let mut lost_to = None;
         for t in &spec.target_refs {
             if !t.group.is_empty() || t.kind != "Service" {
                 continue;
-            }
-            let v = by_service
-                .entry((o.namespace.clone(), t.name.clone()))
-                .or_default();
-            if !v.contains(&pi) {
-                v.push(pi);
             }
             let key = (
                 o.namespace.clone(),
                 t.name.clone(),
                 t.section_name.clone().unwrap_or_default(),
             );
-            if let Some(&winner) = by_target.get(&key) {
-                let _: usize = winner;
-                conflicted = true;
-            } else {
-                by_target.insert(key, pi);
+            match by_target.get(&key) {
+                Some(&winner) => {
+                    lost_to.get_or_insert(winner);
+                }
+                None => {
+                    by_target.insert(key, pi);
+                }
             }
         }
-        if conflicted {
+        if lost_to.is_some() {
             conds.set(
                 "Accepted",
                 CondStatus::False,
@@ -273,14 +255,10 @@ pub fn process(ix: &Index, diags: &mut Vec<Diagnostic>) -> Policies {
                 ca,
             },
             ancestors: Vec::new(),
-            conflicted,
+            lost_to,
         });
     }
-    Policies {
-        list,
-        by_target,
-        by_service,
-    }
+    Policies { list, by_target }
 }
 
 pub fn statuses(ix: &Index, pols: &Policies, controller: &str, out: &mut Vec<ObjectStatus>) {
@@ -289,6 +267,9 @@ pub fn statuses(ix: &Index, pols: &Policies, controller: &str, out: &mut Vec<Obj
         let gen = o.generation();
         // Envoy Gateway sorts ancestors and keeps at most 16.
         let mut sorted: Vec<&Value> = p.ancestors.iter().collect();
+        if let Some(w) = p.lost_to.and_then(|w| pols.list.get(w)) {
+            sorted.extend(w.ancestors.iter().filter(|a| !p.ancestors.contains(a)));
+        }
         let key = |a: &Value| {
             ["namespace", "name", "sectionName"]
                 .iter()

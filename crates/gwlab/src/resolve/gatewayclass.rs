@@ -5,16 +5,16 @@ use super::index::Index;
 use super::status::{CondStatus, Conditions};
 use super::{ObjectStatus, Options};
 use crate::diag::Diagnostic;
-use crate::model::{Body, EG_GROUP};
+use crate::model::{Body, ObjectRef, EG_GROUP};
 use serde_json::json;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClassState {
-    /// Ours and accepted: its Gateways are simulated.
+    /// Ours: its Gateways are simulated. A class whose parametersRef names no EnvoyProxy is
+    /// `Accepted=False/InvalidParameters` and still lands here, because Envoy Gateway goes on
+    /// to translate its Gateways, without any EnvoyProxy settings.
     Accepted,
-    /// Ours but rejected (bad parametersRef): its Gateways are not programmed.
-    Rejected,
     /// Another controller's class.
     Foreign,
 }
@@ -47,18 +47,17 @@ pub fn process(
             continue;
         }
         let mut conds = Conditions::default();
-        let mut state = ClassState::Accepted;
-        if let Some(p) = &spec.parameters_ref {
-            let ns = p.namespace.as_deref().unwrap_or("");
-            let ok = p.group_or("") == EG_GROUP
-                && p.kind_or("") == "EnvoyProxy"
-                && ix.get("EnvoyProxy", ns, &p.name).is_some();
-            if !ok {
-                state = ClassState::Rejected;
+        match spec
+            .parameters_ref
+            .as_ref()
+            .filter(|p| !names_existing_envoy_proxy(ix, p))
+        {
+            Some(p) => {
                 let msg = format!(
-                    "parametersRef {}/{} `{}` does not name an existing EnvoyProxy (group {EG_GROUP}, with a namespace): point it at one, or remove it",
+                    "parametersRef {}/{} `{}/{}` does not name an existing EnvoyProxy (group {EG_GROUP}; the namespace defaults to `default`): point it at one, or remove it. Envoy Gateway still programs this class's Gateways, without EnvoyProxy settings",
                     p.group_or(""),
                     p.kind_or(""),
+                    envoy_proxy_namespace(p),
                     p.name
                 );
                 conds.set(
@@ -73,14 +72,12 @@ pub fn process(
                         .on(o.id()),
                 );
             }
-        }
-        if state == ClassState::Accepted {
-            conds.set(
+            None => conds.set(
                 "Accepted",
                 CondStatus::True,
                 "Accepted",
                 "Valid GatewayClass",
-            );
+            ),
         }
         statuses.push(ObjectStatus {
             object: i,
@@ -89,7 +86,24 @@ pub fn process(
             name: o.meta.name.as_str().into(),
             status: json!({ "conditions": conds.to_json(o.generation()) }).into(),
         });
-        out.insert(o.meta.name.clone(), state);
+        out.insert(o.meta.name.clone(), ClassState::Accepted);
     }
     out
+}
+
+/// The namespace a GatewayClass parametersRef points into: Envoy Gateway reads a missing one as
+/// `default`.
+pub fn envoy_proxy_namespace(p: &ObjectRef) -> &str {
+    p.namespace
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or("default")
+}
+
+fn names_existing_envoy_proxy(ix: &Index, p: &ObjectRef) -> bool {
+    p.group_or("") == EG_GROUP
+        && p.kind_or("") == "EnvoyProxy"
+        && ix
+            .get("EnvoyProxy", envoy_proxy_namespace(p), &p.name)
+            .is_some()
 }

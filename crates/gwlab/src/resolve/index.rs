@@ -27,6 +27,9 @@ pub struct Index<'m> {
     pub(crate) backend_checks: RefCell<BackendChecks<'m>>,
     /// `parentRef` JSON by content: routes attaching the same way repeat it.
     parent_refs: RefCell<FxHashMap<ParentRefKey<'m>, std::sync::Arc<serde_json::Value>>>,
+    /// Key-pair verdicts by Secret object: many listeners share one certificate, and checking a
+    /// pair may derive an EC public key.
+    key_mismatch: RefCell<FxHashMap<usize, bool>>,
 }
 
 type SharedNames = (Arc<str>, Arc<str>);
@@ -58,6 +61,7 @@ impl<'m> Index<'m> {
             parent_refs: RefCell::new(FxHashMap::default()),
             object_names: RefCell::new(FxHashMap::default()),
             backend_checks: RefCell::new(FxHashMap::default()),
+            key_mismatch: RefCell::new(FxHashMap::default()),
         };
         for (i, o) in model.objects.iter().enumerate() {
             ix.by_key.insert(
@@ -210,12 +214,19 @@ impl<'m> Index<'m> {
     /// A Secret usable as a TLS certificate: `kubernetes.io/tls` type or `tls.crt`+`tls.key`
     /// keys (placeholder data is accepted), or one a cert-manager Certificate issues.
     pub fn secret_state(&self, ns: &str, name: &str) -> SecretState {
-        if let Some(o) = self.object("Secret", ns, name) {
-            if let Body::Secret(d) = &o.body {
-                return if is_tls_secret(d) {
-                    SecretState::Valid
-                } else {
+        if let Some(i) = self.get("Secret", ns, name) {
+            if let Body::Secret(d) = &self.model.objects[i].body {
+                return if !is_tls_secret(d) {
                     SecretState::Malformed
+                } else if *self
+                    .key_mismatch
+                    .borrow_mut()
+                    .entry(i)
+                    .or_insert_with(|| tls_pair_mismatched(d))
+                {
+                    SecretState::KeyMismatch
+                } else {
+                    SecretState::Valid
                 };
             }
         }
@@ -230,7 +241,27 @@ impl<'m> Index<'m> {
 pub enum SecretState {
     Valid,
     Malformed,
+    /// `tls.key` is provably not the key of `tls.crt` (see [`super::keypair`]).
+    KeyMismatch,
     Missing,
+}
+
+/// A TLS Secret whose key is provably another certificate's.
+fn tls_pair_mismatched(d: &DataObject) -> bool {
+    let text = |k: &str| -> Option<String> {
+        match d.string_data.get(k) {
+            Some(v) => Some(v.clone()),
+            None => d
+                .data
+                .get(k)
+                .and_then(|v| base64_decode(v))
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        }
+    };
+    let (Some(crt), Some(key)) = (text("tls.crt"), text("tls.key")) else {
+        return false;
+    };
+    super::keypair::matches(&crt, &key) == Some(false)
 }
 
 pub fn is_tls_secret(d: &DataObject) -> bool {

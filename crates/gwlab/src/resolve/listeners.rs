@@ -359,6 +359,11 @@ fn validate_listener(
                                 match ix.secret_state(ns, &r.name) {
                                     SecretState::Valid => None,
                                     SecretState::Missing => Some(("InvalidCertificateRef", format!("Secret `{ns}/{}` does not exist; create it or fix the name", r.name), "certificate-ref-invalid")),
+                                    SecretState::KeyMismatch => Some((
+                                        "InvalidCertificateRef",
+                                        format!("Secret `{ns}/{}` must contain a matching tls.crt and tls.key: its private key belongs to another certificate", r.name),
+                                        "certificate-ref-invalid",
+                                    )),
                                     SecretState::Malformed => Some((
                                         "InvalidCertificateRef",
                                         format!("Secret `{ns}/{}` does not hold a valid certificate (type kubernetes.io/tls with PEM tls.crt and tls.key)", r.name),
@@ -385,19 +390,12 @@ fn validate_listener(
                                 .collect::<Vec<_>>()
                                 .join("; ");
                             if certificates.is_empty() {
-                                conds.set("ResolvedRefs", CondStatus::False, errs[0].0, msg);
-                                // A ListenerSet entry refused by a missing ReferenceGrant is not accepted.
-                                if !conds.has("Accepted")
-                                    && (ls.is_none()
-                                        || errs.iter().any(|e| e.0 != "RefNotPermitted"))
-                                {
-                                    conds.set(
-                                        "Accepted",
-                                        CondStatus::True,
-                                        "Accepted",
-                                        "Listener has been successfully translated",
-                                    );
-                                }
+                                conds.set(
+                                    "ResolvedRefs",
+                                    CondStatus::False,
+                                    no_certificate_reason(&errs),
+                                    msg,
+                                );
                             } else {
                                 conds.set(
                                     "ResolvedRefs",
@@ -702,7 +700,36 @@ fn merge_conflict(a: &ListenerState, b: &ListenerState) -> Option<&'static str> 
     None
 }
 
+/// The reason of a listener none of whose certificateRefs resolved: `RefNotPermitted` only when
+/// every ref was refused for want of a ReferenceGrant, `InvalidCertificateRef` otherwise.
+fn no_certificate_reason(errs: &[(&'static str, String)]) -> &'static str {
+    if errs.iter().all(|e| e.0 == "RefNotPermitted") {
+        "RefNotPermitted"
+    } else {
+        "InvalidCertificateRef"
+    }
+}
+
+/// Envoy Gateway accepts a listener whose only fault is `ResolvedRefs=False/InvalidCertificateRef`
+/// (its configuration is sound, it just cannot serve without a certificate). Any other fault,
+/// including a certificate ref refused for want of a ReferenceGrant, leaves it without an
+/// `Accepted` condition at all.
+fn only_invalid_certificate(conds: &Conditions) -> bool {
+    conds.0.len() == 1
+        && conds
+            .get("ResolvedRefs")
+            .is_some_and(|c| c.status == CondStatus::False && c.reason == "InvalidCertificateRef")
+}
+
 fn finalize_listener(l: &mut ListenerCtx) {
+    if only_invalid_certificate(&l.conds) {
+        l.conds.set(
+            "Accepted",
+            CondStatus::True,
+            "Accepted",
+            "Listener has been successfully translated",
+        );
+    }
     if l.ls.is_some() {
         if l.clean {
             l.conds.set(
@@ -796,14 +823,6 @@ pub fn process(
         match classes.get(&spec.gateway_class_name) {
             Some(ClassState::Accepted) => {}
             Some(ClassState::Foreign) => continue,
-            Some(ClassState::Rejected) => {
-                cx.diag(
-                    Diagnostic::warning("gatewayclass-not-accepted", format!("GatewayClass `{}` is not accepted, so this Gateway is not programmed; fix the class first", spec.gateway_class_name)),
-                    o,
-                    "/spec/gatewayClassName",
-                );
-                continue;
-            }
             None => {
                 cx.diag(
                     Diagnostic::error("gatewayclass-not-found", format!("GatewayClass `{}` does not exist: create it (controllerName of your controller) or fix gatewayClassName", spec.gateway_class_name)),
@@ -1174,9 +1193,16 @@ pub fn process(
         if g.rejected {
             continue;
         }
-        overlapping_tls(&mut g.listeners);
+        overlapping_tls(ix, &mut g.listeners);
         let own: Vec<&ListenerCtx> = g.listeners.iter().filter(|l| l.ls.is_none()).collect();
         let ok = own.iter().filter(|l| l.conds.is_true("Accepted")).count();
+        let mut not_accepted: Vec<&str> = own
+            .iter()
+            .filter(|l| !l.conds.is_true("Accepted"))
+            .map(|l| l.state.name.as_str())
+            .collect();
+        not_accepted.sort_unstable();
+        let not_accepted = not_accepted.join(", ");
         let o = &model.objects[g.object];
         if own.is_empty() || ok == own.len() {
             g.conds.set(
@@ -1196,7 +1222,7 @@ pub fn process(
                 "Accepted",
                 CondStatus::True,
                 "ListenersNotValid",
-                "Some listeners are not valid; see the listener conditions",
+                format!("Listeners not valid: {not_accepted}"),
             );
             g.conds.set(
                 "Programmed",
@@ -1209,7 +1235,7 @@ pub fn process(
                 "Accepted",
                 CondStatus::False,
                 "ListenersNotValid",
-                "No listener is valid; see the listener conditions",
+                format!("No listeners are valid: {not_accepted}"),
             );
             g.conds.set(
                 "Programmed",
@@ -1325,54 +1351,133 @@ fn merged_conflicts(cx: &mut Ctx, gws: &mut [GatewayCtx]) {
     }
 }
 
-/// OverlappingTLSConfig on programmed HTTPS/TLS-terminate listeners of one port whose hostnames
-/// overlap (`OverlappingCertificates` when they also share a certificate Secret).
-fn overlapping_tls(ls: &mut [ListenerCtx]) {
-    let tls: Vec<usize> = (0..ls.len())
-        .filter(|&i| ls[i].state.programmed && ls[i].state.tls_mode == Some(TlsMode::Terminate))
+/// Envoy Gateway's `OverlappingTLSConfig` among one Gateway's valid HTTPS listeners on a port.
+/// Each listener is paired with the first later one it overlaps: by hostname first
+/// (`OverlappingHostnames`: an absent hostname overlaps everything, a wildcard covers exactly
+/// one more label), then by the SAN DNS names of their leaf certificates
+/// (`OverlappingCertificates`, which replaces the hostname reason).
+fn overlapping_tls(ix: &Index, ls: &mut [ListenerCtx]) {
+    let https: Vec<usize> = (0..ls.len())
+        .filter(|&i| ls[i].state.programmed && ls[i].state.protocol == Protocol::Https)
         .collect();
-    let mut marks: Vec<Option<&'static str>> = vec![None; ls.len()];
-    for (a, &i) in tls.iter().enumerate() {
-        for &j in &tls[a + 1..] {
-            let (x, y) = (&ls[i].state, &ls[j].state);
-            if x.port != y.port {
+    let hosts: Vec<Vec<String>> = https
+        .iter()
+        .map(|&i| ls[i].state.hostname.iter().cloned().collect())
+        .collect();
+    let sans: Vec<Vec<String>> = https
+        .iter()
+        .map(|&i| certificate_dns_names(ix, &ls[i].state.certificates))
+        .collect();
+    let by_host = overlap_pairs(&https, ls, &hosts, |a, b| {
+        a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| names_overlap(x, y)))
+    });
+    let by_cert = overlap_pairs(&https, ls, &sans, |a, b| {
+        a.iter().any(|x| b.iter().any(|y| names_overlap(x, y)))
+    });
+    for (pairs, reason) in [
+        (by_host, "OverlappingHostnames"),
+        (by_cert, "OverlappingCertificates"),
+    ] {
+        for (k, other) in pairs.into_iter().enumerate() {
+            let Some((o, mine, theirs)) = other else {
                 continue;
-            }
-            let (hx, hy) = (
-                x.hostname.as_deref().unwrap_or("*"),
-                y.hostname.as_deref().unwrap_or("*"),
-            );
-            let overlap = hx == hy
-                || hostname::matches_wildcard(hx, hy)
-                || hostname::matches_wildcard(hy, hx)
-                || hx == "*"
-                || hy == "*";
-            if !overlap {
-                continue;
-            }
-            let shared = x.certificates.iter().any(|c| y.certificates.contains(c));
-            let r = if shared {
-                "OverlappingCertificates"
-            } else {
-                "OverlappingHostnames"
             };
-            for k in [i, j] {
-                if marks[k] != Some("OverlappingCertificates") {
-                    marks[k] = Some(r);
-                }
+            let peer = ls[https[o]].state.name.clone();
+            let msg = match reason {
+                "OverlappingHostnames" => format!("The hostname {mine} overlaps with the hostname {theirs} in listener {peer}."),
+                _ => format!("The certificate SAN {mine} overlaps with the certificate SAN {theirs} in listener {peer}. ALPN will default to HTTP/1.1 to prevent HTTP/2 connection coalescing, unless explicitly configured via ClientTrafficPolicy"),
+            };
+            ls[https[k]]
+                .conds
+                .set("OverlappingTLSConfig", CondStatus::True, reason, msg);
+        }
+    }
+}
+
+/// For each listener (by position in `https`), the partner it is reported with and the two names
+/// that overlap, as Envoy Gateway pairs them: walking the listeners in order, a listener not yet
+/// paired takes every later unpaired listener it overlaps as a partner (it reports the last
+/// one, each of them reports it).
+#[allow(clippy::type_complexity)]
+fn overlap_pairs(
+    https: &[usize],
+    ls: &[ListenerCtx],
+    names: &[Vec<String>],
+    overlaps: impl Fn(&[String], &[String]) -> bool,
+) -> Vec<Option<(usize, String, String)>> {
+    let mut out: Vec<Option<(usize, String, String)>> = vec![None; https.len()];
+    let first_pair = |a: &[String], b: &[String]| -> (String, String) {
+        a.iter()
+            .find_map(|x| {
+                b.iter()
+                    .find(|y| names_overlap(x, y))
+                    .map(|y| (x.clone(), y.clone()))
+            })
+            .unwrap_or_else(|| {
+                (
+                    a.first().cloned().unwrap_or_default(),
+                    b.first().cloned().unwrap_or_default(),
+                )
+            })
+    };
+    for i in 0..https.len() {
+        if out[i].is_some() {
+            continue;
+        }
+        for j in i + 1..https.len() {
+            if out[j].is_some()
+                || ls[https[i]].state.port != ls[https[j]].state.port
+                || !overlaps(&names[i], &names[j])
+            {
+                continue;
             }
+            let (x, y) = first_pair(&names[i], &names[j]);
+            out[i] = Some((j, x.clone(), y.clone()));
+            out[j] = Some((i, y, x));
         }
     }
-    for (k, m) in marks.into_iter().enumerate() {
-        if let Some(r) = m {
-            ls[k].conds.set(
-                "OverlappingTLSConfig",
-                CondStatus::True,
-                r,
-                "The listener's TLS configuration overlaps with another listener on the same port",
-            );
+    out
+}
+
+/// Envoy Gateway's hostname overlap: equal names, or a wildcard `*.x` and a name exactly one
+/// label longer than `x`.
+fn names_overlap(a: &str, b: &str) -> bool {
+    let covers = |host: &str, wildcard: &str| match wildcard.strip_prefix('*') {
+        Some(suffix) if !host.starts_with('*') => host
+            .strip_suffix(suffix)
+            .is_some_and(|label| !label.contains('.')),
+        _ => host == wildcard,
+    };
+    covers(a, b) || covers(b, a)
+}
+
+/// The SAN DNS names of the leaf certificate of each resolved listener Secret (`ns/name`).
+fn certificate_dns_names(ix: &Index, certificates: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in certificates {
+        let Some((ns, name)) = c.split_once('/') else {
+            continue;
+        };
+        let Some(Body::Secret(d)) = ix.object("Secret", ns, name).map(|o| &o.body) else {
+            continue;
+        };
+        let text = match d.string_data.get("tls.crt") {
+            Some(v) => v.clone(),
+            None => d
+                .data
+                .get("tls.crt")
+                .and_then(|v| super::index::base64_decode(v))
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default(),
+        };
+        if let Some(names) = crate::lint::x509::pem_certificates(&text)
+            .first()
+            .and_then(|der| crate::lint::x509::names(der))
+        {
+            out.extend(names.dns);
         }
     }
+    out
 }
 
 /// Gateway `spec.tls`: backend client certificate (ResolvedRefs) and the insecure frontend mode.

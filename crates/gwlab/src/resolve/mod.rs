@@ -11,6 +11,7 @@ pub mod filters;
 pub mod gatewayclass;
 pub mod hostname;
 pub mod index;
+pub mod keypair;
 pub mod listeners;
 pub mod overlap;
 pub mod routes;

@@ -17,10 +17,12 @@ use std::hash::Hasher;
 /// Written into one buffer: this runs for every rule-match of every HTTPRoute, and a `format!`
 /// per part dominated `resolve` on large configurations. Lists of one entry (the usual case)
 /// need no sorting, so they are written straight in.
+///
+/// A rule without matches keys as an empty match: the CRD defaults both to PathPrefix `/`, so
+/// `matches: [{}]` overlaps a rule that lists no matches.
 fn match_key(m: Option<&HttpRouteMatch>) -> String {
-    let Some(m) = m else {
-        return "PathPrefix /".into();
-    };
+    let empty = HttpRouteMatch::default();
+    let m = m.unwrap_or(&empty);
     let (pt, pv) = m
         .path
         .as_ref()
@@ -350,9 +352,8 @@ mod tests {
 
     /// The key as first written (one `format!` per part): the buffer-built key must equal it.
     fn reference_key(m: Option<&HttpRouteMatch>) -> String {
-        let Some(m) = m else {
-            return "PathPrefix /".into();
-        };
+        let empty = HttpRouteMatch::default();
+        let m = m.unwrap_or(&empty);
         let (pt, pv) = m
             .path
             .as_ref()
@@ -388,6 +389,11 @@ mod tests {
             serde_json::json!({"queryParams": [{"name": "b", "value": "2"}, {"name": "a", "value": "1"}, {"name": "A", "value": "0"}]}),
         ];
         assert_eq!(match_key(None), reference_key(None));
+        assert_eq!(
+            match_key(None),
+            match_key(Some(&HttpRouteMatch::default())),
+            "no matches keys as one empty match"
+        );
         for c in cases {
             let m: HttpRouteMatch = serde_json::from_value(c.clone()).unwrap();
             assert_eq!(match_key(Some(&m)), reference_key(Some(&m)), "{c}");

@@ -167,6 +167,213 @@ fn listener_validation_table() {
     }
 }
 
+/// Envoy Gateway accepts a listener whose only fault is an unresolvable certificate; one refused
+/// for want of a ReferenceGrant, or with a second fault, gets no `Accepted` condition, and the
+/// Gateway then reports `ListenersNotValid`.
+#[test]
+fn certificate_faults_decide_listener_acceptance() {
+    let gw = |l: &str| {
+        format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {{name: web, port: 80, protocol: HTTP}}\n  - {l}\n")
+    };
+    let secret = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: cert, namespace: other}\ntype: kubernetes.io/tls\ndata: {tls.crt: PLACEHOLDER, tls.key: PLACEHOLDER}\n";
+    type Cond<'a> = (&'a str, &'a str);
+    // (faulty listener, its Accepted condition if any, its ResolvedRefs, the Gateway's Accepted)
+    let cases: [(&str, Option<Cond>, Cond, Cond); 4] = [
+        ("{name: a, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: missing}]}}", Some(("True", "Accepted")), ("False", "InvalidCertificateRef"), ("True", "Accepted")),
+        ("{name: a, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: cert, namespace: other}]}}", None, ("False", "RefNotPermitted"), ("True", "ListenersNotValid")),
+        ("{name: a, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: cert, namespace: other}, {name: missing}]}}", Some(("True", "Accepted")), ("False", "InvalidCertificateRef"), ("True", "Accepted")),
+        ("{name: a, port: 443, protocol: HTTPS, hostname: 'bad_host', tls: {certificateRefs: [{name: missing}]}}", None, ("False", "InvalidCertificateRef"), ("True", "ListenersNotValid")),
+    ];
+    for (l, accepted, resolved, gateway) in cases {
+        let (_, res) = run(&format!("{}{secret}", gw(l)));
+        let st = status(&res, "Gateway", "g");
+        let conds = &st["listeners"][1]["conditions"];
+        let got = conds
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["type"] == "Accepted"))
+            .map(|c| {
+                (
+                    c["status"].as_str().unwrap_or(""),
+                    c["reason"].as_str().unwrap_or(""),
+                )
+            });
+        assert_eq!(got, accepted, "{l}");
+        assert_eq!(cond(conds, "ResolvedRefs"), resolved, "{l}");
+        assert_eq!(cond(conds, "Programmed"), ("False", "Invalid"), "{l}");
+        assert_eq!(cond(&st["conditions"], "Accepted"), gateway, "{l}");
+    }
+}
+
+/// A class whose parametersRef names no EnvoyProxy is `InvalidParameters`, yet Envoy Gateway
+/// still programs its Gateways; a ref without a namespace looks in `default`.
+#[test]
+fn gateway_class_parameters_ref_table() {
+    let proxy = "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\nmetadata: {name: p, namespace: default}\nspec: {}\n";
+    let cases = [
+        (
+            "{group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p, namespace: default}",
+            ("True", "Accepted"),
+        ),
+        (
+            "{group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p}",
+            ("True", "Accepted"),
+        ),
+        (
+            "{group: gateway.envoyproxy.io, kind: EnvoyProxy, name: missing, namespace: default}",
+            ("False", "InvalidParameters"),
+        ),
+        (
+            "{group: gateway.envoyproxy.io, kind: EnvoyProxy, name: p, namespace: elsewhere}",
+            ("False", "InvalidParameters"),
+        ),
+        (
+            "{group: '', kind: ConfigMap, name: p, namespace: default}",
+            ("False", "InvalidParameters"),
+        ),
+    ];
+    for (r, want) in cases {
+        let text = format!("apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: pc}}\nspec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller, parametersRef: {r}}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec: {{gatewayClassName: pc, listeners: [{{name: a, port: 80, protocol: HTTP}}]}}\n{proxy}");
+        let (_, res) = run(&text);
+        assert_eq!(
+            cond(
+                &status(&res, "GatewayClass", "pc")["conditions"],
+                "Accepted"
+            ),
+            want,
+            "{r}"
+        );
+        assert_eq!(
+            cond(&status(&res, "Gateway", "g")["conditions"], "Accepted"),
+            ("True", "Accepted"),
+            "{r}"
+        );
+        assert_eq!(res.gateways.len(), 1, "{r}");
+    }
+}
+
+/// `OverlappingTLSConfig` on HTTPS listeners of one port, as Envoy Gateway pairs them.
+#[test]
+fn overlapping_https_hostnames_table() {
+    let secret = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: cert}\ntype: kubernetes.io/tls\ndata: {tls.crt: PLACEHOLDER, tls.key: PLACEHOLDER}\n";
+    let https = |name: &str, port: u32, host: Option<&str>| {
+        let h = host
+            .map(|h| format!(", hostname: '{h}'"))
+            .unwrap_or_default();
+        format!("  - {{name: {name}, port: {port}, protocol: HTTPS{h}, tls: {{certificateRefs: [{{name: cert}}]}}}}\n")
+    };
+    // (listeners, expected reason per listener: None = no OverlappingTLSConfig)
+    let cases: Vec<(Vec<String>, Vec<Option<&str>>)> = vec![
+        (
+            vec![
+                https("a", 443, Some("a.example.com")),
+                https("b", 443, Some("b.example.com")),
+            ],
+            vec![None, None],
+        ),
+        (
+            vec![
+                https("a", 443, Some("a.example.com")),
+                https("b", 443, Some("*.example.com")),
+            ],
+            vec![Some("OverlappingHostnames"); 2],
+        ),
+        (
+            vec![
+                https("a", 443, Some("a.b.example.com")),
+                https("b", 443, Some("*.example.com")),
+            ],
+            vec![None, None],
+        ),
+        (
+            vec![
+                https("a", 443, Some("*.a.example.com")),
+                https("b", 443, Some("*.example.com")),
+            ],
+            vec![None, None],
+        ),
+        (
+            vec![
+                https("a", 443, None),
+                https("b", 443, Some("b.example.com")),
+            ],
+            vec![Some("OverlappingHostnames"); 2],
+        ),
+        (
+            vec![
+                https("a", 443, None),
+                https("b", 8443, Some("b.example.com")),
+            ],
+            vec![None, None],
+        ),
+        (
+            vec![
+                https("a", 443, Some("*.example.com")),
+                https("b", 443, Some("b.example.com")),
+                https("c", 443, Some("c.example.com")),
+            ],
+            vec![Some("OverlappingHostnames"); 3],
+        ),
+    ];
+    for (ls, want) in cases {
+        let text = format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec:\n  gatewayClassName: eg\n  listeners:\n{}{secret}", ls.concat());
+        let (_, res) = run(&text);
+        let st = status(&res, "Gateway", "g");
+        for (i, w) in want.iter().enumerate() {
+            let conds = &st["listeners"][i]["conditions"];
+            let got = conds
+                .as_array()
+                .and_then(|a| a.iter().find(|c| c["type"] == "OverlappingTLSConfig"))
+                .and_then(|c| c["reason"].as_str());
+            assert_eq!(got, *w, "listener {i} of {ls:?}");
+        }
+    }
+    // The first listener reports the last partner it overlaps, each partner reports it.
+    let text = format!("apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: g}}\nspec:\n  gatewayClassName: eg\n  listeners:\n{}{}{}{secret}", https("a", 443, Some("*.example.com")), https("b", 443, Some("b.example.com")), https("c", 443, Some("c.example.com")));
+    let (_, res) = run(&text);
+    let st = status(&res, "Gateway", "g");
+    let msg = |i: usize| {
+        st["listeners"][i]["conditions"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["type"] == "OverlappingTLSConfig"))
+            .and_then(|c| c["message"].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(
+        msg(0),
+        "The hostname *.example.com overlaps with the hostname c.example.com in listener c."
+    );
+    assert_eq!(
+        msg(1),
+        "The hostname b.example.com overlaps with the hostname *.example.com in listener a."
+    );
+}
+
+/// A rule without matches and a rule with one empty match both default to PathPrefix `/`, so
+/// two routes writing them overlap.
+#[test]
+fn empty_match_overlaps_a_rule_without_matches() {
+    let rt = |name: &str, rule: &str| {
+        format!("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  hostnames: [a.example.com]\n  rules:\n  - {rule}\n")
+    };
+    let cases = [
+        ("{backendRefs: [{name: svc, port: 8080}]}", "{matches: [{}], backendRefs: [{name: svc, port: 8080}]}", true),
+        ("{backendRefs: [{name: svc, port: 8080}]}", "{matches: [{path: {type: PathPrefix, value: /}}], backendRefs: [{name: svc, port: 8080}]}", true),
+        ("{backendRefs: [{name: svc, port: 8080}]}", "{matches: [{path: {value: /a}}], backendRefs: [{name: svc, port: 8080}]}", false),
+    ];
+    for (a, b, want) in cases {
+        let (_, res) = run(&format!("{GW}{}---\n{}", rt("r1", a), rt("r2", b)));
+        for name in ["r1", "r2"] {
+            let conds = &status(&res, "HTTPRoute", name)["parents"][0]["conditions"];
+            let got = conds.as_array().is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c["type"] == "RouteRulesOverlap" && c["status"] == "True")
+            });
+            assert_eq!(got, want, "{name}: {a} / {b}");
+        }
+    }
+}
+
 #[test]
 fn foreign_classes_and_missing_classes() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: other}\nspec: {controllerName: example.com/other}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g1}\nspec: {gatewayClassName: other, listeners: [{name: a, port: 80, protocol: HTTP}]}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g2}\nspec: {gatewayClassName: nope, listeners: [{name: a, port: 80, protocol: HTTP}]}\n";
@@ -213,6 +420,68 @@ fn listener_sets_merge_and_precedence() {
     let gw = status(&res, "Gateway", "g");
     assert_eq!(gw["attachedListenerSets"], 1);
     assert_eq!(res.gateways[0].listeners.len(), 3);
+}
+
+/// A BackendTLSPolicy gets an ancestor only from a backendRef that resolved, carries weight and
+/// picks it (by port name, else Service-wide); a conflicted loser shares its winner's ancestors.
+#[test]
+fn backend_tls_policy_ancestors_come_from_translated_backend_refs() {
+    let pol = |name: &str, ts: &str, section: &str| {
+        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {{name: {name}, namespace: apps, creationTimestamp: '{ts}'}}\nspec:\n  targetRefs: [{{group: '', kind: Service, name: svc{section}}}]\n  validation: {{wellKnownCACertificates: System, hostname: svc.example.com}}\n")
+    };
+    let rt = |backend: &str| {
+        format!("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: apps}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  hostnames: [a.example.com]\n  rules:\n  - backendRefs: [{backend}]\n")
+    };
+    let named = "---\napiVersion: v1\nkind: Service\nmetadata: {name: svc2, namespace: apps}\nspec: {selector: {app: x}, ports: [{name: http, port: 80}, {name: https, port: 443}]}\n";
+    let p2 = pol("p2", "2024-01-01T00:00:00Z", ", sectionName: https")
+        .replace("name: svc,", "name: svc2,");
+    // (route backends, policies, (policy, expected ancestor count))
+    type Case<'a> = (String, String, Vec<(&'a str, usize)>);
+    let cases: Vec<Case> = vec![
+        (
+            rt("{name: svc, port: 8080}"),
+            pol("p1", "2024-01-01T00:00:00Z", ""),
+            vec![("p1", 1)],
+        ),
+        (
+            rt("{name: svc, port: 9999}"),
+            pol("p1", "2024-01-01T00:00:00Z", ""),
+            vec![("p1", 0)],
+        ),
+        (
+            rt("{name: svc, port: 8080, weight: 0}, {name: svc, port: 9999}"),
+            pol("p1", "2024-01-01T00:00:00Z", ""),
+            vec![("p1", 0)],
+        ),
+        (
+            rt("{name: svc2, port: 80}"),
+            format!("{named}{p2}"),
+            vec![("p2", 0)],
+        ),
+        (
+            rt("{name: svc2, port: 443}"),
+            format!("{named}{p2}"),
+            vec![("p2", 1)],
+        ),
+        (
+            rt("{name: svc, port: 8080}"),
+            format!(
+                "{}{}",
+                pol("p1", "2024-01-01T00:00:00Z", ""),
+                pol("p0", "2025-01-01T00:00:00Z", "")
+            ),
+            vec![("p1", 1), ("p0", 1)],
+        ),
+    ];
+    for (route, pols, want) in cases {
+        let (_, res) = run(&format!("{GW}{route}{pols}"));
+        for (name, n) in want {
+            let got = status(&res, "BackendTLSPolicy", name)["ancestors"]
+                .as_array()
+                .map_or(0, Vec::len);
+            assert_eq!(got, n, "{name} with {route}");
+        }
+    }
 }
 
 #[test]

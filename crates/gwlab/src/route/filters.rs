@@ -264,9 +264,51 @@ pub fn apply_ops(ops: &[HeaderOp], headers: &mut Vec<(String, String)>) {
     }
 }
 
+/// ReplacePrefixMatch as Envoy Gateway programs it, where `prefix` is the rule's matched PathPrefix
+/// as written. A replacement of `` or `/` becomes the regex rewrite `^<prefix>/*` → `/` (so with
+/// a prefix `/api/`, a bare `/api` matches the route but not the regex and is left as it is).
+/// Any other replacement is Envoy's `prefix_rewrite` of the matched prefix (`/`, or the prefix
+/// without its trailing `/`): trimmed of a trailing `/` for URLRewrite, taken as written for a
+/// redirect, and with the prefix `/` the rest is appended without a separator.
+pub fn replace_prefix(
+    path: &str,
+    prefix: &str,
+    replacement: &str,
+    kind: PrefixRewriteKind,
+) -> String {
+    if replacement.is_empty() || replacement == "/" {
+        return match path.strip_prefix(prefix) {
+            Some(rest) => format!("/{}", rest.trim_start_matches('/')),
+            None => path.to_string(),
+        };
+    }
+    let matched = if prefix == "/" {
+        prefix
+    } else {
+        prefix.trim_end_matches('/')
+    };
+    let Some(rest) = path.strip_prefix(matched) else {
+        return path.to_string();
+    };
+    let repl = match kind {
+        PrefixRewriteKind::Rewrite => replacement.trim_end_matches('/'),
+        PrefixRewriteKind::Redirect => replacement,
+    };
+    format!("{repl}{rest}")
+}
+
+/// Where a ReplacePrefixMatch appears: Envoy Gateway trims the replacement's trailing `/` for a
+/// URLRewrite only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefixRewriteKind {
+    Rewrite,
+    Redirect,
+}
+
 /// ReplacePrefixMatch, per the Gateway API reference table: `prefix` is the rule's matched
-/// PathPrefix. The replacement loses a trailing `/`; the result never holds `//` and is never empty.
-pub fn replace_prefix(path: &str, prefix: &str, replacement: &str) -> String {
+/// PathPrefix. The replacement loses a trailing `/`; the result never holds `//` and is never
+/// empty. Kept to say in the trace where Envoy Gateway departs from it.
+pub fn spec_replace_prefix(path: &str, prefix: &str, replacement: &str) -> String {
     let prefix = prefix.trim_end_matches('/');
     let rest = match path.strip_prefix(prefix) {
         Some(r) if r.is_empty() || r.starts_with('/') => r,
@@ -285,11 +327,32 @@ pub fn replace_prefix(path: &str, prefix: &str, replacement: &str) -> String {
 }
 
 /// The path (without query) after a path modifier.
-pub fn rewrite_path(path: &str, m: &PathRewrite, matched_prefix: Option<&str>) -> String {
+pub fn rewrite_path(
+    path: &str,
+    m: &PathRewrite,
+    matched_prefix: Option<&str>,
+    kind: PrefixRewriteKind,
+) -> String {
     match m {
         PathRewrite::Full(p) => p.clone(),
-        PathRewrite::Prefix(r) => replace_prefix(path, matched_prefix.unwrap_or(""), r),
+        PathRewrite::Prefix(r) => replace_prefix(path, matched_prefix.unwrap_or(""), r, kind),
     }
+}
+
+/// What the Gateway API table gives instead, when Envoy Gateway's ReplacePrefixMatch departs
+/// from it for this request.
+pub fn spec_departure(
+    path: &str,
+    m: &PathRewrite,
+    matched_prefix: Option<&str>,
+    kind: PrefixRewriteKind,
+) -> Option<String> {
+    let PathRewrite::Prefix(r) = m else {
+        return None;
+    };
+    let prefix = matched_prefix.unwrap_or("");
+    let spec = spec_replace_prefix(path, prefix, r);
+    (spec != replace_prefix(path, prefix, r, kind)).then_some(spec)
 }
 
 /// The Location Envoy Gateway sends. `req_host` is the request Host (without port), `req_scheme`
@@ -311,7 +374,7 @@ pub fn location(
         None => listener_port,
     });
     let mut p = match &r.path {
-        Some(m) => rewrite_path(path, m, matched_prefix),
+        Some(m) => rewrite_path(path, m, matched_prefix, PrefixRewriteKind::Redirect),
         None => path.to_string(),
     };
     if let Some(q) = query {
@@ -351,11 +414,49 @@ mod tests {
         ];
         for (req, prefix, repl, want) in cases {
             assert_eq!(
-                replace_prefix(req, prefix, repl),
+                spec_replace_prefix(req, prefix, repl),
                 want,
                 "{req} {prefix} {repl}"
             );
         }
+    }
+
+    #[test]
+    fn replace_prefix_as_envoy_gateway_programs_it() {
+        use PrefixRewriteKind::{Redirect, Rewrite};
+        // (request, prefix as written, replacement, kind, upstream path)
+        let cases = [
+            ("/foo/bar", "/foo", "/xyz", Rewrite, "/xyz/bar"),
+            ("/foo/bar", "/foo/", "/xyz/", Rewrite, "/xyz/bar"),
+            ("/foo", "/foo", "/xyz", Rewrite, "/xyz"),
+            ("/foo/", "/foo", "/xyz", Rewrite, "/xyz/"),
+            ("/foo/bar", "/foo", "/xyz/", Redirect, "/xyz//bar"),
+            // Empty or `/` replacements: the regex `^<prefix>/*` → `/`.
+            ("/foo/bar", "/foo", "", Rewrite, "/bar"),
+            ("/foo//bar", "/foo", "/", Rewrite, "/bar"),
+            ("/foo", "/foo", "/", Rewrite, "/"),
+            ("/api/x", "/api/", "/", Rewrite, "/x"),
+            ("/api/", "/api/", "/", Rewrite, "/"),
+            ("/api", "/api/", "/", Rewrite, "/api"),
+            ("/api", "/api/", "", Redirect, "/api"),
+            // The prefix `/` is matched as a plain prefix and replaced as it stands.
+            ("/abc", "/", "/xyz", Rewrite, "/xyzabc"),
+            ("/", "/", "/xyz", Rewrite, "/xyz"),
+            ("/abc", "/", "/", Rewrite, "/abc"),
+        ];
+        for (req, prefix, repl, kind, want) in cases {
+            assert_eq!(
+                replace_prefix(req, prefix, repl, kind),
+                want,
+                "{req} {prefix} {repl} {kind:?}"
+            );
+        }
+        let m = PathRewrite::Prefix("/".into());
+        assert_eq!(
+            spec_departure("/api", &m, Some("/api/"), Rewrite).as_deref(),
+            Some("/")
+        );
+        assert_eq!(spec_departure("/api/x", &m, Some("/api/"), Rewrite), None);
     }
 
     fn redirect(

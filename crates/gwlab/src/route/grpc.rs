@@ -7,6 +7,12 @@ use super::matchers::{compile_regex, Cond, Match, PathMatch, ValueMatch};
 use super::table::compile_value;
 use crate::model::GrpcRouteMatch;
 
+/// What a regex method match without a service matches in the service's place: a dotted
+/// identifier, case-insensitive, with an optional leading dot.
+pub const VALID_SERVICE_NAME: &str = r"(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*";
+/// What a regex method match without a method matches in the method's place.
+pub const VALID_METHOD_NAME: &str = "[A-Za-z_][A-Za-z_0-9]*";
+
 pub fn compile_match(m: &GrpcRouteMatch, p: &str) -> Result<Match, (String, String)> {
     let mptr = format!("{p}/method");
     let mut headers: Vec<Cond> = Vec::new();
@@ -30,8 +36,13 @@ pub fn compile_match(m: &GrpcRouteMatch, p: &str) -> Result<Match, (String, Stri
                     (None, None) => PathMatch::prefix("/"),
                 },
                 "RegularExpression" => {
-                    let pattern =
-                        format!("/{}/{}", svc.unwrap_or("[^/]+"), method.unwrap_or("[^/]+"));
+                    // A missing side is Envoy Gateway's pattern of a valid gRPC service or method
+                    // name; the pattern's length ranks it among regex routes.
+                    let pattern = format!(
+                        "/{}/{}",
+                        svc.unwrap_or(VALID_SERVICE_NAME),
+                        method.unwrap_or(VALID_METHOD_NAME)
+                    );
                     match compile_regex(&pattern) {
                         Ok(re) => PathMatch::Regex { re, pattern },
                         Err(e) => {
@@ -113,6 +124,26 @@ mod tests {
         assert!(re.is_match(&req("/pkg.Svc/EchoThree")));
         assert!(!re.is_match(&req("/other.Svc/Echo")));
         assert!(any.is_match(&req("/x.Y/Z")));
+        // A regex without a method or a service fills in Envoy Gateway's name patterns.
+        let re_svc =
+            m(serde_json::json!({"method": {"type": "RegularExpression", "service": "pkg\\.Svc"}}));
+        let re_meth =
+            m(serde_json::json!({"method": {"type": "RegularExpression", "method": "Get.*"}}));
+        for (matcher, path, want) in [
+            (&re_svc, "/pkg.Svc/Echo", true),
+            (&re_svc, "/pkg.Svc/1Echo", false),
+            (&re_svc, "/pkg.Svc/Echo/x", false),
+            (&re_meth, "/pkg.v1.Svc/GetThing", true),
+            (&re_meth, "/.pkg.Svc/GetThing", true),
+            (&re_meth, "/pkg..Svc/GetThing", false),
+            (&re_meth, "/1pkg.Svc/GetThing", false),
+        ] {
+            assert_eq!(matcher.is_match(&req(path)), want, "{path}");
+        }
+        assert_eq!(
+            re_meth.path.len(),
+            format!("/{VALID_SERVICE_NAME}/Get.*").len()
+        );
         // Exact > RegularExpression > PathPrefix (service only) > method only (suffix header on prefix /) > any
         assert!(full.key() > re.key());
         assert!(re.key() > svc.key());

@@ -12,6 +12,7 @@
 //! method matches), [`filters`] (redirect, rewrite, header modifiers, mirrors), [`outcome`]
 //! (backend distribution and 5xx shares), [`l4`] (TLS passthrough/terminate, TCP, UDP).
 
+pub mod cors;
 pub mod filters;
 pub mod grpc;
 pub mod l4;

@@ -2,6 +2,7 @@
 //! distribution with Envoy Gateway's 500/503 pooling (`route.go` `processHTTPRouteRules`,
 //! `ir/xds.go` `BackendWeights`).
 
+use super::cors::CorsAnswer;
 use super::filters;
 use super::matchers::{PathMatch, ReqView};
 use super::table::{Action, CBackend, Entry, GwTables, LInfo};
@@ -194,8 +195,80 @@ pub(crate) fn describe_backend(b: &CBackend) -> String {
 ///
 /// `vhost` is the virtual host that took the request: when the Host header is its name (the
 /// usual case) the forwarded host shares its text instead of copying the request's.
+///
+/// A rule with an HTTPRoute CORS filter answers a preflight itself (Envoy's CORS filter runs
+/// before the route's action), and adds the `access-control-*` headers to any other response
+/// for an allowed origin.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn http_outcome(
+    gw: &GwTables,
+    l: &LInfo,
+    entry: &Entry,
+    a: &Action,
+    req: &super::Request,
+    view: &ReqView,
+    vhost: &Arc<str>,
+    t: &mut Tracer,
+) -> Outcome {
+    let Some(cors) = &a.cors else {
+        return routed_outcome(gw, l, entry, a, req, view, vhost, t);
+    };
+    let obj = || Some(a.route_id.to_string());
+    let ptr = || Some(a.rule_pointer.clone() + "/filters");
+    match cors.evaluate(&req.method, &req.headers) {
+        CorsAnswer::Preflight {
+            origin,
+            allowed,
+            headers,
+        } => {
+            let mut out = Outcome::empty();
+            out.route = Some((a.route_id.clone(), a.rule));
+            out.match_index = entry.match_index;
+            out.listener = Some(l.id.clone());
+            out.gateway = Some(gw.key.clone());
+            t.step("filter", || {
+                let why = if allowed { format!("origin {origin} is allowed, so it carries the access-control-* headers") } else { format!("origin {origin} is not allowed, so it carries no CORS headers and the browser blocks the request") };
+                (format!("the CORS filter answers the preflight itself with 200, without forwarding it: {why}"), obj(), ptr())
+            });
+            out.status = 200;
+            out.shares.push(Share {
+                fraction: 1.0,
+                weight: 0,
+                outcome: ShareOutcome::Status { code: 200 },
+            });
+            out.response_headers = headers;
+            out
+        }
+        CorsAnswer::Actual {
+            origin,
+            allowed,
+            headers,
+        } => {
+            let mut out = routed_outcome(gw, l, entry, a, req, view, vhost, t);
+            t.step("filter", || {
+                let what = if allowed {
+                    "the response gets access-control-allow-origin"
+                } else {
+                    "the response gets no CORS headers (the browser blocks it)"
+                };
+                (
+                    format!(
+                        "CORS filter: origin {origin} is {}allowed; {what}",
+                        if allowed { "" } else { "not " }
+                    ),
+                    obj(),
+                    ptr(),
+                )
+            });
+            out.response_headers.extend(headers);
+            out
+        }
+        CorsAnswer::NotCors => routed_outcome(gw, l, entry, a, req, view, vhost, t),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn routed_outcome(
     gw: &GwTables,
     l: &LInfo,
     entry: &Entry,
@@ -234,8 +307,9 @@ pub(crate) fn http_outcome(
         return out;
     }
     let host: &str = req.host.as_deref().unwrap_or(&gw.address);
+    // As written: Envoy Gateway builds its prefix rewrites from the configured value.
     let matched_prefix = match &entry.m.path {
-        PathMatch::Prefix { trimmed, .. } => Some(trimmed.as_str()),
+        PathMatch::Prefix { written, .. } => Some(written.as_str()),
         _ => None,
     };
     if let Some(r) = &a.redirect {
@@ -284,17 +358,19 @@ pub(crate) fn http_outcome(
             if matches!(p, filters::PathRewrite::Prefix(_)) && matched_prefix.is_none() {
                 t.step("filter", || ("ReplacePrefixMatch needs a PathPrefix match; this match is not one, so the path is kept".into(), obj(), Some(rw.pointer.clone())));
             } else {
-                path =
-                    std::borrow::Cow::Owned(filters::rewrite_path(&view.path, p, matched_prefix));
+                let kind = filters::PrefixRewriteKind::Rewrite;
+                path = std::borrow::Cow::Owned(filters::rewrite_path(
+                    &view.path,
+                    p,
+                    matched_prefix,
+                    kind,
+                ));
                 t.step("filter", || {
-                    (
-                        format!(
-                            "URLRewrite changes the path `{}` to `{path}` (the query is kept)",
-                            view.path
-                        ),
-                        obj(),
-                        Some(format!("{}/path", rw.pointer)),
-                    )
+                    let departs = match filters::spec_departure(&view.path, p, matched_prefix, kind) {
+                        Some(spec) => format!("; Envoy Gateway departs from the Gateway API table here, which gives `{spec}`"),
+                        None => String::new(),
+                    };
+                    (format!("URLRewrite changes the path `{}` to `{path}` (the query is kept){departs}", view.path), obj(), Some(format!("{}/path", rw.pointer)))
                 });
             }
         }

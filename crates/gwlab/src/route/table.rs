@@ -23,6 +23,8 @@ use std::sync::Arc;
 pub struct Router {
     pub(crate) gateways: Vec<GwTables>,
     pub(crate) actions: Vec<Action>,
+    /// (route id, rule) → action, for the rules with an HTTPRoute CORS filter (usually none).
+    cors_rules: FxHashMap<(Arc<str>, usize), usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +159,8 @@ pub(crate) struct Action {
     pub notes: Vec<(String, String)>,
     /// What most requests get: (status, backend index); status 0 = forwarded at L4 / rejected.
     pub primary: (u16, Option<usize>),
+    /// The rule's HTTPRoute `CORS` filter (the last one, as Envoy Gateway keeps it).
+    pub cors: Option<Arc<super::cors::CorsPolicy>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +184,15 @@ fn kind_rank(k: RouteKind) -> u8 {
 }
 
 impl Router {
+    /// The HTTPRoute CORS filter of a route's rule, if it has one.
+    pub fn rule_cors(&self, route_id: &str, rule: usize) -> Option<&super::cors::CorsPolicy> {
+        if self.cors_rules.is_empty() {
+            return None;
+        }
+        let ai = *self.cors_rules.get(&(Arc::from(route_id), rule))?;
+        self.actions.get(ai)?.cors.as_deref()
+    }
+
     /// Compiles every programmed listener of every Gateway. Never panics.
     pub fn new(model: &Model, resolved: &Resolved) -> Router {
         let mut router = Router::default();
@@ -198,6 +211,11 @@ impl Router {
             for (k, rule) in rs.rules.iter().enumerate() {
                 let a = compile_action(model, rs.object, rs.kind, rule);
                 action_of.insert((ri, k), router.actions.len());
+                if a.cors.is_some() {
+                    router
+                        .cors_rules
+                        .insert((a.route_id.clone(), a.rule), router.actions.len());
+                }
                 router.actions.push(a);
             }
         }
@@ -629,10 +647,23 @@ fn compile_matches(
             if ms.is_empty() {
                 out.push((None, match_all(&base), base.clone()));
             }
+            let cors = r
+                .filters
+                .iter()
+                .any(|f| f.type_ == "CORS" && f.cors.is_some());
             for (mi, m) in ms.iter().enumerate() {
                 let p = format!("{base}/matches/{mi}");
                 match compile_http_match(m, &p) {
-                    Ok(cm) => out.push((Some(mi), cm, p)),
+                    Ok(cm) => {
+                        let preflight = (cors
+                            && m.method.as_deref().is_some_and(|x| x != "OPTIONS"))
+                        .then(|| cors_preflight_match(&cm))
+                        .flatten();
+                        out.push((Some(mi), cm, p.clone()));
+                        if let Some(pm) = preflight {
+                            out.push((Some(mi), pm, p));
+                        }
+                    }
                     Err((msg, ptr)) => action
                         .notes
                         .push((format!("match {mi} is left out of the table: {msg}"), ptr)),
@@ -660,6 +691,42 @@ fn compile_matches(
         _ => {}
     }
     out
+}
+
+/// The route Envoy Gateway adds next to a match whose method is not OPTIONS when its rule has a
+/// CORS filter, so that the browser's preflight reaches the CORS filter: the same path and
+/// query matches, the header matches without the method, plus `:method: OPTIONS` and any
+/// `origin` and `access-control-request-method`.
+fn cors_preflight_match(m: &Match) -> Option<Match> {
+    let re = compile_regex(".*").ok()?;
+    let any = || ValueMatch::Regex {
+        re: re.clone(),
+        pattern: ".*".into(),
+    };
+    let mut pm = m.clone();
+    let pointer = pm
+        .headers
+        .iter()
+        .find(|c| c.name == ":method")
+        .map(|c| c.pointer.clone())
+        .unwrap_or_default();
+    pm.headers.retain(|c| c.name != ":method");
+    pm.headers.push(Cond {
+        name: ":method".into(),
+        value: ValueMatch::Exact("OPTIONS".into()),
+        pointer: pointer.clone(),
+    });
+    pm.headers.push(Cond {
+        name: "origin".into(),
+        value: any(),
+        pointer: pointer.clone(),
+    });
+    pm.headers.push(Cond {
+        name: "access-control-request-method".into(),
+        value: any(),
+        pointer,
+    });
+    Some(pm)
 }
 
 fn match_all(base: &str) -> Match {
@@ -788,6 +855,7 @@ fn compile_action(
         mirrors: Vec::new(),
         notes: Vec::new(),
         primary: (0, None),
+        cors: None,
     };
     if rule.direct_status.is_some() {
         a.direct_reason = "the resolver marked this rule as a fixed reply (a filter error)".into();
@@ -817,6 +885,13 @@ fn compile_action(
         }
         _ => (&empty_filters, None),
     };
+    if kind == RouteKind::Http {
+        a.cors = rule_filters
+            .iter()
+            .rev()
+            .find_map(|f| f.cors.as_ref().filter(|_| f.type_ == "CORS"))
+            .map(|c| Arc::new(super::cors::CorsPolicy::from_route_filter(c)));
+    }
     let compiled = filters::compile_rule_filters(rule_filters, &rule_pointer);
     a.redirect = compiled.redirect;
     a.rewrite = compiled.rewrite;

@@ -646,14 +646,14 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TCPRoute
-metadata: {name: tcp-old}
+metadata: {name: tcp-old, creationTimestamp: '2024-01-01T00:00:00Z'}
 spec:
   parentRefs: [{name: gw, sectionName: tcp}]
   rules: [{backendRefs: [{name: s, port: 9000}]}]
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TCPRoute
-metadata: {name: tcp-new}
+metadata: {name: tcp-new, creationTimestamp: '2025-01-01T00:00:00Z'}
 spec:
   parentRefs: [{name: gw, sectionName: tcp}]
   rules: [{backendRefs: [{name: s, port: 9001}]}]
