@@ -4,11 +4,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn gwlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gwlab")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn repo(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 /// A fresh, empty directory under the system temp dir.
@@ -19,7 +26,11 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -43,8 +54,20 @@ fn export_writes_a_bundle_and_a_zip() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("wrote 9 files"), "{stdout}");
     assert!(stdout.contains("versions: current"), "{stdout}");
-    assert!(stdout.contains("6 predictions: 4 given, 2 from the routing table"), "{stdout}");
-    for f in ["README.md", "kind-config.yaml", "install.sh", "verify.sh", "cleanup.sh", "expect.yaml", "manifests/manifests.yaml", "manifests/generated/backends.yaml"] {
+    assert!(
+        stdout.contains("6 predictions: 4 given, 2 from the routing table"),
+        "{stdout}"
+    );
+    for f in [
+        "README.md",
+        "kind-config.yaml",
+        "install.sh",
+        "verify.sh",
+        "cleanup.sh",
+        "expect.yaml",
+        "manifests/manifests.yaml",
+        "manifests/generated/backends.yaml",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     #[cfg(unix)]
@@ -54,7 +77,10 @@ fn export_writes_a_bundle_and_a_zip() {
             let mode = std::fs::metadata(out.join(f)).unwrap().permissions().mode();
             assert_eq!(mode & 0o111, 0o111, "{f} is not executable");
         }
-        let mode = std::fs::metadata(out.join("README.md")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(out.join("README.md"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o111, 0);
     }
     let bytes = std::fs::read(&zip).unwrap();
@@ -65,10 +91,19 @@ fn export_writes_a_bundle_and_a_zip() {
     // The bundle's own expectations pass against the simulator.
     let t = gwlab(&["test", out.join("expect.yaml").to_str().unwrap()]);
     assert!(t.status.success(), "{}", text(&t));
-    assert!(String::from_utf8_lossy(&t.stdout).contains("6 passed, 0 failed"), "{}", text(&t));
+    assert!(
+        String::from_utf8_lossy(&t.stdout).contains("6 passed, 0 failed"),
+        "{}",
+        text(&t)
+    );
 
     // A second export into the same directory needs --force; the zip is byte-identical.
-    let again = gwlab(&["export", &repo("scenarios/05-canary-90-10/manifests.yaml"), "--out", out.to_str().unwrap()]);
+    let again = gwlab(&[
+        "export",
+        &repo("scenarios/05-canary-90-10/manifests.yaml"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again));
     assert!(text(&again).contains("--force"));
     let zip2 = dir.join("again.zip");
@@ -105,10 +140,16 @@ fn export_versions_and_overrides() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("versions: original-plan (kind kindest/node:v1.33.0, Envoy Gateway v1.4.9"), "{stdout}");
+    assert!(
+        stdout.contains("versions: original-plan (kind kindest/node:v1.33.0, Envoy Gateway v1.4.9"),
+        "{stdout}"
+    );
     assert!(stdout.contains("cert-manager is installed"), "{stdout}");
     let install = std::fs::read_to_string(out.join("install.sh")).unwrap();
-    assert!(install.contains("v1.4.9"), "the override reaches install.sh");
+    assert!(
+        install.contains("v1.4.9"),
+        "the override reaches install.sh"
+    );
     let kind = std::fs::read_to_string(out.join("kind-config.yaml")).unwrap();
     assert!(kind.contains("kindest/node:v1.33.0") || install.contains("kindest/node:v1.33.0"));
     let t = gwlab(&["test", out.join("expect.yaml").to_str().unwrap()]);
@@ -120,16 +161,147 @@ fn export_versions_and_overrides() {
 fn export_usage_errors() {
     let m = repo("scenarios/01-minimal-http/manifests.yaml");
     let o = gwlab(&["export", &m]);
-    assert_eq!(o.status.code(), Some(2), "no --out and no --zip: {}", text(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "no --out and no --zip: {}",
+        text(&o)
+    );
     let dir = temp_dir("usage");
     let out = dir.join("lab");
-    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "--versions", "ancient"]);
+    let o = gwlab(&[
+        "export",
+        &m,
+        "--out",
+        out.to_str().unwrap(),
+        "--versions",
+        "ancient",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("current"), "{}", text(&o));
-    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "-r", "FETCH nowhere"]);
+    let o = gwlab(&[
+        "export",
+        &m,
+        "--out",
+        out.to_str().unwrap(),
+        "-r",
+        "FETCH nowhere",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!out.exists(), "nothing is written on a usage error");
-    let o = gwlab(&["export", &repo("scenarios/does-not-exist.yaml"), "--out", out.to_str().unwrap()]);
+    let o = gwlab(&[
+        "export",
+        &repo("scenarios/does-not-exist.yaml"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn flags_that_land_in_files_are_checked() {
+    let m = repo("scenarios/01-minimal-http/manifests.yaml");
+    let dir = temp_dir("flags");
+    let out = dir.join("lab");
+    let cases: &[(&str, &str)] = &[
+        (
+            "--kind-image",
+            "kindest/node:v1\u{2028}  extraMounts: [{hostPath: /, containerPath: /host}]",
+        ),
+        ("--kind-image", "--config=/etc/passwd"),
+        ("--echo-image", "echo:$(touch pwned)"),
+        ("--eg-version", "v1.9.0\n--set=x"),
+        ("--cert-manager-version", "latest"),
+        ("--controller", "example.com/a b"),
+    ];
+    for (flag, value) in cases {
+        let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), flag, value]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("gwlab: {flag} `")), "{flag}: {err}");
+        assert!(
+            err.contains("must") || err.contains("is not"),
+            "{flag}: {err}"
+        );
+        assert!(
+            !err.contains('\u{2028}') && err.lines().count() == 1,
+            "the value is shown escaped: {err:?}"
+        );
+        assert!(!out.exists(), "nothing is written when a flag is refused");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn force_never_writes_through_a_symlink() {
+    let m = repo("scenarios/01-minimal-http/manifests.yaml");
+    let dir = temp_dir("symlink");
+    let out = dir.join("lab");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("victim"), "keep me\n").unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A link in place of a bundle file, pointing outside the output folder.
+    std::fs::remove_file(out.join("install.sh")).unwrap();
+    std::os::unix::fs::symlink(outside.join("victim"), out.join("install.sh")).unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("install.sh is a symbolic link"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim")).unwrap(),
+        "keep me\n"
+    );
+
+    // A link in place of a bundle folder.
+    std::fs::remove_file(out.join("install.sh")).unwrap();
+    std::fs::remove_dir_all(out.join("manifests")).unwrap();
+    std::os::unix::fs::symlink(&outside, out.join("manifests")).unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("manifests is a symbolic link"),
+        "{}",
+        text(&o)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["victim"],
+        "nothing was written into the link's target"
+    );
+
+    // The output folder itself as a link, and the zip file as a link.
+    let linked = dir.join("linked");
+    std::os::unix::fs::symlink(&outside, &linked).unwrap();
+    let o = gwlab(&["export", &m, "--out", linked.to_str().unwrap(), "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let zip = dir.join("lab.zip");
+    std::os::unix::fs::symlink(outside.join("victim"), &zip).unwrap();
+    let o = gwlab(&["export", &m, "--zip", zip.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim")).unwrap(),
+        "keep me\n"
+    );
+
+    // Without links, --force rewrites the bundle (a regular file in the way is replaced, not written through).
+    std::fs::remove_file(out.join("manifests")).unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "--force"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let install = std::fs::metadata(out.join("install.sh")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(install.permissions().mode() & 0o777, 0o755);
     let _ = std::fs::remove_dir_all(&dir);
 }

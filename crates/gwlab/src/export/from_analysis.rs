@@ -16,7 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Map, Value};
 
 use super::generated;
-use super::input::{BackendService, Expected, ExportInput, GatewayInfo, ListenerInfo, Prediction, TargetPort};
+use super::input::{
+    BackendService, Expected, ExportInput, GatewayInfo, ListenerInfo, Prediction, TargetPort,
+};
 use super::versions::Versions;
 use crate::model::{Body, IntOrString, Model, EG_GROUP};
 use crate::resolve::{BackendTarget, Protocol, ENVOY_GATEWAY_CONTROLLER};
@@ -39,73 +41,138 @@ pub fn export_input(analysis: &Analysis, request_lines: &[String]) -> ExportInpu
 
 /// The lab bundle as a zip (see [`super::zip()`]), for a browser download.
 pub fn export_zip(analysis: &Analysis, request_lines: &[String], versions: &Versions) -> Vec<u8> {
-    super::zip(&super::bundle(&export_input(analysis, request_lines), versions))
+    super::zip(&super::bundle(
+        &export_input(analysis, request_lines),
+        versions,
+    ))
 }
 
 /// Workload kinds whose pods a Service can select.
-const WORKLOAD_KINDS: &[&str] = &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"];
+const WORKLOAD_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+];
 
 /// Headers echo-basic sets on its own answers: an `add` of one of these joins its value, so the lab does not
 /// assert the exact value.
-const ECHO_RESPONSE_HEADERS: &[&str] = &["content-type", "content-length", "date", "x-content-type-options"];
+const ECHO_RESPONSE_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "date",
+    "x-content-type-options",
+];
 
 /// Like [`export_input`], with notes on what the lab does not check.
 pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
     let model = &analysis.model;
-    let opts = Options { controller_name: controller_name(analysis) };
+    let opts = Options {
+        controller_name: controller_name(analysis),
+    };
     let ours = opts.controller_name == ENVOY_GATEWAY_CONTROLLER;
 
     // Manifests under the names the bundle gives them.
-    let manifests: Vec<(String, String)> = model.files.iter().map(|f| (base_name(&f.name), f.text.clone())).collect();
+    let manifests: Vec<(String, String)> = model
+        .files
+        .iter()
+        .map(|f| (base_name(&f.name), f.text.clone()))
+        .collect();
     let user_files = super::safe_file_names(&manifests);
 
-    let missing_gateway_classes = if ours { missing_classes(model) } else { Vec::new() };
-    let mut missing_tls_secrets = if ours { missing_secrets(model, &opts.controller_name) } else { Vec::new() };
+    let missing_gateway_classes = if ours {
+        missing_classes(model)
+    } else {
+        Vec::new()
+    };
+    let mut missing_tls_secrets = if ours {
+        missing_secrets(model, &opts.controller_name)
+    } else {
+        Vec::new()
+    };
 
     // Predict against what the lab runs: the manifests plus the generated classes and certificates.
     let mut extra: Vec<(String, String)> = Vec::new();
     if !missing_gateway_classes.is_empty() {
-        extra.push(("manifests/generated/gatewayclasses.yaml".into(), generated::gatewayclasses_yaml(&missing_gateway_classes)));
+        extra.push((
+            "manifests/generated/gatewayclasses.yaml".into(),
+            generated::gatewayclasses_yaml(&missing_gateway_classes),
+        ));
     }
     if !missing_tls_secrets.is_empty() {
-        let tmp = ExportInput { missing_tls_secrets: missing_tls_secrets.clone(), ..Default::default() };
-        extra.push(("manifests/generated/certificates.yaml".into(), generated::certificates_yaml(&tmp)));
+        let tmp = ExportInput {
+            missing_tls_secrets: missing_tls_secrets.clone(),
+            ..Default::default()
+        };
+        extra.push((
+            "manifests/generated/certificates.yaml".into(),
+            generated::certificates_yaml(&tmp),
+        ));
     }
     let augmented;
     let a: &Analysis = if extra.is_empty() {
         analysis
     } else {
-        let mut inputs: Vec<Input> = model.files.iter().map(|f| Input::new(f.name.clone(), f.text.clone())).collect();
+        let mut inputs: Vec<Input> = model
+            .files
+            .iter()
+            .map(|f| Input::new(f.name.clone(), f.text.clone()))
+            .collect();
         inputs.extend(extra.iter().map(|(n, t)| Input::new(n.clone(), t.clone())));
         augmented = crate::analyze(&inputs, &opts);
         &augmented
     };
 
-    // Requests: the given lines, then the probes of the routing table (each line once).
+    // Requests: the given lines, then the probes of the routing table (each line once), up to the bundle's cap:
+    // past it a request is only counted, never routed.
     let mut notes = Vec::new();
     let mut cases: Vec<(String, String, Request)> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut requests_left_out = 0;
     for line in request_lines {
         let line = line.trim();
         if line.is_empty() || !seen.insert(line.to_string()) {
             continue;
         }
+        if cases.len() >= super::MAX_VERIFY_CASES {
+            requests_left_out += 1;
+            continue;
+        }
         match crate::parse_request(line) {
             Ok(req) => cases.push((String::new(), line.to_string(), req)),
-            Err(d) => notes.push(format!("`{line}` is not a request line ({}); it is left out", d.message)),
+            Err(d) => notes.push(format!(
+                "`{line}` is not a request line ({}); it is left out",
+                d.message
+            )),
         }
     }
     for row in a.routing_table() {
-        let Some(probe) = row.probe.clone() else { continue };
+        let Some(probe) = row.probe.clone() else {
+            continue;
+        };
         if !seen.insert(probe.clone()) {
             continue;
         }
-        let Ok(req) = crate::parse_request(&probe) else { continue };
+        if cases.len() >= super::MAX_VERIFY_CASES {
+            requests_left_out += 1;
+            continue;
+        }
+        let Ok(req) = crate::parse_request(&probe) else {
+            continue;
+        };
         let at = match row.match_index {
             Some(m) => format!("rule {} match {m}", row.rule),
             None => format!("rule {}", row.rule),
         };
-        cases.push((format!("{} {at} ({}, {})", row.route, row.hostname, row.matches), probe, req));
+        cases.push((
+            format!("{} {at} ({}, {})", row.route, row.hostname, row.matches),
+            probe,
+            req,
+        ));
     }
 
     let backend_services = backends(a);
@@ -142,7 +209,11 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
     // Listeners without a hostname: their certificate covers the names the predictions send.
     let wildcard_listeners = secret_listeners_without_hostname(model, &opts.controller_name);
     for (ns, name, names) in &mut missing_tls_secrets {
-        for l in wildcard_listeners.get(&(ns.clone(), name.clone())).into_iter().flatten() {
+        for l in wildcard_listeners
+            .get(&(ns.clone(), name.clone()))
+            .into_iter()
+            .flatten()
+        {
             for sni in served.get(l).into_iter().flatten() {
                 if !names.contains(sni) {
                     names.push(sni.clone());
@@ -152,7 +223,10 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
     }
 
     let mut spec = Map::new();
-    let mut files: Vec<Value> = user_files.iter().map(|f| json!(format!("manifests/{f}"))).collect();
+    let mut files: Vec<Value> = user_files
+        .iter()
+        .map(|f| json!(format!("manifests/{f}")))
+        .collect();
     files.extend(extra.iter().map(|(n, _)| json!(n)));
     spec.insert("manifests".into(), Value::Array(files));
     if opts.controller_name != ENVOY_GATEWAY_CONTROLLER {
@@ -164,11 +238,13 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
          # routing-table row. `gwlab test expect.yaml` checks them against the simulator; ./verify.sh against the lab.\n",
     );
     if !extra.is_empty() {
-        expectations_yaml.push_str("# The generated manifests are loaded too: the lab creates those objects.\n");
+        expectations_yaml
+            .push_str("# The generated manifests are loaded too: the lab creates those objects.\n");
     }
     expectations_yaml.push_str(&crate::emit::to_yaml(&Value::Object(spec)));
 
-    let uses_cert_manager = !missing_tls_secrets.is_empty() || model.objects.iter().any(|o| o.group() == "cert-manager.io");
+    let uses_cert_manager = !missing_tls_secrets.is_empty()
+        || model.objects.iter().any(|o| o.group() == "cert-manager.io");
     let mut namespaces: Vec<String> = Vec::new();
     let mut add_ns = |ns: &str| {
         if !ns.is_empty() && !namespaces.iter().any(|n| n == ns) {
@@ -185,20 +261,20 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
         add_ns(ns);
     }
 
-    Export {
-        input: ExportInput {
-            manifests,
-            namespaces,
-            backends: backend_services,
-            gateways: gateways(a),
-            missing_gateway_classes,
-            missing_tls_secrets,
-            uses_cert_manager,
-            predictions,
-            expectations_yaml,
-        },
-        notes,
-    }
+    let input = ExportInput {
+        manifests,
+        namespaces,
+        backends: backend_services,
+        gateways: gateways(a),
+        missing_gateway_classes,
+        missing_tls_secrets,
+        uses_cert_manager,
+        predictions,
+        expectations_yaml,
+        requests_left_out,
+    };
+    notes.extend(super::cap_note(&input));
+    Export { input, notes }
 }
 
 /// The controller the analysis acted as: the controllerName of a GatewayClass it wrote status for.
@@ -221,7 +297,12 @@ fn base_name(name: &str) -> String {
 
 /// GatewayClass names the Gateways use that no GatewayClass defines.
 fn missing_classes(model: &Model) -> Vec<String> {
-    let defined: BTreeSet<&str> = model.objects.iter().filter(|o| matches!(o.body, Body::GatewayClass(_))).map(|o| o.name()).collect();
+    let defined: BTreeSet<&str> = model
+        .objects
+        .iter()
+        .filter(|o| matches!(o.body, Body::GatewayClass(_)))
+        .map(|o| o.name())
+        .collect();
     let mut out: Vec<String> = Vec::new();
     for o in &model.objects {
         if let Body::Gateway(g) = &o.body {
@@ -240,10 +321,15 @@ fn lab_gateway(model: &Model, class: &str, controller: &str) -> bool {
 }
 
 /// Every terminating listener's certificate Secrets: ((namespace, name), listener id, listener hostname).
-fn certificate_refs(model: &Model, controller: &str) -> Vec<((String, String), String, Option<String>)> {
+fn certificate_refs(
+    model: &Model,
+    controller: &str,
+) -> Vec<((String, String), String, Option<String>)> {
     let gateway_class = |ns: &str, name: &str| {
         model.objects.iter().find_map(|o| match &o.body {
-            Body::Gateway(g) if o.namespace == ns && o.name() == name => Some(g.gateway_class_name.clone()),
+            Body::Gateway(g) if o.namespace == ns && o.name() == name => {
+                Some(g.gateway_class_name.clone())
+            }
             _ => None,
         })
     };
@@ -253,25 +339,39 @@ fn certificate_refs(model: &Model, controller: &str) -> Vec<((String, String), S
             Body::Gateway(g) => (o.namespace.clone(), o.name().to_string(), &g.listeners),
             Body::ListenerSet(ls) => {
                 let p = &ls.parent_ref;
-                (p.namespace_or(&o.namespace).to_string(), p.name.clone(), &ls.listeners)
+                (
+                    p.namespace_or(&o.namespace).to_string(),
+                    p.name.clone(),
+                    &ls.listeners,
+                )
             }
             _ => continue,
         };
-        let Some(class) = gateway_class(&gw_ns, &gw_name) else { continue };
+        let Some(class) = gateway_class(&gw_ns, &gw_name) else {
+            continue;
+        };
         if !lab_gateway(model, &class, controller) {
             continue;
         }
         for l in listeners {
             let Some(tls) = &l.tls else { continue };
-            if l.tls_mode() != Some("Terminate") || !matches!(l.protocol.as_str(), "HTTPS" | "TLS") {
+            if l.tls_mode() != Some("Terminate") || !matches!(l.protocol.as_str(), "HTTPS" | "TLS")
+            {
                 continue;
             }
             for r in &tls.certificate_refs {
-                if !r.group_or("").is_empty() || r.kind_or("Secret") != "Secret" || r.name.is_empty() {
+                if !r.group_or("").is_empty()
+                    || r.kind_or("Secret") != "Secret"
+                    || r.name.is_empty()
+                {
                     continue;
                 }
                 let ns = r.namespace_or(&o.namespace).to_string();
-                out.push(((ns, r.name.clone()), format!("{gw_ns}/{gw_name}/{}", l.name), l.hostname().map(str::to_string)));
+                out.push((
+                    (ns, r.name.clone()),
+                    format!("{gw_ns}/{gw_name}/{}", l.name),
+                    l.hostname().map(str::to_string),
+                ));
             }
         }
     }
@@ -316,7 +416,10 @@ fn missing_secrets(model: &Model, controller: &str) -> Vec<(String, String, Vec<
 }
 
 /// Listener ids (`ns/gateway/listener`) without a hostname, per certificate Secret they serve.
-fn secret_listeners_without_hostname(model: &Model, controller: &str) -> BTreeMap<(String, String), Vec<String>> {
+fn secret_listeners_without_hostname(
+    model: &Model,
+    controller: &str,
+) -> BTreeMap<(String, String), Vec<String>> {
     let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (secret, listener, host) in certificate_refs(model, controller) {
         if host.is_none() {
@@ -334,12 +437,22 @@ fn backends(a: &Analysis) -> Vec<BackendService> {
     for r in &a.resolved.routes {
         for rule in &r.rules {
             for b in rule.backends.iter().chain(&rule.mirrors) {
-                let BackendTarget::Service { namespace, name, .. } = &*b.target else { continue };
-                if out.iter().any(|s| *s.namespace == **namespace && *s.name == **name) {
+                let BackendTarget::Service {
+                    namespace, name, ..
+                } = &*b.target
+                else {
+                    continue;
+                };
+                if out
+                    .iter()
+                    .any(|s| *s.namespace == **namespace && *s.name == **name)
+                {
                     continue;
                 }
                 let Some(spec) = model.objects.iter().find_map(|o| match &o.body {
-                    Body::Service(s) if *o.namespace == **namespace && o.name() == &**name => Some(s),
+                    Body::Service(s) if *o.namespace == **namespace && o.name() == &**name => {
+                        Some(s)
+                    }
                     _ => None,
                 }) else {
                     continue;
@@ -351,16 +464,32 @@ fn backends(a: &Analysis) -> Vec<BackendService> {
                         let port = u16::try_from(p.port).ok().filter(|p| *p > 0)?;
                         let target = match &p.target_port {
                             None => TargetPort::Number(port),
-                            Some(IntOrString::Int(i)) => TargetPort::Number(u16::try_from(*i).ok().filter(|p| *p > 0)?),
+                            Some(IntOrString::Int(i)) => {
+                                TargetPort::Number(u16::try_from(*i).ok().filter(|p| *p > 0)?)
+                            }
                             Some(IntOrString::String(s)) => TargetPort::Name(s.clone()),
                         };
                         Some((port, target))
                     })
                     .collect();
-                let selector: Vec<(String, String)> = spec.selector.clone().unwrap_or_default().into_iter().collect();
+                let selector: Vec<(String, String)> = spec
+                    .selector
+                    .clone()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
                 let has_workload = !selector.is_empty()
-                    && workloads.iter().any(|(ns, labels)| **ns == **namespace && selector.iter().all(|(k, v)| labels.get(k) == Some(v)));
-                out.push(BackendService { namespace: namespace.to_string(), name: name.to_string(), ports, selector, has_workload });
+                    && workloads.iter().any(|(ns, labels)| {
+                        **ns == **namespace
+                            && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+                    });
+                out.push(BackendService {
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                    ports,
+                    selector,
+                    has_workload,
+                });
             }
         }
     }
@@ -371,14 +500,25 @@ fn backends(a: &Analysis) -> Vec<BackendService> {
 /// their pod templates are read from the source text.
 fn workloads(model: &Model) -> Vec<(String, BTreeMap<String, String>)> {
     let mut out = Vec::new();
-    if !model.objects.iter().any(|o| matches!(o.body, Body::Ignored) && WORKLOAD_KINDS.contains(&o.kind.as_str())) {
+    if !model
+        .objects
+        .iter()
+        .any(|o| matches!(o.body, Body::Ignored) && WORKLOAD_KINDS.contains(&o.kind.as_str()))
+    {
         return out;
     }
     for f in &model.files {
         let (docs, _) = crate::source::parse_stream(&f.text);
         for d in docs {
             let items = match d.value.get("items").and_then(Value::as_array) {
-                Some(items) if d.value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) => items.clone(),
+                Some(items)
+                    if d.value
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .is_some_and(|k| k.ends_with("List")) =>
+                {
+                    items.clone()
+                }
                 _ => vec![d.value],
             };
             for v in items {
@@ -389,11 +529,26 @@ fn workloads(model: &Model) -> Vec<(String, BTreeMap<String, String>)> {
                     k if WORKLOAD_KINDS.contains(&k) => "/spec/template/metadata/labels",
                     _ => continue,
                 };
-                let ns = v.pointer("/metadata/namespace").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or("default");
+                let ns = v
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("default");
                 let labels: BTreeMap<String, String> = v
                     .pointer(ptr)
                     .and_then(Value::as_object)
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.clone(),
+                                    v.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| v.to_string()),
+                                )
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
                 out.push((ns.to_string(), labels));
             }
@@ -414,12 +569,25 @@ fn protocol_name(p: Protocol) -> Option<&'static str> {
 }
 
 /// The EnvoyProxy `namespace/name` a reference names, when the manifests define it.
-fn envoy_proxy(model: &Model, r: &crate::model::ObjectRef, default_ns: &str) -> Option<(String, String)> {
+fn envoy_proxy(
+    model: &Model,
+    r: &crate::model::ObjectRef,
+    default_ns: &str,
+) -> Option<(String, String)> {
     if r.group_or("") != EG_GROUP || r.kind_or("") != "EnvoyProxy" {
         return None;
     }
     let ns = r.namespace_or(default_ns);
-    model.objects.iter().find(|o| o.kind == "EnvoyProxy" && o.group() == EG_GROUP && o.namespace == ns && o.name() == r.name).map(|o| (o.namespace.clone(), o.name().to_string()))
+    model
+        .objects
+        .iter()
+        .find(|o| {
+            o.kind == "EnvoyProxy"
+                && o.group() == EG_GROUP
+                && o.namespace == ns
+                && o.name() == r.name
+        })
+        .map(|o| (o.namespace.clone(), o.name().to_string()))
 }
 
 /// Every Gateway the simulated controller owns, with its listeners and Envoy Service shape.
@@ -427,13 +595,19 @@ fn gateways(a: &Analysis) -> Vec<GatewayInfo> {
     let model = &a.model;
     let mut out = Vec::new();
     for g in &a.resolved.gateways {
-        let Some(obj) = model.objects.get(g.object) else { continue };
-        let Body::Gateway(spec) = &obj.body else { continue };
+        let Some(obj) = model.objects.get(g.object) else {
+            continue;
+        };
+        let Body::Gateway(spec) = &obj.body else {
+            continue;
+        };
         let class = model.objects.iter().find_map(|o| match &o.body {
             Body::GatewayClass(c) if o.name() == spec.gateway_class_name => Some(c),
             _ => None,
         });
-        let class_proxy = class.and_then(|c| c.parameters_ref.as_ref()).and_then(|r| envoy_proxy(model, r, ""));
+        let class_proxy = class
+            .and_then(|c| c.parameters_ref.as_ref())
+            .and_then(|r| envoy_proxy(model, r, ""));
         let merged = class_proxy.as_ref().is_some_and(|(ns, n)| {
             model.objects.iter().any(|o| {
                 o.kind == "EnvoyProxy"
@@ -442,7 +616,11 @@ fn gateways(a: &Analysis) -> Vec<GatewayInfo> {
                     && matches!(&o.body, Body::Extension(v) if v.pointer("/spec/mergeGateways").and_then(Value::as_bool) == Some(true))
             })
         });
-        let own = spec.infrastructure.as_ref().and_then(|i| i.parameters_ref.as_ref()).and_then(|r| envoy_proxy(model, r, &obj.namespace));
+        let own = spec
+            .infrastructure
+            .as_ref()
+            .and_then(|i| i.parameters_ref.as_ref())
+            .and_then(|r| envoy_proxy(model, r, &obj.namespace));
         let envoy_proxy = if merged { class_proxy } else { own };
         let listeners = g
             .listeners
@@ -472,13 +650,20 @@ fn gateways(a: &Analysis) -> Vec<GatewayInfo> {
 
 fn refused(o: &Outcome) -> bool {
     o.rejected()
-        || (!o.shares.is_empty() && o.shares.iter().all(|s| matches!(s.outcome, ShareOutcome::Rejected) || s.fraction == 0.0))
+        || (!o.shares.is_empty()
+            && o.shares
+                .iter()
+                .all(|s| matches!(s.outcome, ShareOutcome::Rejected) || s.fraction == 0.0))
         || (o.shares.is_empty() && o.status == 0)
 }
 
 /// Values of a header (case-insensitive), joined by `,`.
 fn header(hs: &[(String, String)], name: &str) -> Option<String> {
-    let v: Vec<&str> = hs.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+    let v: Vec<&str> = hs
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+        .collect();
     (!v.is_empty()).then(|| v.join(","))
 }
 
@@ -494,11 +679,20 @@ fn pct_value(p: f64) -> Value {
 
 /// The backend shares: (fraction, namespace, name, port, outcome).
 fn backend_shares(o: &Outcome) -> Vec<(f64, &ShareOutcome)> {
-    o.shares.iter().filter(|s| s.fraction > 0.0 && matches!(s.outcome, ShareOutcome::Backend { .. })).map(|s| (s.fraction, &s.outcome)).collect()
+    o.shares
+        .iter()
+        .filter(|s| s.fraction > 0.0 && matches!(s.outcome, ShareOutcome::Backend { .. }))
+        .map(|s| (s.fraction, &s.outcome))
+        .collect()
 }
 
 /// What every backend share agrees on: (path, host, headers added or changed, request headers removed).
-type Common = (Option<String>, Option<String>, Vec<(String, String)>, Vec<String>);
+type Common = (
+    Option<String>,
+    Option<String>,
+    Vec<(String, String)>,
+    Vec<String>,
+);
 
 fn common(shares: &[(f64, &ShareOutcome)], req: &Request) -> Common {
     let mut paths = BTreeSet::new();
@@ -506,7 +700,15 @@ fn common(shares: &[(f64, &ShareOutcome)], req: &Request) -> Common {
     let mut added: Option<Vec<(String, String)>> = None;
     let mut removed: Option<Vec<String>> = None;
     for (_, s) in shares {
-        let ShareOutcome::Backend { path, host, headers, .. } = s else { continue };
+        let ShareOutcome::Backend {
+            path,
+            host,
+            headers,
+            ..
+        } = s
+        else {
+            continue;
+        };
         paths.insert(path.to_string());
         hosts.insert(host.to_string());
         let mut names: Vec<String> = Vec::new();
@@ -539,13 +741,29 @@ fn common(shares: &[(f64, &ShareOutcome)], req: &Request) -> Common {
             Some(prev) => prev.into_iter().filter(|x| gone.contains(x)).collect(),
         });
     }
-    let one = |s: BTreeSet<String>| if s.len() == 1 { s.into_iter().next() } else { None };
-    (one(paths), one(hosts), added.unwrap_or_default(), removed.unwrap_or_default())
+    let one = |s: BTreeSet<String>| {
+        if s.len() == 1 {
+            s.into_iter().next()
+        } else {
+            None
+        }
+    };
+    (
+        one(paths),
+        one(hosts),
+        added.unwrap_or_default(),
+        removed.unwrap_or_default(),
+    )
 }
 
 fn target_key(s: &ShareOutcome) -> String {
     match s {
-        ShareOutcome::Backend { namespace, name, port, .. } => format!("{namespace}/{name}:{port}"),
+        ShareOutcome::Backend {
+            namespace,
+            name,
+            port,
+            ..
+        } => format!("{namespace}/{name}:{port}"),
         _ => String::new(),
     }
 }
@@ -557,13 +775,19 @@ fn expect_yaml(o: &Outcome, req: &Request) -> Map<String, Value> {
         e.insert("connection".into(), json!("rejected"));
         return e;
     }
-    let l4 = matches!(req.protocol, RequestProtocol::Tls | RequestProtocol::Tcp | RequestProtocol::Udp);
+    let l4 = matches!(
+        req.protocol,
+        RequestProtocol::Tls | RequestProtocol::Tcp | RequestProtocol::Udp
+    );
     if req.protocol == RequestProtocol::Grpc {
         if let Some(g) = &o.grpc_status {
             e.insert("grpc_status".into(), json!(g));
         }
     } else if !l4 {
-        e.insert("status".into(), json!(o.redirect.as_ref().map(|r| r.status).unwrap_or(o.status)));
+        e.insert(
+            "status".into(),
+            json!(o.redirect.as_ref().map(|r| r.status).unwrap_or(o.status)),
+        );
     }
     if let Some(r) = &o.redirect {
         e.insert("redirect".into(), json!(r.location));
@@ -615,7 +839,10 @@ fn expect_yaml(o: &Outcome, req: &Request) -> Map<String, Value> {
         e.insert("host".into(), json!(h));
     }
     if !added.is_empty() {
-        e.insert("request_headers".into(), Value::Object(added.into_iter().map(|(k, v)| (k, json!(v))).collect()));
+        e.insert(
+            "request_headers".into(),
+            Value::Object(added.into_iter().map(|(k, v)| (k, json!(v))).collect()),
+        );
     }
     if !removed.is_empty() {
         e.insert("absent_request_headers".into(), json!(removed));
@@ -638,7 +865,11 @@ fn expect_yaml(o: &Outcome, req: &Request) -> Map<String, Value> {
             }
         }
     }
-    let absent: Vec<&String> = o.removed_response_headers.iter().filter(|n| header(&o.response_headers, n).is_none()).collect();
+    let absent: Vec<&String> = o
+        .removed_response_headers
+        .iter()
+        .filter(|n| header(&o.response_headers, n).is_none())
+        .collect();
     if !resp.is_empty() {
         e.insert("response_headers".into(), Value::Object(resp));
     }
@@ -680,29 +911,56 @@ fn applied_response(ops: &[HeaderOp]) -> (Vec<(String, String)>, Vec<String>) {
             }
         }
     }
-    let present: Vec<(String, String)> =
-        vals.into_iter().filter(|(n, v)| !v.is_empty() && !unpredictable.contains(n)).map(|(n, v)| (n, v.join(", "))).collect();
-    let removed = removed.into_iter().filter(|n| !present.iter().any(|(p, _)| p == n) && !unpredictable.contains(n)).collect();
+    let present: Vec<(String, String)> = vals
+        .into_iter()
+        .filter(|(n, v)| !v.is_empty() && !unpredictable.contains(n))
+        .map(|(n, v)| (n, v.join(", ")))
+        .collect();
+    let removed = removed
+        .into_iter()
+        .filter(|n| !present.iter().any(|(p, _)| p == n) && !unpredictable.contains(n))
+        .collect();
     (present, removed)
 }
 
 /// The lab's prediction for one request, or why the lab cannot check it.
-fn prediction(o: &Outcome, req: &Request, name: &str, line: &str, backends: &[BackendService]) -> Result<Prediction, String> {
+fn prediction(
+    o: &Outcome,
+    req: &Request,
+    name: &str,
+    line: &str,
+    backends: &[BackendService],
+) -> Result<Prediction, String> {
     let scheme = req.scheme.to_ascii_lowercase();
     let http = scheme == "http" || scheme == "https";
-    let gateway = o.gateway.as_ref().and_then(|g| g.split_once('/')).map(|(ns, n)| (ns.to_string(), n.to_string()));
+    let gateway = o
+        .gateway
+        .as_ref()
+        .and_then(|g| g.split_once('/'))
+        .map(|(ns, n)| (ns.to_string(), n.to_string()));
     let mut p = Prediction {
         name: name.to_string(),
         request_line: line.to_string(),
         method: req.method.clone(),
         scheme: scheme.clone(),
-        host: req.host.clone().or_else(|| req.sni.clone()).unwrap_or_default(),
+        host: req
+            .host
+            .clone()
+            .or_else(|| req.sni.clone())
+            .unwrap_or_default(),
         port: req.port,
         path: req.path.clone(),
-        headers: if http { req.headers.clone() } else { Vec::new() },
+        headers: if http {
+            req.headers.clone()
+        } else {
+            Vec::new()
+        },
         sni: None,
         gateway,
-        expect: Expected { status: o.status, ..Default::default() },
+        expect: Expected {
+            status: o.status,
+            ..Default::default()
+        },
     };
     if !http {
         // verify.sh lists these as checked by the simulator only.
@@ -748,15 +1006,29 @@ fn prediction(o: &Outcome, req: &Request, name: &str, line: &str, backends: &[Ba
         return Err(format!("a share of the requests gets {} from the gateway, and verify.sh checks one status per case", codes.join("/")));
     }
     for (_, s) in &shares {
-        if let ShareOutcome::Backend { namespace, name, tls: Some(_), .. } = s {
-            if !backends.iter().any(|b| *b.namespace == **namespace && *b.name == **name && b.has_workload) {
+        if let ShareOutcome::Backend {
+            namespace,
+            name,
+            tls: Some(_),
+            ..
+        } = s
+        {
+            if !backends
+                .iter()
+                .any(|b| *b.namespace == **namespace && *b.name == **name && b.has_workload)
+            {
                 return Err(format!("the hop to {namespace}/{name} is TLS, and the generated echo backend speaks plain HTTP"));
             }
         }
     }
     let mut dist: Vec<((String, String), f64)> = Vec::new();
     for (f, s) in &shares {
-        let ShareOutcome::Backend { namespace, name, .. } = s else { continue };
+        let ShareOutcome::Backend {
+            namespace, name, ..
+        } = s
+        else {
+            continue;
+        };
         let k = (namespace.to_string(), name.to_string());
         match dist.iter_mut().find(|(x, _)| *x == k) {
             Some((_, v)) => *v += f * 100.0,
@@ -775,7 +1047,10 @@ fn prediction(o: &Outcome, req: &Request, name: &str, line: &str, backends: &[Ba
     e.absent_request_headers = removed;
     // Response headers: only when every share edits them the same way (a split checks the last answer).
     let mut ops = shares.iter().filter_map(|(_, s)| match s {
-        ShareOutcome::Backend { response_header_ops, .. } => Some(response_header_ops),
+        ShareOutcome::Backend {
+            response_header_ops,
+            ..
+        } => Some(response_header_ops),
         _ => None,
     });
     if let Some(first) = ops.next() {
