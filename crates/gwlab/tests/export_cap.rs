@@ -79,6 +79,11 @@ fn a_huge_routing_table_exports_a_bounded_bundle() {
 
     let files = bundle(input, &Versions::default());
     let bytes: usize = files.iter().map(|f| f.contents.len()).sum();
+    println!(
+        "{rows} table rows: {} cases verified, {} left out, bundle {bytes} bytes",
+        input.predictions.len(),
+        input.requests_left_out
+    );
     assert!(
         bytes <= MAX_VERIFY_CASES * BYTES_PER_CASE + FIXED_BYTES,
         "{bytes} bytes for {} cases",

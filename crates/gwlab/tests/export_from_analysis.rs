@@ -99,7 +99,11 @@ fn minimal_http() {
     assert_eq!(input.gateways.len(), 1);
     let gw = &input.gateways[0];
     assert_eq!(
-        (gw.namespace.as_str(), gw.name.as_str(), gw.class_name.as_str()),
+        (
+            gw.namespace.as_str(),
+            gw.name.as_str(),
+            gw.class_name.as_str()
+        ),
         ("default", "gw", "eg")
     );
     assert_eq!(gw.listeners.len(), 1);
@@ -134,13 +138,19 @@ fn minimal_http() {
     );
     assert_eq!(p.expect.status, 200);
     assert_eq!(p.expect.backend, Some(nn("default", "web")));
-    assert_eq!(p.expect.backend_path.as_deref(), Some("/some/deep/path?q=1"));
+    assert_eq!(
+        p.expect.backend_path.as_deref(),
+        Some("/some/deep/path?q=1")
+    );
     assert_eq!(p.expect.backend_host.as_deref(), Some("anything.test"));
     assert!(p.expect.distribution.is_none());
     assert_eq!(p.gateway, Some(nn("default", "gw")));
     let post = find(&input, "POST http://app.example.com/form");
     assert_eq!(post.method, "POST");
-    assert!(post.name.is_empty(), "given requests keep their line as the name");
+    assert!(
+        post.name.is_empty(),
+        "given requests keep their line as the name"
+    );
     let probe = find(&input, "GET http://probe.invalid/ --gateway default/gw");
     assert_eq!(probe.name, "HTTPRoute/default/web rule 0 (*, PathPrefix /)");
 
@@ -216,8 +226,15 @@ fn canary_split() {
         .collect();
     assert_eq!(probes.len(), 2, "{probes:?}");
     let files = bundle(&input, &Versions::default());
-    let verify = &files.iter().find(|f| f.path == "verify.sh").unwrap().contents;
-    assert!(verify.contains("expect_share 'default' 'checkout-v1' 90 'checkout-v1-echo'"), "{verify}");
+    let verify = &files
+        .iter()
+        .find(|f| f.path == "verify.sh")
+        .unwrap()
+        .contents;
+    assert!(
+        verify.contains("expect_share 'default' 'checkout-v1' 90 'checkout-v1-echo'"),
+        "{verify}"
+    );
     assert!(verify.contains("expect_share 'default' 'checkout-v2' 10 'checkout-v2-echo'"));
 }
 
@@ -231,7 +248,11 @@ fn tls_edge_with_cert_manager_certificates() {
         input.missing_tls_secrets
     );
     assert!(input.uses_cert_manager);
-    assert_eq!(input.namespaces, vec![s("certs"), s("default")], "first occurrence first");
+    assert_eq!(
+        input.namespaces,
+        vec![s("certs"), s("default")],
+        "first occurrence first"
+    );
     let gw = &input.gateways[0];
     let ls: Vec<(u16, &str, Option<&str>)> = gw
         .listeners
@@ -246,7 +267,10 @@ fn tls_edge_with_cert_manager_certificates() {
         ]
     );
     let p = find(&input, "GET https://secure.example.com/account");
-    assert_eq!((p.scheme.as_str(), p.port, p.sni.as_deref()), ("https", 443, None));
+    assert_eq!(
+        (p.scheme.as_str(), p.port, p.sni.as_deref()),
+        ("https", 443, None)
+    );
     assert_eq!(p.expect.backend, Some(nn("default", "web")));
     let p = find(&input, "GET https://shop.apps.example.com/");
     assert_eq!(p.expect.backend, Some(nn("default", "apps")));
@@ -281,11 +305,22 @@ fn tls_edge_missing_secrets_come_from_the_lab_ca() {
     assert_eq!(
         input.missing_tls_secrets,
         vec![
-            (s("default"), s("secure-example-com-tls"), vec![s("secure.example.com")]),
-            (s("certs"), s("wildcard-apps-tls"), vec![s("*.apps.example.com")]),
+            (
+                s("default"),
+                s("secure-example-com-tls"),
+                vec![s("secure.example.com")]
+            ),
+            (
+                s("certs"),
+                s("wildcard-apps-tls"),
+                vec![s("*.apps.example.com")]
+            ),
         ]
     );
-    assert!(input.uses_cert_manager, "Issuers remain, and the lab CA needs cert-manager");
+    assert!(
+        input.uses_cert_manager,
+        "Issuers remain, and the lab CA needs cert-manager"
+    );
     let p = find(input, "GET https://secure.example.com/account");
     assert_eq!(
         (p.expect.status, p.expect.backend.clone()),
@@ -304,10 +339,21 @@ fn tls_edge_missing_secrets_come_from_the_lab_ca() {
         .find(|f| f.path == "manifests/generated/certificates.yaml")
         .expect("certificates.yaml")
         .contents;
-    assert!(certs.contains("secretName: \"secure-example-com-tls\"") || certs.contains("secretName: secure-example-com-tls"), "{certs}");
+    assert!(
+        certs.contains("secretName: \"secure-example-com-tls\"")
+            || certs.contains("secretName: secure-example-com-tls"),
+        "{certs}"
+    );
     assert!(certs.contains("*.apps.example.com"));
-    let verify = &files.iter().find(|f| f.path == "verify.sh").unwrap().contents;
-    assert!(verify.contains("--cacert \"$CACERT\""), "names the lab CA covers are verified against it");
+    let verify = &files
+        .iter()
+        .find(|f| f.path == "verify.sh")
+        .unwrap()
+        .contents;
+    assert!(
+        verify.contains("--cacert \"$CACERT\""),
+        "names the lab CA covers are verified against it"
+    );
 }
 
 const NO_CLASS: &str = r#"apiVersion: gateway.networking.k8s.io/v1
@@ -364,36 +410,64 @@ fn missing_class_secret_workload_and_filters() {
     // catch-all probe included).
     assert_eq!(
         input.missing_tls_secrets,
-        vec![(s("infra"), s("any-cert"), vec![s("app.example.com"), s("probe.invalid")])]
+        vec![(
+            s("infra"),
+            s("any-cert"),
+            vec![s("app.example.com"), s("probe.invalid")]
+        )]
     );
     assert_eq!(input.namespaces, vec![s("infra"), s("apps")]);
-    assert_eq!(input.gateways.len(), 1, "the generated class makes the Gateway the lab's");
+    assert_eq!(
+        input.gateways.len(),
+        1,
+        "the generated class makes the Gateway the lab's"
+    );
     assert_eq!(input.backends.len(), 1);
-    assert_eq!(input.backends[0].ports, vec![(80, TargetPort::Name(s("http")))]);
-    assert!(input.backends[0].has_workload, "the Deployment's pod template matches the selector");
+    assert_eq!(
+        input.backends[0].ports,
+        vec![(80, TargetPort::Name(s("http")))]
+    );
+    assert!(
+        input.backends[0].has_workload,
+        "the Deployment's pod template matches the selector"
+    );
 
     // 90 % web, 10 % answered 500 by the gateway: expect.yaml has it, the lab cannot check one status per case.
     let e = expect_entry(input, "GET https://app.example.com:8443/v1/x");
-    assert_eq!(e["backends"], serde_json::json!({"apps/web:80": 90, "500": 10}));
+    assert_eq!(
+        e["backends"],
+        serde_json::json!({"apps/web:80": 90, "500": 10})
+    );
     assert!(!input
         .predictions
         .iter()
         .any(|p| p.request_line == "GET https://app.example.com:8443/v1/x"));
     assert!(
-        ex.notes.iter().any(|n| n.contains("/v1/x") && n.contains("500")),
+        ex.notes
+            .iter()
+            .any(|n| n.contains("/v1/x") && n.contains("500")),
         "{:?}",
         ex.notes
     );
 
-    let p = find(input, "GET https://app.example.com:8443/ -H 'x-drop: 1' -H 'x-keep: 2'");
+    let p = find(
+        input,
+        "GET https://app.example.com:8443/ -H 'x-drop: 1' -H 'x-keep: 2'",
+    );
     assert_eq!(p.port, 8443);
     assert_eq!(p.expect.request_headers, vec![nn("x-env", "lab")]);
     assert_eq!(p.expect.absent_request_headers, vec![s("x-drop")]);
     assert_eq!(p.expect.response_headers, vec![nn("x-resp", "r")]);
     assert_eq!(p.expect.absent_response_headers, vec![s("x-secret")]);
-    let e = expect_entry(input, "GET https://app.example.com:8443/ -H 'x-drop: 1' -H 'x-keep: 2'");
+    let e = expect_entry(
+        input,
+        "GET https://app.example.com:8443/ -H 'x-drop: 1' -H 'x-keep: 2'",
+    );
     assert_eq!(e["request_headers"], serde_json::json!({"x-env": "lab"}));
-    assert_eq!(e["absent_response_headers"], serde_json::json!(["x-secret"]));
+    assert_eq!(
+        e["absent_response_headers"],
+        serde_json::json!(["x-secret"])
+    );
     assert!(input.expectations_yaml.contains(
         "- manifests/generated/gatewayclasses.yaml\n- manifests/generated/certificates.yaml\n"
     ));
@@ -418,7 +492,11 @@ fn deterministic() {
         let two = export_zip(&a, &lines, &Versions::default());
         assert_eq!(one, two, "{name}: same analysis, same bytes");
         let (b, _) = scenario(name);
-        assert_eq!(one, export_zip(&b, &lines, &Versions::default()), "{name}: a fresh analysis, same bytes");
+        assert_eq!(
+            one,
+            export_zip(&b, &lines, &Versions::default()),
+            "{name}: a fresh analysis, same bytes"
+        );
         assert_eq!(export_input(&a, &lines), export_input(&b, &lines));
     }
 }
@@ -444,7 +522,10 @@ fn generated_scripts_are_shellcheck_clean() {
     }
     for name in ["01-minimal-http", "05-canary-90-10", "08-tls-edge"] {
         let (a, lines) = scenario(name);
-        for versions in [Versions::default(), Versions::by_name("original-plan").unwrap()] {
+        for versions in [
+            Versions::default(),
+            Versions::by_name("original-plan").unwrap(),
+        ] {
             let files = bundle(&export_input(&a, &lines), &versions);
             let dir = std::env::temp_dir().join(format!(
                 "gwlab-export-sc-{}-{name}-{}",
