@@ -45,7 +45,10 @@ fn required_tool(name: &str, preferred: &str) -> Option<PathBuf> {
                  (install kubectl, e.g. Debian's kubernetes-client, and jq)"
             );
         }
-        println!(
+        // Straight to the process's stderr, past the test harness's capture, so the skip shows in the output.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIP export_real_kubectl: {name} is not installed (CI=true makes this a failure)"
         );
     }
