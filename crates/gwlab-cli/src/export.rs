@@ -26,6 +26,18 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
+/// A flag's value checked with `check`; the error names the flag and says what it must look like.
+fn checked(
+    flag: &str,
+    value: &str,
+    check: fn(&str) -> Result<(), String>,
+) -> Result<&'static str, String> {
+    check(value).map_err(|why| format!("--{flag} `{}`: {why}", export::quote::inline(value)))?;
+    Ok(leak(value.to_string()))
+}
+
+/// The version set with the flags' overrides. Every override lands in the scripts, the YAML and the runbook,
+/// so each is checked against a strict pattern first.
 fn versions(args: &Args) -> Result<Versions, String> {
     let mut v = Versions::by_name(&args.versions).ok_or_else(|| {
         format!(
@@ -35,17 +47,18 @@ fn versions(args: &Args) -> Result<Versions, String> {
         )
     })?;
     if let Some(x) = &args.eg_version {
-        v.envoy_gateway = leak(x.clone());
+        v.envoy_gateway = checked("eg-version", x, export::check_version)?;
     }
     if let Some(x) = &args.cert_manager_version {
-        v.cert_manager = leak(x.clone());
+        v.cert_manager = checked("cert-manager-version", x, export::check_version)?;
     }
     if let Some(x) = &args.kind_image {
-        v.kind_node_image = leak(x.clone());
+        v.kind_node_image = checked("kind-image", x, export::check_image)?;
     }
     if let Some(x) = &args.echo_image {
-        v.echo_image = leak(x.clone());
+        v.echo_image = checked("echo-image", x, export::check_image)?;
     }
+    v.check()?;
     Ok(v)
 }
 
@@ -88,20 +101,94 @@ fn requests_from(path: &Path) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Refuses `path` when it is a symbolic link: the bundle is only ever written to real files and folders, so a
+/// link planted in the output folder (or given as the zip file) cannot redirect a write outside it.
+fn refuse_symlink(path: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(format!(
+            "{} is a symbolic link; the export never writes through links (remove it or choose another directory)",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Creates `rel`'s folders under `root` one component at a time, refusing any that is a symbolic link.
+fn create_dirs(root: &Path, rel: &Path) -> Result<(), String> {
+    let mut dir = root.to_path_buf();
+    for part in rel.components() {
+        dir.push(part);
+        refuse_symlink(&dir)?;
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+            Err(e) => return Err(format!("{}: {e}", dir.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `contents` to a new file at `path` with `mode`. An existing regular file is removed first; the new one
+/// is created with create-new semantics (`O_CREAT | O_EXCL`), which fails rather than follow a link that
+/// appears at `path` in the meantime.
+fn write_new_file(path: &Path, contents: &[u8], executable: bool) -> Result<(), String> {
+    use std::io::Write;
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    refuse_symlink(path)?;
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        if m.is_dir() {
+            return Err(format!("{} is a directory", path.display()));
+        }
+        std::fs::remove_file(path).map_err(err)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if executable { 0o755 } else { 0o644 });
+    }
+    let mut file = options.open(path).map_err(err)?;
+    file.write_all(contents).map_err(err)?;
+    #[cfg(unix)]
+    {
+        // The umask may have narrowed the mode given at creation; set it on the open file, not through the path.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if executable { 0o755 } else { 0o644 };
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(err)?;
+    }
+    #[cfg(not(unix))]
+    let _ = executable;
+    Ok(())
+}
+
+/// Writes the bundle under `out`, never through a symbolic link: `out` itself, each folder on the way to a file
+/// and each file are checked, and files are created anew.
 fn write_dir(files: &[BundleFile], out: &Path) -> Result<(), String> {
+    // First every path the bundle will touch, so a planted link stops the export before anything is written.
+    refuse_symlink(out)?;
     for f in files {
-        let p = out.join(&f.path);
-        if let Some(dir) = p.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
-        std::fs::write(&p, &f.contents).map_err(|e| format!("{}: {e}", p.display()))?;
-        #[cfg(unix)]
+        let rel = Path::new(&f.path);
+        if rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
         {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = if f.executable { 0o755 } else { 0o644 };
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| format!("{}: {e}", p.display()))?;
+            return Err(format!("refusing the bundle path `{}`", f.path));
         }
+        let mut p = out.to_path_buf();
+        for part in rel.components() {
+            p.push(part);
+            refuse_symlink(&p)?;
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for f in files {
+        let rel = Path::new(&f.path);
+        if let Some(dir) = rel.parent() {
+            create_dirs(out, dir)?;
+        }
+        write_new_file(&out.join(rel), f.contents.as_bytes(), f.executable)?;
     }
     Ok(())
 }
@@ -152,15 +239,19 @@ fn run_inner(args: &Args) -> Result<(), String> {
                 out.display()
             ));
         }
+        refuse_symlink(out)?;
         if out.exists() && !out.is_dir() {
             return Err(format!("{} exists and is not a directory", out.display()));
         }
     }
     let loaded = read_paths(&args.paths)?;
     let opts = match &args.controller {
-        Some(c) => Options {
-            controller_name: c.clone(),
-        },
+        Some(c) => {
+            checked("controller", c, export::check_controller_name)?;
+            Options {
+                controller_name: c.clone(),
+            }
+        }
         None => Options::default(),
     };
     let analysis = gwlab::analyze(&loaded.inputs, &opts);
@@ -182,7 +273,7 @@ fn run_inner(args: &Args) -> Result<(), String> {
         if let Some(dir) = z.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        std::fs::write(z, &bytes).map_err(|e| format!("{}: {e}", z.display()))?;
+        write_new_file(z, &bytes, false)?;
         println!(
             "wrote {} ({}, unpacks to {})",
             z.display(),

@@ -198,3 +198,112 @@ fn export_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn flags_that_land_in_files_are_checked() {
+    let m = repo("scenarios/01-minimal-http/manifests.yaml");
+    let dir = temp_dir("flags");
+    let out = dir.join("lab");
+    let cases: &[(&str, &str)] = &[
+        (
+            "--kind-image",
+            "kindest/node:v1\u{2028}  extraMounts: [{hostPath: /, containerPath: /host}]",
+        ),
+        ("--kind-image", "--config=/etc/passwd"),
+        ("--echo-image", "echo:$(touch pwned)"),
+        ("--eg-version", "v1.9.0\n--set=x"),
+        ("--cert-manager-version", "latest"),
+        ("--controller", "example.com/a b"),
+    ];
+    for (flag, value) in cases {
+        let o = gwlab(&[
+            "export",
+            &m,
+            "--out",
+            out.to_str().unwrap(),
+            &format!("{flag}={value}"),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("gwlab: {flag} `")), "{flag}: {err}");
+        assert!(
+            !err.contains('\u{2028}') && err.lines().count() == 1,
+            "the value is shown escaped: {err:?}"
+        );
+        assert!(!out.exists(), "nothing is written when a flag is refused");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn force_never_writes_through_a_symlink() {
+    let m = repo("scenarios/01-minimal-http/manifests.yaml");
+    let dir = temp_dir("symlink");
+    let out = dir.join("lab");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("victim"), "keep me\n").unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A link in place of a bundle file, pointing outside the output folder.
+    std::fs::remove_file(out.join("install.sh")).unwrap();
+    std::os::unix::fs::symlink(outside.join("victim"), out.join("install.sh")).unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("install.sh is a symbolic link"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim")).unwrap(),
+        "keep me\n"
+    );
+
+    // A link in place of a bundle folder.
+    std::fs::remove_file(out.join("install.sh")).unwrap();
+    std::fs::remove_dir_all(out.join("manifests")).unwrap();
+    std::os::unix::fs::symlink(&outside, out.join("manifests")).unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("manifests is a symbolic link"),
+        "{}",
+        text(&o)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["victim"],
+        "nothing was written into the link's target"
+    );
+
+    // The output folder itself as a link, and the zip file as a link.
+    let linked = dir.join("linked");
+    std::os::unix::fs::symlink(&outside, &linked).unwrap();
+    let o = gwlab(&["export", &m, "--out", linked.to_str().unwrap(), "--force"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let zip = dir.join("lab.zip");
+    std::os::unix::fs::symlink(outside.join("victim"), &zip).unwrap();
+    let o = gwlab(&["export", &m, "--zip", zip.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim")).unwrap(),
+        "keep me\n"
+    );
+
+    // Without links, --force rewrites the bundle (a regular file in the way is replaced, not written through).
+    std::fs::remove_file(out.join("manifests")).unwrap();
+    let o = gwlab(&["export", &m, "--out", out.to_str().unwrap(), "--force"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let install = std::fs::metadata(out.join("install.sh")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(install.permissions().mode() & 0o777, 0o755);
+    let _ = std::fs::remove_dir_all(&dir);
+}

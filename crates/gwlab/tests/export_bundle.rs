@@ -107,8 +107,8 @@ fn cert_manager_only_when_needed() {
     let tls = bundle(&fixtures::tls_missing_secret(), &Versions::default());
     let install = get(&tls, "install.sh");
     assert!(install.contains("jetstack/cert-manager"));
-    assert!(install.contains("--set crds.enabled=true"));
-    assert!(install.contains("--set config.enableGatewayAPI=true"));
+    assert!(install.contains("--set=crds.enabled=true"));
+    assert!(install.contains("--set=config.enableGatewayAPI=true"));
     assert!(get(&tls, "verify.sh").contains("--cacert \"$CACERT\""));
 }
 

@@ -203,7 +203,7 @@ fn verify_passes_when_answers_match() {
     );
     // The request went out with the exact Host and headers, no redirect following.
     let log = std::fs::read_to_string(lab.root().join("stub.log")).unwrap();
-    assert!(log.contains(r#""--resolve","app.example.com:80:127.0.0.1","-H","x-removed: 1","http://app.example.com/"]"#), "{log}");
+    assert!(log.contains(r#""--resolve","app.example.com:80:127.0.0.1","-H","x-removed: 1","--","http://app.example.com/"]"#), "{log}");
     assert!(!log.contains("\"-L\"") && !log.contains("--location"));
 }
 
@@ -386,7 +386,7 @@ fn hostile_text_is_never_executed() {
         .any(|a| a[0] == "kubectl" && a.contains(&"gw';touch pwned;'".to_string())));
     assert!(args
         .iter()
-        .any(|a| a[0] == "kubectl" && a.contains(&"ns$(touch pwned)".to_string())));
+        .any(|a| a[0] == "kubectl" && a.contains(&"--namespace=ns$(touch pwned)".to_string())));
 }
 
 #[test]

@@ -127,13 +127,19 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
         &augmented
     };
 
-    // Requests: the given lines, then the probes of the routing table (each line once).
+    // Requests: the given lines, then the probes of the routing table (each line once), up to the bundle's cap:
+    // past it a request is only counted, never routed.
     let mut notes = Vec::new();
     let mut cases: Vec<(String, String, Request)> = Vec::new();
     let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut requests_left_out = 0;
     for line in request_lines {
         let line = line.trim();
         if line.is_empty() || !seen.insert(line.to_string()) {
+            continue;
+        }
+        if cases.len() >= super::MAX_VERIFY_CASES {
+            requests_left_out += 1;
             continue;
         }
         match crate::parse_request(line) {
@@ -149,6 +155,10 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
             continue;
         };
         if !seen.insert(probe.clone()) {
+            continue;
+        }
+        if cases.len() >= super::MAX_VERIFY_CASES {
+            requests_left_out += 1;
             continue;
         }
         let Ok(req) = crate::parse_request(&probe) else {
@@ -251,20 +261,20 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
         add_ns(ns);
     }
 
-    Export {
-        input: ExportInput {
-            manifests,
-            namespaces,
-            backends: backend_services,
-            gateways: gateways(a),
-            missing_gateway_classes,
-            missing_tls_secrets,
-            uses_cert_manager,
-            predictions,
-            expectations_yaml,
-        },
-        notes,
-    }
+    let input = ExportInput {
+        manifests,
+        namespaces,
+        backends: backend_services,
+        gateways: gateways(a),
+        missing_gateway_classes,
+        missing_tls_secrets,
+        uses_cert_manager,
+        predictions,
+        expectations_yaml,
+        requests_left_out,
+    };
+    notes.extend(super::cap_note(&input));
+    Export { input, notes }
 }
 
 /// The controller the analysis acted as: the controllerName of a GatewayClass it wrote status for.

@@ -31,6 +31,10 @@ pub struct ExportInput {
     /// The same predictions in the gwlab test format (docs/test-format.md), written as `expect.yaml`; its
     /// `manifests:` paths should be relative to the bundle root (`manifests/<file>`).
     pub expectations_yaml: String,
+    /// Requests the export did not turn into predictions because the bundle's cap
+    /// ([`MAX_VERIFY_CASES`](super::MAX_VERIFY_CASES)) was reached; the runbook and verify.sh say so.
+    #[serde(default)]
+    pub requests_left_out: usize,
 }
 
 /// A Service port's targetPort.

@@ -2,10 +2,11 @@
 
 use std::fmt::Write;
 
+use super::check_cluster;
 use super::generated::{self, CA_NAMESPACE, CA_SECRET};
 use super::input::ExportInput;
 use super::plan::Plan;
-use super::quote::{inline, sh};
+use super::quote::{sh, yaml};
 use super::versions::Versions;
 
 pub fn kind_config(plan: &Plan, versions: &Versions) -> String {
@@ -25,7 +26,7 @@ pub fn kind_config(plan: &Plan, versions: &Versions) -> String {
     let _ = writeln!(
         s,
         "# Node image: {} (install.sh passes it with --image).",
-        versions.kind_node_image
+        yaml(versions.kind_node_image)
     );
     s.push_str(
         "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n",
@@ -42,8 +43,8 @@ pub fn kind_config(plan: &Plan, versions: &Versions) -> String {
             for pm in &plane.ports {
                 let _ = write!(
                     s,
-                    "      # {} port {}\n      - containerPort: {}\n        hostPort: {}\n        listenAddress: \"127.0.0.1\"\n        protocol: {}\n",
-                    inline(&gws.join(", ")),
+                    "      # Gateways {} port {}\n      - containerPort: {}\n        hostPort: {}\n        listenAddress: \"127.0.0.1\"\n        protocol: {}\n",
+                    yaml(&gws.join(", ")),
                     pm.port,
                     pm.node_port,
                     pm.host_port,
@@ -56,23 +57,27 @@ pub fn kind_config(plan: &Plan, versions: &Versions) -> String {
     s
 }
 
+/// The helpers install.sh starts with. Every kubectl call passes option values inside `--flag=VALUE` words and
+/// ends its options with `--` before resource names, so a name that reads like an option (`--kubeconfig=…`)
+/// stays a name.
 const PRELUDE: &str = r#"set -euo pipefail
 cd "$(dirname "$0")"
 
 CLUSTER="${GWLAB_CLUSTER:-gwlab}"
+__CHECK_CLUSTER__
 CTX="kind-$CLUSTER"
 WARNINGS=0
 
-k() { kubectl --context "$CTX" "$@"; }
+k() { kubectl --context="$CTX" "$@"; }
 step() { printf '\n==> %s\n' "$*"; }
 warn() { WARNINGS=$((WARNINGS + 1)); printf 'WARNING: %s\n' "$*" >&2; }
-show_conditions() { # kubectl get arguments
-  k get "$@" -o jsonpath='{range .status.conditions[*]}  {.type}={.status} {.reason}: {.message}{"\n"}{end}' >&2 || true
+show_conditions() { # NAMESPACE KIND/NAME (the namespace is ignored for cluster-scoped kinds)
+  k get "--namespace=$1" --output=jsonpath='{range .status.conditions[*]}  {.type}={.status} {.reason}: {.message}{"\n"}{end}' -- "$2" >&2 || true
 }
-wait_programmed() { # namespace name
-  if ! k wait --timeout=5m -n "$1" --for=condition=Programmed "gateway/$2"; then
+wait_programmed() { # NAMESPACE NAME
+  if ! k wait --timeout=5m "--namespace=$1" --for=condition=Programmed -- "gateway/$2"; then
     warn "Gateway $1/$2 is not Programmed (see README.md, Troubleshooting). Its conditions:"
-    show_conditions gateway -n "$1" "$2"
+    show_conditions "$1" "gateway/$2"
   fi
 }
 "#;
@@ -91,7 +96,7 @@ pub fn install_sh(
         ",\n# applies the manifests and waits until every Gateway is Programmed. Safe to run again.\n\
          # Environment: GWLAB_CLUSTER (kind cluster name, default gwlab).\n",
     );
-    s.push_str(PRELUDE);
+    s.push_str(&PRELUDE.replace("__CHECK_CLUSTER__", &check_cluster("install", 1)));
     let _ = write!(
         s,
         "\nKIND_NODE_IMAGE={}\nEG_VERSION={}\nGATEWAY_API_VERSION={}\n",
@@ -126,15 +131,15 @@ clusters=$(kind get clusters 2>/dev/null || true)
 if grep -qxF -e "$CLUSTER" <<<"$clusters"; then
   echo "cluster $CLUSTER exists, reusing it (./cleanup.sh deletes it)"
 else
-  kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" --config kind-config.yaml --wait 3m
+  kind create cluster --name="$CLUSTER" --image="$KIND_NODE_IMAGE" --config=kind-config.yaml --wait=3m
 fi
 k cluster-info >/dev/null
 
 step "Envoy Gateway $EG_VERSION (the chart also installs the Gateway API CRDs)"
-helm upgrade --install eg oci://docker.io/envoyproxy/gateway-helm --version "$EG_VERSION" \
-  -n envoy-gateway-system --create-namespace --kube-context "$CTX"
-k wait --timeout=5m -n envoy-gateway-system deployment/envoy-gateway --for=condition=Available
-crd_version=$(k get crd gateways.gateway.networking.k8s.io -o jsonpath='{.metadata.annotations.gateway\.networking\.k8s\.io/bundle-version}' 2>/dev/null || true)
+helm upgrade --install --version="$EG_VERSION" \
+  --namespace=envoy-gateway-system --create-namespace --kube-context="$CTX" -- eg oci://docker.io/envoyproxy/gateway-helm
+k wait --timeout=5m --namespace=envoy-gateway-system --for=condition=Available -- deployment/envoy-gateway
+crd_version=$(k get --output=jsonpath='{.metadata.annotations.gateway\.networking\.k8s\.io/bundle-version}' -- crd/gateways.gateway.networking.k8s.io 2>/dev/null || true)
 printf 'Gateway API CRDs: %s\n' "${crd_version:-unknown}"
 if [ "$crd_version" != "$GATEWAY_API_VERSION" ]; then
   warn "expected Gateway API $GATEWAY_API_VERSION CRDs, found ${crd_version:-none}"
@@ -147,22 +152,22 @@ fi
     if namespaces.is_empty() {
         s.push_str("echo \"only the default namespace is used\"\n");
     } else {
-        s.push_str("k apply -f manifests/generated/namespaces.yaml\n");
+        s.push_str("k apply --filename=manifests/generated/namespaces.yaml\n");
     }
 
     if plan.cert_manager {
         s.push_str(
             r#"
 step "cert-manager $CERT_MANAGER_VERSION (with Gateway API support)"
-helm repo add jetstack https://charts.jetstack.io --force-update >/dev/null
-helm upgrade --install cert-manager jetstack/cert-manager --version "$CERT_MANAGER_VERSION" \
-  -n cert-manager --create-namespace --kube-context "$CTX" \
-  --set crds.enabled=true \
-  --set config.apiVersion=controller.config.cert-manager.io/v1alpha1 \
-  --set config.kind=ControllerConfiguration \
-  --set config.enableGatewayAPI=true \
-  --wait --timeout 5m
-k wait --timeout=5m -n cert-manager deployment --all --for=condition=Available
+helm repo add --force-update -- jetstack https://charts.jetstack.io >/dev/null
+helm upgrade --install --version="$CERT_MANAGER_VERSION" \
+  --namespace=cert-manager --create-namespace --kube-context="$CTX" \
+  --set=crds.enabled=true \
+  --set=config.apiVersion=controller.config.cert-manager.io/v1alpha1 \
+  --set=config.kind=ControllerConfiguration \
+  --set=config.enableGatewayAPI=true \
+  --wait --timeout=5m -- cert-manager jetstack/cert-manager
+k wait --timeout=5m --namespace=cert-manager --all --for=condition=Available -- deployment
 "#,
         );
         if !input.missing_tls_secrets.is_empty() {
@@ -172,12 +177,12 @@ k wait --timeout=5m -n cert-manager deployment --all --for=condition=Available
 step "Lab CA and certificates for the missing TLS Secrets"
 # The webhook can need a few seconds after becoming Available; retry the first apply.
 for attempt in 1 2 3 4 5 6; do
-  if k apply -f manifests/generated/lab-ca.yaml; then break; fi
+  if k apply --filename=manifests/generated/lab-ca.yaml; then break; fi
   if [ "$attempt" = 6 ]; then exit 1; fi
   sleep 10
 done
-k wait --timeout=2m -n {ca_ns} certificate/{ca} --for=condition=Ready
-k apply -f manifests/generated/certificates.yaml
+k wait --timeout=2m --namespace={ca_ns} --for=condition=Ready -- certificate/{ca}
+k apply --filename=manifests/generated/certificates.yaml
 "#,
                 ca_ns = CA_NAMESPACE,
                 ca = CA_SECRET
@@ -185,14 +190,14 @@ k apply -f manifests/generated/certificates.yaml
             for (ns, name, _) in &input.missing_tls_secrets {
                 let _ = writeln!(
                     s,
-                    "k wait --timeout=3m -n {} {} --for=condition=Ready",
-                    sh(ns),
+                    "k wait --timeout=3m {} --for=condition=Ready -- {}",
+                    sh(&format!("--namespace={ns}")),
                     sh(&format!("certificate/{name}"))
                 );
             }
             let _ = write!(
                 s,
-                "k get secret -n {CA_NAMESPACE} {CA_SECRET} -o jsonpath='{{.data.tls\\.crt}}' | base64 -d >ca.crt\necho \"lab CA written to ca.crt (curl --cacert ca.crt ...)\"\n"
+                "k get secret --namespace={CA_NAMESPACE} --output=jsonpath='{{.data.tls\\.crt}}' -- {CA_SECRET} | base64 -d >ca.crt\necho \"lab CA written to ca.crt (curl --cacert ca.crt ...)\"\n"
             );
         }
     }
@@ -201,10 +206,10 @@ k apply -f manifests/generated/certificates.yaml
     if !input.missing_gateway_classes.is_empty() || generated_planes > 0 {
         s.push_str("\nstep \"GatewayClasses and EnvoyProxies\"\n");
         if !input.missing_gateway_classes.is_empty() {
-            s.push_str("k apply -f manifests/generated/gatewayclasses.yaml\n");
+            s.push_str("k apply --filename=manifests/generated/gatewayclasses.yaml\n");
         }
         if generated_planes > 0 {
-            s.push_str("k apply -f manifests/generated/envoyproxies.yaml\n");
+            s.push_str("k apply --filename=manifests/generated/envoyproxies.yaml\n");
         }
     }
 
@@ -216,8 +221,8 @@ k apply -f manifests/generated/certificates.yaml
         let path = format!("manifests/{f}");
         let _ = writeln!(
             s,
-            "k apply -f {} || warn {}",
-            sh(&path),
+            "k apply {} || warn {}",
+            sh(&format!("--filename={path}")),
             sh(&format!("kubectl apply rejected {path}"))
         );
     }
@@ -229,31 +234,37 @@ k apply -f manifests/generated/certificates.yaml
                 for (ns, gw) in &plane.gateways {
                     let _ = writeln!(
                         s,
-                        "k patch gateway -n {} {} --type merge -p {}",
-                        sh(ns),
+                        "k patch {} --type=merge {} -- gateway {}",
+                        sh(&format!("--namespace={ns}")),
+                        sh(&format!(
+                            "--patch={}",
+                            generated::gateway_patch_json(&plane.proxy.1)
+                        )),
                         sh(gw),
-                        sh(&generated::gateway_patch_json(&plane.proxy.1))
                     );
                 }
             } else {
                 let _ = writeln!(
                     s,
-                    "k patch envoyproxy -n {} {} --type merge -p {}",
-                    sh(&plane.proxy.0),
+                    "k patch {} --type=merge {} -- envoyproxy {}",
+                    sh(&format!("--namespace={}", plane.proxy.0)),
+                    sh(&format!(
+                        "--patch={}",
+                        generated::envoyproxy_patch_json(plane)
+                    )),
                     sh(&plane.proxy.1),
-                    sh(&generated::envoyproxy_patch_json(plane))
                 );
             }
         }
     }
 
     if !plan.echoes.is_empty() {
-        s.push_str("\nstep \"echo-basic backends for Services without a workload\"\nk apply -f manifests/generated/backends.yaml\n");
+        s.push_str("\nstep \"echo-basic backends for Services without a workload\"\nk apply --filename=manifests/generated/backends.yaml\n");
         for e in &plan.echoes {
             let _ = writeln!(
                 s,
-                "k rollout status --timeout=5m -n {} {} || warn {}",
-                sh(&e.namespace),
+                "k rollout status --timeout=5m {} -- {} || warn {}",
+                sh(&format!("--namespace={}", e.namespace)),
                 sh(&format!("deployment/{}", e.deployment)),
                 sh(&format!(
                     "deployment {}/{} is not ready",
@@ -274,10 +285,9 @@ k apply -f manifests/generated/certificates.yaml
         for c in classes {
             let _ = write!(
                 s,
-                "if ! k wait --timeout=2m --for=condition=Accepted {gc}; then\n  warn {msg}\n  show_conditions gatewayclass {name}\nfi\n",
+                "if ! k wait --timeout=2m --for=condition=Accepted -- {gc}; then\n  warn {msg}\n  show_conditions '' {gc}\nfi\n",
                 gc = sh(&format!("gatewayclass/{c}")),
                 msg = sh(&format!("GatewayClass {c} is not Accepted (is it Envoy Gateway's controllerName?)")),
-                name = sh(c),
             );
         }
         for g in &input.gateways {
@@ -287,8 +297,8 @@ k apply -f manifests/generated/certificates.yaml
     s.push_str(
         r#"
 step "Done"
-k get gateways -A
-k get svc -n envoy-gateway-system
+k get --all-namespaces -- gateways
+k get --namespace=envoy-gateway-system -- services
 if [ "$WARNINGS" -gt 0 ]; then
   printf '\n%s warning(s) above; ./verify.sh will show what they change.\n' "$WARNINGS"
 fi
@@ -306,13 +316,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 CLUSTER="${GWLAB_CLUSTER:-gwlab}"
+__CHECK_CLUSTER__
 clusters=$(kind get clusters 2>/dev/null || true)
 if grep -qxF -e "$CLUSTER" <<<"$clusters"; then
-  kind delete cluster --name "$CLUSTER"
+  kind delete cluster --name="$CLUSTER"
 else
   echo "no kind cluster named $CLUSTER"
 fi
 rm -f ca.crt
 "#
-    .to_string()
+    .replace("__CHECK_CLUSTER__", &check_cluster("cleanup", 1))
 }

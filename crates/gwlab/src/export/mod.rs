@@ -20,13 +20,29 @@ pub use input::{
     BackendService, BundleFile, Expected, ExportInput, GatewayInfo, ListenerInfo, Prediction,
     TargetPort,
 };
-pub use versions::{Versions, VERSION_SETS};
+pub use versions::{check_controller_name, check_image, check_version, Versions, VERSION_SETS};
 pub use zip::{zip, ZIP_ROOT};
 
-/// A file name safe to put under `manifests/`: the characters `[A-Za-z0-9._-]` kept, others (including `/`)
-/// turned into `-`, no leading dot, never `generated`, unique within the bundle.
+/// The longest file name (in bytes) the bundle gives a user's file, well under the 255 bytes file systems allow.
+const MAX_FILE_NAME: usize = 100;
+
+/// Names under `manifests/` the bundle keeps for itself (compared without regard to case).
+const RESERVED_NAMES: &[&str] = &["generated"];
+
+/// File names for the user's manifests under `manifests/`, one per manifest, from a scheme that no user text can
+/// steer out of that folder or onto another file:
+///
+/// - only `[A-Za-z0-9._-]` is kept, every other character (separators `/` and `\` included) becomes `-`;
+/// - leading `.` and `-` are dropped (no hidden files, no `..`, nothing a tool reads as an option), and so are
+///   trailing dots (which Windows drops when unpacking);
+/// - at most [`MAX_FILE_NAME`] bytes;
+/// - never a reserved name (`generated`, the bundle's own folder), and no two names equal when case is ignored,
+///   so the bundle unpacks to the same files on case-insensitive file systems: a clash gets a `2-`, `3-`, …
+///   prefix (or `manifest-N.yaml` when nothing is left of the name).
 fn safe_file_names(manifests: &[(String, String)]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    let mut taken: std::collections::BTreeSet<String> =
+        RESERVED_NAMES.iter().map(|n| n.to_string()).collect();
     for (name, _) in manifests {
         let mut s: String = name
             .chars()
@@ -38,21 +54,48 @@ fn safe_file_names(manifests: &[(String, String)]) -> Vec<String> {
                 }
             })
             .collect();
-        while s.starts_with('.') {
-            s.remove(0);
-        }
-        if s.is_empty() || s == "generated" {
+        s = s.trim_start_matches(['.', '-']).to_string();
+        s.truncate(MAX_FILE_NAME);
+        s = s.trim_end_matches('.').to_string();
+        if s.is_empty() || RESERVED_NAMES.contains(&s.to_ascii_lowercase().as_str()) {
             s = format!("manifest-{}.yaml", out.len() + 1);
         }
         let base = s.clone();
         let mut i = 2;
-        while out.contains(&s) {
+        while taken.contains(&s.to_ascii_lowercase()) {
             s = format!("{i}-{base}");
             i += 1;
         }
+        taken.insert(s.to_ascii_lowercase());
         out.push(s);
     }
     out
+}
+
+/// The most requests one bundle's verify.sh sends. A routing table can multiply hostnames by matches into
+/// hundreds of thousands of rows; past this cap the bundle keeps the first cases (the given request lines come
+/// first), says how many it left out in verify.sh's output and the runbook, and stays a few megabytes at most.
+pub const MAX_VERIFY_CASES: usize = 2_000;
+
+/// The note a bundle carries when the cap cuts its verify list (or the export already left requests out).
+fn cap_note(input: &ExportInput) -> Option<String> {
+    let total = input.predictions.len() + input.requests_left_out;
+    let kept = input.predictions.len().min(MAX_VERIFY_CASES);
+    (kept < total).then(|| {
+        format!(
+            "verify.sh checks {kept} of {total} requests: a bundle checks at most {MAX_VERIFY_CASES}, so the other {} \
+             are left out (export fewer routes, or name the requests to check with --request)",
+            total - kept
+        )
+    })
+}
+
+/// The shell lines that stop `script` with `status` unless `$CLUSTER` (from GWLAB_CLUSTER) is a plain kind
+/// cluster name, so it can never be read as an option of kind, kubectl or helm.
+fn check_cluster(script: &str, status: u8) -> String {
+    format!(
+        "case \"$CLUSTER\" in\n  '' | [!a-z0-9]* | *[!a-z0-9.-]*)\n    printf '{script}: GWLAB_CLUSTER must be lower-case letters, digits, dots and dashes, starting with a letter or digit\\n' >&2\n    exit {status}\n    ;;\nesac"
+    )
 }
 
 fn file(path: &str, contents: String, executable: bool) -> BundleFile {
@@ -138,4 +181,107 @@ pub fn bundle(input: &ExportInput, versions: &Versions) -> Vec<BundleFile> {
         ));
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(given: &[&str]) -> Vec<String> {
+        let manifests: Vec<(String, String)> = given
+            .iter()
+            .map(|n| (n.to_string(), String::new()))
+            .collect();
+        safe_file_names(&manifests)
+    }
+
+    #[test]
+    fn file_names_cannot_leave_the_folder_or_clash() {
+        assert_eq!(
+            names(&[
+                "app.yaml",
+                "App.YAML",
+                "GENERATED",
+                "generated",
+                "../../etc/passwd",
+                "..",
+                "-rf",
+                "--kubeconfig=x.yaml"
+            ]),
+            [
+                "app.yaml",
+                "2-App.YAML",
+                "manifest-3.yaml",
+                "manifest-4.yaml",
+                "etc-passwd",
+                "manifest-6.yaml",
+                "rf",
+                "kubeconfig-x.yaml",
+            ]
+        );
+        assert_eq!(
+            names(&["a\\b/c d\u{2028}.yaml", "x.", "tail..."]),
+            ["a-b-c-d-.yaml", "x", "tail"]
+        );
+        assert_eq!(
+            names(&["a.yaml", "2-a.yaml", "A.yaml"]),
+            ["a.yaml", "2-a.yaml", "3-A.yaml"]
+        );
+        let long = names(&[&"x".repeat(300)]);
+        assert_eq!(long[0].len(), MAX_FILE_NAME);
+    }
+
+    #[test]
+    fn every_name_is_safe_and_unique_without_case() {
+        let given = [
+            "A",
+            "a",
+            "a",
+            "GENERATED",
+            ".hidden",
+            "-x",
+            "x/y",
+            "",
+            "manifest-5.yaml",
+            "ÄÖ.yaml",
+            "äö.yaml",
+        ];
+        let out = names(&given);
+        let mut seen = std::collections::BTreeSet::new();
+        for n in &out {
+            assert!(
+                !n.is_empty() && !n.starts_with(['.', '-']) && !n.ends_with('.'),
+                "{n}"
+            );
+            assert!(
+                n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')),
+                "{n}"
+            );
+            assert!(seen.insert(n.to_ascii_lowercase()), "{n} clashes: {out:?}");
+            assert_ne!(n.to_ascii_lowercase(), "generated");
+        }
+    }
+
+    #[test]
+    fn cap_note_only_past_the_cap() {
+        let mut input = ExportInput {
+            predictions: vec![Prediction::default(); MAX_VERIFY_CASES],
+            ..Default::default()
+        };
+        assert_eq!(cap_note(&input), None);
+        input.predictions.push(Prediction::default());
+        assert_eq!(
+            cap_note(&input).as_deref(),
+            Some(
+                "verify.sh checks 2000 of 2001 requests: a bundle checks at most 2000, so the other 1 are left out \
+                 (export fewer routes, or name the requests to check with --request)"
+            )
+        );
+        input.predictions.truncate(10);
+        input.requests_left_out = 5;
+        assert!(cap_note(&input)
+            .unwrap()
+            .starts_with("verify.sh checks 10 of 15 requests"));
+    }
 }

@@ -4,8 +4,9 @@ use std::fmt::Write;
 
 use super::input::ExportInput;
 use super::plan::Plan;
-use super::quote::inline;
+use super::quote::{inline, sh};
 use super::versions::Versions;
+use super::{cap_note, MAX_VERIFY_CASES};
 
 fn code(s: &str) -> String {
     format!("`{}`", inline(s).replace('|', "\\|"))
@@ -148,16 +149,18 @@ pub fn readme(
     {
         let _ = writeln!(
             s,
-            "```sh\ncurl -sv --resolve {}:{}:127.0.0.1 http://{}{}{}\n```",
-            inline(&p.host),
-            p.port,
-            inline(&p.host),
-            if p.port == 80 {
-                String::new()
-            } else {
-                format!(":{}", p.port)
-            },
-            inline(&p.path)
+            "```sh\ncurl -sv --resolve {} -- {}\n```",
+            inline(&sh(&format!("{}:{}:127.0.0.1", p.host, p.port))),
+            inline(&sh(&format!(
+                "http://{}{}{}",
+                p.host,
+                if p.port == 80 {
+                    String::new()
+                } else {
+                    format!(":{}", p.port)
+                },
+                p.path
+            ))),
         );
     } else {
         s.push_str(
@@ -179,7 +182,7 @@ pub fn readme(
          gwlab test format (`gwlab test expect.yaml` checks them against the simulator).\n\n",
     );
     s.push_str("| # | case | request | expected |\n|---|---|---|---|\n");
-    for (i, p) in input.predictions.iter().enumerate() {
+    for (i, p) in input.predictions.iter().take(MAX_VERIFY_CASES).enumerate() {
         let e = &p.expect;
         let http = matches!(p.scheme.to_ascii_lowercase().as_str(), "http" | "https");
         let mut what = vec![if http {
@@ -278,6 +281,7 @@ pub fn readme(
     s.push_str("- `manifests/generated/`: what the bundle adds (namespaces, EnvoyProxies, GatewayClasses, certificates, backends, as needed).\n");
 
     let mut notes: Vec<String> = Vec::new();
+    notes.extend(cap_note(input));
     for (ns, name) in &plan.selectorless {
         notes.push(format!(
             "Service {} has no selector and no workload, so no backend was generated for it: add a Deployment or EndpointSlices yourself.",

@@ -6,10 +6,12 @@ use super::generated::{CA_NAMESPACE, CA_SECRET};
 use super::input::{ExportInput, Prediction};
 use super::plan::{Plan, SAMPLES};
 use super::quote::sh;
+use super::{cap_note, check_cluster, MAX_VERIFY_CASES};
 
 const LIB: &str = r#"set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CLUSTER="${GWLAB_CLUSTER:-gwlab}"
+__CHECK_CLUSTER__
 RETRIES="${GWLAB_RETRIES:-5}"
 RETRY_DELAY="${GWLAB_RETRY_DELAY:-3}"
 CACERT="$HERE/ca.crt"
@@ -30,7 +32,7 @@ for tool in curl jq kubectl; do
   fi
 done
 
-k() { kubectl --context "kind-$CLUSTER" "$@"; }
+k() { kubectl --context="kind-$CLUSTER" "$@"; }
 
 # fail WHAT GOT: records one mismatch of the current case.
 fail() { FAILS="${FAILS:+$FAILS; }expected $1, got $2"; }
@@ -76,8 +78,8 @@ shown() { if [ "$1" = 0 ]; then printf 'absent'; else printf "'%s'" "${1#1}"; fi
 
 # The pods behind a Service, one per line (from its EndpointSlices).
 endpoints() {
-  k get endpointslices -n "$1" -l "kubernetes.io/service-name=$2" \
-    -o jsonpath='{range .items[*].endpoints[*]}{.targetRef.name}{"\n"}{end}' 2>/dev/null || true
+  k get endpointslices --namespace="$1" --selector="kubernetes.io/service-name=$2" \
+    --output=jsonpath='{range .items[*].endpoints[*]}{.targetRef.name}{"\n"}{end}' 2>/dev/null || true
 }
 
 # The Deployment a pod belongs to: its name without the ReplicaSet hash and the pod suffix.
@@ -190,7 +192,7 @@ expect_no_other_share() {
 
 need_ca() {
   if [ ! -s "$CACERT" ]; then
-    k get secret -n __CA_NS__ __CA__ -o jsonpath='{.data.tls\.crt}' 2>/dev/null | base64 -d >"$CACERT" 2>/dev/null || true
+    k get secret --namespace=__CA_NS__ --output=jsonpath='{.data.tls\.crt}' -- __CA__ 2>/dev/null | base64 -d >"$CACERT" 2>/dev/null || true
   fi
   if [ ! -s "$CACERT" ]; then
     printf 'verify: cannot read the lab CA (secret __CA_NS__/__CA__); run ./install.sh first\n' >&2
@@ -229,8 +231,31 @@ fn fmt_num(x: f64) -> String {
     s.to_string()
 }
 
-/// The curl arguments that send a prediction's request to the lab.
-fn curl_args(p: &Prediction, plan: &Plan) -> Vec<String> {
+/// One curl argument: an option the bundle chose, the lab CA path (the shell's `$CACERT`), or text derived from
+/// the prediction. Only [`CurlArg::Own`] and [`CurlArg::CaCert`] are written bare; user text is always one
+/// single-quoted word, so a value that reads `$CACERT` stays those seven characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CurlArg {
+    Own(&'static str),
+    CaCert,
+    User(String),
+}
+
+impl CurlArg {
+    fn shell_word(&self) -> String {
+        match self {
+            CurlArg::Own(flag) => (*flag).to_string(),
+            CurlArg::CaCert => "\"$CACERT\"".to_string(),
+            CurlArg::User(text) => sh(text),
+        }
+    }
+}
+
+/// The curl arguments that send a prediction's request to the lab. Every option that takes a value is
+/// followed by its value as a separate argument (curl never reads that as an option, whatever it starts
+/// with), and `--` ends the options before the URL.
+fn curl_args(p: &Prediction, plan: &Plan) -> Vec<CurlArg> {
+    use CurlArg::{Own, User};
     let https = p.scheme.eq_ignore_ascii_case("https");
     let default_port = if https { 443 } else { 80 };
     let url_host = if https {
@@ -248,71 +273,55 @@ fn curl_args(p: &Prediction, plan: &Plan) -> Vec<String> {
     } else {
         format!("/{}", p.path)
     };
-    let mut args: Vec<String> = Vec::new();
+    let mut args: Vec<CurlArg> = Vec::new();
     match p.method.to_ascii_uppercase().as_str() {
         "GET" | "" => {}
-        "HEAD" => args.push("--head".into()),
+        "HEAD" => args.push(Own("--head")),
         _ => {
-            args.push("-X".into());
-            args.push(p.method.clone());
+            args.push(Own("-X"));
+            args.push(User(p.method.clone()));
         }
     }
     let host_port = plan.host_port(p);
     if host_port == p.port {
-        args.push("--resolve".into());
-        args.push(format!("{url_host}:{}:127.0.0.1", p.port));
+        args.push(Own("--resolve"));
+        args.push(User(format!("{url_host}:{}:127.0.0.1", p.port)));
     } else {
-        args.push("--connect-to".into());
-        args.push(format!("{url_host}:{}:127.0.0.1:{host_port}", p.port));
+        args.push(Own("--connect-to"));
+        args.push(User(format!("{url_host}:{}:127.0.0.1:{host_port}", p.port)));
     }
     if https {
         if plan.ca_covers(&url_host) {
-            args.push("--cacert".into());
-            args.push("$CACERT".into());
+            args.push(Own("--cacert"));
+            args.push(CurlArg::CaCert);
         } else {
-            args.push("--insecure".into());
+            args.push(Own("--insecure"));
         }
         if url_host != p.host {
-            args.push("-H".into());
-            args.push(format!("Host: {}{port_part}", p.host));
+            args.push(Own("-H"));
+            args.push(User(format!("Host: {}{port_part}", p.host)));
         }
     }
     for (n, v) in &p.headers {
-        args.push("-H".into());
-        args.push(if v.is_empty() {
+        args.push(Own("-H"));
+        args.push(User(if v.is_empty() {
             format!("{n};")
         } else {
             format!("{n}: {v}")
-        });
+        }));
     }
-    args.push(format!(
+    args.push(Own("--"));
+    args.push(User(format!(
         "{}://{url_host}{port_part}{path}",
         if https { "https" } else { "http" }
-    ));
+    )));
     args
 }
 
-/// Joins curl arguments: the bundle's own options and the CA path bare, every other value single-quoted.
-fn join_args(args: &[String]) -> String {
-    const OWN: &[&str] = &[
-        "--head",
-        "-X",
-        "--resolve",
-        "--connect-to",
-        "--cacert",
-        "--insecure",
-        "-H",
-    ];
+/// The curl arguments as shell words, separated by spaces.
+fn join_args(args: &[CurlArg]) -> String {
     args.iter()
-        .map(|a| {
-            if a == "$CACERT" {
-                "\"$CACERT\"".to_string()
-            } else if OWN.contains(&a.as_str()) {
-                a.clone()
-            } else {
-                sh(a)
-            }
-        })
+        .map(CurlArg::shell_word)
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -327,7 +336,8 @@ pub fn verify_sh(input: &ExportInput, plan: &Plan) -> String {
     );
     s.push_str(
         &LIB.replace("__CA_NS__", CA_NAMESPACE)
-            .replace("__CA__", CA_SECRET),
+            .replace("__CA__", CA_SECRET)
+            .replace("__CHECK_CLUSTER__", &check_cluster("verify", 2)),
     );
     if input
         .predictions
@@ -339,7 +349,7 @@ pub fn verify_sh(input: &ExportInput, plan: &Plan) -> String {
 
     let mut runs = String::new();
     let mut needs_ca = false;
-    for (i, p) in input.predictions.iter().enumerate() {
+    for (i, p) in input.predictions.iter().take(MAX_VERIFY_CASES).enumerate() {
         let n = i + 1;
         let name = if p.name.is_empty() {
             &p.request_line
@@ -359,7 +369,7 @@ pub fn verify_sh(input: &ExportInput, plan: &Plan) -> String {
             continue;
         }
         let args = curl_args(p, plan);
-        needs_ca |= args.iter().any(|a| a == "$CACERT");
+        needs_ca |= args.contains(&CurlArg::CaCert);
         let args = join_args(&args);
         let e = &p.expect;
         let _ = writeln!(
@@ -424,6 +434,9 @@ pub fn verify_sh(input: &ExportInput, plan: &Plan) -> String {
         s.push_str("need_ca\n");
     }
     s.push_str(&runs);
+    if let Some(note) = cap_note(input) {
+        let _ = writeln!(s, "printf 'NOTE: %s\\n' {}", sh(&note));
+    }
     s.push_str(
         r#"
 if [ "$SKIPPED" -gt 0 ]; then

@@ -179,6 +179,7 @@ pub fn plain_http() -> ExportInput {
         uses_cert_manager: false,
         predictions: vec![catch_all, redirect, unknown],
         expectations_yaml: s(PLAIN_EXPECT),
+        requests_left_out: 0,
     }
 }
 
@@ -293,6 +294,7 @@ pub fn tls_missing_secret() -> ExportInput {
         uses_cert_manager: true,
         predictions: vec![https, redirect, passthrough],
         expectations_yaml: s(TLS_EXPECT),
+        requests_left_out: 0,
     }
 }
 
@@ -447,6 +449,7 @@ pub fn canary() -> ExportInput {
         uses_cert_manager: false,
         predictions: vec![split, forced, second, on_b],
         expectations_yaml: s(CANARY_EXPECT),
+        requests_left_out: 0,
     }
 }
 
