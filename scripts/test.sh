@@ -67,10 +67,13 @@ if [ -d "$conformance_dir" ] && [ -f "$goldens_dir/_fixtures.json" ]; then
     cargo test -q -p gwlab-corpus --test floors -- --ignored --nocapture
   step "corpus floor: Envoy Gateway policy status (goldens)" \
     cargo test -q -p gwlab --test eg_goldens -- --ignored --nocapture policy_status
+  step "documented corpus commands (docs/cli.md)" \
+    cargo test -q -p gwlab-cli --test doc_commands -- --ignored
 else
   why="corpus not found (conformance: $conformance_dir, goldens: $goldens_dir); set GWLAB_CONFORMANCE_DIR and GWLAB_GOLDENS_DIR (docs/corpora.md)"
   skip "corpus floors: conformance and goldens" "$why"
   skip "corpus floor: Envoy Gateway policy status" "$why"
+  skip "documented corpus commands" "$why"
 fi
 
 if [ -f scripts/test-web.sh ]; then
