@@ -214,7 +214,7 @@ mod tests {
         let out = at("a: 1\nkey: value\n", 10, 15);
         assert_eq!(
             out,
-            "in.yaml:2:5: warning[unknown-field]: x\n  |\n2 | key: value\n  |     ^^^^^"
+            "in.yaml:2:6: warning[unknown-field]: x\n  |\n2 | key: value\n  |      ^^^^^"
         );
         // Windows line endings are not shown; tabs are kept in the caret line.
         let out = at("a: 1\r\n\tb: c\r\n", 9, 10);

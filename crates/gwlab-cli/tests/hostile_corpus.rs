@@ -83,6 +83,39 @@ fn num(v: &Value, key: &str) -> Option<usize> {
     v.get(key).and_then(Value::as_u64).map(|n| n as usize)
 }
 
+/// Runs `gwlab args` in `dir`: (stdout + stderr, exit code, a measurement note). With
+/// `GWLAB_HOSTILE_TIME=1` it runs under `/usr/bin/time` and the note gives CPU seconds and peak
+/// RSS, for the record; the checks never look at them.
+fn run_gwlab(args: &[String], dir: &Path) -> Result<(String, Option<i32>, String), String> {
+    let timed = std::env::var_os("GWLAB_HOSTILE_TIME").is_some();
+    let mut cmd = if timed {
+        let mut c = Command::new("/usr/bin/time");
+        c.args(["-f", "\nHOSTILE-TIME %U %S %M", env!("CARGO_BIN_EXE_gwlab")]);
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_gwlab"))
+    };
+    let out = cmd
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let mut note = String::new();
+    if let Some(at) = stderr.rfind("\nHOSTILE-TIME ").filter(|_| timed) {
+        let f: Vec<String> = stderr[at + 14..]
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        if let [user, sys, rss, ..] = f.as_slice() {
+            note = format!(", {user} s user + {sys} s system CPU, {rss} KB peak RSS");
+        }
+        stderr.truncate(at);
+    }
+    let output = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+    Ok((output, out.status.code(), note))
+}
+
 /// Runs one case; Err lists what did not hold.
 fn run_case(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
@@ -116,25 +149,13 @@ fn run_case(path: &Path) -> Result<String, String> {
         .iter()
         .map(built)
         .collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_gwlab"))
-        .args(&args)
-        .current_dir(dir.path())
-        .output()
-        .map_err(|e| e.to_string())?;
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (output, status, measured) = run_gwlab(&args, dir.path())?;
     let mut problems = Vec::new();
     let expect = case.get("expect").cloned().unwrap_or(Value::Null);
     let diagnostics = count_diagnostics(&output);
     if let Some(code) = num(&expect, "exit") {
-        if out.status.code() != Some(code as i32) {
-            problems.push(format!(
-                "exit code {:?}, expected {code}",
-                out.status.code()
-            ));
+        if status != Some(code as i32) {
+            problems.push(format!("exit code {:?}, expected {code}", status));
         }
     }
     for want in expect
@@ -170,8 +191,8 @@ fn run_case(path: &Path) -> Result<String, String> {
         }
     }
     let mut summary = format!(
-        "exit {:?}, {} output bytes, {diagnostics} diagnostics",
-        out.status.code(),
+        "exit {:?}, {} output bytes, {diagnostics} diagnostics{measured}",
+        status,
         output.len()
     );
     if let Some(work) = case.get("work") {
