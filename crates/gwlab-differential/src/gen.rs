@@ -65,10 +65,41 @@ fn namespace(name: &str) -> Value {
 struct ListenerShape {
     name: String,
     port: u16,
+    protocol: &'static str,
+}
+
+/// A TCP or UDP listener: no hostname (the CRD forbids one), sometimes on an HTTP port.
+fn l4_listener(rng: &mut Rng, name: String, protocol: &'static str) -> (Value, ListenerShape) {
+    let port = *rng.pick(&[9000u16, 9000, 9001, 80]);
+    let mut l = json!({"name": name, "protocol": protocol, "port": port});
+    let own = if protocol == "TCP" {
+        "TCPRoute"
+    } else {
+        "UDPRoute"
+    };
+    match rng.range(0, 5) {
+        0 => l["allowedRoutes"] = json!({"kinds": [{"kind": own}]}),
+        1 => l["allowedRoutes"] = json!({"kinds": [{"kind": "HTTPRoute"}]}),
+        2 => l["allowedRoutes"] = json!({"namespaces": {"from": "All"}}),
+        _ => {}
+    }
+    (
+        l,
+        ListenerShape {
+            name,
+            port,
+            protocol,
+        },
+    )
 }
 
 fn listener(rng: &mut Rng, i: usize) -> (Value, ListenerShape) {
     let name = format!("l{i}");
+    match rng.range(0, 99) {
+        0..=11 => return l4_listener(rng, name, "TCP"),
+        12..=17 => return l4_listener(rng, name, "UDP"),
+        _ => {}
+    }
     let port = *rng.pick(PORTS);
     let mut l = json!({"name": name, "protocol": "HTTP", "port": port});
     if let Some(h) = rng.pick(LISTENER_HOSTS) {
@@ -85,7 +116,14 @@ fn listener(rng: &mut Rng, i: usize) -> (Value, ListenerShape) {
         }
         _ => l["allowedRoutes"] = json!({"kinds": [{"kind": "TCPRoute"}]}),
     }
-    (l, ListenerShape { name, port })
+    (
+        l,
+        ListenerShape {
+            name,
+            port,
+            protocol: "HTTP",
+        },
+    )
 }
 
 fn gateway(rng: &mut Rng) -> (Value, Vec<ListenerShape>) {
@@ -299,6 +337,87 @@ fn http_route(
     json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": format!("route-{i}"), "namespace": ns}, "spec": spec})
 }
 
+const GRPC_SERVICES: &[&str] = &["pkg.Echo", "pkg.v1.Store"];
+const GRPC_METHODS: &[&str] = &["Get", "List"];
+
+/// A GRPCRoute: method matches (service and method, either alone, Exact or RegularExpression),
+/// header matches, header modifier filters.
+fn grpc_route(
+    rng: &mut Rng,
+    i: usize,
+    ns: &str,
+    listeners: &[ListenerShape],
+    services: &[(String, String, Vec<u16>)],
+) -> Value {
+    let mut spec = json!({"parentRefs": [parent_ref(rng, listeners)]});
+    if rng.chance(50) {
+        spec["hostnames"] = json!([rng.pick(ROUTE_HOSTS)]);
+    }
+    let mut rules = Vec::new();
+    for _ in 0..rng.range(1, 2) {
+        let mut rule = json!({});
+        if rng.chance(80) {
+            let mut method = json!({});
+            match rng.range(0, 3) {
+                0 => method["service"] = json!(rng.pick(GRPC_SERVICES)),
+                1 => method["method"] = json!(rng.pick(GRPC_METHODS)),
+                _ => {
+                    method["service"] = json!(rng.pick(GRPC_SERVICES));
+                    method["method"] = json!(rng.pick(GRPC_METHODS));
+                }
+            }
+            if rng.chance(20) {
+                method["type"] = json!("RegularExpression");
+                method["service"] = json!("pkg\\..*");
+            }
+            let mut m = json!({"method": method});
+            if rng.chance(20) {
+                m["headers"] = json!([{"name": "x-env", "value": rng.pick(HEADER_VALUES)}]);
+            }
+            rule["matches"] = json!([m]);
+        }
+        if rng.chance(15) {
+            rule["filters"] = json!([{"type": "RequestHeaderModifier", "requestHeaderModifier": {"add": [{"name": "x-grpc", "value": "1"}]}}]);
+        }
+        rule["backendRefs"] = json!((0..rng.range(1, 2))
+            .map(|_| backend_ref(rng, services))
+            .collect::<Vec<_>>());
+        rules.push(rule);
+    }
+    spec["rules"] = json!(rules);
+    json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GRPCRoute", "metadata": {"name": format!("grpc-{i}"), "namespace": ns}, "spec": spec})
+}
+
+/// A TCPRoute or UDPRoute for an L4 listener (now and then the other kind, which the listener
+/// does not accept), aimed at the listener or at the whole Gateway.
+fn l4_route(
+    rng: &mut Rng,
+    i: usize,
+    listener: &ListenerShape,
+    services: &[(String, String, Vec<u16>)],
+) -> Value {
+    let own = if listener.protocol == "TCP" {
+        "TCPRoute"
+    } else {
+        "UDPRoute"
+    };
+    let other = if own == "TCPRoute" {
+        "UDPRoute"
+    } else {
+        "TCPRoute"
+    };
+    let kind = if rng.chance(10) { other } else { own };
+    let mut parent = json!({"name": "gw"});
+    if rng.chance(70) {
+        parent["sectionName"] = json!(listener.name);
+    }
+    let backends: Vec<Value> = (0..rng.range(1, 2))
+        .map(|_| backend_ref(rng, services))
+        .collect();
+    json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": kind, "metadata": {"name": format!("l4-{i}"), "namespace": "default"},
+           "spec": {"parentRefs": [parent], "rules": [{"backendRefs": backends}]}})
+}
+
 fn reference_grant() -> Value {
     json!({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant", "metadata": {"name": "allow-default", "namespace": "other"},
            "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "default"}], "to": [{"group": "", "kind": "Service"}]}})
@@ -322,7 +441,20 @@ pub fn generate(seed: u64) -> Vec<Value> {
     }
     for i in 0..rng.range(1, 4) {
         let ns = if rng.chance(15) { "other" } else { "default" };
-        docs.push(http_route(&mut rng, i, ns, &listeners, &services));
+        if rng.chance(15) {
+            docs.push(grpc_route(&mut rng, i, ns, &listeners, &services));
+        } else {
+            docs.push(http_route(&mut rng, i, ns, &listeners, &services));
+        }
+    }
+    for (i, l) in listeners
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.protocol != "HTTP")
+    {
+        if rng.chance(75) {
+            docs.push(l4_route(&mut rng, i, l, &services));
+        }
     }
     docs
 }

@@ -2,7 +2,7 @@
 //! configurations and prints the agreement table.
 //!
 //! ```text
-//! gwlab-differential [--seeds N] [--seed S] [--jobs J] [--batch B] [--record K] [--floor-status P] [--floor-probes P]
+//! gwlab-differential [--seeds N] [--seed S] [--jobs J] [--batch B] [--record K] [--shrink-budget C] [--floor-status P] [--floor-probes P]
 //! gwlab-differential show SEED      # the manifests of one seed and its disagreements
 //! gwlab-differential replay         # the recorded regression cases, without the oracle
 //! ```
@@ -18,6 +18,7 @@ struct Args {
     seed: u64,
     jobs: usize,
     batch: usize,
+    shrink_budget: usize,
     record: usize,
     floor_status: Option<f64>,
     floor_probes: Option<f64>,
@@ -32,6 +33,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         seed: 1,
         jobs: 2,
         batch: 10,
+        shrink_budget: 100,
         record: 0,
         floor_status: None,
         floor_probes: None,
@@ -58,6 +60,11 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                 a.jobs = value("--jobs")?
                     .parse()
                     .map_err(|e| format!("--jobs: {e}"))?
+            }
+            "--shrink-budget" => {
+                a.shrink_budget = value("--shrink-budget")?
+                    .parse()
+                    .map_err(|e| format!("--shrink-budget: {e}"))?
             }
             "--batch" => {
                 a.batch = value("--batch")?
@@ -101,7 +108,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(a)
 }
 
-const USAGE: &str = "usage: gwlab-differential [--seeds N] [--seed S] [--jobs J] [--batch B] [--record K] [--floor-status PCT] [--floor-probes PCT] [--egctl PATH]\n       gwlab-differential show SEED\n       gwlab-differential replay";
+const USAGE: &str = "usage: gwlab-differential [--seeds N] [--seed S] [--jobs J] [--batch B] [--record K] [--shrink-budget C] [--floor-status PCT] [--floor-probes PCT] [--egctl PATH]\n       gwlab-differential show SEED\n       gwlab-differential replay";
 
 fn repo_root() -> PathBuf {
     let is_root = |p: &std::path::Path| {
@@ -157,7 +164,7 @@ fn main() -> ExitCode {
         work: work.clone(),
         record: args.record,
         record_dir: case::cases_dir(&repo),
-        shrink_budget: 150,
+        shrink_budget: args.shrink_budget,
     };
     let started = std::time::Instant::now();
     let report = run::run(&opts);

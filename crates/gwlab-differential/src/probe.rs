@@ -109,6 +109,8 @@ pub fn probes(docs: &[Value]) -> Vec<Probe> {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
+            // HTTP listeners only: the probes are HTTP requests.
+            .filter(|l| l["protocol"] == "HTTP")
         {
             if let Some(p) = l.get("port").and_then(Value::as_u64) {
                 ports.insert(p as u16);

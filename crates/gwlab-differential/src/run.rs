@@ -43,6 +43,8 @@ pub struct RunReport {
     /// signature → (count, first seed, an example line).
     pub causes: BTreeMap<String, (usize, u64, String)>,
     pub recorded: Vec<PathBuf>,
+    /// Time spent generating, translating and comparing (shrinking excluded).
+    pub compare_seconds: f64,
 }
 
 /// The oracle's recorded view of `docs` (with `extra` probes), or None when it refuses them.
@@ -101,6 +103,7 @@ fn run_chunk(opts: &RunOptions, seeds: &[u64], worker: usize) -> Vec<SeedResult>
 
 /// Runs every seed, `batch` configurations per oracle call, `jobs` calls at a time.
 pub fn run(opts: &RunOptions) -> RunReport {
+    let started = std::time::Instant::now();
     std::fs::create_dir_all(&opts.work).ok();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<SeedResult>> = Mutex::new(Vec::new());
@@ -139,6 +142,7 @@ pub fn run(opts: &RunOptions) -> RunReport {
             e.0 += 1;
         }
     }
+    report.compare_seconds = started.elapsed().as_secs_f64();
     for (seed, d) in to_shrink.into_iter().take(opts.record) {
         if let Some(path) = shrink_and_record(opts, seed, &d) {
             report.recorded.push(path);
@@ -190,9 +194,10 @@ impl RunReport {
     /// The agreement table per kind, then the totals and the causes.
     pub fn lines(&self, causes: usize) -> Vec<String> {
         let mut out = vec![format!(
-            "configurations: {} (oracle refused {})",
+            "configurations: {} (oracle refused {}), compared in {:.1} s",
             self.configurations,
-            self.oracle_errors.len()
+            self.oracle_errors.len(),
+            self.compare_seconds
         )];
         out.push(format!(
             "{:<24} {:>16} {:>9}",
