@@ -76,6 +76,15 @@ else
   skip "documented corpus commands" "$why"
 fi
 
+# The translator oracle (egctl v1.9.0, installed by scripts/oracle-install.sh) on generated
+# configurations; floors just below the agreement measured on these seeds (docs/differential.md).
+if command -v go >/dev/null 2>&1; then
+  step "differential check against egctl v1.9.0 (seeds 1..300)" \
+    env GWLAB_DIFFERENTIAL_REQUIRED=1 scripts/differential.sh --seeds 300 --floor-status 99.4 --floor-probes 99.5
+else
+  skip "differential check against egctl v1.9.0" "go not found (the oracle is installed with go install; docs/differential.md)"
+fi
+
 if [ -f scripts/test-web.sh ]; then
   # build-web.sh fails the step when the wasm is over its 600 KB gzipped budget.
   step "web tests (scripts/test-web.sh)" bash scripts/test-web.sh
