@@ -464,6 +464,7 @@ pub fn run_case(case: &Value, fixtures: &Fixtures, select: TierSelect) -> CaseRe
         &Options::default(),
         &LoadOptions {
             default_namespace: String::new(),
+            ties_in_input_order: true,
         },
     );
     let expected = case.get("expected").cloned().unwrap_or(Value::Null);

@@ -781,11 +781,12 @@ fn backends_are_validated() {
         .iter()
         .map(|(k, _, v)| (k.as_str(), v.is_ok()))
         .collect();
+    // In age order: created together, so by namespace/name.
     assert_eq!(
         ok,
         vec![
-            ("default/ip", true),
             ("default/fqdn", true),
+            ("default/ip", true),
             ("default/mixed", false),
             ("default/short", false)
         ]

@@ -247,6 +247,7 @@ fn policy_status_agrees_with_the_goldens() {
             vec![SourceFile::new("case.yaml", text)],
             &LoadOptions {
                 default_namespace: String::new(),
+                ties_in_input_order: true,
             },
         );
         let ix = PolicyIndex::build(&model, "gateway.envoyproxy.io/gatewayclass-controller");
@@ -308,6 +309,7 @@ fn debug_one_case() {
         vec![SourceFile::new("case.yaml", manifests(&case, &fixtures))],
         &LoadOptions {
             default_namespace: String::new(),
+            ties_in_input_order: true,
         },
     );
     let ix = PolicyIndex::build(&model, "gateway.envoyproxy.io/gatewayclass-controller");

@@ -143,12 +143,17 @@ impl Model {
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub default_namespace: String,
+    /// Objects without a creationTimestamp keep their input order instead of tying on creation
+    /// time and going by namespace/name: Envoy Gateway's translator test harness reads its
+    /// inputs unsorted, so its goldens see file order.
+    pub ties_in_input_order: bool,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             default_namespace: "default".into(),
+            ties_in_input_order: false,
         }
     }
 }
@@ -492,6 +497,16 @@ pub fn load(files: Vec<SourceFile>, opts: &LoadOptions) -> Model {
         }
     }
     dedupe(&mut model);
+    if opts.ties_in_input_order {
+        // After every real timestamp (`~` sorts after digits), in input order.
+        for o in model
+            .objects
+            .iter_mut()
+            .filter(|o| o.meta.creation_timestamp.is_none())
+        {
+            o.meta.creation_timestamp = Some(format!("~{:010}", o.order));
+        }
+    }
     model
 }
 
