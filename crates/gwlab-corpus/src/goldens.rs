@@ -349,7 +349,8 @@ pub fn run_case(case: &Value, fixtures: &Fixtures, select: TierSelect) -> CaseRe
         }
     }
     let inputs = case_inputs(case, fixtures);
-    let a = gwlab::analyze_with(&inputs, &Options::default(), &LoadOptions { default_namespace: String::new() });
+    // The translator's test inputs never went through an API server: no admission, no defaults.
+    let a = gwlab::analyze_with(&inputs, &Options::default(), &LoadOptions { default_namespace: String::new(), api_server: false });
     let expected = case.get("expected").cloned().unwrap_or(Value::Null);
     let status = compare_status(&a, &expected, true);
     let reasonless = compare_status(&a, &expected, false).verdict;

@@ -5,6 +5,7 @@
 //! objects) → [`resolve`] (attachment, status) → [`route`] (outcomes with traces). Nothing here
 //! knows about terminals or browsers.
 
+pub mod apiserver;
 pub mod diag;
 pub mod eg;
 pub mod emit;
