@@ -234,9 +234,8 @@ fn policy_status_agrees_with_the_goldens() {
             vec![SourceFile::new("case.yaml", text)],
             &LoadOptions {
                 default_namespace: String::new(),
-            api_server: false,
-            // The translator's test inputs never went through an API server.
-            api_server: false,
+                // The translator's test inputs never went through an API server.
+                api_server: false,
             },
         );
         let ix = PolicyIndex::build(&model, "gateway.envoyproxy.io/gatewayclass-controller");
@@ -297,7 +296,6 @@ fn debug_one_case() {
         vec![SourceFile::new("case.yaml", manifests(&case, &fixtures))],
         &LoadOptions {
             default_namespace: String::new(),
-            api_server: false,
             // The translator's test inputs never went through an API server.
             api_server: false,
         },

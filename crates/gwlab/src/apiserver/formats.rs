@@ -20,7 +20,7 @@ fn parse_ip(s: &str) -> bool {
 /// Standard base64 with padding, as Go's `base64.StdEncoding` decodes it (no line breaks).
 fn base64(s: &str) -> bool {
     let b = s.as_bytes();
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return false;
     }
     let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
