@@ -1,6 +1,7 @@
 //! Every worked scenario, and every one of its break-it variants, is made of objects the API
-//! server accepts: no `api-rejected` error, unless the variant expects one (it lists the code in
-//! its `diagnostics`, a deliberately invalid object).
+//! server accepts: no `api-rejected` error, unless the variant expects a refusal (it lists
+//! `api-rejected`, or `invalid-field` for a CRD enum, in its `diagnostics`: a deliberately invalid
+//! object).
 
 use gwlab_corpus::testfile::file_inputs;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ fn expects_refusal(expect: &std::path::Path, variant: &str) -> bool {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .any(|d| d["code"].as_str() == Some("api-rejected"))
+                .any(|d| matches!(d["code"].as_str(), Some("api-rejected" | "invalid-field")))
         })
 }
 
@@ -49,7 +50,11 @@ fn every_scenario_and_variant_is_accepted_by_the_api_server() {
                 continue;
             }
             analysed += 1;
-            let a = gwlab::analyze(&inputs, &gwlab::Options::default());
+            let load = gwlab::model::LoadOptions {
+                api_server: true,
+                ..Default::default()
+            };
+            let a = gwlab::analyze_with(&inputs, &gwlab::Options::default(), &load);
             for d in a.diagnostics.iter().filter(|d| d.code == "api-rejected") {
                 refused.push(format!("{} {variant:?}: {}", file.display(), d.render()));
             }

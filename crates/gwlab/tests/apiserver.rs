@@ -9,7 +9,10 @@ use gwlab::source::SourceFile;
 fn load_one(text: &str) -> gwlab::model::Model {
     load(
         vec![SourceFile::new("m.yaml", text)],
-        &LoadOptions::default(),
+        &LoadOptions {
+            api_server: true,
+            ..LoadOptions::default()
+        },
     )
 }
 
