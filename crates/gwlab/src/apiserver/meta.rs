@@ -46,7 +46,11 @@ pub(super) fn check(
             .filter(|n| !n.is_empty());
         let ns = given.unwrap_or(default_ns);
         // Without a namespace of its own or a default, there is no namespace to check.
-        let problems = if ns.is_empty() { Vec::new() } else { names::dns1123_label(ns) };
+        let problems = if ns.is_empty() {
+            Vec::new()
+        } else {
+            names::dns1123_label(ns)
+        };
         for why in problems {
             out.push(Refusal::new(
                 "/metadata/namespace",
