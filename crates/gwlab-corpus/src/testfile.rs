@@ -102,11 +102,12 @@ fn as_list(v: Option<&Value>) -> Vec<Value> {
     }
 }
 
-pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
+/// The manifest files a test file names, read relative to `base`.
+fn read_manifests(spec: &Value, base: &Path) -> Result<Vec<Manifest>, String> {
     let mut manifests = Vec::new();
     for m in as_list(spec.get("manifests")) {
         let Some(rel) = m.as_str() else {
-            return err(label, "`manifests` must list file paths".into());
+            return Err("`manifests` must list file paths".into());
         };
         let p = base.join(rel);
         match std::fs::read(&p) {
@@ -117,12 +118,53 @@ pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
                     text,
                 });
             }
-            Err(e) => return err(label, format!("{}: {e}", p.display())),
+            Err(e) => return Err(format!("{}: {e}", p.display())),
         }
     }
     if manifests.is_empty() {
-        return err(label, "no `manifests` to load".into());
+        return Err("no `manifests` to load".into());
     }
+    Ok(manifests)
+}
+
+/// The inputs a test file analyses: its manifests (variant `None`), then each variant's, with
+/// the variant's patches applied (or why they could not be).
+pub type VariantInputs = Vec<(Option<String>, Result<Vec<Input>, String>)>;
+
+/// The inputs of the test file at `path` and of each of its variants.
+pub fn file_inputs(path: &Path) -> Result<VariantInputs, String> {
+    let spec = read_doc(path)?;
+    let base = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let manifests = read_manifests(&spec, &base)?;
+    let mut out: VariantInputs = vec![(
+        None,
+        Ok(manifests
+            .iter()
+            .map(|m| Input::new(m.name.clone(), m.text.clone()))
+            .collect()),
+    )];
+    for v in as_list(spec.get("variants")) {
+        let vname = v
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("variant")
+            .to_string();
+        out.push((
+            Some(vname),
+            patched_inputs(&manifests, &as_list(v.get("patch"))),
+        ));
+    }
+    Ok(out)
+}
+
+pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
+    let manifests = match read_manifests(spec, base) {
+        Ok(m) => m,
+        Err(e) => return err(label, e),
+    };
     let opts = Options {
         controller_name: spec
             .get("controller")

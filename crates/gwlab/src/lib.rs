@@ -8,6 +8,7 @@
 // Table tests spell out the tuple type of their rows; naming each row type would not make them clearer.
 #![cfg_attr(test, allow(clippy::type_complexity))]
 
+pub mod apiserver;
 pub mod diag;
 pub mod eg;
 pub mod emit;

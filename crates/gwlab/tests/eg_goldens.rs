@@ -248,6 +248,8 @@ fn policy_status_agrees_with_the_goldens() {
             &LoadOptions {
                 default_namespace: String::new(),
                 ties_in_input_order: true,
+                // The translator's test inputs never went through an API server.
+                api_server: false,
             },
         );
         let ix = PolicyIndex::build(&model, "gateway.envoyproxy.io/gatewayclass-controller");
@@ -310,6 +312,8 @@ fn debug_one_case() {
         &LoadOptions {
             default_namespace: String::new(),
             ties_in_input_order: true,
+            // The translator's test inputs never went through an API server.
+            api_server: false,
         },
     );
     let ix = PolicyIndex::build(&model, "gateway.envoyproxy.io/gatewayclass-controller");

@@ -60,6 +60,9 @@ pub struct Origin {
     pub span: Span,
     /// Field spans, keyed by JSON pointer relative to the object (`/spec/rules/0`).
     pub spans: SpanMap,
+    /// Pointers of the fields the API server filled in from CRD defaults (not in the text), so a
+    /// view can show a value as defaulted.
+    pub defaulted: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,7 +119,33 @@ impl Object {
 pub struct Model {
     pub files: Vec<SourceFile>,
     pub objects: Vec<Object>,
+    /// Objects the API server would refuse (`api-rejected`): never part of `objects`, because the
+    /// cluster would never have stored them.
+    pub refused: Vec<Refused>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// An object the API server would refuse, kept only so views can show it as refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub kind: String,
+    /// Effective namespace ("" for cluster-scoped kinds).
+    pub namespace: String,
+    pub name: String,
+    pub file: usize,
+    /// The whole document (or `List` item).
+    pub span: Span,
+}
+
+impl Refused {
+    /// `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds, as [`Object::id`].
+    pub fn id(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{}/{}", self.kind, self.name)
+        } else {
+            format!("{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
 }
 
 impl Model {
@@ -139,14 +168,20 @@ impl Model {
     }
 }
 
-/// How namespaced objects without `metadata.namespace` are placed.
+/// How objects are loaded.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
+    /// Where namespaced objects without `metadata.namespace` are placed.
     pub default_namespace: String,
     /// Objects without a creationTimestamp keep their input order instead of tying on creation
     /// time and going by namespace/name: Envoy Gateway's translator test harness reads its
     /// inputs unsorted, so its goldens see file order.
     pub ties_in_input_order: bool,
+    /// Validate, prune and default every object as the API server would (see [`crate::apiserver`]):
+    /// refused objects are `api-rejected` and left out, CRD defaults are filled in. Off by
+    /// default for now (the existing tests and corpus floors assume unvalidated input); never for
+    /// inputs that did not go through an API server, such as Envoy Gateway's translator inputs.
+    pub api_server: bool,
 }
 
 impl Default for LoadOptions {
@@ -154,6 +189,7 @@ impl Default for LoadOptions {
         LoadOptions {
             default_namespace: "default".into(),
             ties_in_input_order: false,
+            api_server: false,
         }
     }
 }
@@ -291,6 +327,29 @@ impl Loader<'_> {
             .map(|(g, _)| g)
             .unwrap_or("")
             .to_string();
+        let mut defaulted = Vec::new();
+        if let Some(namespaced) = known_kind(&group, &kind).filter(|_| self.opts.api_server) {
+            let admission = crate::apiserver::admit(
+                &api_version,
+                &kind,
+                namespaced,
+                &self.opts.default_namespace,
+                &mut map,
+            );
+            for (ptr, field) in &admission.pruned {
+                let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`: the API server drops it (kubectl warns: unknown field \"{field}\")"));
+                let s = spans
+                    .key(ptr)
+                    .or_else(|| spans.nearest(ptr))
+                    .unwrap_or(span);
+                self.diag_at(d, s);
+            }
+            if !admission.refusals.is_empty() {
+                self.refuse(&kind, namespaced, &map, admission, &spans, span);
+                return;
+            }
+            defaulted = admission.defaulted;
+        }
         let meta_val = match map.remove("metadata") {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(v) => v,
@@ -357,6 +416,54 @@ impl Loader<'_> {
             );
         }
         self.push(api_version, kind, meta, namespace, body, spans, span);
+        if let Some(o) = self.model.objects.last_mut() {
+            o.origin.defaulted = defaulted;
+        }
+    }
+
+    /// Reports every refused field of an object the API server would not store, and records the
+    /// object as refused instead of adding it to the model.
+    fn refuse(
+        &mut self,
+        kind: &str,
+        namespaced: bool,
+        map: &Map<String, Value>,
+        admission: crate::apiserver::Admission,
+        spans: &SpanMap,
+        span: Span,
+    ) {
+        let meta = map.get("metadata");
+        let text = |k: &str| {
+            meta.and_then(|m| m.get(k))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let name = text("name");
+        let namespace = if namespaced {
+            Some(text("namespace"))
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| self.opts.default_namespace.clone())
+        } else {
+            String::new()
+        };
+        let refused = Refused {
+            kind: kind.to_string(),
+            namespace,
+            name,
+            file: self.file,
+            span,
+        };
+        for r in &admission.refusals {
+            let at = spans
+                .value(&r.ptr)
+                .or_else(|| spans.nearest(&r.ptr))
+                .unwrap_or(span);
+            let d =
+                Diagnostic::error("api-rejected", r.message(kind, &refused.name)).on(refused.id());
+            self.diag_at(d, at);
+        }
+        self.model.refused.push(refused);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -386,6 +493,7 @@ impl Loader<'_> {
                 file: self.file,
                 span,
                 spans,
+                defaulted: Vec::new(),
             },
             order,
         });
@@ -578,6 +686,24 @@ mod tests {
             d.message
         );
         assert_eq!(d.location.as_ref().unwrap().line, 8);
+        // The API server refuses the type before anything decodes it.
+        let m = load(
+            vec![SourceFile::new("t.yaml", text)],
+            &LoadOptions {
+                api_server: true,
+                ..LoadOptions::default()
+            },
+        );
+        let d = &m.diagnostics[0];
+        assert_eq!(d.code, "api-rejected");
+        assert!(
+            d.message
+                .contains("spec.rules[0].backendRefs[0].port: Invalid value: \"string\""),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.location.as_ref().unwrap().line, 8);
+        assert!(m.objects.is_empty());
     }
 
     #[test]
@@ -620,6 +746,43 @@ mod tests {
         assert!(m.diagnostics[0]
             .message
             .contains("/spec/parentRefs/0/sectionname"));
+    }
+
+    #[test]
+    fn objects_the_api_server_refuses_are_reported_and_left_out() {
+        let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: --kubeconfig=x\nspec: {gatewayClassName: eg, listeners: [{name: http, port: 80, protocol: HTTP}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: svc}\nspec: {ports: [{port: 80}]}\n";
+        let m = load(
+            vec![SourceFile::new("t.yaml", text)],
+            &LoadOptions {
+                api_server: true,
+                ..LoadOptions::default()
+            },
+        );
+        assert_eq!(m.diagnostics.len(), 1, "{:?}", m.diagnostics);
+        let d = &m.diagnostics[0];
+        assert_eq!(
+            (d.code, d.severity),
+            ("api-rejected", crate::Severity::Error)
+        );
+        assert!(
+            d.message.starts_with("The Gateway \"--kubeconfig=x\" is invalid: metadata.name: Invalid value: \"--kubeconfig=x\": a lowercase RFC 1123 subdomain must consist of"),
+            "{}",
+            d.message
+        );
+        assert_eq!(d.location.as_ref().unwrap().line, 4);
+        assert_eq!(d.object.as_deref(), Some("Gateway/default/--kubeconfig=x"));
+        assert_eq!(
+            m.objects.iter().map(Object::id).collect::<Vec<_>>(),
+            ["Service/default/svc"]
+        );
+        assert_eq!(
+            m.refused.iter().map(Refused::id).collect::<Vec<_>>(),
+            ["Gateway/default/--kubeconfig=x"]
+        );
+        // Without the API server (inputs that never went through one), the object is kept.
+        let raw = load_one(text);
+        assert_eq!(raw.objects.len(), 2);
+        assert!(raw.diagnostics.is_empty());
     }
 
     #[test]

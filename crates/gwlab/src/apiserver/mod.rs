@@ -1,0 +1,208 @@
+//! What the Kubernetes API server would refuse, decided offline.
+//!
+//! Before a controller sees an object, the API server validates it: object names and labels in the
+//! formats `apimachinery` checks, the built-in kinds' own field rules, and for custom resources the
+//! CRD's schema. An object it refuses never exists in the cluster, so [`admit`] runs before the
+//! model is built from a document, and a refused object takes no part in resolution, status or
+//! export. Every refusal carries the field it names and the text `kubectl apply` would print.
+
+mod builtin;
+pub mod cel;
+pub mod formats;
+mod meta;
+pub mod names;
+mod schema;
+
+pub use schema::{coverage, Coverage};
+
+use serde_json::{Map, Value};
+
+/// One field the API server refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// JSON pointer of the field, relative to the object (used to locate the diagnostic).
+    pub ptr: String,
+    /// The field as the API server names it (`spec.ports[0].port`).
+    pub field: String,
+    /// What the API server says of it (`Invalid value: 0: must be between 1 and 65535, inclusive`).
+    pub detail: String,
+}
+
+impl Refusal {
+    /// The refusal at `ptr`, with its field path derived from the pointer.
+    pub fn new(ptr: &str, detail: String) -> Refusal {
+        Refusal {
+            ptr: ptr.to_string(),
+            field: field_path(ptr),
+            detail,
+        }
+    }
+    /// The line `kubectl apply` prints for this refusal. A refusal without a field (the kind is
+    /// not served at all) is its detail alone.
+    pub fn message(&self, kind: &str, name: &str) -> String {
+        if self.field.is_empty() {
+            return self.detail.clone();
+        }
+        format!(
+            "The {kind} \"{name}\" is invalid: {}: {}",
+            self.field, self.detail
+        )
+    }
+}
+
+/// The API server's verdict on one object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Admission {
+    /// Empty when the object is accepted.
+    pub refusals: Vec<Refusal>,
+    /// Fields the CRD schema does not know, which the API server drops: (JSON pointer, field path).
+    pub pruned: Vec<(String, String)>,
+    /// JSON pointers of the fields the API server filled in from CRD defaults.
+    pub defaulted: Vec<String>,
+    /// CEL rules that applied but that gwlab could not evaluate: (pointer, rule, why). They
+    /// neither accept nor refuse the object.
+    pub unevaluated: Vec<(String, String, String)>,
+}
+
+/// Validates one object (with `apiVersion` and `kind` already taken out of `obj`) as the API
+/// server would on create, pruning unknown fields and applying CRD defaults to `obj` in place.
+/// `namespaced` is whether the kind is namespaced; `default_namespace` is the namespace `kubectl`
+/// would fill in when the object names none.
+pub fn admit(
+    api_version: &str,
+    kind: &str,
+    namespaced: bool,
+    default_namespace: &str,
+    obj: &mut Map<String, Value>,
+) -> Admission {
+    let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    let mut admission = Admission::default();
+    meta::check(
+        group,
+        kind,
+        namespaced,
+        default_namespace,
+        obj,
+        &mut admission.refusals,
+    );
+    if group.is_empty() || group == "discovery.k8s.io" {
+        builtin::check(kind, obj, &mut admission.refusals);
+    } else if let Some((table, root)) = schema::find(api_version, kind) {
+        let applied = schema::apply(table, root, obj);
+        admission.refusals.extend(applied.refusals);
+        admission.pruned = applied.pruned;
+        admission.defaulted = applied.defaulted;
+        admission.unevaluated = applied.unevaluated;
+    } else if let Some(served) = schema::serves_group_kind(group, kind) {
+        let detail = format!(
+            "no matches for kind {kind:?} in version {api_version:?} (the CRD serves {})",
+            served.join(", ")
+        );
+        admission.refusals.push(Refusal {
+            ptr: "/apiVersion".into(),
+            field: String::new(),
+            detail,
+        });
+    }
+    admission
+}
+
+/// `parent.name`, the API server's path to a named child.
+pub(crate) fn field_path_child(parent: &str, name: &str) -> String {
+    if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+/// `parent[i]`, the API server's path to a list item.
+pub(crate) fn field_path_index(parent: &str, i: usize) -> String {
+    format!("{parent}[{i}]")
+}
+
+/// `/spec/ports/0/port` → `spec.ports[0].port`, the API server's way of naming a field.
+pub fn field_path(ptr: &str) -> String {
+    let mut out = String::new();
+    for token in ptr.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    if out.is_empty() {
+        "<root>".to_string()
+    } else {
+        out
+    }
+}
+
+/// A value as the API server quotes it in a message: strings in double quotes, anything else as
+/// JSON (numbers and booleans bare).
+pub fn render(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        _ => v.to_string(),
+    }
+}
+
+/// `Invalid value: <value>: <why>`.
+pub fn invalid(v: &Value, why: &str) -> String {
+    format!("Invalid value: {}: {why}", render(v))
+}
+
+/// `Required value`.
+pub fn required() -> String {
+    "Required value".to_string()
+}
+
+/// `Unsupported value: "x": supported values: "a", "b"`.
+pub fn unsupported(v: &Value, allowed: &[&str]) -> String {
+    let list: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
+    format!(
+        "Unsupported value: {}: supported values: {}",
+        render(v),
+        list.join(", ")
+    )
+}
+
+/// `Duplicate value: "x"`.
+pub fn duplicate(v: &Value) -> String {
+    format!("Duplicate value: {}", render(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_paths_follow_the_api_server() {
+        assert_eq!(field_path("/metadata/name"), "metadata.name");
+        assert_eq!(field_path("/spec/ports/0/port"), "spec.ports[0].port");
+        assert_eq!(
+            field_path("/spec/listeners/1/hostname"),
+            "spec.listeners[1].hostname"
+        );
+        assert_eq!(field_path(""), "<root>");
+    }
+
+    #[test]
+    fn messages_read_as_kubectl_prints_them() {
+        let r = Refusal::new("/metadata/name", invalid(&json!("--kubeconfig=x"), "bad"));
+        assert_eq!(r.message("Gateway", "--kubeconfig=x"), "The Gateway \"--kubeconfig=x\" is invalid: metadata.name: Invalid value: \"--kubeconfig=x\": bad");
+        assert_eq!(
+            unsupported(&json!("X"), &["TCP", "UDP"]),
+            "Unsupported value: \"X\": supported values: \"TCP\", \"UDP\""
+        );
+        assert_eq!(
+            invalid(&json!(0), "must be between 1 and 65535, inclusive"),
+            "Invalid value: 0: must be between 1 and 65535, inclusive"
+        );
+    }
+}
