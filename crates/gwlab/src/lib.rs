@@ -8,6 +8,9 @@
 // Table tests spell out the tuple type of their rows; naming each row type would not make them clearer.
 #![cfg_attr(test, allow(clippy::type_complexity))]
 
+/// What the Kubernetes API server would refuse, prune and default (behind the `api-server`
+/// feature: the web bundle leaves it out for size).
+#[cfg(feature = "api-server")]
 pub mod apiserver;
 pub mod diag;
 pub mod eg;

@@ -327,29 +327,10 @@ impl Loader<'_> {
             .map(|(g, _)| g)
             .unwrap_or("")
             .to_string();
-        let mut defaulted = Vec::new();
-        if let Some(namespaced) = known_kind(&group, &kind).filter(|_| self.opts.api_server) {
-            let admission = crate::apiserver::admit(
-                &api_version,
-                &kind,
-                namespaced,
-                &self.opts.default_namespace,
-                &mut map,
-            );
-            for (ptr, field) in &admission.pruned {
-                let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`: the API server drops it (kubectl warns: unknown field \"{field}\")"));
-                let s = spans
-                    .key(ptr)
-                    .or_else(|| spans.nearest(ptr))
-                    .unwrap_or(span);
-                self.diag_at(d, s);
-            }
-            if !admission.refusals.is_empty() {
-                self.refuse(&kind, namespaced, &map, admission, &spans, span);
-                return;
-            }
-            defaulted = admission.defaulted;
-        }
+        let Some(defaulted) = self.admit(&api_version, &group, &kind, &mut map, &spans, span)
+        else {
+            return;
+        };
         let meta_val = match map.remove("metadata") {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(v) => v,
@@ -421,8 +402,64 @@ impl Loader<'_> {
         }
     }
 
+    /// Admission as the API server does it (when [`LoadOptions::api_server`] is set): prunes and
+    /// defaults `map` in place and returns the defaulted fields, or reports the refusals and
+    /// returns `None` (the object is then left out of the model).
+    #[cfg(feature = "api-server")]
+    fn admit(
+        &mut self,
+        api_version: &str,
+        group: &str,
+        kind: &str,
+        map: &mut Map<String, Value>,
+        spans: &SpanMap,
+        span: Span,
+    ) -> Option<Vec<String>> {
+        let Some(namespaced) = known_kind(group, kind).filter(|_| self.opts.api_server) else {
+            return Some(Vec::new());
+        };
+        {
+            let admission = crate::apiserver::admit(
+                api_version,
+                kind,
+                namespaced,
+                &self.opts.default_namespace,
+                map,
+            );
+            for (ptr, field) in &admission.pruned {
+                let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`: the API server drops it (kubectl warns: unknown field \"{field}\")"));
+                let s = spans
+                    .key(ptr)
+                    .or_else(|| spans.nearest(ptr))
+                    .unwrap_or(span);
+                self.diag_at(d, s);
+            }
+            if !admission.refusals.is_empty() {
+                self.refuse(kind, namespaced, map, admission, spans, span);
+                return None;
+            }
+            Some(admission.defaulted)
+        }
+    }
+
+    /// Without the `api-server` feature (the web bundle, for size) nothing is admitted: objects are
+    /// read as written.
+    #[cfg(not(feature = "api-server"))]
+    fn admit(
+        &mut self,
+        _api_version: &str,
+        _group: &str,
+        _kind: &str,
+        _map: &mut Map<String, Value>,
+        _spans: &SpanMap,
+        _span: Span,
+    ) -> Option<Vec<String>> {
+        Some(Vec::new())
+    }
+
     /// Reports every refused field of an object the API server would not store, and records the
     /// object as refused instead of adding it to the model.
+    #[cfg(feature = "api-server")]
     fn refuse(
         &mut self,
         kind: &str,
