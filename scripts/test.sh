@@ -45,9 +45,12 @@ skip() {
   fi
 }
 
-# Where the corpora are: the same rules as crates/gwlab-corpus/src/lib.rs (docs/corpora.md).
-conformance_dir="${GWLAB_CONFORMANCE_DIR:-../shared/conformance}"
-goldens_dir="${GWLAB_GOLDENS_DIR:-${GWLAB_EG_GOLDENS:-../shared/eg-goldens}}"
+# Where the corpora and the CRDs are: the same defaults as the code (docs/corpora.md), made
+# absolute, because each test runs in its own crate's folder.
+absolute() { if [ -d "$1" ]; then (cd -- "$1" && pwd); else printf '%s\n' "$1"; fi; }
+conformance_dir=$(absolute "${GWLAB_CONFORMANCE_DIR:-../shared/conformance}")
+goldens_dir=$(absolute "${GWLAB_GOLDENS_DIR:-${GWLAB_EG_GOLDENS:-../shared/eg-goldens}}")
+crds_dir=$(absolute "${GWLAB_CRDS_DIR:-../shared/crds}")
 
 if [ "$setup" = 1 ]; then
   step "setup (scripts/setup.sh)" scripts/setup.sh
@@ -74,6 +77,15 @@ else
   skip "corpus floors: conformance and goldens" "$why"
   skip "corpus floor: Envoy Gateway policy status" "$why"
   skip "documented corpus commands" "$why"
+fi
+
+# The API-server validation tables are generated from the official CRDs, which the repository
+# does not hold either.
+if [ -d "$crds_dir" ]; then
+  step "CRD validation tables are up to date with the CRDs" \
+    env GWLAB_CRDS_DIR="$crds_dir" cargo test -q -p gwlab-crdgen --test up_to_date -- --ignored
+else
+  skip "CRD validation tables are up to date with the CRDs" "CRDs not found at $crds_dir; set GWLAB_CRDS_DIR"
 fi
 
 # The translator oracle (egctl v1.9.0, installed by scripts/oracle-install.sh) on generated
