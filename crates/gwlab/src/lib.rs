@@ -60,6 +60,9 @@ pub struct Analysis {
     pub policies: eg::PolicyIndex,
     /// The compiled router, built on first use.
     router: std::sync::OnceLock<route::Router>,
+    /// How the inputs were loaded, so a re-analysis with more inputs (the export's generated
+    /// objects) loads them the same way.
+    load: model::LoadOptions,
 }
 
 /// Loads and resolves the inputs. Never panics; every problem is a diagnostic.
@@ -89,6 +92,7 @@ pub fn analyze_with(inputs: &[Input], opts: &Options, load: &model::LoadOptions)
         diagnostics,
         policies,
         router: std::sync::OnceLock::from(router),
+        load: load.clone(),
     }
 }
 
@@ -106,7 +110,12 @@ impl Analysis {
             diagnostics,
             policies,
             router: std::sync::OnceLock::new(),
+            load: model::LoadOptions::default(),
         }
+    }
+    /// How the inputs were loaded.
+    pub fn load_options(&self) -> &model::LoadOptions {
+        &self.load
     }
     /// The compiled routing tables (built once, on first use).
     pub fn router(&self) -> &route::Router {

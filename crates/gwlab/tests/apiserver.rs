@@ -33,7 +33,13 @@ const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n
 fn a_valid_gateway_and_route_are_accepted() {
     let text = format!("{GW}  - {{name: http, port: 80, protocol: HTTP}}\n---\n{ROUTE}  - matches: [{{path: {{type: PathPrefix, value: /a}}}}]\n    backendRefs: [{{name: svc, port: 80}}]\n");
     let m = load_one(&text);
-    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    // Nothing but the notes on the defaults the API server filled in (the listener's
+    // allowedRoutes, the backendRef's weight).
+    assert!(
+        m.diagnostics.iter().all(|d| d.code == "api-defaulted"),
+        "{:?}",
+        m.diagnostics
+    );
     assert_eq!(m.objects.len(), 2);
 }
 
@@ -127,7 +133,9 @@ fn defaults_reach_the_model_and_unknown_fields_are_pruned_with_a_warning() {
         .iter()
         .map(|d| (d.code, d.location.as_ref().map_or(0, |l| l.line)))
         .collect();
-    assert_eq!(warnings, [("unknown-field", 7)]);
+    // The note sits at the first defaulted field's nearest written parent: the parentRef, whose
+    // group and kind the API server fills in.
+    assert_eq!(warnings, [("unknown-field", 7), ("api-defaulted", 5)]);
     assert!(
         m.diagnostics[0]
             .message
@@ -158,6 +166,54 @@ fn defaults_reach_the_model_and_unknown_fields_are_pruned_with_a_warning() {
         "{:?}",
         m.objects[0].origin.defaulted
     );
+    // One note for the object names each defaulted field with its value.
+    let note = &m.diagnostics[1];
+    assert_eq!(
+        (note.severity, note.object.as_deref()),
+        (gwlab::Severity::Info, Some("HTTPRoute/default/r"))
+    );
+    assert!(
+        note.message.starts_with("the API server fills in ")
+            && note
+                .message
+                .contains("spec.rules[0].backendRefs[0].weight = 1")
+            && note.message.contains(
+                "spec.rules[0].matches = [{\"path\":{\"type\":\"PathPrefix\",\"value\":\"/\"}}]"
+            ),
+        "{}",
+        note.message
+    );
+}
+
+#[test]
+fn a_long_list_of_defaults_is_one_short_note() {
+    let listeners: String = (0..20)
+        .map(|i| format!("  - {{name: l{i}, port: {}, protocol: HTTP}}\n", 8000 + i))
+        .collect();
+    let m = load_one(&format!("{GW}{listeners}"));
+    let notes: Vec<_> = m
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "api-defaulted")
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    // Every listener's allowedRoutes; the defaulted status is not named (the controller writes it).
+    let n = m.objects[0]
+        .origin
+        .defaulted
+        .iter()
+        .filter(|p| !p.starts_with("/status"))
+        .count();
+    assert_eq!(n, 20);
+    assert!(
+        notes[0]
+            .message
+            .contains(&format!("fills in {n} CRD defaults"))
+            && notes[0].message.ends_with(&format!("and {} more", n - 6)),
+        "{}",
+        notes[0].message
+    );
+    assert!(notes[0].message.len() < 1000, "{}", notes[0].message);
 }
 
 /// Every CEL rule of the shipped tables parses and every pattern compiles, so no rule is silently

@@ -152,7 +152,11 @@ fn minimal_http() {
         "given requests keep their line as the name"
     );
     let probe = find(&input, "GET http://probe.invalid/ --gateway default/gw");
-    assert_eq!(probe.name, "HTTPRoute/default/web rule 0 (*, PathPrefix /)");
+    // The rule names no match; the API server gives it its default one (PathPrefix /).
+    assert_eq!(
+        probe.name,
+        "HTTPRoute/default/web rule 0 match 0 (*, PathPrefix /)"
+    );
 
     assert!(
         input

@@ -8,6 +8,17 @@ fn codes(text: &str) -> Vec<&'static str> {
     a.diagnostics.iter().map(|d| d.code).collect()
 }
 
+/// The codes for `text` read as written, with no API server refusing it first: the decoder's own
+/// defences.
+fn codes_unvalidated(text: &str) -> Vec<&'static str> {
+    let load = gwlab::model::LoadOptions {
+        api_server: false,
+        ..Default::default()
+    };
+    let a = gwlab::analyze_with(&[Input::new("in.yaml", text)], &Options::default(), &load);
+    a.diagnostics.iter().map(|d| d.code).collect()
+}
+
 fn first_location(text: &str, code: &str) -> (usize, usize) {
     let a = analyze(&[Input::new("in.yaml", text)], &Options::default());
     let d = a
@@ -49,7 +60,19 @@ fn malformed_yaml_is_located() {
 #[test]
 fn wrong_types_point_at_the_field() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - name: http\n    port: [80]\n    protocol: HTTP\n";
-    assert_eq!(first_location(text, "invalid-field"), (8, 11));
+    // The API server refuses the type, at the field.
+    assert_eq!(first_location(text, "api-rejected"), (8, 11));
+    // Read as written, the decoder reports it at the same place.
+    let load = gwlab::model::LoadOptions {
+        api_server: false,
+        ..Default::default()
+    };
+    let a = gwlab::analyze_with(&[Input::new("in.yaml", text)], &Options::default(), &load);
+    let d = a.diagnostics.iter().find(|d| d.code == "invalid-field");
+    let at = d
+        .and_then(|d| d.location.as_ref())
+        .map(|l| (l.line, l.column));
+    assert_eq!(at, Some((8, 11)), "{:?}", a.diagnostics);
 }
 
 #[test]
@@ -113,7 +136,7 @@ fn ten_megabytes_of_manifests_load_completely() {
 #[test]
 fn invalid_utf8_is_located_and_the_rest_is_kept() {
     let mut bytes =
-        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n  labels: {x: \"".to_vec();
+        b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ok\n  annotations: {x: \"".to_vec();
     bytes.extend_from_slice(&[0xff, 0xfe]);
     bytes.extend_from_slice(b"\"}\n");
     let (text, diag) = gwlab::source::decode_bytes("bad.yaml", &bytes);
@@ -127,10 +150,12 @@ fn invalid_utf8_is_located_and_the_rest_is_kept() {
 #[test]
 fn integers_that_overflow_are_errors_not_wraps() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - backendRefs:\n    - {name: a, port: 80, weight: 99999999999999999999999}\n";
-    assert!(codes(text).contains(&"invalid-field"));
+    assert!(codes(text).contains(&"api-rejected"));
+    assert!(codes_unvalidated(text).contains(&"invalid-field"));
     let text =
         "apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{port: 4294967296}]}\n";
-    assert!(codes(text).contains(&"invalid-field"));
+    assert!(codes(text).contains(&"api-rejected"));
+    assert!(codes_unvalidated(text).contains(&"invalid-field"));
 }
 
 #[test]

@@ -123,7 +123,7 @@ pub fn export(analysis: &Analysis, request_lines: &[String]) -> Export {
             .map(|f| Input::new(f.name.clone(), f.text.clone()))
             .collect();
         inputs.extend(extra.iter().map(|(n, t)| Input::new(n.clone(), t.clone())));
-        augmented = crate::analyze(&inputs, &opts);
+        augmented = crate::analyze_with(&inputs, &opts, analysis.load_options());
         &augmented
     };
 

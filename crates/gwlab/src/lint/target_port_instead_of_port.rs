@@ -58,11 +58,6 @@ mod tests {
         // (backendRef port, Service targetPort, expected lints)
         let cases: &[(&str, &str, &[Pos])] = &[
             ("8080", "8080", &[("target-port-instead-of-port", 21, 13)]),
-            (
-                "8080",
-                "\"8080\"",
-                &[("target-port-instead-of-port", 21, 13)],
-            ),
             ("80", "8080", &[]),
             ("9090", "8080", &[]),
             ("8080", "http", &[]),
@@ -74,6 +69,27 @@ mod tests {
                 "port {port} targetPort {target}"
             );
         }
+    }
+
+    /// A quoted number is a port *name* to the API server, and a name needs a letter: the Service
+    /// is refused, so there is no Service whose targetPort the route could have meant.
+    #[test]
+    fn a_quoted_numeric_target_port_is_refused_not_linted() {
+        let a = crate::analyze(
+            &[crate::Input::new("t.yaml", manifests("8080", "\"8080\""))],
+            &crate::Options::default(),
+        );
+        let refusal = a
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "api-rejected")
+            .expect("the Service is refused");
+        assert!(
+            refusal.message.contains("spec.ports[0].targetPort"),
+            "{}",
+            refusal.message
+        );
+        assert_eq!(positions(&manifests("8080", "\"8080\"")), []);
     }
 
     #[test]

@@ -76,9 +76,13 @@ mod tests {
     #[test]
     fn values_outside_the_crd_enums_are_located_errors() {
         let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - matches:\n    - path: {type: Regex, value: /a}\n      headers: [{type: Prefix, name: x, value: v1}]\n      method: get\n    - path: {type: Exact, value: /b}\n      queryParams: [{type: RegularExpression, name: q, value: v}]\n";
+        // Without an API server (the check gwlab makes itself when it does not validate).
         let m = load(
             vec![SourceFile::new("r.yaml", text)],
-            &LoadOptions::default(),
+            &LoadOptions {
+                api_server: false,
+                ..LoadOptions::default()
+            },
         );
         let lines: Vec<(usize, &str)> = m
             .diagnostics
@@ -98,5 +102,24 @@ mod tests {
             1,
             "the object is kept so the simulation still shows what it would do"
         );
+        // The API server refuses the same three values, and the object with them.
+        let m = load(
+            vec![SourceFile::new("r.yaml", text)],
+            &LoadOptions::default(),
+        );
+        let lines: Vec<(usize, &str)> = m
+            .diagnostics
+            .iter()
+            .map(|d| (d.location.as_ref().unwrap().line, d.code))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (7, "api-rejected"),
+                (8, "api-rejected"),
+                (9, "api-rejected")
+            ]
+        );
+        assert!(m.objects.is_empty());
     }
 }

@@ -178,9 +178,9 @@ pub struct LoadOptions {
     /// inputs unsorted, so its goldens see file order.
     pub ties_in_input_order: bool,
     /// Validate, prune and default every object as the API server would (see [`crate::apiserver`]):
-    /// refused objects are `api-rejected` and left out, CRD defaults are filled in. Off by
-    /// default for now (the existing tests and corpus floors assume unvalidated input); never for
-    /// inputs that did not go through an API server, such as Envoy Gateway's translator inputs.
+    /// refused objects are `api-rejected` and left out, CRD defaults are filled in. On by
+    /// default, since what a user pastes is what they would `kubectl apply`; off only for inputs
+    /// that never went through an API server, such as Envoy Gateway's translator inputs.
     pub api_server: bool,
 }
 
@@ -189,7 +189,7 @@ impl Default for LoadOptions {
         LoadOptions {
             default_namespace: "default".into(),
             ties_in_input_order: false,
-            api_server: false,
+            api_server: true,
         }
     }
 }
@@ -218,6 +218,96 @@ fn known_kind(group: &str, kind: &str) -> Option<bool> {
 }
 
 pub(crate) use decode::decode_value;
+
+/// At most this many defaulted fields are named in one `api-defaulted` note; the rest are counted.
+const MAX_DEFAULTS_NAMED: usize = 6;
+/// A defaulted value longer than this (as JSON) is shown cut, ending in `…`.
+const MAX_DEFAULT_VALUE_CHARS: usize = 60;
+
+/// One `api-defaulted` info for an object the API server filled CRD defaults into: which fields
+/// (as the API server names them) and with what value, so a user sees what the controller will
+/// read beyond what they wrote. One note per object, not one per field, to keep output short.
+/// The defaulted `status` (conditions waiting for a controller) is left out: the controller
+/// writes status, it does not read it.
+/// Also returns the pointer of the first defaulted field named, where the note is located.
+#[cfg(feature = "api-server")]
+fn defaults_note(
+    kind: &str,
+    obj: &Map<String, Value>,
+    defaulted: &[String],
+) -> Option<(Diagnostic, String)> {
+    let defaulted: Vec<&String> = defaulted
+        .iter()
+        .filter(|p| *p != "/status" && !p.starts_with("/status/"))
+        .collect();
+    if defaulted.is_empty() {
+        return None;
+    }
+    let name = obj
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut fields: Vec<String> = defaulted
+        .iter()
+        .take(MAX_DEFAULTS_NAMED)
+        .map(|ptr| {
+            let value = value_at(obj, ptr)
+                .map(crate::apiserver::render)
+                .unwrap_or_default();
+            format!(
+                "{} = {}",
+                crate::apiserver::field_path(ptr),
+                cut(&value, MAX_DEFAULT_VALUE_CHARS)
+            )
+        })
+        .collect();
+    if defaulted.len() > MAX_DEFAULTS_NAMED {
+        fields.push(format!("and {} more", defaulted.len() - MAX_DEFAULTS_NAMED));
+    }
+    let n = defaulted.len();
+    let note = Diagnostic::info(
+        "api-defaulted",
+        format!(
+            "the API server fills in {n} CRD default{} of {kind} {name:?}: {}",
+            if n == 1 { "" } else { "s" },
+            fields.join("; ")
+        ),
+    );
+    Some((note, defaulted[0].clone()))
+}
+
+/// Without the `api-server` feature nothing is defaulted.
+#[cfg(not(feature = "api-server"))]
+fn defaults_note(
+    _kind: &str,
+    _obj: &Map<String, Value>,
+    _defaulted: &[String],
+) -> Option<(Diagnostic, String)> {
+    None
+}
+
+/// The value at JSON pointer `ptr` (`/spec/rules/0`) of an object held as a map.
+#[cfg(feature = "api-server")]
+fn value_at<'a>(obj: &'a Map<String, Value>, ptr: &str) -> Option<&'a Value> {
+    let rest = ptr.strip_prefix('/')?;
+    let (head, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let top = obj.get(&head.replace("~1", "/").replace("~0", "~"))?;
+    if tail.is_empty() {
+        Some(top)
+    } else {
+        top.pointer(&format!("/{tail}"))
+    }
+}
+
+/// `s` cut to at most `max` characters, ending in `…` when cut.
+#[cfg(feature = "api-server")]
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((b, _)) => format!("{}…", &s[..b]),
+        None => s.to_string(),
+    }
+}
 
 /// Decodes `v` into `T` (as `serde_json::from_value` would, but with a `key: null` entry read as an
 /// absent key); the error is the message with the pointer of the offending value.
@@ -331,6 +421,11 @@ impl Loader<'_> {
         else {
             return;
         };
+        let defaults_note = defaults_note(&kind, &map, &defaulted).map(|(d, first)| {
+            let at = spans.nearest(&first).unwrap_or(span);
+            let loc = self.model.files[self.file].location(self.file, at);
+            d.at(Some(loc))
+        });
         let meta_val = match map.remove("metadata") {
             None | Some(Value::Null) => Value::Object(Map::new()),
             Some(v) => v,
@@ -399,6 +494,10 @@ impl Loader<'_> {
         self.push(api_version, kind, meta, namespace, body, spans, span);
         if let Some(o) = self.model.objects.last_mut() {
             o.origin.defaulted = defaulted;
+            if let Some(d) = defaults_note {
+                let d = d.on(o.id());
+                self.model.diagnostics.push(d);
+            }
         }
     }
 
@@ -696,12 +795,25 @@ mod tests {
         )
     }
 
+    /// Objects read as written, with no API server in between: the decoder's own checks.
+    fn load_unvalidated(text: &str) -> Model {
+        load(
+            vec![SourceFile::new("t.yaml", text)],
+            &LoadOptions {
+                api_server: false,
+                ..LoadOptions::default()
+            },
+        )
+    }
+
     #[test]
     fn decodes_kinds_and_applies_the_default_namespace() {
         let m = load_one(
             "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n  - backendRefs: [{name: svc, port: 80}]\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: team, labels: {env: prod}}\n",
         );
-        assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+        // The only diagnostic is the note on the defaults the API server filled in.
+        let codes: Vec<&str> = m.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["api-defaulted"], "{:?}", m.diagnostics);
         assert_eq!(m.objects.len(), 2);
         assert_eq!(m.objects[0].id(), "HTTPRoute/default/r");
         assert_eq!(m.objects[1].id(), "Namespace/team");
@@ -714,7 +826,7 @@ mod tests {
     #[test]
     fn type_errors_point_at_the_field() {
         let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - backendRefs:\n    - name: svc\n      port: \"eighty\"\n";
-        let m = load_one(text);
+        let m = load_unvalidated(text);
         let d = &m.diagnostics[0];
         assert_eq!(d.code, "invalid-field");
         assert!(
@@ -757,7 +869,7 @@ mod tests {
     #[test]
     fn null_fields_count_as_absent() {
         let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, labels: null}\nspec:\n  hostnames: null\n  parentRefs: [{name: gw, sectionName: null}]\n  rules:\n  - filters: null\n    backendRefs:\n    - name: svc\n      port: 80\n      filters:\n      - type: RequestHeaderModifier\n        requestHeaderModifier: {add: null, set: [{name: x, value: v}], remove: null}\n    matches: null\n";
-        let m = load_one(text);
+        let m = load_unvalidated(text);
         assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
         let Body::HttpRoute(r) = &m.objects[0].body else {
             panic!()
@@ -770,7 +882,7 @@ mod tests {
             .unwrap();
         assert!(hm.add.is_empty() && hm.remove.is_empty() && hm.set.len() == 1);
         // A required field given as null is missing; an unknown field given as null is still reported.
-        let m = load_one("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters:\n    - type: RequestHeaderModifier\n      requestHeaderModifier: {set: [{name: null, value: v}]}\n");
+        let m = load_unvalidated("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters:\n    - type: RequestHeaderModifier\n      requestHeaderModifier: {set: [{name: null, value: v}]}\n");
         assert_eq!(m.diagnostics[0].code, "invalid-field");
         let want = "`/spec/rules/0/filters/0/requestHeaderModifier/set/0`: missing field `name`";
         assert!(
@@ -778,7 +890,16 @@ mod tests {
             "{}",
             m.diagnostics[0].message
         );
-        let m = load_one("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw, sectionname: null}]\n");
+        // The API server drops the null and then misses the required field.
+        let m = load_one("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  rules:\n  - filters:\n    - type: RequestHeaderModifier\n      requestHeaderModifier: {set: [{name: null, value: v}]}\n");
+        assert_eq!(m.diagnostics[0].code, "api-rejected");
+        let want = "spec.rules[0].filters[0].requestHeaderModifier.set[0].name: Required value";
+        assert!(
+            m.diagnostics[0].message.contains(want),
+            "{}",
+            m.diagnostics[0].message
+        );
+        let m = load_unvalidated("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: gw, sectionname: null}]\n");
         assert_eq!(m.diagnostics[0].code, "unknown-field");
         assert!(m.diagnostics[0]
             .message
@@ -817,7 +938,7 @@ mod tests {
             ["Gateway/default/--kubeconfig=x"]
         );
         // Without the API server (inputs that never went through one), the object is kept.
-        let raw = load_one(text);
+        let raw = load_unvalidated(text);
         assert_eq!(raw.objects.len(), 2);
         assert!(raw.diagnostics.is_empty());
     }
