@@ -1,6 +1,7 @@
 //! The `gwlab test` expectations runner (format: `docs/test-format.md`).
 
 use crate::{cond_summary, find_status};
+use gwlab::model::LoadOptions;
 use gwlab::route::{Outcome, ShareOutcome};
 use gwlab::{Analysis, Input, Options};
 use serde::Serialize;
@@ -81,7 +82,14 @@ struct Manifest {
     text: String,
 }
 
+/// Runs an expectation file, its objects admitted as the API server would.
 pub fn run_file(path: &Path) -> FileReport {
+    run_file_with(path, &LoadOptions::default())
+}
+
+/// Runs an expectation file with its manifests loaded as `load` says (e.g. without API-server
+/// validation, for inputs that never went through one).
+pub fn run_file_with(path: &Path, load: &LoadOptions) -> FileReport {
     let label = path.display().to_string();
     let spec = match read_doc(path) {
         Ok(v) => v,
@@ -91,7 +99,7 @@ pub fn run_file(path: &Path) -> FileReport {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    run_spec(&spec, &base, &label)
+    run_spec_with(&spec, &base, &label, load)
 }
 
 fn as_list(v: Option<&Value>) -> Vec<Value> {
@@ -160,7 +168,12 @@ pub fn file_inputs(path: &Path) -> Result<VariantInputs, String> {
     Ok(out)
 }
 
+/// Runs a parsed expectation file whose manifest paths are relative to `base`.
 pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
+    run_spec_with(spec, base, label, &LoadOptions::default())
+}
+
+fn run_spec_with(spec: &Value, base: &Path, label: &str, load: &LoadOptions) -> FileReport {
     let manifests = match read_manifests(spec, base) {
         Ok(m) => m,
         Err(e) => return err(label, e),
@@ -176,7 +189,7 @@ pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
         .iter()
         .map(|m| Input::new(m.name.clone(), m.text.clone()))
         .collect();
-    let analysis = gwlab::analyze(&inputs, &opts);
+    let analysis = gwlab::analyze_with(&inputs, &opts, load);
     let mut checks = Vec::new();
     run_expectations(&analysis, &opts, spec, None, &mut checks);
 
@@ -188,7 +201,7 @@ pub fn run_spec(spec: &Value, base: &Path, label: &str) -> FileReport {
             .to_string();
         match patched_inputs(&manifests, &as_list(v.get("patch"))) {
             Ok(inputs) => {
-                let a = gwlab::analyze(&inputs, &opts);
+                let a = gwlab::analyze_with(&inputs, &opts, load);
                 run_expectations(&a, &opts, &v, Some(&vname), &mut checks);
             }
             Err(e) => checks.push(Check {

@@ -185,7 +185,10 @@ pub struct Comparison {
     pub disagreements: Vec<Disagreement>,
 }
 
-/// gwlab's analysis of `docs`.
+/// gwlab's analysis of `docs`, validated and defaulted as the API server would (the default):
+/// `egctl x translate` runs the same CRD validation and defaulting on Gateway API and Envoy
+/// Gateway objects, and refuses the whole input when one object is invalid, so the generator
+/// writes only valid objects and both sides read them with their CRD defaults.
 pub fn analyze(docs: &[Value]) -> gwlab::Analysis {
     let yaml = gwlab::emit::to_yaml_stream(docs);
     gwlab::analyze(
