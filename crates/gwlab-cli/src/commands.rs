@@ -8,11 +8,21 @@ use gwlab::{Analysis, Options, Severity};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-/// The manifests a command loads and how (`--controller`, `--verbose`).
+/// The manifests a command loads and how (`--controller`, `--verbose`, `--no-api-validation`).
 pub struct Source<'a> {
     pub paths: &'a [PathBuf],
     pub controller: Option<String>,
     pub verbose: bool,
+    /// Validate and default objects as the API server would (off with `--no-api-validation`).
+    pub api_server: bool,
+}
+
+/// How objects are loaded: as the API server would admit them, unless `api_server` is off.
+pub fn load_options(api_server: bool) -> gwlab::model::LoadOptions {
+    gwlab::model::LoadOptions {
+        api_server,
+        ..Default::default()
+    }
 }
 
 fn options(controller: Option<String>) -> Options {
@@ -36,7 +46,11 @@ fn load(source: &Source) -> Result<(Loaded, Analysis), u8> {
         2
     })?;
     report_skipped(&loaded, source.verbose);
-    let mut a = gwlab::analyze(&loaded.inputs, &options(source.controller.clone()));
+    let mut a = gwlab::analyze_with(
+        &loaded.inputs,
+        &options(source.controller.clone()),
+        &load_options(source.api_server),
+    );
     a.diagnostics
         .splice(0..0, loaded.diagnostics.iter().cloned());
     Ok((loaded, a))
@@ -338,14 +352,14 @@ pub fn table(source: &Source, output: Format) -> u8 {
     0
 }
 
-pub fn test(files: &[PathBuf], quiet: bool, output: Format) -> u8 {
+pub fn test(files: &[PathBuf], quiet: bool, output: Format, api_server: bool) -> u8 {
     let data_out = output != Format::Text;
     let mut passed = 0;
     let mut failed = 0;
     let mut skipped = 0;
     let mut reports = Vec::new();
     for f in files {
-        let r = gwlab_corpus::testfile::run_file(f);
+        let r = gwlab_corpus::testfile::run_file_with(f, &load_options(api_server));
         passed += r.passed();
         failed += r.failed();
         skipped += r.skipped();
@@ -400,14 +414,7 @@ fn outcome_key(o: &Outcome) -> String {
     gwlab_corpus::testfile::summarize(o)
 }
 
-pub fn diff(
-    old: &Path,
-    new: &Path,
-    requests: &[String],
-    output: Format,
-    controller: Option<String>,
-    verbose: bool,
-) -> u8 {
+pub fn diff(old: &Path, new: &Path, requests: &[String], output: Format, how: Source) -> u8 {
     let mut lines: Vec<String> = requests.to_vec();
     let reqs_given = match parse_requests(requests) {
         Ok(r) => r,
@@ -416,17 +423,13 @@ pub fn diff(
     let (old, new) = ([old.to_path_buf()], [new.to_path_buf()]);
     let (_, a) = match load(&Source {
         paths: &old,
-        controller: controller.clone(),
-        verbose,
+        controller: how.controller.clone(),
+        ..how
     }) {
         Ok(x) => x,
         Err(c) => return c,
     };
-    let (_, b) = match load(&Source {
-        paths: &new,
-        controller,
-        verbose,
-    }) {
+    let (_, b) = match load(&Source { paths: &new, ..how }) {
         Ok(x) => x,
         Err(c) => return c,
     };

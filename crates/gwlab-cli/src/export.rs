@@ -19,6 +19,8 @@ pub struct Args {
     pub kind_image: Option<String>,
     pub echo_image: Option<String>,
     pub controller: Option<String>,
+    /// Validate and default objects as the API server would (off with `--no-api-validation`).
+    pub api_server: bool,
 }
 
 /// `'static` text for a version override (the program ends soon after).
@@ -254,7 +256,8 @@ fn run_inner(args: &Args) -> Result<(), String> {
         }
         None => Options::default(),
     };
-    let analysis = gwlab::analyze(&loaded.inputs, &opts);
+    let load = crate::commands::load_options(args.api_server);
+    let analysis = gwlab::analyze_with(&loaded.inputs, &opts, &load);
     let ex = export::export(&analysis, &lines);
     let files = export::bundle(&ex.input, &versions);
     let total: usize = files.iter().map(|f| f.contents.len()).sum();

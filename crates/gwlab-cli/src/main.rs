@@ -97,6 +97,11 @@ struct InputArgs {
     /// Also list the files that were read but skipped because they are not manifests.
     #[arg(long, short = 'v')]
     verbose: bool,
+    /// Do not validate as the API server would: read objects as written, without refusing
+    /// invalid ones or filling in CRD defaults (for inputs that never went through an API server,
+    /// such as a controller's test fixtures).
+    #[arg(long)]
+    no_api_validation: bool,
 }
 
 impl InputArgs {
@@ -105,6 +110,7 @@ impl InputArgs {
             paths: &self.paths,
             controller: self.controller.clone(),
             verbose: self.verbose,
+            api_server: !self.no_api_validation,
         }
     }
 }
@@ -148,6 +154,11 @@ enum Cmd {
         /// Print only failures and the summary.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Do not validate as the API server would: read objects as written, without refusing
+        /// invalid ones or filling in CRD defaults (for inputs that never went through an API server,
+        /// such as a controller's test fixtures).
+        #[arg(long)]
+        no_api_validation: bool,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -168,6 +179,11 @@ enum Cmd {
         /// Also list the files that were read but skipped because they are not manifests.
         #[arg(long, short = 'v')]
         verbose: bool,
+        /// Do not validate as the API server would: read objects as written, without refusing
+        /// invalid ones or filling in CRD defaults (for inputs that never went through an API server,
+        /// such as a controller's test fixtures).
+        #[arg(long)]
+        no_api_validation: bool,
     },
     /// Write a kind + Helm lab bundle that installs Envoy Gateway, applies the manifests and checks every
     /// prediction with curl: the given requests plus one probe per routing-table row.
@@ -208,6 +224,11 @@ enum Cmd {
         /// The GatewayClass controllerName to act as (default: Envoy Gateway's).
         #[arg(long, value_name = "NAME")]
         controller: Option<String>,
+        /// Do not validate as the API server would: read objects as written, without refusing
+        /// invalid ones or filling in CRD defaults (for inputs that never went through an API server,
+        /// such as a controller's test fixtures).
+        #[arg(long)]
+        no_api_validation: bool,
     },
     /// Run the Gateway API conformance corpus (docs/corpora.md).
     Conformance {
@@ -289,7 +310,8 @@ fn main() -> ExitCode {
             files,
             quiet,
             output,
-        } => commands::test(&files, quiet, output.or(Format::Text)),
+            no_api_validation,
+        } => commands::test(&files, quiet, output.or(Format::Text), !no_api_validation),
         Cmd::Diff {
             old,
             new,
@@ -297,13 +319,18 @@ fn main() -> ExitCode {
             output,
             controller,
             verbose,
+            no_api_validation,
         } => commands::diff(
             &old,
             &new,
             &requests,
             output.or(Format::Text),
-            controller,
-            verbose,
+            commands::Source {
+                paths: &[],
+                controller,
+                verbose,
+                api_server: !no_api_validation,
+            },
         ),
         Cmd::Export {
             paths,
@@ -318,6 +345,7 @@ fn main() -> ExitCode {
             kind_image,
             echo_image,
             controller,
+            no_api_validation,
         } => export::run(export::Args {
             paths,
             requests,
@@ -331,6 +359,7 @@ fn main() -> ExitCode {
             kind_image,
             echo_image,
             controller,
+            api_server: !no_api_validation,
         }),
         Cmd::Conformance {
             dir,

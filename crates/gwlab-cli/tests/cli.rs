@@ -53,7 +53,8 @@ fn scenario_dirs() -> Vec<String> {
     dirs
 }
 
-/// A route whose parent Gateway does not exist: one object, one error, one warning (no backends).
+/// A route whose parent Gateway does not exist: one object, one error, one warning (no backends),
+/// one info (the defaults the API server fills in).
 const ONE_BROKEN_ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: default}\nspec:\n  parentRefs: [{name: nope}]\n";
 
 #[test]
@@ -159,13 +160,13 @@ fn counts_are_singular_or_plural() {
     let one = gwlab_with(&["check", "-", "-o", "text"], &[], Some(ONE_BROKEN_ROUTE));
     assert_eq!(one.status.code(), Some(1));
     assert!(
-        stdout(&one).ends_with("1 object, 1 error, 1 warning, 0 infos\n"),
+        stdout(&one).ends_with("1 object, 1 error, 1 warning, 1 info\n"),
         "{}",
         stdout(&one)
     );
     let many = gwlab(&["check", "scenarios/01-minimal-http/"]);
     assert!(
-        stderr(&many).ends_with("4 objects, 0 errors, 0 warnings, 0 infos\n"),
+        stderr(&many).ends_with("4 objects, 0 errors, 0 warnings, 2 infos\n"),
         "{}",
         stderr(&many)
     );
@@ -358,4 +359,90 @@ fn a_missing_corpus_says_where_gwlab_looked_and_how_to_point_it_elsewhere() {
             "{err}"
         );
     }
+}
+
+/// A backendRef weight over the CRD's maximum: the API server refuses the route.
+const OVERWEIGHT_ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\nspec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: default}\nspec:\n  gatewayClassName: eg\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: default}\nspec:\n  parentRefs: [{name: gw}]\n  rules:\n  - backendRefs: [{name: svc, port: 80, weight: 1000001}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: default}\nspec: {ports: [{port: 80}]}\n";
+
+fn codes(o: &Output) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["code"].as_str().map(String::from))
+        .collect()
+}
+
+#[test]
+fn api_validation_is_on_unless_switched_off() {
+    let on = gwlab_with(&["check", "-", "-o", "json"], &[], Some(OVERWEIGHT_ROUTE));
+    assert_eq!(on.status.code(), Some(1));
+    let c = codes(&on);
+    assert!(c.contains(&"api-rejected".to_string()), "{c:?}");
+    assert!(c.contains(&"api-defaulted".to_string()), "{c:?}");
+    let off = gwlab_with(
+        &["check", "-", "-o", "json", "--no-api-validation"],
+        &[],
+        Some(OVERWEIGHT_ROUTE),
+    );
+    let c = codes(&off);
+    assert!(
+        !c.iter().any(|c| c.starts_with("api-")),
+        "nothing refused or defaulted: {c:?}"
+    );
+
+    // The refused route routes nothing; read as written, it does.
+    let table = gwlab_with(&["table", "-"], &[], Some(OVERWEIGHT_ROUTE));
+    assert!(
+        stdout(&table).contains("(no routes are programmed)"),
+        "{}",
+        stdout(&table)
+    );
+    let table = gwlab_with(
+        &["table", "-", "--no-api-validation"],
+        &[],
+        Some(OVERWEIGHT_ROUTE),
+    );
+    assert!(
+        stdout(&table).contains("HTTPRoute/default/r"),
+        "{}",
+        stdout(&table)
+    );
+    let request = ["-r", "GET http://any.example.com/"];
+    let route = gwlab_with(
+        &[&["route", "-"], &request[..]].concat(),
+        &[],
+        Some(OVERWEIGHT_ROUTE),
+    );
+    assert!(
+        !stdout(&route).contains("route: HTTPRoute/default/r"),
+        "{}",
+        stdout(&route)
+    );
+    let route = gwlab_with(
+        &[&["route", "-", "--no-api-validation"], &request[..]].concat(),
+        &[],
+        Some(OVERWEIGHT_ROUTE),
+    );
+    assert!(
+        stdout(&route).contains("route: HTTPRoute/default/r"),
+        "{}",
+        stdout(&route)
+    );
+
+    // `test` and `diff` take the switch too: scenario 04 expects the API server to refuse a
+    // header match type, which only holds with validation on.
+    let expect = "scenarios/04-header-ab/expect.yaml";
+    assert_eq!(gwlab(&["test", "-q", expect]).status.code(), Some(0));
+    let unvalidated = gwlab(&["test", "-q", "--no-api-validation", expect]);
+    assert_eq!(unvalidated.status.code(), Some(1));
+    assert!(
+        stdout(&unvalidated).contains("diagnostic api-rejected (error): not reported"),
+        "{}",
+        stdout(&unvalidated)
+    );
+    let m = "scenarios/01-minimal-http/";
+    let diff = gwlab(&["diff", m, m, "--no-api-validation"]);
+    assert_eq!(stdout(&diff), "0 of 1 request changed\n");
 }

@@ -307,3 +307,62 @@ fn force_never_writes_through_a_symlink() {
     assert_eq!(install.permissions().mode() & 0o777, 0o755);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Gateway named like a kubectl option is refused as the API server would refuse it, so the
+/// export never sees it: no generated script, runbook or configuration names it, and only the
+/// copy of the user's own manifest (which `kubectl apply` refuses in turn) still holds it.
+#[test]
+fn an_object_the_api_server_refuses_never_reaches_the_bundle() {
+    let dir = temp_dir("refused");
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("in.yaml");
+    let evil = "--kubeconfig=manifests/in.yaml";
+    std::fs::write(
+        &manifest,
+        format!(
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {{name: eg}}\nspec: {{controllerName: gateway.envoyproxy.io/gatewayclass-controller}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: \"{evil}\", namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {{name: gw, namespace: default}}\nspec:\n  gatewayClassName: eg\n  listeners: [{{name: http, port: 80, protocol: HTTP}}]\n"
+        ),
+    )
+    .unwrap();
+    let check = gwlab(&["check", manifest.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let refusals: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "api-rejected")
+        .filter_map(|d| d["object"].as_str())
+        .collect();
+    assert_eq!(refusals, [format!("Gateway/default/{evil}")]);
+
+    let out = dir.join("lab");
+    let o = gwlab(&[
+        "export",
+        manifest.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1 Gateway,"),
+        "only the valid Gateway is exported: {}",
+        text(&o)
+    );
+    let mut files = vec![out.clone()];
+    let mut holding = Vec::new();
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else if std::fs::read_to_string(&p).unwrap().contains("kubeconfig=") {
+            holding.push(p.strip_prefix(&out).unwrap().display().to_string());
+        }
+    }
+    assert_eq!(holding, ["manifests/in.yaml"]);
+    let install = std::fs::read_to_string(out.join("install.sh")).unwrap();
+    assert!(
+        install.contains("-- gateway 'gw'"),
+        "the valid Gateway is patched"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
