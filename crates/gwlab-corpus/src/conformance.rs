@@ -275,12 +275,34 @@ pub fn test_inputs(test: &Value) -> Vec<Input> {
         } else {
             m
         };
-        inputs.push(Input::new(format!("manifests[{i}]"), m));
+        inputs.push(Input::new(
+            format!("manifests[{i}]"),
+            fill_static_addresses(&m),
+        ));
     }
     for (i, m) in strs(test, "runtime_objects").into_iter().enumerate() {
         inputs.push(Input::new(format!("runtime_objects[{i}]"), m));
     }
     inputs
+}
+
+/// Address placeholders a test replaces, before it applies the manifest, with the addresses the
+/// implementation under test is given (one it can use, one it cannot).
+const ADDRESS_PLACEHOLDERS: [(&str, &str); 2] = [
+    ("PLACEHOLDER_USABLE_ADDRS", "192.0.2.10"),
+    ("PLACEHOLDER_UNUSABLE_ADDRS", "198.51.100.10"),
+];
+
+/// `GatewayStaticAddresses` ships `value: PLACEHOLDER_…` addresses that the upstream test
+/// replaces with real ones at run time. As written they are `IPAddress` values that are no IP,
+/// which the API server refuses (and with them the whole Gateway); each becomes an address from
+/// the documentation ranges (RFC 5737), as the applied object would hold an IP.
+fn fill_static_addresses(doc: &str) -> String {
+    let mut out = doc.to_string();
+    for (placeholder, address) in ADDRESS_PLACEHOLDERS {
+        out = out.replace(placeholder, address);
+    }
+    out
 }
 
 /// `HTTPRouteServiceTypes` ships EndpointSlices without endpoints that the upstream test fills with
