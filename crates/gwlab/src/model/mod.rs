@@ -182,6 +182,11 @@ pub struct LoadOptions {
     /// default for now (the existing tests and corpus floors assume unvalidated input); never for
     /// inputs that did not go through an API server, such as Envoy Gateway's translator inputs.
     pub api_server: bool,
+    /// Who decides admission when [`LoadOptions::api_server`] is set: `None` is the validator
+    /// built into this build ([`crate::admission::builtin`]); a build without it (the playground's
+    /// main bundle) passes one that asks a separately loaded module. With neither, objects are
+    /// read as written.
+    pub admitter: Option<crate::admission::Admitter>,
 }
 
 impl Default for LoadOptions {
@@ -190,6 +195,7 @@ impl Default for LoadOptions {
             default_namespace: "default".into(),
             ties_in_input_order: false,
             api_server: false,
+            admitter: None,
         }
     }
 }
@@ -405,7 +411,6 @@ impl Loader<'_> {
     /// Admission as the API server does it (when [`LoadOptions::api_server`] is set): prunes and
     /// defaults `map` in place and returns the defaulted fields, or reports the refusals and
     /// returns `None` (the object is then left out of the model).
-    #[cfg(feature = "api-server")]
     fn admit(
         &mut self,
         api_version: &str,
@@ -415,57 +420,43 @@ impl Loader<'_> {
         spans: &SpanMap,
         span: Span,
     ) -> Option<Vec<String>> {
-        let Some(namespaced) = known_kind(group, kind).filter(|_| self.opts.api_server) else {
+        let admitter = self.opts.admitter.or_else(crate::admission::builtin);
+        let (Some(namespaced), Some(admitter)) = (
+            known_kind(group, kind).filter(|_| self.opts.api_server),
+            admitter,
+        ) else {
             return Some(Vec::new());
         };
-        {
-            let admission = crate::apiserver::admit(
-                api_version,
-                kind,
-                namespaced,
-                &self.opts.default_namespace,
-                map,
-            );
-            for (ptr, field) in &admission.pruned {
-                let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`: the API server drops it (kubectl warns: unknown field \"{field}\")"));
-                let s = spans
-                    .key(ptr)
-                    .or_else(|| spans.nearest(ptr))
-                    .unwrap_or(span);
-                self.diag_at(d, s);
-            }
-            if !admission.refusals.is_empty() {
-                self.refuse(kind, namespaced, map, admission, spans, span);
-                return None;
-            }
-            Some(admission.defaulted)
+        let admission = admitter(
+            api_version,
+            kind,
+            namespaced,
+            &self.opts.default_namespace,
+            map,
+        );
+        for (ptr, field) in &admission.pruned {
+            let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`: the API server drops it (kubectl warns: unknown field \"{field}\")"));
+            let s = spans
+                .key(ptr)
+                .or_else(|| spans.nearest(ptr))
+                .unwrap_or(span);
+            self.diag_at(d, s);
         }
-    }
-
-    /// Without the `api-server` feature (the web bundle, for size) nothing is admitted: objects are
-    /// read as written.
-    #[cfg(not(feature = "api-server"))]
-    fn admit(
-        &mut self,
-        _api_version: &str,
-        _group: &str,
-        _kind: &str,
-        _map: &mut Map<String, Value>,
-        _spans: &SpanMap,
-        _span: Span,
-    ) -> Option<Vec<String>> {
-        Some(Vec::new())
+        if !admission.refusals.is_empty() {
+            self.refuse(kind, namespaced, map, admission, spans, span);
+            return None;
+        }
+        Some(admission.defaulted)
     }
 
     /// Reports every refused field of an object the API server would not store, and records the
     /// object as refused instead of adding it to the model.
-    #[cfg(feature = "api-server")]
     fn refuse(
         &mut self,
         kind: &str,
         namespaced: bool,
         map: &Map<String, Value>,
-        admission: crate::apiserver::Admission,
+        admission: crate::admission::Admission,
         spans: &SpanMap,
         span: Span,
     ) {
