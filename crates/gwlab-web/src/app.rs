@@ -794,13 +794,16 @@ impl Component for App {
             }
             Msg::AdmitLoaded => {
                 if !crate::admit::ready() {
-                    return false; // it failed to load: analyses go on reading objects as written
+                    // It failed to load: analyses go on reading objects as written.
+                    dom::publish("admitSettled", dom::now());
+                    return false;
                 }
                 dom::publish("admitReady", dom::now());
                 if let Some(r) = &mut self.remote {
                     r.load_admit();
                 }
                 self.analyze();
+                dom::publish("admitSettled", dom::now());
                 true
             }
             Msg::LearnText(md) => {

@@ -274,7 +274,6 @@ pub fn must_escape(c: char) -> bool {
         )
 }
 
-
 /// A string as a YAML scalar: plain when unambiguous, otherwise double-quoted with escapes.
 pub fn quote_str(s: &str) -> String {
     if !needs_quotes(s) {

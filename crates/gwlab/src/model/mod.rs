@@ -122,7 +122,29 @@ pub struct Model {
     /// Objects the API server would refuse (`api-rejected`): never part of `objects`, because the
     /// cluster would never have stored them.
     pub refused: Vec<Refused>,
+    /// `Refused::id` of every refused object, so a reference to one is told apart from a
+    /// reference to nothing in constant time (see [`Model::missing`]).
+    refused_ids: std::collections::HashSet<String>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Model {
+    /// How a diagnostic says that `kind` `namespace/name` is not in the cluster: it does not
+    /// exist (followed by `advice`, such as `: create it or fix the parentRef`), or the input has
+    /// it but the API server refuses it, which is what to fix then. `namespace` is "" for
+    /// cluster-scoped kinds.
+    pub fn missing(&self, kind: &str, namespace: &str, name: &str, advice: &str) -> String {
+        let id = if namespace.is_empty() {
+            format!("{kind}/{name}")
+        } else {
+            format!("{kind}/{namespace}/{name}")
+        };
+        if !self.refused_ids.is_empty() && self.refused_ids.contains(&id) {
+            "is refused by the API server, so the cluster never stores it: fix its `api-rejected` errors".to_string()
+        } else {
+            format!("does not exist{advice}")
+        }
+    }
 }
 
 /// An object the API server would refuse, kept only so views can show it as refused.
@@ -491,6 +513,7 @@ impl Loader<'_> {
                 Diagnostic::error("api-rejected", r.message(kind, &refused.name)).on(refused.id());
             self.diag_at(d, at);
         }
+        self.model.refused_ids.insert(refused.id());
         self.model.refused.push(refused);
     }
 
