@@ -37,24 +37,33 @@ rm -rf dist
 mkdir -p "$stage" dist web/build
 
 npm run -s build:editor
-with_web_toolchain cargo build --locked -q -p gwlab-web --bin gwlab-web \
-  --target wasm32-unknown-unknown --profile web
-raw="$target_dir/wasm32-unknown-unknown/web/gwlab-web.wasm"
-# wasm-bindgen and wasm-opt take most of a rebuild: they run again only when the module changed.
-stamp="$(sha256sum -- "$raw" | cut -c1-64) release=$release"
-if [ "$(cat "$stage/stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$stage/gwlab-web_bg.wasm" ]; then
-  rm -f "$stage/stamp"
-  wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name gwlab-web "$raw"
-  if [ "$release" = 1 ]; then
-    # -Oz, and the features rustc enables for the target.
-    wasm-opt -Oz --low-memory-unused \
-      --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-      --enable-reference-types --enable-multivalue \
-      "$stage/gwlab-web_bg.wasm" -o "$stage/gwlab-web_bg.opt.wasm"
-    mv "$stage/gwlab-web_bg.opt.wasm" "$stage/gwlab-web_bg.wasm"
+# Two modules, built by two cargo runs so their features stay apart: the app (without the API
+# server's validation, for its size budget) and the validation alone (crates/gwlab-web-admit), which
+# the page loads after its first result.
+# wasm_module PACKAGE: builds it, then runs wasm-bindgen and (release) wasm-opt into $stage/PACKAGE*.
+wasm_module() {
+  local pkg="$1" raw stamp
+  with_web_toolchain cargo build --locked -q -p "$pkg" --bin "$pkg" \
+    --target wasm32-unknown-unknown --profile web
+  raw="$target_dir/wasm32-unknown-unknown/web/$pkg.wasm"
+  # wasm-bindgen and wasm-opt take most of a rebuild: they run again only when the module changed.
+  stamp="$(sha256sum -- "$raw" | cut -c1-64) release=$release"
+  if [ "$(cat "$stage/$pkg.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$stage/${pkg}_bg.wasm" ]; then
+    rm -f "$stage/$pkg.stamp"
+    wasm-bindgen --target web --no-typescript --out-dir "$stage" --out-name "$pkg" "$raw"
+    if [ "$release" = 1 ]; then
+      # -Oz, and the features rustc enables for the target.
+      wasm-opt -Oz --low-memory-unused \
+        --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+        --enable-reference-types --enable-multivalue \
+        "$stage/${pkg}_bg.wasm" -o "$stage/${pkg}_bg.opt.wasm"
+      mv "$stage/${pkg}_bg.opt.wasm" "$stage/${pkg}_bg.wasm"
+    fi
+    printf '%s\n' "$stamp" >"$stage/$pkg.stamp"
   fi
-  printf '%s\n' "$stamp" >"$stage/stamp"
-fi
+}
+wasm_module gwlab-web
+wasm_module gwlab-web-admit
 
 # Content-hashed copy: dist/NAME-HASH.EXT (16 hex digits of the SHA-256), printed on stdout.
 hashed() {
@@ -66,6 +75,8 @@ hashed() {
 wasm=$(hashed "$stage/gwlab-web_bg.wasm" gwlab-web_bg wasm)
 # The glue names its wasm file only as a default that the loader below overrides.
 glue=$(hashed "$stage/gwlab-web.js" gwlab-web js)
+admit_wasm=$(hashed "$stage/gwlab-web-admit_bg.wasm" gwlab-web-admit_bg wasm)
+admit_glue=$(hashed "$stage/gwlab-web-admit.js" gwlab-web-admit js)
 css=$(hashed web/style.css style css)
 icon=$(hashed web/favicon.svg favicon svg)
 for f in web/build/editor.js web/sw.js web/worker.js docs/diagnostics.md web/embed-example.html; do
@@ -81,6 +92,21 @@ assets=$(cat <<EOF
   <link rel="preload" href="./$wasm" as="fetch" type="application/wasm" crossorigin="anonymous" />
   <script type="module">
     import init from "./$glue";
+    // The API server's validation, a module of its own: the app asks for it after its first result
+    // (crates/gwlab-web/src/admit.rs) and the worker loads it from the same URLs.
+    const admit = {
+      glue: new URL("./$admit_glue", document.baseURI).href,
+      module: new URL("./$admit_wasm", document.baseURI).href,
+    };
+    globalThis.gwlabAdmitAssets = admit;
+    globalThis.gwlabLoadAdmit = () =>
+      import(admit.glue)
+        .then(async (m) => {
+          await m.default({ module_or_path: admit.module });
+          globalThis.gwlabAdmit = m.gwlab_admit;
+        })
+        .catch((e) => { globalThis.gwlabAdmitFailed = String(e); })
+        .finally(() => window.dispatchEvent(new Event("gwlab-admit")));
     await init({ module_or_path: "./$wasm" });
   </script>
 EOF
@@ -108,3 +134,4 @@ if [ "$wasm_gz" -gt "$limit" ]; then
   [ "${GWLAB_ALLOW_OVER_BUDGET:-0}" = 1 ] || exit 1
 fi
 echo "wasm gzipped: $wasm_gz bytes (budget $limit)"
+echo "validation module (loaded after the first result) gzipped: $(gz "dist/$admit_wasm") bytes"

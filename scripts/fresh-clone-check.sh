@@ -42,7 +42,9 @@ if [ "$served" != 1 ]; then
 fi
 wasm=$(grep -o 'gwlab-web_bg-[0-9a-f]*\.wasm' "$work/index.html" | head -n 1)
 glue=$(grep -o 'gwlab-web-[0-9a-f]*\.js' "$work/index.html" | head -n 1)
-for f in "$wasm" "$glue" editor.js worker.js diagnostics.md; do
+admit_wasm=$(grep -o 'gwlab-web-admit_bg-[0-9a-f]*\.wasm' "$work/index.html" | head -n 1)
+admit_glue=$(grep -o 'gwlab-web-admit-[0-9a-f]*\.js' "$work/index.html" | head -n 1)
+for f in "$wasm" "$glue" "$admit_wasm" "$admit_glue" editor.js worker.js diagnostics.md; do
   curl -fsS -o /dev/null "http://127.0.0.1:$port/$f" || { echo "fresh clone: /$f is not served" >&2; exit 1; }
 done
 echo "fresh clone: serve.sh served the playground after $((SECONDS - start)) s"

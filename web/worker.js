@@ -2,7 +2,8 @@
 // compiled WebAssembly.Module, so the worker neither downloads nor compiles the wasm again. Then each
 // {id, text, requests, draft} is answered with {id, json} (the results as JSON, see remote.rs), and
 // an export of the last analysis, {id, op: "notes" | "zip", requests, versions}, with {id, notes}
-// (a JSON array) or {id, zip} (the bundle's bytes, transferred).
+// (a JSON array) or {id, zip} (the bundle's bytes, transferred). {admitGlue, admitModule} loads the
+// API server's validation module (crates/gwlab-web-admit) beside the main one.
 let ready = null;
 const queue = [];
 
@@ -11,6 +12,22 @@ self.onmessage = (e) => {
   if (d && d.glue) {
     ready = import(d.glue).then(async (m) => {
       await m.default({ module_or_path: d.module });
+      return m;
+    });
+    return;
+  }
+  if (d && d.admitGlue) {
+    // The API server's validation module, once the page has loaded it: analyses after this message
+    // validate as the page's do. If it cannot be loaded, they read objects as written.
+    const main = ready;
+    ready = main.then(async (m) => {
+      try {
+        const a = await import(d.admitGlue);
+        await a.default({ module_or_path: d.admitModule });
+        self.gwlabAdmit = a.gwlab_admit;
+      } catch (e) {
+        // Left out: the main module's results stand without validation.
+      }
       return m;
     });
     return;
@@ -32,6 +49,7 @@ async function drain() {
     return;
   }
   while (queue.length) {
+    m = await ready; // a validation module asked for meanwhile is loaded before what follows it
     let d = queue.shift();
     // Only the newest text matters: skip analyses that a later message replaces (exports are never
     // skipped, and they run after the analysis that was asked for before them).

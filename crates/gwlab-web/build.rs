@@ -33,9 +33,9 @@ fn main() {
             .map(|e| request_lines(&e))
             .unwrap_or_default();
         let manifests = canonical(&dir.join("manifests.yaml"));
-        write!(
+        writeln!(
             out,
-            "    Scenario {{ slug: {slug:?}, title: {title:?}, manifests: include_str!({manifests:?}), requests: &{requests:?} }},\n"
+            "    Scenario {{ slug: {slug:?}, title: {title:?}, manifests: include_str!({manifests:?}), requests: &{requests:?} }},"
         )
         .unwrap();
     }

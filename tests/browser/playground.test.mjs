@@ -48,7 +48,7 @@ spec:
     targetPort: 8080
 `;
 
-// Line 11 has a string where a port number belongs; line 17 repeats a key.
+// Line 11 has a string where a port number belongs (the API server refuses the route); line 17 repeats a key.
 export const BROKEN = `apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
@@ -91,10 +91,11 @@ async function open(page, base, query = "") {
   await ready(page);
 }
 
-/** Ready: the first analysis is in and the editor is mounted (CodeMirror or the textarea). */
+/** Ready: the first analysis is in, the editor is mounted (CodeMirror or the textarea), and the API server's
+ * validation module has loaded (or failed to) and its analysis is in. */
 async function ready(page) {
   await page.waitForFunction(() => document.documentElement.dataset.editor && window.__gwlab && window.__gwlab.firstRender
-    && window.__gwlab.analyses >= 1);
+    && window.__gwlab.analyses >= 1 && window.__gwlab.admitSettled);
 }
 
 async function analyses(page) {
@@ -163,11 +164,12 @@ export default function ({ test }) {
     await setManifests(page, BROKEN);
     assert.equal(await editorText(page), BROKEN);
     const problems = page.getByRole("list", { name: "Problems" });
-    const port = problems.locator("li.problem", { hasText: "eighty" });
+    const port = problems.locator("li.problem", { hasText: "spec.rules[0].backendRefs[0].port" });
     await port.waitFor();
     assert.equal(await port.getAttribute("data-line"), "11");
     assert.equal((await port.locator("button.pos").innerText()).trim(), "11:13");
-    assert.equal(await port.locator("button.code").innerText(), "invalid-field");
+    assert.equal(await port.locator("button.code").innerText(), "api-rejected");
+    assert.match(await port.innerText(), /The HTTPRoute "web" is invalid/);
     const dup = problems.locator("li.problem", { hasText: "duplicate key" });
     assert.equal(await dup.getAttribute("data-line"), "17");
     // The editor underlines it and marks the gutter.
@@ -192,6 +194,26 @@ export default function ({ test }) {
     // A bad line is explained, not crashed on.
     const bad = await runRequest(page, "FETCH nothing");
     await bad.locator(".bad-request").waitFor();
+  });
+
+  test("the API server's validation arrives after the first result: refused objects and defaults are shown", async ({ page, base }) => {
+    await open(page, base);
+    const t = await page.evaluate(() => window.__gwlab);
+    assert.ok(t.admitReady >= t.firstResult, "the validation module is loaded after the first result");
+    // The route's rule without matches gets the CRD's default match, and the status view says so.
+    await setManifests(page, MINIMAL);
+    await page.getByRole("tab", { name: /Status/ }).click();
+    const route = page.locator("details.status", { hasText: "HTTPRoute/default/web" });
+    assert.match(await route.locator("p.defaulted").textContent(), /spec\.rules\[0\]\.matches/);
+    // Two listeners named alike: the API server refuses the Gateway, and nothing uses it.
+    await setManifests(page, MINIMAL.replace("    port: 80\n---", "    port: 80\n  - name: http\n    protocol: HTTP\n    port: 81\n---"));
+    const gw = page.locator("details.status", { hasText: "Gateway/default/gw" });
+    await gw.locator(".chip", { hasText: "refused by the API server" }).waitFor({ timeout: 5000 });
+    assert.match(await gw.locator("pre.refused").innerText(), /The Gateway "gw" is invalid: spec\.listeners\[1\]: Duplicate value/);
+    await page.getByRole("tab", { name: /Problems/ }).click();
+    const refusal = page.getByRole("list", { name: "Problems" }).locator("li.problem", { hasText: "Duplicate value" });
+    assert.equal(await refusal.locator("button.code").innerText(), "api-rejected");
+    await shot(page, "api-server-refusal");
   });
 
   test("what-if: a pinned baseline highlights requests whose answer changed", async ({ page, base }) => {
@@ -266,7 +288,7 @@ export default function ({ test }) {
     await open(page, base);
     assert.equal(await page.evaluate(() => document.documentElement.dataset.editor), "textarea");
     await setManifests(page, BROKEN);
-    const port = page.getByRole("list", { name: "Problems" }).locator("li.problem", { hasText: "eighty" });
+    const port = page.getByRole("list", { name: "Problems" }).locator("li.problem", { hasText: "backendRefs[0].port" });
     await port.waitFor();
     await port.locator("button.pos").click();
     const sel = await page.evaluate(() => {

@@ -467,6 +467,7 @@ pub fn run_case(case: &Value, fixtures: &Fixtures, select: TierSelect) -> CaseRe
             default_namespace: String::new(),
             ties_in_input_order: true,
             api_server: false,
+            ..LoadOptions::default()
         },
     );
     let expected = case.get("expected").cloned().unwrap_or(Value::Null);

@@ -100,6 +100,8 @@ pub enum Msg {
     FirstAnalyze,
     /// Mount CodeMirror now that the first results are painted.
     MountEditor,
+    /// The API server's validation module finished loading (or failed to): analyse again with it.
+    AdmitLoaded,
 }
 
 /// What the Export dialog shows: the chosen version set and what the lab will not check.
@@ -149,6 +151,7 @@ pub struct App {
     /// CodeMirror is not mounted yet (nor given up for the textarea).
     editor_pending: bool,
     _editor_listener: Option<EventListener>,
+    _admit_listener: Option<EventListener>,
     /// Before the first analysis (which runs right after the first paint).
     booting: bool,
     /// The analysis worker, started for the first large input.
@@ -451,6 +454,7 @@ impl Component for App {
             // bundle arrives after that.
             editor_pending: true,
             _editor_listener: None,
+            _admit_listener: None,
             booting: true,
             remote: None,
             waiting: None,
@@ -466,6 +470,14 @@ impl Component for App {
             &dom::window(),
             "gwlab-editor",
             move |_| link.send_message(Msg::EditorLoaded),
+        ));
+        // The validation module (`admit.rs`) is loaded after the first results, and announces
+        // itself, or its failure, with a `gwlab-admit` event.
+        let link = ctx.link().clone();
+        app._admit_listener = Some(EventListener::new(
+            &dom::window(),
+            "gwlab-admit",
+            move |_| link.send_message(Msg::AdmitLoaded),
         ));
         app
     }
@@ -776,6 +788,22 @@ impl Component for App {
                     let link = ctx.link().clone();
                     dom::after_paint(move || link.send_message(Msg::MountEditor));
                 }
+                // The API server's validation comes after the first results, never before them.
+                dom::after_paint(crate::admit::load);
+                true
+            }
+            Msg::AdmitLoaded => {
+                if !crate::admit::ready() {
+                    // It failed to load: analyses go on reading objects as written.
+                    dom::publish("admitSettled", dom::now());
+                    return false;
+                }
+                dom::publish("admitReady", dom::now());
+                if let Some(r) = &mut self.remote {
+                    r.load_admit();
+                }
+                self.analyze();
+                dom::publish("admitSettled", dom::now());
                 true
             }
             Msg::LearnText(md) => {
@@ -1085,12 +1113,15 @@ impl App {
             <div class="statuses">
                 { for self.computed.statuses.iter().map(|st| {
                     let range = st.range;
-                    let all_ok = st.conditions.iter().all(|c| cond_ok(c));
+                    let all_ok = st.refused.is_empty() && st.conditions.iter().all(cond_ok);
                     html! {
                         <details class={classes!("status", (!all_ok).then_some("bad"))} open={!all_ok}>
                             <summary>
                                 <span class="obj">{ st.id() }</span>
                                 <span class="chips">
+                                    if !st.refused.is_empty() {
+                                        <span class="chip bad" title={ st.refused.join("\n") }>{ "refused by the API server ✗" }</span>
+                                    }
                                     { for st.conditions.iter().map(|c| {
                                         let cls = if c.status == "Unknown" { "chip unknown" } else if cond_ok(c) { "chip ok" } else { "chip bad" };
                                         let title = format!("{}{}={} ({}): {}", if c.scope.is_empty() { String::new() } else { format!("[{}] ", c.scope) }, c.kind, c.status, c.reason, c.message);
@@ -1102,7 +1133,15 @@ impl App {
                                 </span>
                                 <button class="link" title="Show in the editor" onclick={link.callback(move |e: MouseEvent| { e.prevent_default(); Msg::Jump(range) })}>{ "YAML ↗" }</button>
                             </summary>
-                            <pre class="yaml">{ format!("status:\n{}", indent(&yamlish::to_yaml(&st.status), 2)) }</pre>
+                            if st.refused.is_empty() {
+                                <pre class="yaml">{ format!("status:\n{}", indent(&yamlish::to_yaml(&st.status), 2)) }</pre>
+                            } else {
+                                <p class="refused-note">{ "The API server refuses this object, so the cluster never stores it and nothing uses it. kubectl apply would print:" }</p>
+                                <pre class="refused">{ st.refused.join("\n") }</pre>
+                            }
+                            if !st.defaulted.is_empty() {
+                                <p class="defaulted">{ format!("Filled in by the API server from the CRD's defaults: {}", st.defaulted.join(", ")) }</p>
+                            }
                         </details>
                     }
                 }) }

@@ -24,8 +24,10 @@ pub async fn fetch_text(url: &str) -> Option<String> {
 pub fn after_paint(f: impl FnOnce() + 'static) {
     use gloo::timers::callback::Timeout;
     use std::{cell::RefCell, rc::Rc};
-    let slot: Rc<RefCell<Option<Box<dyn FnOnce()>>>> = Rc::new(RefCell::new(Some(Box::new(f))));
-    let run = |slot: Rc<RefCell<Option<Box<dyn FnOnce()>>>>| {
+    /// The callback, taken by whichever of the frame and the fallback timeout comes first.
+    type Once = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
+    let slot: Once = Rc::new(RefCell::new(Some(Box::new(f))));
+    let run = |slot: Once| {
         let f = slot.borrow_mut().take();
         if let Some(f) = f {
             f();

@@ -37,6 +37,11 @@ pub struct StatusView {
     pub conditions: Vec<Cond>,
     /// Where the object's name is, in UTF-16 editor offsets.
     pub range: Option<(usize, usize)>,
+    /// What `kubectl apply` would print for an object the API server refuses (it then has no
+    /// status: the cluster never stores it). Empty for stored objects.
+    pub refused: Vec<String>,
+    /// Fields the API server filled in from the CRD's defaults (`spec.rules[0].matches`).
+    pub defaulted: Vec<String>,
 }
 
 impl StatusView {
@@ -104,7 +109,11 @@ impl Computed {
 pub fn compute(text: &str, now: impl Fn() -> f64) -> Computed {
     let t0 = now();
     let inputs = [gwlab::Input::new(FILE_NAME, text)];
-    let analysis = gwlab::analyze(&inputs, &gwlab::Options::default());
+    let analysis = gwlab::analyze_with(
+        &inputs,
+        &gwlab::Options::default(),
+        &crate::admit::load_options(),
+    );
     let table = analysis.routing_table();
     let map = Utf16Map::new(text);
     let diags = analysis.diagnostics.iter().map(|d| diag(d, &map)).collect();
@@ -126,6 +135,7 @@ pub fn compute(text: &str, now: impl Fn() -> f64) -> Computed {
         .iter()
         .map(|s| status(&c, s))
         .collect();
+    c.statuses.extend(refused_views(&c));
     c.graph = crate::graph::build(&c);
     c.ms = now() - t0;
     c
@@ -235,6 +245,7 @@ pub fn results_json(c: &Computed, requests: &[String], draft: &str) -> String {
     })).collect();
     let statuses: Vec<Value> = c.statuses.iter().map(|st| serde_json::json!({
         "kind": st.kind, "namespace": st.namespace, "name": st.name, "status": st.status, "range": ranges_json(st.range),
+        "refused": st.refused, "defaulted": st.defaulted,
     })).collect();
     let nodes: Vec<Value> = c.graph.nodes.iter().map(|n| serde_json::json!({
         "id": n.id, "kind": n.kind, "label": n.label, "col": n.col, "bad": n.bad, "range": ranges_json(n.range),
@@ -299,6 +310,8 @@ pub fn from_results_json(json: &str) -> Option<(Computed, Vec<Outcome>, Option<O
                 status,
                 conditions,
                 range: jrange(st),
+                refused: strings(st, "refused"),
+                defaulted: strings(st, "defaulted"),
             }
         })
         .collect();
@@ -357,6 +370,17 @@ fn js(v: &Value, k: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
+}
+fn strings(v: &Value, k: &str) -> Vec<String> {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 fn jos(v: &Value, k: &str) -> Option<String> {
     v.get(k).and_then(Value::as_str).map(str::to_string)
@@ -578,7 +602,53 @@ fn status(c: &Computed, st: &gwlab::resolve::ObjectStatus) -> StatusView {
         status: st.status.value().clone(),
         conditions,
         range: c.locate_index(st.object, None),
+        refused: Vec::new(),
+        defaulted: c
+            .analysis
+            .as_ref()
+            .and_then(|a| a.model.objects.get(st.object))
+            .map(|o| {
+                o.origin
+                    .defaulted
+                    .iter()
+                    .map(|p| gwlab::admission::field_path(p))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
+}
+
+/// The objects the API server refuses, each with what `kubectl apply` would print: they have no
+/// status (the cluster never stores them), so the status view shows them as refused instead.
+fn refused_views(c: &Computed) -> Vec<StatusView> {
+    let Some(a) = &c.analysis else {
+        return Vec::new();
+    };
+    a.model
+        .refused
+        .iter()
+        .map(|r| {
+            let id = r.id();
+            let refused = a
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == "api-rejected" && d.object.as_deref() == Some(id.as_str()))
+                .map(|d| d.message.clone())
+                .collect();
+            let range =
+                (r.file == 0).then(|| (c.map.to_utf16(r.span.start), c.map.to_utf16(r.span.end)));
+            StatusView {
+                kind: r.kind.clone(),
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                status: Value::Null,
+                conditions: Vec::new(),
+                range,
+                refused,
+                defaulted: Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// Finds every `conditions` list in a status (top level, per parent, per listener, per ancestor).

@@ -1,5 +1,6 @@
 //! gwlab playground: a thin Yew shell over the gwlab core.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+mod admit;
 mod app;
 mod builtin;
 mod dom;

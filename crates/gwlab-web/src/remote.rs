@@ -146,12 +146,29 @@ impl Remote {
         let _ = js_sys::Reflect::set(&init, &"glue".into(), &glue.into());
         let _ = js_sys::Reflect::set(&init, &"module".into(), &wasm_bindgen::module());
         worker.post_message(&init).ok()?;
-        Some(Remote {
+        let remote = Remote {
             worker,
             _on_message: on_message,
             _on_error: on_error,
             next: 0,
-        })
+        };
+        if crate::admit::ready() {
+            remote.load_admit();
+        }
+        Some(remote)
+    }
+
+    /// Has the worker load the API server's validation module too (once the page has it: the
+    /// browser's cache then serves it), so its analyses validate as the page's do. Messages are
+    /// handled in order, so an analysis posted after this one is validated.
+    pub fn load_admit(&self) {
+        let Some((glue, module)) = crate::admit::assets() else {
+            return;
+        };
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"admitGlue".into(), &glue.into());
+        let _ = js_sys::Reflect::set(&msg, &"admitModule".into(), &module.into());
+        let _ = self.worker.post_message(&msg);
     }
 
     /// Asks for an analysis of `text` (or, with `None`, only for the routing of the requests and the

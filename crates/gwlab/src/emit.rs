@@ -248,9 +248,30 @@ fn needs_quotes(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.contains(":\t") || s.contains("\t#") {
         return true;
     }
-    s.chars().any(|c| {
-        c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' || c == '\u{85}'
-    })
+    s.chars().any(must_escape)
+}
+
+/// Characters that must never appear raw in generated YAML, comments or Markdown: every control character (C0,
+/// DEL and C1, which includes NEL U+0085), the Unicode line and paragraph separators (line breaks to YAML 1.1
+/// readers such as kind's config loader), the byte-order mark, the characters YAML does not allow raw
+/// (U+FFFE, U+FFFF), and the invisible formatting characters that hide or reorder text on screen (zero-width
+/// characters and the bidirectional controls such as U+202E).
+pub fn must_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{FFFE}'
+                | '\u{FFFF}'
+        )
 }
 
 /// A string as a YAML scalar: plain when unambiguous, otherwise double-quoted with escapes.
@@ -268,12 +289,7 @@ pub fn quote_str(s: &str) -> String {
             '\t' => q.push_str("\\t"),
             '\r' => q.push_str("\\r"),
             '\0' => q.push_str("\\0"),
-            c if c.is_control()
-                || c == '\u{feff}'
-                || c == '\u{2028}'
-                || c == '\u{2029}'
-                || c == '\u{85}' =>
-            {
+            c if must_escape(c) => {
                 let n = c as u32;
                 if n <= 0xff {
                     q.push_str(&format!("\\x{n:02x}"));
@@ -375,6 +391,25 @@ mod tests {
         assert_eq!(quote_str("plain-value"), "plain-value");
         assert_eq!(quote_str("/api/v1"), "/api/v1");
         assert_eq!(quote_str("http://a.example/x"), "http://a.example/x");
+    }
+
+    #[test]
+    fn invisible_and_reordering_characters_are_escaped_and_round_trip() {
+        for s in [
+            "rlo\u{202e}cba",
+            "zw\u{200b}j",
+            "lre\u{202a}x",
+            "isolate\u{2066}x\u{2069}",
+            "ls\u{2028}x: 1",
+            "nel\u{85}y",
+            "bom\u{feff}",
+            "shy\u{ad}",
+        ] {
+            let q = quote_str(s);
+            assert!(q.starts_with('"'), "{s:?} -> {q}");
+            assert!(!q.chars().any(must_escape), "{s:?} -> {q}");
+            roundtrip(json!({ "k": s }));
+        }
     }
 
     #[test]

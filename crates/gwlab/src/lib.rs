@@ -8,6 +8,8 @@
 // Table tests spell out the tuple type of their rows; naming each row type would not make them clearer.
 #![cfg_attr(test, allow(clippy::type_complexity))]
 
+/// The API server's verdict on an object, and the hook that decides it (always built).
+pub mod admission;
 /// What the Kubernetes API server would refuse, prune and default (behind the `api-server`
 /// feature: the web bundle leaves it out for size).
 #[cfg(feature = "api-server")]

@@ -243,3 +243,32 @@ fn every_rule_parses_and_every_pattern_compiles() {
     );
     assert_eq!(rules, parsed);
 }
+
+#[test]
+fn a_reference_to_a_refused_object_says_it_is_refused_not_missing() {
+    let text = format!("{GW}  - {{name: http, port: 80, protocol: HTTP}}\n  - {{name: http, port: 81, protocol: HTTP}}\n---\n{ROUTE}  - backendRefs: [{{name: svc, port: 80}}]\n");
+    let a = gwlab::analyze_with(
+        &[gwlab::Input::new("m.yaml", text)],
+        &gwlab::Options::default(),
+        &LoadOptions {
+            api_server: true,
+            ..LoadOptions::default()
+        },
+    );
+    let parent = a
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "parent-not-found")
+        .expect("the route's parent is not in the cluster");
+    assert_eq!(parent.message, "parent Gateway `default/gw` is refused by the API server, so the cluster never stores it: fix its `api-rejected` errors");
+    let svc = a
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "backend-not-found")
+        .expect("the Service is missing");
+    assert!(
+        svc.message.contains("`default/svc` does not exist"),
+        "{}",
+        svc.message
+    );
+}

@@ -250,6 +250,7 @@ fn policy_status_agrees_with_the_goldens() {
                 ties_in_input_order: true,
                 // The translator's test inputs never went through an API server.
                 api_server: false,
+                ..LoadOptions::default()
             },
         );
         let ix = PolicyIndex::build(&model, "gateway.envoyproxy.io/gatewayclass-controller");
@@ -314,6 +315,7 @@ fn debug_one_case() {
             ties_in_input_order: true,
             // The translator's test inputs never went through an API server.
             api_server: false,
+            ..LoadOptions::default()
         },
     );
     let ix = PolicyIndex::build(&model, "gateway.envoyproxy.io/gatewayclass-controller");

@@ -27,28 +27,7 @@ pub fn sh(s: &str) -> String {
     out
 }
 
-/// Characters that must never appear raw in generated YAML, comments or Markdown: every control character (C0,
-/// DEL and C1, which includes NEL U+0085), the Unicode line and paragraph separators (line breaks to YAML 1.1
-/// readers such as kind's config loader), the byte-order mark, the characters YAML does not allow raw
-/// (U+FFFE, U+FFFF), and the invisible formatting characters that hide or reorder text on screen (zero-width
-/// characters and the bidirectional controls such as U+202E).
-pub fn must_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{061C}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206F}'
-                | '\u{FEFF}'
-                | '\u{FFF9}'..='\u{FFFB}'
-                | '\u{FFFE}'
-                | '\u{FFFF}'
-        )
-}
+pub use crate::emit::must_escape;
 
 /// A double-quoted YAML scalar whose value is exactly `s`. Quotes and backslashes are escaped, and so is every
 /// character [`must_escape`] names (as `\n`, `\r`, `\t` or `\uXXXX`), so the result is one line of printable

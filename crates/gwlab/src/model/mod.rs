@@ -122,7 +122,29 @@ pub struct Model {
     /// Objects the API server would refuse (`api-rejected`): never part of `objects`, because the
     /// cluster would never have stored them.
     pub refused: Vec<Refused>,
+    /// `Refused::id` of every refused object, so a reference to one is told apart from a
+    /// reference to nothing in constant time (see [`Model::missing`]).
+    refused_ids: std::collections::HashSet<String>,
     pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Model {
+    /// How a diagnostic says that `kind` `namespace/name` is not in the cluster: it does not
+    /// exist (followed by `advice`, such as `: create it or fix the parentRef`), or the input has
+    /// it but the API server refuses it, which is what to fix then. `namespace` is "" for
+    /// cluster-scoped kinds.
+    pub fn missing(&self, kind: &str, namespace: &str, name: &str, advice: &str) -> String {
+        let id = if namespace.is_empty() {
+            format!("{kind}/{name}")
+        } else {
+            format!("{kind}/{namespace}/{name}")
+        };
+        if !self.refused_ids.is_empty() && self.refused_ids.contains(&id) {
+            "is refused by the API server, so the cluster never stores it: fix its `api-rejected` errors".to_string()
+        } else {
+            format!("does not exist{advice}")
+        }
+    }
 }
 
 /// An object the API server would refuse, kept only so views can show it as refused.
@@ -182,6 +204,11 @@ pub struct LoadOptions {
     /// default, since what a user pastes is what they would `kubectl apply`; off only for inputs
     /// that never went through an API server, such as Envoy Gateway's translator inputs.
     pub api_server: bool,
+    /// Who decides admission when [`LoadOptions::api_server`] is set: `None` is the validator
+    /// built into this build ([`crate::admission::builtin`]); a build without it (the playground's
+    /// main bundle) passes one that asks a separately loaded module. With neither, objects are
+    /// read as written.
+    pub admitter: Option<crate::admission::Admitter>,
 }
 
 impl Default for LoadOptions {
@@ -190,6 +217,7 @@ impl Default for LoadOptions {
             default_namespace: "default".into(),
             ties_in_input_order: false,
             api_server: true,
+            admitter: None,
         }
     }
 }
@@ -230,7 +258,6 @@ const MAX_DEFAULT_VALUE_CHARS: usize = 60;
 /// The defaulted `status` (conditions waiting for a controller) is left out: the controller
 /// writes status, it does not read it.
 /// Also returns the pointer of the first defaulted field named, where the note is located.
-#[cfg(feature = "api-server")]
 fn defaults_note(
     kind: &str,
     obj: &Map<String, Value>,
@@ -253,11 +280,11 @@ fn defaults_note(
         .take(MAX_DEFAULTS_NAMED)
         .map(|ptr| {
             let value = value_at(obj, ptr)
-                .map(crate::apiserver::render)
+                .map(crate::admission::render)
                 .unwrap_or_default();
             format!(
                 "{} = {}",
-                crate::apiserver::field_path(ptr),
+                crate::admission::field_path(ptr),
                 cut(&value, MAX_DEFAULT_VALUE_CHARS)
             )
         })
@@ -277,18 +304,7 @@ fn defaults_note(
     Some((note, defaulted[0].clone()))
 }
 
-/// Without the `api-server` feature nothing is defaulted.
-#[cfg(not(feature = "api-server"))]
-fn defaults_note(
-    _kind: &str,
-    _obj: &Map<String, Value>,
-    _defaulted: &[String],
-) -> Option<(Diagnostic, String)> {
-    None
-}
-
 /// The value at JSON pointer `ptr` (`/spec/rules/0`) of an object held as a map.
-#[cfg(feature = "api-server")]
 fn value_at<'a>(obj: &'a Map<String, Value>, ptr: &str) -> Option<&'a Value> {
     let rest = ptr.strip_prefix('/')?;
     let (head, tail) = rest.split_once('/').unwrap_or((rest, ""));
@@ -301,7 +317,6 @@ fn value_at<'a>(obj: &'a Map<String, Value>, ptr: &str) -> Option<&'a Value> {
 }
 
 /// `s` cut to at most `max` characters, ending in `…` when cut.
-#[cfg(feature = "api-server")]
 fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((b, _)) => format!("{}…", &s[..b]),
@@ -504,7 +519,6 @@ impl Loader<'_> {
     /// Admission as the API server does it (when [`LoadOptions::api_server`] is set): prunes and
     /// defaults `map` in place and returns the defaulted fields, or reports the refusals and
     /// returns `None` (the object is then left out of the model).
-    #[cfg(feature = "api-server")]
     fn admit(
         &mut self,
         api_version: &str,
@@ -514,57 +528,43 @@ impl Loader<'_> {
         spans: &SpanMap,
         span: Span,
     ) -> Option<Vec<String>> {
-        let Some(namespaced) = known_kind(group, kind).filter(|_| self.opts.api_server) else {
+        let admitter = self.opts.admitter.or_else(crate::admission::builtin);
+        let (Some(namespaced), Some(admitter)) = (
+            known_kind(group, kind).filter(|_| self.opts.api_server),
+            admitter,
+        ) else {
             return Some(Vec::new());
         };
-        {
-            let admission = crate::apiserver::admit(
-                api_version,
-                kind,
-                namespaced,
-                &self.opts.default_namespace,
-                map,
-            );
-            for (ptr, field) in &admission.pruned {
-                let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`: the API server drops it (kubectl warns: unknown field \"{field}\")"));
-                let s = spans
-                    .key(ptr)
-                    .or_else(|| spans.nearest(ptr))
-                    .unwrap_or(span);
-                self.diag_at(d, s);
-            }
-            if !admission.refusals.is_empty() {
-                self.refuse(kind, namespaced, map, admission, spans, span);
-                return None;
-            }
-            Some(admission.defaulted)
+        let admission = admitter(
+            api_version,
+            kind,
+            namespaced,
+            &self.opts.default_namespace,
+            map,
+        );
+        for (ptr, field) in &admission.pruned {
+            let d = Diagnostic::warning("unknown-field", format!("{kind} has no field `{ptr}`: the API server drops it (kubectl warns: unknown field \"{field}\")"));
+            let s = spans
+                .key(ptr)
+                .or_else(|| spans.nearest(ptr))
+                .unwrap_or(span);
+            self.diag_at(d, s);
         }
-    }
-
-    /// Without the `api-server` feature (the web bundle, for size) nothing is admitted: objects are
-    /// read as written.
-    #[cfg(not(feature = "api-server"))]
-    fn admit(
-        &mut self,
-        _api_version: &str,
-        _group: &str,
-        _kind: &str,
-        _map: &mut Map<String, Value>,
-        _spans: &SpanMap,
-        _span: Span,
-    ) -> Option<Vec<String>> {
-        Some(Vec::new())
+        if !admission.refusals.is_empty() {
+            self.refuse(kind, namespaced, map, admission, spans, span);
+            return None;
+        }
+        Some(admission.defaulted)
     }
 
     /// Reports every refused field of an object the API server would not store, and records the
     /// object as refused instead of adding it to the model.
-    #[cfg(feature = "api-server")]
     fn refuse(
         &mut self,
         kind: &str,
         namespaced: bool,
         map: &Map<String, Value>,
-        admission: crate::apiserver::Admission,
+        admission: crate::admission::Admission,
         spans: &SpanMap,
         span: Span,
     ) {
@@ -599,6 +599,7 @@ impl Loader<'_> {
                 Diagnostic::error("api-rejected", r.message(kind, &refused.name)).on(refused.id());
             self.diag_at(d, at);
         }
+        self.model.refused_ids.insert(refused.id());
         self.model.refused.push(refused);
     }
 

@@ -269,7 +269,23 @@ fn check<'m>(
         );
     };
     let Some(svc_i) = ix.get("Service", ns, &br.name) else {
-        return (Err(err("BackendNotFound", "backend-not-found", format!("Service `{ns}/{}` does not exist; create it or fix the backendRef name/namespace", br.name))), None);
+        return (
+            Err(err(
+                "BackendNotFound",
+                "backend-not-found",
+                format!(
+                    "Service `{ns}/{}` {}",
+                    br.name,
+                    ix.model.missing(
+                        "Service",
+                        ns,
+                        &br.name,
+                        "; create it or fix the backendRef name/namespace"
+                    )
+                ),
+            )),
+            None,
+        );
     };
     let Body::Service(svc) = &ix.model.objects[svc_i].body else {
         return (

@@ -825,7 +825,7 @@ pub fn process(
             Some(ClassState::Foreign) => continue,
             None => {
                 cx.diag(
-                    Diagnostic::error("gatewayclass-not-found", format!("GatewayClass `{}` does not exist: create it (controllerName of your controller) or fix gatewayClassName", spec.gateway_class_name)),
+                    Diagnostic::error("gatewayclass-not-found", format!("GatewayClass `{}` {}", spec.gateway_class_name, model.missing("GatewayClass", "", &spec.gateway_class_name, ": create it (controllerName of your controller) or fix gatewayClassName"))),
                     o,
                     "/spec/gatewayClassName",
                 );

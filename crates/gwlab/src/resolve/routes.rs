@@ -342,10 +342,16 @@ pub fn process<'m>(
                     Diagnostic::error(
                         "parent-not-found",
                         format!(
-                            "parent {} `{}/{}` does not exist: create it or fix the parentRef",
+                            "parent {} `{}/{}` {}",
                             pr.kind(),
                             pr.namespace_or(&o.namespace),
-                            pr.name
+                            pr.name,
+                            ix.model.missing(
+                                pr.kind(),
+                                pr.namespace_or(&o.namespace),
+                                &pr.name,
+                                ": create it or fix the parentRef"
+                            ),
                         ),
                     ),
                     &pptr.to_string(),
