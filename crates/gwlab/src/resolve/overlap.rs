@@ -23,11 +23,7 @@ use std::hash::Hasher;
 fn match_key(m: Option<&HttpRouteMatch>) -> String {
     let empty = HttpRouteMatch::default();
     let m = m.unwrap_or(&empty);
-    let (pt, pv) = m
-        .path
-        .as_ref()
-        .map(|p| (p.kind(), p.value()))
-        .unwrap_or(("PathPrefix", "/"));
+    let (pt, pv) = keyed_path(m.path.as_ref().map(|p| (p.kind(), p.value())));
     let mut out = String::with_capacity(pt.len() + pv.len() + 64);
     out.push_str(pt);
     out.push(' ');
@@ -77,6 +73,17 @@ fn match_key(m: Option<&HttpRouteMatch>) -> String {
         }
     }
     out
+}
+
+/// A match's path as Envoy Gateway compares it for overlaps (`pathMatchKey`): no path is
+/// PathPrefix `/`, and a prefix other than `/` loses one trailing slash, as the xDS translator
+/// trims it before programming (so PathPrefix `/foo/` and `/foo` overlap).
+fn keyed_path<'a>(path: Option<(&'a str, &'a str)>) -> (&'a str, &'a str) {
+    match path {
+        None => ("PathPrefix", "/"),
+        Some(("PathPrefix", v)) if v != "/" => ("PathPrefix", v.strip_suffix('/').unwrap_or(v)),
+        Some(p) => p,
+    }
 }
 
 /// One line of a key, written by `write` (for the parts that are sorted before they are joined).
@@ -181,10 +188,10 @@ impl PathHashes {
 /// The path type and value that open a match's key (its first line): equal keys have equal
 /// paths. None when the text could run past the first line (a line break in the path).
 fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
-    let (pt, pv) = m
-        .and_then(|m| m.path.as_ref())
-        .map(|p| (p.kind(), p.value()))
-        .unwrap_or(("PathPrefix", "/"));
+    let (pt, pv) = keyed_path(
+        m.and_then(|m| m.path.as_ref())
+            .map(|p| (p.kind(), p.value())),
+    );
     // Byte scans: a `char` pattern decodes UTF-8 and cost more than the lookup this guards.
     let plain_type = matches!(pt, "PathPrefix" | "Exact" | "RegularExpression")
         || !pt.bytes().any(|b| b == b' ' || b == b'\n');

@@ -686,6 +686,39 @@ fn route_rules_overlap_table() {
             ),
             false,
         ),
+        // One trailing slash of a prefix is trimmed before comparing, as the xDS translator
+        // trims it before programming; an Exact path and the root prefix keep theirs.
+        (
+            r(
+                "r1",
+                "a.example.com",
+                "{path: {type: PathPrefix, value: /foo/}}",
+            ),
+            r(
+                "r2",
+                "a.example.com",
+                "{path: {type: PathPrefix, value: /foo}}",
+            ),
+            true,
+        ),
+        (
+            r(
+                "r1",
+                "a.example.com",
+                "{path: {type: PathPrefix, value: /}}",
+            ),
+            r(
+                "r2",
+                "a.example.com",
+                "{path: {type: PathPrefix, value: /foo/}}",
+            ),
+            false,
+        ),
+        (
+            r("r1", "a.example.com", "{path: {type: Exact, value: /foo/}}"),
+            r("r2", "a.example.com", "{path: {type: Exact, value: /foo}}"),
+            false,
+        ),
     ];
     for (a, b, want) in cases {
         let (_, res) = run(&format!("{GW}{a}{b}"));

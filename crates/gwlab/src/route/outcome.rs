@@ -47,9 +47,23 @@ fn frac(w: u128, total: u128) -> f64 {
     }
 }
 
-/// The distribution of a rule's traffic over its backends. `l4`: failures reject the connection
-/// instead of answering 500/503. Weights are summed in u128, so no sum can overflow.
-pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
+/// Which translator path a rule's backends go through: it decides what a failed share answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// HTTPRoute: an invalid backendRef's share answers 500, an endpoint-less one's 503.
+    Http,
+    /// GRPCRoute: Envoy Gateway's GRPCRoute path never marks an invalid backendRef's destination
+    /// invalid (`processGRPCRouteRules`), so beside a usable backend its share is counted as one
+    /// without endpoints and answers 503. A rule with no usable backend still answers 500.
+    Grpc,
+    /// TCPRoute, TLSRoute, UDPRoute: failures reject the connection instead of answering.
+    L4,
+}
+
+/// The distribution of a rule's traffic over its backends. Weights are summed in u128, so no
+/// sum can overflow.
+pub(crate) fn plan(backends: &[CBackend], family: Family) -> (Vec<Planned>, String) {
+    let l4 = family == Family::L4;
     let mut valid: u128 = 0;
     let mut invalid: u128 = 0;
     let mut no_ep: u128 = 0;
@@ -113,6 +127,11 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
             fail(500, "every backend has weight 0")
         };
     }
+    let grpc_invalid = family == Family::Grpc && invalid > 0;
+    if grpc_invalid {
+        no_ep += invalid;
+        invalid = 0;
+    }
     let total = valid + invalid + no_ep;
     let mut out = Vec::new();
     let dropped_note = if l4_dropped {
@@ -156,6 +175,9 @@ pub(crate) fn plan(backends: &[CBackend], l4: bool) -> (Vec<Planned>, String) {
                 weight: w,
             });
             note = format!("the weight of invalid or endpoint-less backends is pooled into one share that answers {code}");
+            if grpc_invalid {
+                note.push_str(" (Envoy Gateway's GRPCRoute path counts an invalid backendRef as one without endpoints, so its share answers 503 where an HTTPRoute's would answer 500)");
+            }
         }
     }
     (out, note)
@@ -704,7 +726,7 @@ mod tests {
             ),
         ];
         for (bs, want) in cases {
-            let (p, _) = plan(&bs, false);
+            let (p, _) = plan(&bs, Family::Http);
             assert_eq!(
                 shape(&p),
                 want,
@@ -714,15 +736,28 @@ mod tests {
                     .collect::<Vec<_>>()
             );
         }
-        let (p, _) = plan(&[svc("a", 3, true), bad(1)], true);
+        let grpc: Vec<(Vec<CBackend>, Vec<&str>)> = vec![
+            (vec![svc("a", 80, true), bad(20)], vec!["b0:80%", "503:20%"]),
+            (vec![bad(1)], vec!["500:100%"]),
+            (vec![bad(1), svc("a", 1, false)], vec!["500:100%"]),
+            (vec![svc("a", 1, false)], vec!["503:100%"]),
+            (
+                vec![svc("a", 50, true), bad(25), svc("c", 25, false)],
+                vec!["b0:50%", "503:50%"],
+            ),
+        ];
+        for (bs, want) in grpc {
+            assert_eq!(shape(&plan(&bs, Family::Grpc).0), want, "GRPCRoute");
+        }
+        let (p, _) = plan(&[svc("a", 3, true), bad(1)], Family::L4);
         assert_eq!(
             shape(&p),
             vec!["b0:100%"],
             "Envoy Gateway drops invalid L4 backends"
         );
-        let (p, _) = plan(&[svc("a", 3, true), svc("b", 1, false)], true);
+        let (p, _) = plan(&[svc("a", 3, true), svc("b", 1, false)], Family::L4);
         assert_eq!(shape(&p), vec!["b0:75%", "rej:25%"]);
-        let (p, _) = plan(&[bad(1)], true);
+        let (p, _) = plan(&[bad(1)], Family::L4);
         assert_eq!(shape(&p), vec!["rej:100%"]);
     }
 }

@@ -949,8 +949,13 @@ fn compile_action(
         }
         a.backends.push(cb);
     }
-    let l4 = matches!(kind, RouteKind::Tls | RouteKind::Tcp | RouteKind::Udp);
-    let (plan, note) = outcome::plan(&a.backends, l4);
+    let family = match kind {
+        RouteKind::Tls | RouteKind::Tcp | RouteKind::Udp => outcome::Family::L4,
+        RouteKind::Grpc => outcome::Family::Grpc,
+        _ => outcome::Family::Http,
+    };
+    let l4 = family == outcome::Family::L4;
+    let (plan, note) = outcome::plan(&a.backends, family);
     a.plan = plan;
     a.plan_note = note;
     a.primary = if let Some(code) = a.direct_status {
