@@ -5,7 +5,10 @@
 
 use super::{ObjectStatus, RouteKind, RouteState};
 use crate::fxhash::{FxBuildHasher, FxHashMap, FxHasher};
-use crate::model::{Body, HttpRouteMatch, Model, Object, ValueMatch};
+use crate::model::{
+    Body, GrpcRouteMatch, HttpPathMatch, HttpRouteMatch, Model, Object, ValueMatch,
+};
+use crate::route::grpc::{VALID_METHOD_NAME, VALID_SERVICE_NAME};
 use crate::sort::StableSort;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -103,32 +106,88 @@ fn join_into(lines: &[String], out: &mut String) {
 }
 
 /// Calls `f` with every rule-match the route programs (None: a rule without matches).
-fn each_match<'a>(model: &'a Model, r: &RouteState, f: impl FnMut(Option<&'a HttpRouteMatch>)) {
+fn each_match(model: &Model, r: &RouteState, f: impl FnMut(Option<&HttpRouteMatch>)) {
     each_match_of(&model.objects[r.object], r, f)
 }
 
-/// [`each_match`] for the route's own object.
-fn each_match_of<'a>(o: &'a Object, r: &RouteState, mut f: impl FnMut(Option<&'a HttpRouteMatch>)) {
-    let Body::HttpRoute(spec) = &o.body else {
-        return;
-    };
-    if r.kind != RouteKind::Http || r.attachments.is_empty() {
+/// [`each_match`] for the route's own object. A GRPCRoute's matches are given as the HTTP
+/// matches Envoy Gateway programs for them ([`grpc_as_http`]): its overlap check runs on the
+/// translated routes of every kind together, so a GRPCRoute can overlap an HTTPRoute too.
+fn each_match_of(o: &Object, r: &RouteState, mut f: impl FnMut(Option<&HttpRouteMatch>)) {
+    if r.attachments.is_empty() {
         return;
     }
-    match &spec.rules {
-        None => f(None),
-        Some(rules) => {
-            for (ri, rule) in rules.iter().enumerate() {
-                if !r.rules.get(ri).is_some_and(|s| s.programmed) {
-                    continue;
+    let programmed = |ri: usize| r.rules.get(ri).is_some_and(|s| s.programmed);
+    match (&o.body, r.kind) {
+        (Body::HttpRoute(spec), RouteKind::Http) => match &spec.rules {
+            None => f(None),
+            Some(rules) => {
+                for (_, rule) in rules.iter().enumerate().filter(|(ri, _)| programmed(*ri)) {
+                    match rule.matches.as_deref() {
+                        None | Some([]) => f(None),
+                        Some(ms) => ms.iter().for_each(|m| f(Some(m))),
+                    }
                 }
-                match rule.matches.as_deref() {
-                    None | Some([]) => f(None),
-                    Some(ms) => ms.iter().for_each(|m| f(Some(m))),
+            }
+        },
+        (Body::GrpcRoute(spec), RouteKind::Grpc) => {
+            for (_, rule) in spec
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(ri, _)| programmed(*ri))
+            {
+                if rule.matches.is_empty() {
+                    f(None);
+                }
+                for m in &rule.matches {
+                    f(Some(&grpc_as_http(m)));
                 }
             }
         }
+        _ => {}
     }
+}
+
+/// The HTTP match Envoy Gateway programs for a GRPCRoute match (`processGRPCRouteRule`): headers
+/// as they are; an Exact method match as the exact path `/service/method`, a `:path` suffix
+/// `/method` (method only) or the path prefix `/service` (service only); a RegularExpression one
+/// as a path regex, with the gRPC name patterns standing in for the part it leaves out.
+fn grpc_as_http(m: &GrpcRouteMatch) -> HttpRouteMatch {
+    let mut out = HttpRouteMatch {
+        headers: m.headers.clone(),
+        ..HttpRouteMatch::default()
+    };
+    let Some(method) = &m.method else {
+        return out;
+    };
+    let path = |type_: &str, value: String| {
+        Some(HttpPathMatch {
+            type_: Some(type_.to_string()),
+            value: Some(value),
+        })
+    };
+    let (service, name) = (method.service.as_deref(), method.method.as_deref());
+    if method.type_.as_deref() == Some("RegularExpression") {
+        out.path = match (service, name) {
+            (Some(s), Some(n)) => path("RegularExpression", format!("/{s}/{n}")),
+            (None, Some(n)) => path("RegularExpression", format!("/{VALID_SERVICE_NAME}/{n}")),
+            (Some(s), None) => path("RegularExpression", format!("/{s}/{VALID_METHOD_NAME}")),
+            (None, None) => None,
+        };
+        return out;
+    }
+    match (service, name) {
+        (Some(s), Some(n)) => out.path = path("Exact", format!("/{s}/{n}")),
+        (None, Some(n)) => out.headers.push(ValueMatch {
+            type_: Some("Suffix".to_string()),
+            name: ":path".to_string(),
+            value: format!("/{n}"),
+        }),
+        (Some(s), None) => out.path = path("PathPrefix", format!("/{s}")),
+        (None, None) => {}
+    }
+    out
 }
 
 /// A hash of each rule-match's path, per route, recorded as each route is resolved (its rules
@@ -222,7 +281,7 @@ pub fn check(
     for (ri, r) in routes
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.kind == RouteKind::Http)
+        .filter(|(_, r)| matches!(r.kind, RouteKind::Http | RouteKind::Grpc))
     {
         let hashes = paths.of(ri);
         if hashes.is_empty() {
@@ -254,10 +313,6 @@ pub fn check(
     if !involved.contains(&true) {
         return;
     }
-    // (gateway, listener, hostname, match) → first route (index into `routes`).
-    let mut first: FxHashMap<(usize, usize, &str, &str), usize> = FxHashMap::default();
-    // (route, parentRef index) flagged.
-    let mut flagged: HashSet<(usize, usize), FxBuildHasher> = HashSet::default();
     let keys: Vec<Vec<String>> = routes
         .iter()
         .zip(&involved)
@@ -271,6 +326,9 @@ pub fn check(
             keys
         })
         .collect();
+    // (gateway, listener, hostname, match) → the routes programming it (indexes into `routes`),
+    // each once: Envoy Gateway's buckets of one translated listener.
+    let mut groups: FxHashMap<(usize, usize, &str, &str), Vec<usize>> = FxHashMap::default();
     for (ri, r) in routes.iter().enumerate() {
         for a in &r.attachments {
             // No hostnames: any host, `*`.
@@ -281,25 +339,37 @@ pub fn check(
                 .chain(a.hostnames.is_empty().then_some("*"));
             for h in hosts {
                 for k in &keys[ri] {
-                    let e = *first
+                    let members = groups
                         .entry((a.gateway, a.listener, h, k.as_str()))
-                        .or_insert(ri);
-                    if e != ri {
-                        flagged.insert((ri, a.parent_ref));
-                        // The earlier route: every parentRef attaching it to this listener.
-                        for b in routes[e]
-                            .attachments
-                            .iter()
-                            .filter(|b| b.gateway == a.gateway && b.listener == a.listener)
-                        {
-                            flagged.insert((e, b.parent_ref));
-                        }
+                        .or_default();
+                    if members.last() != Some(&ri) {
+                        members.push(ri);
                     }
                 }
             }
         }
     }
-    if flagged.is_empty() {
+    // (route, parentRef index) → the other routes it overlaps on that parentRef's listeners.
+    let mut conflicts: FxHashMap<(usize, usize), HashSet<usize, FxBuildHasher>> =
+        FxHashMap::default();
+    for ((gateway, listener, _, _), members) in &groups {
+        if members.len() < 2 {
+            continue;
+        }
+        for &m in members {
+            for b in routes[m]
+                .attachments
+                .iter()
+                .filter(|b| b.gateway == *gateway && b.listener == *listener)
+            {
+                conflicts
+                    .entry((m, b.parent_ref))
+                    .or_default()
+                    .extend(members.iter().copied().filter(|&o| o != m));
+            }
+        }
+    }
+    if conflicts.is_empty() {
         return;
     }
     let by_object: FxHashMap<usize, usize> = statuses
@@ -307,9 +377,10 @@ pub fn check(
         .enumerate()
         .map(|(i, s)| (s.object, i))
         .collect();
-    let mut flagged: Vec<(usize, usize)> = flagged.into_iter().collect();
-    flagged.stable_sort();
-    for (ri, pi) in flagged {
+    let mut flagged: Vec<((usize, usize), HashSet<usize, FxBuildHasher>)> =
+        conflicts.into_iter().collect();
+    flagged.stable_sort_by_key(|(k, _)| *k);
+    for ((ri, pi), others) in flagged {
         let oi = routes[ri].object;
         let Some(&si) = by_object.get(&oi) else {
             continue;
@@ -346,11 +417,32 @@ pub fn check(
                 "type": "RouteRulesOverlap",
                 "status": "True",
                 "reason": "RouteRulesOverlap",
-                "message": "Route rules overlap with other routes on the same listener: identical hostname and matches; the earlier route takes the traffic",
+                "message": overlap_message(model, routes, &others),
                 "observedGeneration": gen,
             }));
         }
     }
+}
+
+/// Envoy Gateway's message: the other routes, as `Kind namespace/name`, sorted.
+fn overlap_message(
+    model: &Model,
+    routes: &[RouteState],
+    others: &HashSet<usize, FxBuildHasher>,
+) -> String {
+    let mut names: Vec<String> = others
+        .iter()
+        .map(|&o| {
+            let obj = &model.objects[routes[o].object];
+            format!("{} {}/{}", obj.kind, obj.namespace, obj.meta.name)
+        })
+        .collect();
+    names.stable_sort();
+    names.dedup();
+    format!(
+        "Overlapping match conditions with route(s): {}",
+        names.join(", ")
+    )
 }
 
 #[cfg(test)]

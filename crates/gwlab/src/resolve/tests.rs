@@ -882,3 +882,103 @@ fn merged_gateways_conflicts_and_routing() {
         );
     }
 }
+
+/// Envoy Gateway checks overlaps on the translated routes of every kind together, with a
+/// GRPCRoute's matches as the HTTP matches it programs for them (`/service/method` exact, a
+/// `:path` suffix for a method alone, the prefix `/service` for a service alone), and names the
+/// other routes in the message.
+#[test]
+fn route_rules_overlap_across_grpc_and_http_routes_table() {
+    let http = |name: &str, m: &str| {
+        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  hostnames: [a.example.com]\n  rules:\n  - matches: [{m}]\n    backendRefs: [{{name: svc, port: 8080}}]\n")
+    };
+    let grpc = |name: &str, m: &str| {
+        let matches = if m.is_empty() {
+            String::new()
+        } else {
+            format!("matches: [{m}]\n    ")
+        };
+        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  parentRefs: [{{name: gw, namespace: infra}}]\n  hostnames: [a.example.com]\n  rules:\n  - {matches}backendRefs: [{{name: svc, port: 8080}}]\n")
+    };
+    let exact = "{method: {service: pkg.Svc, method: Get}}";
+    // (route 1, route 2, (kind, name) of each, overlap expected)
+    let cases = [
+        (
+            grpc("g1", exact),
+            grpc("g2", exact),
+            ("GRPCRoute", "GRPCRoute"),
+            true,
+        ),
+        (
+            grpc("g1", exact),
+            grpc("g2", "{method: {service: pkg.Svc, method: Put}}"),
+            ("GRPCRoute", "GRPCRoute"),
+            false,
+        ),
+        (
+            grpc("g1", "{method: {method: Get}}"),
+            grpc("g2", "{method: {method: Get}}"),
+            ("GRPCRoute", "GRPCRoute"),
+            true,
+        ),
+        (
+            grpc("g1", exact),
+            http("h2", "{path: {type: Exact, value: /pkg.Svc/Get}}"),
+            ("GRPCRoute", "HTTPRoute"),
+            true,
+        ),
+        (
+            grpc("g1", "{method: {service: pkg.Svc}}"),
+            http("h2", "{path: {type: PathPrefix, value: /pkg.Svc/}}"),
+            ("GRPCRoute", "HTTPRoute"),
+            true,
+        ),
+        (
+            grpc("g1", ""),
+            http("h2", "{path: {type: PathPrefix, value: /}}"),
+            ("GRPCRoute", "HTTPRoute"),
+            true,
+        ),
+        (
+            grpc(
+                "g1",
+                "{method: {type: RegularExpression, service: pkg.Svc, method: 'G.*'}}",
+            ),
+            grpc(
+                "g2",
+                "{method: {type: RegularExpression, service: pkg.Svc, method: 'G.*'}}",
+            ),
+            ("GRPCRoute", "GRPCRoute"),
+            true,
+        ),
+        (
+            grpc("g1", "{headers: [{name: X-A, value: '1'}]}"),
+            grpc("g2", "{headers: [{name: x-a, value: '1'}]}"),
+            ("GRPCRoute", "GRPCRoute"),
+            true,
+        ),
+    ];
+    for (a, b, (ka, kb), want) in cases {
+        let (_, res) = run(&format!("{GW}{a}{b}"));
+        let names = [
+            (ka, if ka == "GRPCRoute" { "g1" } else { "h1" }),
+            (kb, if kb == "GRPCRoute" { "g2" } else { "h2" }),
+        ];
+        for (i, (kind, name)) in names.iter().enumerate() {
+            let conds = &status(&res, kind, name)["parents"][0]["conditions"];
+            let overlap = conds
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["type"] == "RouteRulesOverlap" && c["status"] == "True");
+            assert_eq!(overlap.is_some(), want, "{kind} {name}: {a}{b}");
+            if let Some(c) = overlap {
+                let (okind, oname) = names[1 - i];
+                assert_eq!(
+                    c["message"],
+                    format!("Overlapping match conditions with route(s): {okind} apps/{oname}")
+                );
+            }
+        }
+    }
+}
