@@ -93,6 +93,7 @@ func main() {
 			// The API server's own JSON decoding: integers stay int64, as CEL and the schema
 			// validator expect.
 			if jerr := utiljson.Unmarshal(raw, &req); jerr != nil {
+				out.Flush()
 				fmt.Fprintf(os.Stderr, "apivalidate: input line %d: %v\n", line, jerr)
 				os.Exit(1)
 			}
