@@ -195,6 +195,7 @@ pub(super) fn apply(table: &Table, root: usize, obj: &mut Map<String, Value>) ->
     let meta = body.as_object_mut().and_then(|m| m.remove("metadata"));
     normalize(table, root, &mut body, &At::root(), &mut applied);
     validate(table, root, &body, &At::root(), &mut applied.refusals);
+    dedup(&mut applied.refusals);
     // As the API server: CEL rules run only when the schema found no blocking error, because a
     // rule may rely on the types and required fields the schema guarantees. (The API server then
     // adds that some rules were not checked; that line names no field, so it is not repeated here.)
@@ -310,40 +311,39 @@ fn number_text(n: &Value) -> String {
     }
 }
 
-/// Checks every OpenAPI constraint of node `i` on `v`; CEL rules are checked separately.
+/// Checks every OpenAPI constraint of node `i` on `v`; CEL rules are checked separately. As
+/// kube-openapi, every check that applies to the value's kind runs (a wrong type does not stop the
+/// enum or the combinators); identical errors are reported once (see [`dedup`]).
 pub(super) fn validate(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) {
+    validate_counted(table, i, v, at, out);
+}
+
+/// [`validate`], returning how many checks ran: kube-openapi's match count, by which `anyOf` and
+/// `oneOf` choose the alternative whose errors they report (the one that got furthest).
+fn validate_counted(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) -> usize {
     let node = table.node(i);
     if v.is_null() && flag(node, "nullable") {
-        return;
+        return 1;
     }
+    let mut matched = 2;
     // An int-or-string field usually states its two types in `anyOf` (checked with the other
     // combinators); one that does not is checked here.
     if flag(node, "x-kubernetes-int-or-string") {
         if node.get("anyOf").is_none() && !(is_integer(v) || v.is_string()) {
-            let msg = format!(
-                "{} in body must be of type integer,string: {:?}",
-                at.name(),
-                type_name(v)
-            );
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {msg}",
-                render(&Value::String(type_name(v).into()))
-            )));
-            return;
+            out.push(type_refusal("integer,string", v, at));
         }
     } else if let Some(want) = node.get("type").and_then(Value::as_str) {
         if !type_ok(want, v) {
-            let msg = format!(
-                "{} in body must be of type {want}: {:?}",
-                at.name(),
-                type_name(v)
-            );
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {msg}",
-                render(&Value::String(type_name(v).into()))
-            )));
-            return;
+            out.push(type_refusal(want, v, at));
         }
+    }
+    matched += combinators(table, i, v, at, out);
+    match v {
+        Value::String(s) => string(table, i, s, v, at, out),
+        Value::Number(_) => number(node, v, at, out),
+        Value::Array(items) => matched += array(table, i, items, at, out),
+        Value::Object(map) => matched += object(table, i, map, at, out),
+        _ => {}
     }
     if let Some(Value::Array(allowed)) = node.get("enum") {
         if !allowed.contains(v) {
@@ -358,40 +358,57 @@ pub(super) fn validate(table: &Table, i: usize, v: &Value, at: &At, out: &mut Ve
                 .collect();
             out.push(at.refusal(format!(
                 "Unsupported value: {}: supported values: {}",
-                render(v),
+                render_bad(v),
                 list.join(", ")
             )));
         }
     }
-    match v {
-        Value::String(s) => string(table, i, s, v, at, out),
-        Value::Number(_) => number(node, v, at, out),
-        Value::Array(items) => array(table, i, items, at, out),
-        Value::Object(map) => object(table, i, map, at, out),
-        _ => {}
-    }
-    combinators(table, i, v, at, out);
+    matched
 }
 
+/// `Invalid value: "<actual type>": <field> in body must be of type <want>: "<actual type>"`.
+fn type_refusal(want: &str, v: &Value, at: &At) -> Refusal {
+    let msg = format!(
+        "{} in body must be of type {want}: {:?}",
+        at.name(),
+        type_name(v)
+    );
+    at.refusal(format!(
+        "Invalid value: {}: {msg}",
+        render(&Value::String(type_name(v).into()))
+    ))
+}
+
+/// Drops repeated refusals, keeping the first: kube-openapi keeps each error text once, however
+/// many schemas (the members of an `allOf`, say) report it.
+pub(super) fn dedup(refusals: &mut Vec<Refusal>) {
+    let mut seen = std::collections::HashSet::new();
+    refusals.retain(|r| seen.insert((r.field.clone(), r.detail.clone())));
+}
+
+/// The string checks, in kube-openapi's order: the first of maxLength, minLength and pattern that
+/// fails is the only one reported; the format is a check of its own.
 fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Refusal>) {
     let node = table.node(i);
     let chars = s.chars().count() as u64;
-    if let Some(max) = node.get("maxLength").and_then(Value::as_u64) {
-        if chars > max {
-            let unit = if max == 1 { "byte" } else { "bytes" };
-            out.push(at.refusal(format!("Too long: may not be more than {max} {unit}")));
-        }
-    }
-    if let Some(min) = node.get("minLength").and_then(Value::as_u64) {
-        if chars < min {
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body should be at least {min} chars long",
-                render(v),
-                at.name()
-            )));
-        }
-    }
-    if let Some(re) = table.pattern(i) {
+    let too_long = node
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .filter(|max| chars > *max);
+    let too_short = node
+        .get("minLength")
+        .and_then(Value::as_u64)
+        .filter(|min| chars < *min);
+    if let Some(max) = too_long {
+        let unit = if max == 1 { "byte" } else { "bytes" };
+        out.push(at.refusal(format!("Too long: may not be more than {max} {unit}")));
+    } else if let Some(min) = too_short {
+        out.push(at.refusal(format!(
+            "Invalid value: {}: {} in body should be at least {min} chars long",
+            render(v),
+            at.name()
+        )));
+    } else if let Some(re) = table.pattern(i) {
         if !re.is_match(s) {
             let p = node.get("pattern").and_then(Value::as_str).unwrap_or("");
             out.push(at.refusal(format!(
@@ -451,7 +468,8 @@ fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
     }
 }
 
-fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusal>) {
+fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusal>) -> usize {
+    let mut matched = 0;
     let node = table.node(i);
     let n = items.len() as u64;
     if let Some(max) = node.get("maxItems").and_then(Value::as_u64) {
@@ -471,7 +489,7 @@ fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusa
     }
     if let Some(s) = index_of(node.get("items")) {
         for (k, item) in items.iter().enumerate() {
-            validate(table, s, item, &at.index(k), out);
+            matched += validate_counted(table, s, item, &at.index(k), out);
         }
     }
     match node.get("x-kubernetes-list-type").and_then(Value::as_str) {
@@ -497,6 +515,7 @@ fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusa
         }
         _ => {}
     }
+    matched
 }
 
 /// `Duplicate value` at every item whose value (or list-map key) an earlier item already has.
@@ -523,7 +542,14 @@ fn render_bad(v: &Value) -> String {
     }
 }
 
-fn object(table: &Table, i: usize, map: &Map<String, Value>, at: &At, out: &mut Vec<Refusal>) {
+fn object(
+    table: &Table,
+    i: usize,
+    map: &Map<String, Value>,
+    at: &At,
+    out: &mut Vec<Refusal>,
+) -> usize {
+    let mut matched = 0;
     let node = table.node(i);
     for name in node
         .get("required")
@@ -556,15 +582,20 @@ fn object(table: &Table, i: usize, map: &Map<String, Value>, at: &At, out: &mut 
     let additional = index_of(node.get("additionalProperties"));
     for (key, v) in map {
         if let Some(s) = props.and_then(|p| index_of(p.get(key))) {
-            validate(table, s, v, &at.child(key), out);
+            matched += validate_counted(table, s, v, &at.child(key), out);
         } else if let Some(s) = additional {
-            validate(table, s, v, &at.key(key), out);
+            matched += validate_counted(table, s, v, &at.key(key), out);
         }
     }
+    matched
 }
 
-/// `allOf`, `anyOf`, `oneOf` and `not`: value-only subschemas (no pruning or defaults inside).
-fn combinators(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) {
+/// `allOf`, `anyOf`, `oneOf` and `not`: value-only subschemas (no pruning or defaults inside),
+/// as kube-openapi combines them. `allOf` reports every member's errors; `anyOf`, and `oneOf`
+/// when no member passes, report those of the member that got furthest (the first on a tie).
+/// The combinator's own error names no field: the API server prints it at `<nil>` with the path
+/// in the message. Returns the checks that ran, for an enclosing combinator's choice.
+fn combinators(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) -> usize {
     let node = table.node(i);
     let members = |key: &str| -> Vec<usize> {
         node.get(key)
@@ -574,46 +605,74 @@ fn combinators(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusa
             .filter_map(|x| index_of(Some(x)))
             .collect()
     };
-    let check = |s: usize| -> Vec<Refusal> {
+    let check = |s: usize| -> (Vec<Refusal>, usize) {
         let mut errs = Vec::new();
-        validate(table, s, v, at, &mut errs);
-        errs
+        let matched = validate_counted(table, s, v, at, &mut errs);
+        (errs, matched)
     };
-    for s in members("allOf") {
-        out.extend(check(s));
-    }
+    // The alternative whose errors are reported: the highest match count, the first on a tie.
+    let best = |results: Vec<(Vec<Refusal>, usize)>| -> Vec<Refusal> {
+        let mut best: Option<(Vec<Refusal>, usize)> = None;
+        for r in results {
+            if best.as_ref().is_none_or(|b| r.1 > b.1) {
+                best = Some(r);
+            }
+        }
+        best.map(|b| b.0).unwrap_or_default()
+    };
+    let combined = |words: &str| Refusal {
+        ptr: at.ptr.clone(),
+        field: "<nil>".to_string(),
+        detail: format!("Invalid value: \"\": {:?} {words}", at.name()),
+    };
+    let mut matched = 0;
     let any = members("anyOf");
     if !any.is_empty() {
-        let results: Vec<Vec<Refusal>> = any.iter().map(|&s| check(s)).collect();
-        if results.iter().all(|e| !e.is_empty()) {
-            out.extend(results.into_iter().flatten());
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body must validate at least one schema (anyOf)",
-                render_bad(v),
-                at.name()
-            )));
+        let results: Vec<(Vec<Refusal>, usize)> = any.iter().map(|&s| check(s)).collect();
+        matched += results.iter().map(|r| r.1).sum::<usize>();
+        if results.iter().all(|r| !r.0.is_empty()) {
+            out.push(combined("must validate at least one schema (anyOf)"));
+            out.extend(best(results));
         }
     }
     let one = members("oneOf");
     if !one.is_empty() {
-        let passing = one.iter().filter(|&&s| check(s).is_empty()).count();
-        if passing != 1 {
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body must validate one and only one schema (oneOf)",
-                render_bad(v),
-                at.name()
+        let results: Vec<(Vec<Refusal>, usize)> = one.iter().map(|&s| check(s)).collect();
+        matched += results.iter().map(|r| r.1).sum::<usize>();
+        let passing = results.iter().filter(|r| r.0.is_empty()).count();
+        if passing == 0 {
+            out.push(combined(
+                "must validate one and only one schema (oneOf). Found none valid",
+            ));
+            out.extend(best(results));
+        } else if passing > 1 {
+            out.push(combined(&format!(
+                "must validate one and only one schema (oneOf). Found {passing} valid alternatives"
+            )));
+        }
+    }
+    let all = members("allOf");
+    if !all.is_empty() {
+        let mut passing = 0;
+        for &s in &all {
+            let (errs, m) = check(s);
+            matched += m;
+            passing += usize::from(errs.is_empty());
+            out.extend(errs);
+        }
+        if passing != all.len() {
+            let none = if passing == 0 { ". None validated" } else { "" };
+            out.push(combined(&format!(
+                "must validate all the schemas (allOf){none}"
             )));
         }
     }
     if let Some(s) = index_of(node.get("not")) {
-        if check(s).is_empty() {
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body must not validate the schema (not)",
-                render_bad(v),
-                at.name()
-            )));
+        if check(s).0.is_empty() {
+            out.push(combined("must not validate the schema (not)"));
         }
     }
+    matched
 }
 
 /// The schema errors that keep the API server from running CEL rules: an unsupported enum value,
@@ -641,6 +700,7 @@ fn rules(table: &Table, i: usize, v: &Value, at: &At, applied: &mut Applied) {
         match cel::check(rule, v) {
             cel::Verdict::Holds => {}
             cel::Verdict::Fails => applied.refusals.push(rule_refusal(rule, node, v, at)),
+            cel::Verdict::Error(err) => applied.refusals.push(rule_error(rule, node, &err, at)),
             cel::Verdict::NotEvaluated(why) => {
                 if !rule.transition {
                     applied
@@ -671,6 +731,21 @@ fn rules(table: &Table, i: usize, v: &Value, at: &At, applied: &mut Applied) {
         }
         _ => {}
     }
+}
+
+/// The refusal a rule gives when evaluating it raised a CEL runtime error: at the node, quoting
+/// the node's schema type and naming the rule by its message (or its text).
+fn rule_error(rule: &cel::Rule, node: &Value, err: &str, at: &At) -> Refusal {
+    let ty = node.get("type").and_then(Value::as_str).unwrap_or("");
+    let named = if rule.message.starts_with("failed rule: ") {
+        rule.source.trim()
+    } else {
+        rule.message.as_str()
+    };
+    at.refusal(format!(
+        "Invalid value: {}: {err} evaluating rule: {named}",
+        render(&Value::String(ty.to_string()))
+    ))
 }
 
 /// The refusal a failed rule gives: at the node (or its `fieldPath`), worded by its `reason`. An
@@ -772,12 +847,10 @@ mod tests {
                 "ip: Invalid value: \"10.0.0\": ip in body must be of type ipv4: \"10.0.0\"",
             ]
         );
+        // Of maxLength, minLength and pattern only the first failing one is reported.
         assert_eq!(
             refusals(nodes, json!({"s": ""})),
-            [
-                "s: Invalid value: \"\": s in body should be at least 1 chars long",
-                "s: Invalid value: \"\": s in body should match '^[a-z]+$'"
-            ]
+            ["s: Invalid value: \"\": s in body should be at least 1 chars long"]
         );
     }
 
@@ -872,13 +945,26 @@ mod tests {
         ]);
         assert!(refusals(nodes.clone(), json!({"p": 80, "ip": "::1", "name": "x"})).is_empty());
         assert!(refusals(nodes.clone(), json!({"p": "http"})).is_empty());
-        let r = refusals(nodes.clone(), json!({"p": true}));
+        // A combinator's own error names no field (`<nil>`); the errors of the alternative that
+        // got furthest (the first on a tie) follow it.
         assert_eq!(
-            r.last().map(String::as_str),
-            Some("p: Invalid value: true: p in body must validate at least one schema (anyOf)")
+            refusals(nodes.clone(), json!({"p": true})),
+            [
+                "<nil>: Invalid value: \"\": \"p\" must validate at least one schema (anyOf)",
+                "p: Invalid value: \"boolean\": p in body must be of type integer: \"boolean\""
+            ]
         );
-        assert_eq!(refusals(nodes.clone(), json!({"ip": "x"})), ["ip: Invalid value: \"x\": ip in body must validate one and only one schema (oneOf)"]);
-        assert_eq!(refusals(nodes, json!({"name": "10.0.0.1"})), ["name: Invalid value: \"10.0.0.1\": name in body must not validate the schema (not)"]);
+        assert_eq!(
+            refusals(nodes.clone(), json!({"ip": "x"})),
+            [
+                "<nil>: Invalid value: \"\": \"ip\" must validate one and only one schema (oneOf). Found none valid",
+                "ip: Invalid value: \"x\": ip in body must be of type ipv4: \"x\""
+            ]
+        );
+        assert_eq!(
+            refusals(nodes, json!({"name": "10.0.0.1"})),
+            ["<nil>: Invalid value: \"\": \"name\" must not validate the schema (not)"]
+        );
     }
 
     #[test]

@@ -464,7 +464,10 @@ fn function<'a>(name: &str, recv: Val<'a>, args: &[Val<'a>]) -> R<'a> {
             ))
         }
         ("isIP", Some(s)) => Val::Bool(s.parse::<std::net::IpAddr>().is_ok()),
-        ("duration", Some(s)) => Val::Duration(duration(s)?),
+        // CEL's own words when the string is not a duration.
+        ("duration", Some(s)) => Val::Duration(duration(s).map_err(|_| {
+            "type conversion error from 'string' to 'google.protobuf.Duration'".to_string()
+        })?),
         ("string", _) => match &recv {
             Val::Str(_) => recv.clone(),
             Val::Int(i) => Val::Str(Cow::Owned(i.to_string())),
