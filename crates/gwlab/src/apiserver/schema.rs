@@ -137,6 +137,9 @@ pub(super) struct Applied {
 pub(super) struct At {
     pub ptr: String,
     pub field: String,
+    /// The path as kube-openapi names it in schema errors: the same, except that a map entry is
+    /// `.key` there where `field.Path` (CEL and list-type errors) writes `[key]`.
+    pub openapi: String,
 }
 
 impl At {
@@ -144,18 +147,21 @@ impl At {
         At {
             ptr: String::new(),
             field: String::new(),
+            openapi: String::new(),
         }
     }
     pub(super) fn child(&self, name: &str) -> At {
         At {
             ptr: format!("{}/{}", self.ptr, escape_token(name)),
             field: field_path_child(&self.field, name),
+            openapi: field_path_child(&self.openapi, name),
         }
     }
     pub(super) fn index(&self, i: usize) -> At {
         At {
             ptr: format!("{}/{i}", self.ptr),
             field: field_path_index(&self.field, i),
+            openapi: field_path_index(&self.openapi, i),
         }
     }
     /// A map entry (`additionalProperties`): the API server writes `field[key]`.
@@ -163,6 +169,7 @@ impl At {
         At {
             ptr: format!("{}/{}", self.ptr, escape_token(key)),
             field: format!("{}[{key}]", self.field),
+            openapi: field_path_child(&self.openapi, key),
         }
     }
     pub(super) fn refusal(&self, detail: String) -> Refusal {
@@ -177,19 +184,37 @@ impl At {
             detail,
         }
     }
+    /// A refusal from the OpenAPI schema check, named as kube-openapi names the field.
+    pub(super) fn schema_refusal(&self, detail: String) -> Refusal {
+        let field = if self.openapi.is_empty() {
+            "<root>".to_string()
+        } else {
+            self.openapi.clone()
+        };
+        Refusal {
+            ptr: self.ptr.clone(),
+            field,
+            detail,
+        }
+    }
     /// The name kube-openapi uses in its own messages (`spec.port in body …`).
     fn name(&self) -> &str {
-        if self.field.is_empty() {
+        if self.openapi.is_empty() {
             "."
         } else {
-            &self.field
+            &self.openapi
         }
     }
 }
 
 /// Prunes, defaults and validates the body of one custom resource (`metadata` is left alone: the
 /// API server validates it by its own rules).
-pub(super) fn apply(table: &Table, root: usize, obj: &mut Map<String, Value>) -> Applied {
+pub(super) fn apply(
+    table: &Table,
+    root: usize,
+    obj: &mut Map<String, Value>,
+    rules_blocked: bool,
+) -> Applied {
     let mut applied = Applied::default();
     let mut body = Value::Object(std::mem::take(obj));
     let meta = body.as_object_mut().and_then(|m| m.remove("metadata"));
@@ -199,7 +224,7 @@ pub(super) fn apply(table: &Table, root: usize, obj: &mut Map<String, Value>) ->
     // As the API server: CEL rules run only when the schema found no blocking error, because a
     // rule may rely on the types and required fields the schema guarantees. (The API server then
     // adds that some rules were not checked; that line names no field, so it is not repeated here.)
-    if !applied.refusals.iter().any(blocks_rules) {
+    if !rules_blocked && !applied.refusals.iter().any(blocks_rules) {
         rules(table, root, &body, &At::root(), &mut applied);
     }
     if let Value::Object(mut m) = body {
@@ -291,18 +316,6 @@ fn is_integer(v: &Value) -> bool {
     }
 }
 
-fn type_ok(want: &str, v: &Value) -> bool {
-    match want {
-        "string" => v.is_string(),
-        "integer" => is_integer(v),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        _ => true,
-    }
-}
-
 /// kube-openapi prints numbers with Go's `%v`: integral floats without a fraction.
 fn number_text(n: &Value) -> String {
     match n.as_f64() {
@@ -326,16 +339,8 @@ fn validate_counted(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<R
         return 1;
     }
     let mut matched = 2;
-    // An int-or-string field usually states its two types in `anyOf` (checked with the other
-    // combinators); one that does not is checked here.
-    if flag(node, "x-kubernetes-int-or-string") {
-        if node.get("anyOf").is_none() && !(is_integer(v) || v.is_string()) {
-            out.push(type_refusal("integer,string", v, at));
-        }
-    } else if let Some(want) = node.get("type").and_then(Value::as_str) {
-        if !type_ok(want, v) {
-            out.push(type_refusal(want, v, at));
-        }
+    if let Some(r) = type_check(node, v, at) {
+        out.push(r);
     }
     matched += combinators(table, i, v, at, out);
     match v {
@@ -356,7 +361,7 @@ fn validate_counted(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<R
                     )
                 })
                 .collect();
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Unsupported value: {}: supported values: {}",
                 render_bad(v),
                 list.join(", ")
@@ -366,16 +371,50 @@ fn validate_counted(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<R
     matched
 }
 
-/// `Invalid value: "<actual type>": <field> in body must be of type <want>: "<actual type>"`.
-fn type_refusal(want: &str, v: &Value, at: &At) -> Refusal {
-    let msg = format!(
-        "{} in body must be of type {want}: {:?}",
-        at.name(),
-        type_name(v)
-    );
-    at.refusal(format!(
+/// kube-openapi's type check. The types are the node's `type` (`integer,string` for an
+/// int-or-string field); a `format` also constrains a value that is not a string or a list: an
+/// integer carries the format `int64` and a fraction `float64`, and a value whose type and format
+/// both differ from the schema's is refused with the format named. A string or list under a
+/// non-numeric formatted schema is left to the format check.
+fn type_check(node: &Value, v: &Value, at: &At) -> Option<Refusal> {
+    let types: Vec<&str> = if flag(node, "x-kubernetes-int-or-string") {
+        vec!["integer", "string"]
+    } else {
+        node.get("type")
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect()
+    };
+    let format = node.get("format").and_then(Value::as_str).unwrap_or("");
+    if v.is_null() || (types.is_empty() && format.is_empty()) {
+        return None;
+    }
+    let actual = type_name(v);
+    let actual_format = match actual {
+        "integer" => "int64",
+        "number" => "float64",
+        _ => "",
+    };
+    let numeric = types.contains(&"integer") || types.contains(&"number");
+    let float_int = actual == "number" && is_integer(v) && types.contains(&"integer");
+    let int_float = actual == "integer" && types.contains(&"number");
+    let compatible = types.contains(&actual) || float_int || int_float;
+    let scalar = !(v.is_string() || v.is_array());
+    if scalar && !format.is_empty() && !(compatible || actual_format == format) {
+        return Some(type_refusal(format, actual_format, at));
+    }
+    if !format.is_empty() && !numeric && !scalar {
+        return None;
+    }
+    (!types.is_empty() && !compatible).then(|| type_refusal(&types.join(","), actual, at))
+}
+
+/// `Invalid value: "<actual>": <field> in body must be of type <want>: "<actual>"`.
+fn type_refusal(want: &str, actual: &str, at: &At) -> Refusal {
+    let msg = format!("{} in body must be of type {want}: {actual:?}", at.name());
+    at.schema_refusal(format!(
         "Invalid value: {}: {msg}",
-        render(&Value::String(type_name(v).into()))
+        render(&Value::String(actual.into()))
     ))
 }
 
@@ -401,9 +440,9 @@ fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Re
         .filter(|min| chars < *min);
     if let Some(max) = too_long {
         let unit = if max == 1 { "byte" } else { "bytes" };
-        out.push(at.refusal(format!("Too long: may not be more than {max} {unit}")));
+        out.push(at.schema_refusal(format!("Too long: may not be more than {max} {unit}")));
     } else if let Some(min) = too_short {
-        out.push(at.refusal(format!(
+        out.push(at.schema_refusal(format!(
             "Invalid value: {}: {} in body should be at least {min} chars long",
             render(v),
             at.name()
@@ -411,7 +450,7 @@ fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Re
     } else if let Some(re) = table.pattern(i) {
         if !re.is_match(s) {
             let p = node.get("pattern").and_then(Value::as_str).unwrap_or("");
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should match '{p}'",
                 render(v),
                 at.name()
@@ -420,7 +459,7 @@ fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Re
     }
     if let Some(format) = node.get("format").and_then(Value::as_str) {
         if !super::formats::valid(format, s) {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body must be of type {format}: {:?}",
                 render(v),
                 at.name(),
@@ -432,6 +471,27 @@ fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Re
 
 fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
     let x = v.as_f64().unwrap_or(0.0);
+    // kube-openapi first checks that the value fits the integer format's range.
+    if node.get("type").and_then(Value::as_str) == Some("integer") {
+        let range = match node.get("format").and_then(Value::as_str) {
+            Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
+            Some("uint32") => Some((0.0, f64::from(u32::MAX))),
+            _ => None,
+        };
+        if let (Some((lo, hi)), Some(format)) = (range, node.get("format").and_then(Value::as_str))
+        {
+            if x < lo || x > hi {
+                out.push(Refusal {
+                    ptr: at.ptr.clone(),
+                    field: "<nil>".to_string(),
+                    detail: format!(
+                        "Invalid value: \"\": Checked value must be of type integer with format {format} in {}",
+                        at.name()
+                    ),
+                });
+            }
+        }
+    }
     let bound = |key: &str| node.get(key).filter(|b| b.is_number());
     let exclusive = |key: &str| flag(node, key);
     if let Some(min) = bound("minimum") {
@@ -442,7 +502,7 @@ fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
             (x < m, "greater than or equal to")
         };
         if bad {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should be {words} {}",
                 render(v),
                 at.name(),
@@ -458,7 +518,7 @@ fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
             (x > m, "less than or equal to")
         };
         if bad {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should be {words} {}",
                 render(v),
                 at.name(),
@@ -475,12 +535,12 @@ fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusa
     if let Some(max) = node.get("maxItems").and_then(Value::as_u64) {
         if n > max {
             let unit = if max == 1 { "item" } else { "items" };
-            out.push(at.refusal(format!("Too many: {n}: must have at most {max} {unit}")));
+            out.push(at.schema_refusal(format!("Too many: {n}: must have at most {max} {unit}")));
         }
     }
     if let Some(min) = node.get("minItems").and_then(Value::as_u64) {
         if n < min {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should have at least {min} items",
                 n,
                 at.name()
@@ -494,6 +554,19 @@ fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusa
     }
     match node.get("x-kubernetes-list-type").and_then(Value::as_str) {
         Some("set") => duplicates(items.iter().cloned(), at, out),
+        Some("map") if items.iter().any(|x| !x.is_null() && !x.is_object()) => {
+            // The first item that is not an object is the list-type check's only error.
+            if let Some((k, bad)) = items
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !x.is_null() && !x.is_object())
+            {
+                out.push(at.index(k).refusal(format!(
+                    "Invalid value: {}: must be an object for an array of list-type map",
+                    render_bad(bad)
+                )));
+            }
+        }
         Some("map") => {
             let keys: Vec<&str> = node
                 .get("x-kubernetes-list-map-keys")
@@ -518,18 +591,18 @@ fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusa
     matched
 }
 
-/// `Duplicate value` at every item whose value (or list-map key) an earlier item already has.
+/// `Duplicate value` at the second item with a value (or list-map key) seen before; a third
+/// and later copy is not reported again, as the API server's list-type check does.
 fn duplicates(values: impl Iterator<Item = Value>, at: &At, out: &mut Vec<Refusal>) {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (k, v) in values.enumerate() {
-        let text = v.to_string();
-        if seen.contains(&text) {
+        let times = seen.entry(v.to_string()).or_insert(0);
+        *times += 1;
+        if *times == 2 {
             out.push(
                 at.index(k)
                     .refusal(format!("Duplicate value: {}", render_bad(&v))),
             );
-        } else {
-            seen.push(text);
         }
     }
 }
@@ -559,19 +632,19 @@ fn object(
         .filter_map(Value::as_str)
     {
         if !map.contains_key(name) {
-            out.push(at.child(name).refusal("Required value".to_string()));
+            out.push(at.child(name).schema_refusal("Required value".to_string()));
         }
     }
     let n = map.len() as u64;
     if let Some(max) = node.get("maxProperties").and_then(Value::as_u64) {
         if n > max {
             let unit = if max == 1 { "item" } else { "items" };
-            out.push(at.refusal(format!("Too many: {n}: must have at most {max} {unit}")));
+            out.push(at.schema_refusal(format!("Too many: {n}: must have at most {max} {unit}")));
         }
     }
     if let Some(min) = node.get("minProperties").and_then(Value::as_u64) {
         if n < min {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should have at least {min} properties",
                 n,
                 at.name()
@@ -677,7 +750,7 @@ fn combinators(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusa
 
 /// The schema errors that keep the API server from running CEL rules: an unsupported enum value,
 /// a missing required field, a string or list too long, a wrong type or format.
-fn blocks_rules(r: &Refusal) -> bool {
+pub(super) fn blocks_rules(r: &Refusal) -> bool {
     let d = r.detail.as_str();
     [
         "Unsupported value",
@@ -795,7 +868,7 @@ mod tests {
     fn run(nodes: Value, root: usize, obj: Value) -> (Vec<String>, Value, Applied) {
         let t = table(nodes);
         let mut map = obj.as_object().cloned().unwrap();
-        let applied = apply(&t, root, &mut map);
+        let applied = apply(&t, root, &mut map, false);
         let lines = applied
             .refusals
             .iter()
@@ -924,7 +997,7 @@ mod tests {
                 "labels: Too many: 2: must have at most 1 item"
             ]
         );
-        assert_eq!(refusals(nodes.clone(), json!({"name": "a", "labels": {"k": 1}})), ["labels[k]: Invalid value: \"integer\": labels[k] in body must be of type string: \"integer\""]);
+        assert_eq!(refusals(nodes.clone(), json!({"name": "a", "labels": {"k": 1}})), ["labels.k: Invalid value: \"integer\": labels.k in body must be of type string: \"integer\""]);
         assert_eq!(
             refusals(nodes, json!({"name": "a", "labels": {}})),
             ["labels: Invalid value: 0: labels in body should have at least 1 properties"]
@@ -950,6 +1023,7 @@ mod tests {
         assert_eq!(
             refusals(nodes.clone(), json!({"p": true})),
             [
+                "p: Invalid value: \"boolean\": p in body must be of type integer,string: \"boolean\"",
                 "<nil>: Invalid value: \"\": \"p\" must validate at least one schema (anyOf)",
                 "p: Invalid value: \"boolean\": p in body must be of type integer: \"boolean\""
             ]

@@ -26,6 +26,9 @@ pub enum Val<'a> {
     Duration(i128),
     /// A named string format (`format.dns1123Label()`).
     Format(&'static str),
+    /// An optional (what a format's `validate` returns): none, or the value held. An optional
+    /// equals only another optional, so `… .validate(x) == null` is always false, as in CEL.
+    Optional(Option<Box<Val<'a>>>),
 }
 
 type R<'a> = Result<Val<'a>, String>;
@@ -101,6 +104,7 @@ impl<'a> Val<'a> {
             Val::Map(_) | Val::Json(_) => "map",
             Val::Duration(_) => "duration",
             Val::Format(_) => "format",
+            Val::Optional(_) => "optional_type",
         }
     }
 }
@@ -114,6 +118,12 @@ fn equal(a: &Val, b: &Val) -> bool {
         (Val::Bool(x), Val::Bool(y)) => x == y,
         (Val::Str(x), Val::Str(y)) => x == y,
         (Val::Duration(x), Val::Duration(y)) => x == y,
+        (Val::Optional(x), Val::Optional(y)) => match (x, y) {
+            (None, None) => true,
+            (Some(p), Some(q)) => equal(p, q),
+            _ => false,
+        },
+        (Val::Optional(_), _) | (_, Val::Optional(_)) => false,
         _ => match (a.items(), b.items()) {
             (Some(x), Some(y)) => x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| equal(p, q)),
             _ => match (a.keys(), b.keys()) {
@@ -486,18 +496,27 @@ fn function<'a>(name: &str, recv: Val<'a>, args: &[Val<'a>]) -> R<'a> {
             ),
             v => return Err(format!("no such overload: int({})", v.type_name())),
         },
+        ("hasValue", _) => match recv {
+            Val::Optional(o) => Val::Bool(o.is_some()),
+            v => return Err(format!("no such overload: {}.hasValue", v.type_name())),
+        },
+        ("value", _) => match recv {
+            Val::Optional(Some(v)) => v.as_ref().clone(),
+            Val::Optional(None) => return Err("optional.none() dereference".into()),
+            v => return Err(format!("no such overload: {}.value", v.type_name())),
+        },
         ("validate", _) => match recv {
             Val::Format("dns1123Label") => {
                 let problems = super::super::names::dns1123_label(string_arg(args, 0, name)?);
                 if problems.is_empty() {
-                    Val::Null
+                    Val::Optional(None)
                 } else {
-                    Val::List(
+                    Val::Optional(Some(Box::new(Val::List(
                         problems
                             .into_iter()
                             .map(|p| Val::Str(Cow::Owned(p)))
                             .collect(),
-                    )
+                    ))))
                 }
             }
             v => return Err(format!("no such overload: {}.validate", v.type_name())),
@@ -581,7 +600,10 @@ mod tests {
             ("isIP('10.0.0.1') && isIP('::1') && !isIP('example.com')", true),
             ("duration(self.t) > duration('1s') && duration(self.t) <= duration('1m30s')", true),
             ("{'Auto': 0, '1.2': 3}['1.2'] == 3", true),
-            ("format.dns1123Label().validate('ok') == null && format.dns1123Label().validate('Not OK') != null", true),
+            // `validate` returns an optional: none when valid, never equal to null.
+            ("!format.dns1123Label().validate('ok').hasValue() && format.dns1123Label().validate('Not OK').hasValue()", true),
+            ("format.dns1123Label().validate('ok') == null || format.dns1123Label().validate('Not OK') == null", false),
+            ("format.dns1123Label().validate('Not OK').value().size() > 0", true),
             // An error on one side of && or || is absorbed by the other side's verdict.
             ("has(self.missing) && self.missing.x == 1", false),
             ("!has(self.missing) || self.missing.x == 1", true),
