@@ -108,16 +108,27 @@ pub fn outcome(ours: &Ours, theirs: &Verdict) -> Outcome {
 /// Whether the oracle's errors show that `target` was violated: an error at or below its field
 /// and, for a CEL rule, carrying the rule's message.
 pub fn violated(target: &Target, theirs: &Verdict) -> bool {
+    let at = field_matcher(&target.field);
     theirs.errors.iter().any(|e| {
-        let at_field = target.field.is_empty()
-            || e.starts_with(&format!("{}:", target.field))
-            || e.starts_with(&format!("{}.", target.field))
-            || e.starts_with(&format!("{}[", target.field));
+        // A combinator's error names no field; its message starts with the quoted path.
+        let place = match e.strip_prefix("<nil>: Invalid value: \"\": \"") {
+            Some(rest) => rest.split('"').next().unwrap_or(""),
+            None => e.split(": ").next().unwrap_or(""),
+        };
+        let at_field = target.field.is_empty() || at.is_match(place);
         match &target.kind {
             TargetKind::Schema => at_field,
             TargetKind::Cel { message } => at_field && e.contains(message.as_str()),
         }
     })
+}
+
+/// A pattern for the field paths at or below `field`. A map entry (`[k]` in a target) may be any
+/// key, written `[key]` (`field.Path`) or `.key` (kube-openapi).
+fn field_matcher(field: &str) -> regex::Regex {
+    let parts: Vec<String> = field.split("[k]").map(regex::escape).collect();
+    let pattern = format!("^{}($|[.\\[])", parts.join(r"(\[[^\]]*\]|\.[^.\[]+)"));
+    regex::Regex::new(&pattern).expect("an escaped field path is a valid pattern")
 }
 
 /// Counts for one CRD.

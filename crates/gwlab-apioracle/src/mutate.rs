@@ -8,6 +8,12 @@ use crate::schema::{field_path, paths, Served, Step, Table};
 use crate::synth::{string_fits, Synth};
 use serde_json::{json, Map, Value};
 
+/// How many variants of a child object a rule's variants try (each in the minimal and the full
+/// parent), and of a list's item: enough to reach the rules of the CRDs, few enough that all
+/// cases run in well under a minute.
+const DEEP_VARIANTS: usize = 16;
+const ITEM_VARIANTS: usize = 32;
+
 /// What a target is: a schema constraint or a CEL rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TargetKind {
@@ -102,7 +108,7 @@ impl<'a> Generator<'a> {
                 .find(|b| has_path(b, &path))
                 .cloned()
                 .unwrap_or_else(|| synthesized.clone());
-            for (label, kind, edits) in self.violations(node_index, node) {
+            for (label, kind, edits) in self.violations(node_index, node, path.is_empty()) {
                 let id = format!("{node_index}#{label}");
                 let key = format!("{}/{id}", served.crd);
                 if !seen.insert(key) {
@@ -133,11 +139,18 @@ impl<'a> Generator<'a> {
     }
 
     /// Every constraint of one node, each with the edits that should violate it.
-    fn violations(&self, i: usize, node: &Value) -> Vec<(String, TargetKind, Vec<Edit>)> {
+    fn violations(
+        &self,
+        i: usize,
+        node: &Value,
+        at_root: bool,
+    ) -> Vec<(String, TargetKind, Vec<Edit>)> {
         let mut out = Vec::new();
         let schema = |label: &str, edits: Vec<Edit>| (label.to_string(), TargetKind::Schema, edits);
         let ty = node.get("type").and_then(Value::as_str).unwrap_or("");
-        if flag(node, "x-kubernetes-int-or-string") {
+        if at_root {
+            // The object itself is always an object.
+        } else if flag(node, "x-kubernetes-int-or-string") {
             out.push(schema("type", vec![Edit::Set(json!(true))]));
         } else if !ty.is_empty() {
             let wrong = match ty {
@@ -238,7 +251,9 @@ impl<'a> Generator<'a> {
         }
         for key in ["oneOf", "anyOf", "allOf", "not"] {
             if node.get(key).is_some() {
-                out.push(schema(key, self.variants(i)));
+                let mut edits = self.variants(i, &[]);
+                edits.extend([json!(true), json!("!!bad value!!"), json!("1x")].map(Edit::Set));
+                out.push(schema(key, edits));
             }
         }
         let rules = node
@@ -259,7 +274,7 @@ impl<'a> Generator<'a> {
             out.push((
                 format!("cel{n}"),
                 TargetKind::Cel { message },
-                self.variants(i),
+                self.variants(i, &literals(text)),
             ));
         }
         out
@@ -285,7 +300,11 @@ impl<'a> Generator<'a> {
 
     /// Values around node `i` for rules the schema alone cannot break: the minimal value, every
     /// property added and removed, enum values swapped, empty strings, lists duplicated.
-    fn variants(&self, i: usize) -> Vec<Edit> {
+    fn variants(&self, i: usize, literals: &[String]) -> Vec<Edit> {
+        self.variants_at(i, literals, 0)
+    }
+
+    fn variants_at(&self, i: usize, literals: &[String], depth: usize) -> Vec<Edit> {
         let node = self.table.node(i);
         let base = self.synth.valid(i);
         let mut out: Vec<Value> = vec![base.clone()];
@@ -312,7 +331,25 @@ impl<'a> Generator<'a> {
                     let mut minus = full.clone();
                     minus.remove(name);
                     out.push(Value::Object(minus));
-                    for alt in self.alternatives(*c, child) {
+                    let mut alts = self.alternatives(*c, child, literals);
+                    // One level further down: the child's own variants, in the minimal and the
+                    // full parent.
+                    if depth < 1
+                        && matches!(
+                            child.get("type").and_then(Value::as_str),
+                            Some("object" | "array")
+                        )
+                    {
+                        alts.extend(
+                            self.variants_at(*c, literals, depth + 1)
+                                .into_iter()
+                                .filter_map(|e| match e {
+                                    Edit::Set(v) => Some(v),
+                                    Edit::Remove(_) => None,
+                                }),
+                        );
+                    }
+                    for alt in alts {
                         let mut with = bm.clone();
                         with.insert(name.clone(), alt.clone());
                         out.push(Value::Object(with));
@@ -325,13 +362,13 @@ impl<'a> Generator<'a> {
             Value::Array(_) => {
                 if let Some(item) = u64_of(node, "items").map(|c| c as usize) {
                     let item_variants: Vec<Value> = self
-                        .variants(item)
+                        .variants_at(item, literals, depth)
                         .into_iter()
                         .filter_map(|e| match e {
                             Edit::Set(v) => Some(v),
                             Edit::Remove(_) => None,
                         })
-                        .take(24)
+                        .take(ITEM_VARIANTS)
                         .collect();
                     out.push(json!([]));
                     for v in &item_variants {
@@ -344,7 +381,7 @@ impl<'a> Generator<'a> {
                     out.push(Value::Array(self.synth.distinct_items(i, 2, 0)));
                 }
             }
-            _ => out.extend(self.alternatives(i, node)),
+            _ => out.extend(self.alternatives(i, node, literals)),
         }
         let mut unique: Vec<Value> = Vec::new();
         for v in out {
@@ -356,7 +393,7 @@ impl<'a> Generator<'a> {
     }
 
     /// Other values a scalar or list field may take that rules often single out.
-    fn alternatives(&self, i: usize, node: &Value) -> Vec<Value> {
+    fn alternatives(&self, i: usize, node: &Value, literals: &[String]) -> Vec<Value> {
         if let Some(Value::Array(allowed)) = node.get("enum") {
             return allowed.clone();
         }
@@ -391,6 +428,18 @@ impl<'a> Generator<'a> {
                 .map(|s| json!(s))
                 .collect();
                 v.push(json!("a".repeat(300)));
+                // The rule's own string literals, alone and inside a path or name.
+                for lit in literals {
+                    for s in [
+                        lit.clone(),
+                        format!("/a{lit}a"),
+                        format!("a{lit}"),
+                        format!("{lit}a"),
+                        lit.to_uppercase(),
+                    ] {
+                        v.push(json!(s));
+                    }
+                }
                 v
             }
             Some("integer") | Some("number") => {
@@ -470,6 +519,36 @@ impl<'a> Generator<'a> {
         }
         true
     }
+}
+
+/// The string literals of a CEL rule (`'Replace'`, `"/./"`), which the values its guard singles
+/// out are often made of. Raw strings (`r"..."`) are patterns, not values, and are left out.
+fn literals(rule: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b: Vec<char> = rule.chars().collect();
+    let mut k = 0;
+    while k < b.len() {
+        let c = b[k];
+        let raw = k > 0 && (b[k - 1] == 'r' || b[k - 1] == 'R');
+        if c == '\'' || c == '"' {
+            let mut j = k + 1;
+            let mut text = String::new();
+            while j < b.len() && b[j] != c {
+                if b[j] == '\\' && j + 1 < b.len() {
+                    j += 1;
+                }
+                text.push(b[j]);
+                j += 1;
+            }
+            if !raw && !text.is_empty() && !out.contains(&text) && text.len() < 64 {
+                out.push(text);
+            }
+            k = j + 1;
+        } else {
+            k += 1;
+        }
+    }
+    out
 }
 
 fn child_index(node: &Value, step: &Step) -> Option<usize> {

@@ -83,9 +83,20 @@ impl<'a> Synth<'a> {
 
     fn valid_at(&self, i: usize, depth: usize) -> Value {
         let node = self.table.node(i);
-        if let Some(Value::Array(allowed)) = node.get("enum") {
-            if let Some(first) = allowed.iter().find(|v| !v.is_null()) {
-                return first.clone();
+        // An enum of the node itself or of the first `allOf` member that states one.
+        let members = node.get("allOf").and_then(Value::as_array);
+        let enums = std::iter::once(node).chain(
+            members
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_u64)
+                .map(|m| self.table.node(m as usize)),
+        );
+        for n in enums {
+            if let Some(Value::Array(allowed)) = n.get("enum") {
+                if let Some(first) = allowed.iter().find(|v| !v.is_null()) {
+                    return first.clone();
+                }
             }
         }
         if flag(node, "x-kubernetes-int-or-string") {
