@@ -346,7 +346,8 @@ impl<'a> Generator<'a> {
                                 .filter_map(|e| match e {
                                     Edit::Set(v) => Some(v),
                                     Edit::Remove(_) => None,
-                                }),
+                                })
+                                .take(DEEP_VARIANTS),
                         );
                     }
                     for alt in alts {
