@@ -178,3 +178,44 @@ pub fn counts(
     }
     by
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_entries_match_either_spelling_and_only_below_the_field() {
+        let m = field_matcher("spec.options[k]");
+        assert!(m.is_match("spec.options.team"));
+        assert!(m.is_match("spec.options[team].x"));
+        assert!(!m.is_match("spec.optionsX"));
+        let m = field_matcher("spec.rules[0]");
+        assert!(m.is_match("spec.rules[0].matches"));
+        assert!(!m.is_match("spec.rules[0]x"));
+    }
+
+    #[test]
+    fn the_rules_not_checked_line_is_the_only_one_left_out() {
+        let ours = Ours {
+            errors: vec!["spec.x: Required value".into()],
+            defaulted: Value::Null,
+            unevaluated: 0,
+        };
+        let theirs = Verdict {
+            known: true,
+            accepted: false,
+            errors: vec![
+                "spec.x: Required value".into(),
+                "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation".into(),
+            ],
+            defaulted: None,
+        };
+        let o = outcome(&ours, &theirs);
+        assert!(o.verdict_agrees && o.messages_agree);
+        let theirs = Verdict {
+            errors: vec!["spec.y: Required value".into()],
+            ..theirs
+        };
+        assert!(!outcome(&ours, &theirs).messages_agree);
+    }
+}

@@ -620,3 +620,39 @@ pub fn name_cases(served: &Served, base: &Value, out: &mut Vec<Case>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_literals_leave_raw_patterns_out() {
+        assert_eq!(
+            literals(
+                r#"self.type == 'Replace' && !self.value.contains("/./") && self.h.matches(r"^a$")"#
+            ),
+            ["Replace", "/./"]
+        );
+        assert!(literals("self.a == self.b").is_empty());
+    }
+
+    #[test]
+    fn every_generated_case_of_a_kind_breaks_something() {
+        let tables = crate::schema::tables();
+        let served = crate::schema::served(&tables);
+        let route = served
+            .iter()
+            .find(|s| s.kind == "HTTPRoute" && s.api_version.ends_with("/v1"))
+            .expect("the tables serve HTTPRoute v1");
+        let generator = Generator::new(&tables[route.table]);
+        let (mut targets, mut seen, mut cases) = (Vec::new(), Default::default(), Vec::new());
+        generator.cases(route, &[], &mut targets, &mut seen, &mut cases);
+        assert!(targets.len() > 100, "{} targets", targets.len());
+        // A schema violation is one gwlab refuses too (the oracle decides the rest).
+        let maxlen = cases
+            .iter()
+            .find(|c| c.id.ends_with("spec.hostnames[0]/maxLength/0"))
+            .expect("a hostname too long");
+        assert!(!crate::compare::ours(maxlen).errors.is_empty());
+    }
+}
