@@ -17,6 +17,8 @@ struct Args {
     floor: f64,
     show: usize,
     report: Option<PathBuf>,
+    /// Every case with both verdicts, as JSON lines (for looking into coverage).
+    dump: Option<PathBuf>,
 }
 
 fn repo() -> PathBuf {
@@ -41,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
         floor: 0.0,
         show: 20,
         report: None,
+        dump: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -54,6 +57,7 @@ fn parse_args() -> Result<Args, String> {
             "--floor" => args.floor = value()?.parse().map_err(|e| format!("--floor: {e}"))?,
             "--show" => args.show = value()?.parse().map_err(|e| format!("--show: {e}"))?,
             "--report" => args.report = Some(value()?.into()),
+            "--dump" => args.dump = Some(value()?.into()),
             _ => return Err(format!("unknown argument {a}")),
         }
     }
@@ -293,6 +297,18 @@ fn run(args: &Args) -> Result<bool, String> {
     }
     for id in stale_known.iter().take(args.show) {
         println!("  listed as a known failure but now agrees (remove it): {id}");
+    }
+    if let Some(path) = &args.dump {
+        let lines: Vec<String> = all
+            .iter()
+            .zip(&outcomes)
+            .map(|(c, o)| {
+                let targets: Vec<&str> = c.targets.iter().map(|&t| targets[t].id.as_str()).collect();
+                serde_json::json!({"id": c.id, "targets": targets, "object": c.object, "gwlab": o.ours, "oracle": o.theirs}).to_string()
+            })
+            .collect();
+        std::fs::write(path, lines.join("\n") + "\n")
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(path) = &args.report {
         write_report(path, &failing_new, &uncovered)?;

@@ -323,14 +323,18 @@ impl<'a> Generator<'a> {
                         .or_insert_with(|| self.synth.valid(*c));
                 }
                 out.push(Value::Object(full.clone()));
+                // One group per property, taken in turn, so that a capped prefix of the
+                // variants (a list's items, a child's variants) reaches every property.
+                let mut groups: Vec<Vec<Value>> = Vec::new();
                 for (name, c) in &props {
+                    let mut group = Vec::new();
                     let child = self.table.node(*c);
                     let mut plus = bm.clone();
                     plus.insert(name.clone(), self.synth.valid(*c));
-                    out.push(Value::Object(plus));
+                    group.push(Value::Object(plus));
                     let mut minus = full.clone();
                     minus.remove(name);
-                    out.push(Value::Object(minus));
+                    group.push(Value::Object(minus));
                     let mut alts = self.alternatives(*c, child, literals);
                     // One level further down: the child's own variants, in the minimal and the
                     // full parent.
@@ -353,11 +357,16 @@ impl<'a> Generator<'a> {
                     for alt in alts {
                         let mut with = bm.clone();
                         with.insert(name.clone(), alt.clone());
-                        out.push(Value::Object(with));
+                        group.push(Value::Object(with));
                         let mut with_full = full.clone();
                         with_full.insert(name.clone(), alt);
-                        out.push(Value::Object(with_full));
+                        group.push(Value::Object(with_full));
                     }
+                    groups.push(group);
+                }
+                let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
+                for k in 0..longest {
+                    out.extend(groups.iter().filter_map(|g| g.get(k).cloned()));
                 }
             }
             Value::Array(_) => {

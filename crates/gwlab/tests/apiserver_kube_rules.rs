@@ -190,3 +190,17 @@ fn byte_empty() {
         ],
     );
 }
+
+/// CEL reads the property `namespace` as `__namespace__`: two references to a Gateway of the
+/// same name in different namespaces are two parents.
+#[test]
+fn escaped_property_names() {
+    check(
+        r#"{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r"},"spec":{"parentRefs":[{"name":"gw","namespace":"a"},{"name":"gw"}]}}"#,
+        &[],
+    );
+    check(
+        r#"{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"r"},"spec":{"parentRefs":[{"name":"gw","namespace":"a"},{"name":"gw","namespace":"a"}]}}"#,
+        &["spec.parentRefs: Invalid value: sectionName or port must be unique when parentRefs includes 2 or more references to the same parent"],
+    );
+}

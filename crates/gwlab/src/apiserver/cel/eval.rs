@@ -109,6 +109,53 @@ impl<'a> Val<'a> {
     }
 }
 
+/// CEL's reserved words that Kubernetes escapes when they name a property (`namespace` is read
+/// as `self.__namespace__`).
+const RESERVED: &[&str] = &[
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+];
+
+/// The property a selected name stands for, undoing Kubernetes' escaping of names CEL cannot
+/// write: a reserved word as `__word__`, and `__underscores__`, `__dot__`, `__dash__`, `__slash__`
+/// for `__`, `.`, `-` and `/`.
+pub fn unescape(name: &str) -> Cow<'_, str> {
+    if !name.contains("__") {
+        return Cow::Borrowed(name);
+    }
+    if let Some(word) = name.strip_prefix("__").and_then(|n| n.strip_suffix("__")) {
+        if RESERVED.contains(&word) {
+            return Cow::Owned(word.to_string());
+        }
+    }
+    Cow::Owned(
+        name.replace("__underscores__", "\u{0}")
+            .replace("__dot__", ".")
+            .replace("__dash__", "-")
+            .replace("__slash__", "/")
+            .replace('\u{0}', "__"),
+    )
+}
+
 fn equal(a: &Val, b: &Val) -> bool {
     if let (Some(x), Some(y)) = (a.number(), b.number()) {
         return x == y;
@@ -183,13 +230,17 @@ impl<'a> Env<'a> {
                     }
                 }
                 let t = self.eval(target)?;
-                lookup(&t, &Val::Str(Cow::Borrowed(field)))
+                let field = unescape(field);
+                lookup(&t, &Val::Str(Cow::Borrowed(&field)))
                     .ok_or_else(|| format!("no such key: {field}"))
             }
             Expr::Has(target, field) => {
                 let t = self.eval(target)?;
+                let field = &unescape(field);
                 match &t {
-                    Val::Json(Value::Object(o)) => Ok(Val::Bool(o.contains_key(field.as_str()))),
+                    Val::Json(Value::Object(o)) => {
+                        Ok(Val::Bool(o.contains_key(field.as_ref() as &str)))
+                    }
                     Val::Map(_) => Ok(Val::Bool(
                         lookup(&t, &Val::Str(Cow::Borrowed(field))).is_some(),
                     )),
@@ -579,7 +630,7 @@ mod tests {
 
     #[test]
     fn constructs_used_by_the_crds() {
-        let obj = json!({"name": "http", "port": 80, "l": [{"name": "a"}, {"name": "b"}, {"name": "a"}], "m": {"k": "v"}, "t": "5s", "h": "*.example.com"});
+        let obj = json!({"namespace": "ns", "-x-": 1, "name": "http", "port": 80, "l": [{"name": "a"}, {"name": "b"}, {"name": "a"}], "m": {"k": "v"}, "t": "5s", "h": "*.example.com"});
         let cases = [
             ("has(self.name) && !has(self.missing)", true),
             ("size(self.l) == 3 && self.l.size() == 3 && self.name.size() == 4", true),
@@ -598,6 +649,8 @@ mod tests {
             ("self.name.upperAscii() == 'HTTP' && 'HOST'.lowerAscii() == 'host'", true),
             ("'a/b'.split('/')[0].size() < 253", true),
             ("isIP('10.0.0.1') && isIP('::1') && !isIP('example.com')", true),
+            // Property names CEL cannot write are escaped: `namespace` is `__namespace__`.
+            ("has(self.__namespace__) && self.__namespace__ == 'ns' && self.__dash__x__dash__ == 1", true),
             ("duration(self.t) > duration('1s') && duration(self.t) <= duration('1m30s')", true),
             ("{'Auto': 0, '1.2': 3}['1.2'] == 3", true),
             // `validate` returns an optional: none when valid, never equal to null.
