@@ -17,10 +17,11 @@ fn parse_ip(s: &str) -> bool {
     s.parse::<std::net::Ipv4Addr>().is_ok() || s.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
-/// Standard base64 with padding, as Go's `base64.StdEncoding` decodes it (no line breaks).
+/// Standard base64 with padding, at least one group of four (the registry's check is a pattern
+/// that does not match the empty string), no line breaks.
 fn base64(s: &str) -> bool {
     let b = s.as_bytes();
-    if !b.len().is_multiple_of(4) {
+    if b.is_empty() || !b.len().is_multiple_of(4) {
         return false;
     }
     let pad = b.iter().rev().take_while(|&&c| c == b'=').count();

@@ -26,15 +26,24 @@ pub(super) fn check(
     obj: &Map<String, Value>,
     out: &mut Vec<Refusal>,
 ) {
-    let Some(Value::Object(meta)) = obj.get("metadata") else {
-        return;
+    let empty = Map::new();
+    let meta = match obj.get("metadata") {
+        Some(Value::Object(m)) => m,
+        _ => &empty,
     };
-    if let Some(Value::String(name)) = meta.get("name") {
-        if !name.is_empty() {
+    let text = |key: &str| meta.get(key).and_then(Value::as_str).unwrap_or("");
+    match (text("name"), text("generateName")) {
+        // A generated name is checked as a prefix by the API server; gwlab never generates one.
+        ("", "") => out.push(Refusal::new(
+            "/metadata/name",
+            "Required value: name or generateName is required".to_string(),
+        )),
+        ("", _) => {}
+        (name, _) => {
             for why in name_rule(group, kind)(name) {
                 out.push(Refusal::new(
                     "/metadata/name",
-                    invalid(&Value::String(name.clone()), &why),
+                    invalid(&Value::String(name.to_string()), &why),
                 ));
             }
         }

@@ -42,7 +42,9 @@ pub fn admit(
     if group.is_empty() || group == "discovery.k8s.io" {
         builtin::check(kind, obj, &mut admission.refusals);
     } else if let Some((table, root)) = schema::find(api_version, kind) {
-        let applied = schema::apply(table, root, obj);
+        // A blocking metadata error (a missing name, say) also keeps CEL rules from running.
+        let blocked = admission.refusals.iter().any(schema::blocks_rules);
+        let applied = schema::apply(table, root, obj, blocked);
         admission.refusals.extend(applied.refusals);
         admission.pruned = applied.pruned;
         admission.defaulted = applied.defaulted;

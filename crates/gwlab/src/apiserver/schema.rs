@@ -137,6 +137,9 @@ pub(super) struct Applied {
 pub(super) struct At {
     pub ptr: String,
     pub field: String,
+    /// The path as kube-openapi names it in schema errors: the same, except that a map entry is
+    /// `.key` there where `field.Path` (CEL and list-type errors) writes `[key]`.
+    pub openapi: String,
 }
 
 impl At {
@@ -144,18 +147,21 @@ impl At {
         At {
             ptr: String::new(),
             field: String::new(),
+            openapi: String::new(),
         }
     }
     pub(super) fn child(&self, name: &str) -> At {
         At {
             ptr: format!("{}/{}", self.ptr, escape_token(name)),
             field: field_path_child(&self.field, name),
+            openapi: field_path_child(&self.openapi, name),
         }
     }
     pub(super) fn index(&self, i: usize) -> At {
         At {
             ptr: format!("{}/{i}", self.ptr),
             field: field_path_index(&self.field, i),
+            openapi: field_path_index(&self.openapi, i),
         }
     }
     /// A map entry (`additionalProperties`): the API server writes `field[key]`.
@@ -163,6 +169,7 @@ impl At {
         At {
             ptr: format!("{}/{}", self.ptr, escape_token(key)),
             field: format!("{}[{key}]", self.field),
+            openapi: field_path_child(&self.openapi, key),
         }
     }
     pub(super) fn refusal(&self, detail: String) -> Refusal {
@@ -177,28 +184,47 @@ impl At {
             detail,
         }
     }
+    /// A refusal from the OpenAPI schema check, named as kube-openapi names the field.
+    pub(super) fn schema_refusal(&self, detail: String) -> Refusal {
+        let field = if self.openapi.is_empty() {
+            "<root>".to_string()
+        } else {
+            self.openapi.clone()
+        };
+        Refusal {
+            ptr: self.ptr.clone(),
+            field,
+            detail,
+        }
+    }
     /// The name kube-openapi uses in its own messages (`spec.port in body …`).
     fn name(&self) -> &str {
-        if self.field.is_empty() {
+        if self.openapi.is_empty() {
             "."
         } else {
-            &self.field
+            &self.openapi
         }
     }
 }
 
 /// Prunes, defaults and validates the body of one custom resource (`metadata` is left alone: the
 /// API server validates it by its own rules).
-pub(super) fn apply(table: &Table, root: usize, obj: &mut Map<String, Value>) -> Applied {
+pub(super) fn apply(
+    table: &Table,
+    root: usize,
+    obj: &mut Map<String, Value>,
+    rules_blocked: bool,
+) -> Applied {
     let mut applied = Applied::default();
     let mut body = Value::Object(std::mem::take(obj));
     let meta = body.as_object_mut().and_then(|m| m.remove("metadata"));
     normalize(table, root, &mut body, &At::root(), &mut applied);
     validate(table, root, &body, &At::root(), &mut applied.refusals);
+    dedup(&mut applied.refusals);
     // As the API server: CEL rules run only when the schema found no blocking error, because a
     // rule may rely on the types and required fields the schema guarantees. (The API server then
     // adds that some rules were not checked; that line names no field, so it is not repeated here.)
-    if !applied.refusals.iter().any(blocks_rules) {
+    if !rules_blocked && !applied.refusals.iter().any(blocks_rules) {
         rules(table, root, &body, &At::root(), &mut applied);
     }
     if let Value::Object(mut m) = body {
@@ -290,18 +316,6 @@ fn is_integer(v: &Value) -> bool {
     }
 }
 
-fn type_ok(want: &str, v: &Value) -> bool {
-    match want {
-        "string" => v.is_string(),
-        "integer" => is_integer(v),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        _ => true,
-    }
-}
-
 /// kube-openapi prints numbers with Go's `%v`: integral floats without a fraction.
 fn number_text(n: &Value) -> String {
     match n.as_f64() {
@@ -310,40 +324,31 @@ fn number_text(n: &Value) -> String {
     }
 }
 
-/// Checks every OpenAPI constraint of node `i` on `v`; CEL rules are checked separately.
+/// Checks every OpenAPI constraint of node `i` on `v`; CEL rules are checked separately. As
+/// kube-openapi, every check that applies to the value's kind runs (a wrong type does not stop the
+/// enum or the combinators); identical errors are reported once (see [`dedup`]).
 pub(super) fn validate(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) {
+    validate_counted(table, i, v, at, out);
+}
+
+/// [`validate`], returning how many checks ran: kube-openapi's match count, by which `anyOf` and
+/// `oneOf` choose the alternative whose errors they report (the one that got furthest).
+fn validate_counted(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) -> usize {
     let node = table.node(i);
     if v.is_null() && flag(node, "nullable") {
-        return;
+        return 1;
     }
-    // An int-or-string field usually states its two types in `anyOf` (checked with the other
-    // combinators); one that does not is checked here.
-    if flag(node, "x-kubernetes-int-or-string") {
-        if node.get("anyOf").is_none() && !(is_integer(v) || v.is_string()) {
-            let msg = format!(
-                "{} in body must be of type integer,string: {:?}",
-                at.name(),
-                type_name(v)
-            );
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {msg}",
-                render(&Value::String(type_name(v).into()))
-            )));
-            return;
-        }
-    } else if let Some(want) = node.get("type").and_then(Value::as_str) {
-        if !type_ok(want, v) {
-            let msg = format!(
-                "{} in body must be of type {want}: {:?}",
-                at.name(),
-                type_name(v)
-            );
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {msg}",
-                render(&Value::String(type_name(v).into()))
-            )));
-            return;
-        }
+    let mut matched = 2;
+    if let Some(r) = type_check(node, v, at) {
+        out.push(r);
+    }
+    matched += combinators(table, i, v, at, out);
+    match v {
+        Value::String(s) => string(table, i, s, v, at, out),
+        Value::Number(_) => number(node, v, at, out),
+        Value::Array(items) => matched += array(table, i, items, at, out),
+        Value::Object(map) => matched += object(table, i, map, at, out),
+        _ => {}
     }
     if let Some(Value::Array(allowed)) = node.get("enum") {
         if !allowed.contains(v) {
@@ -356,45 +361,96 @@ pub(super) fn validate(table: &Table, i: usize, v: &Value, at: &At, out: &mut Ve
                     )
                 })
                 .collect();
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Unsupported value: {}: supported values: {}",
-                render(v),
+                render_bad(v),
                 list.join(", ")
             )));
         }
     }
-    match v {
-        Value::String(s) => string(table, i, s, v, at, out),
-        Value::Number(_) => number(node, v, at, out),
-        Value::Array(items) => array(table, i, items, at, out),
-        Value::Object(map) => object(table, i, map, at, out),
-        _ => {}
-    }
-    combinators(table, i, v, at, out);
+    matched
 }
 
+/// kube-openapi's type check. The types are the node's `type` (`integer,string` for an
+/// int-or-string field); a `format` also constrains a value that is not a string or a list: an
+/// integer carries the format `int64` and a fraction `float64`, and a value whose type and format
+/// both differ from the schema's is refused with the format named. A string or list under a
+/// non-numeric formatted schema is left to the format check.
+fn type_check(node: &Value, v: &Value, at: &At) -> Option<Refusal> {
+    let types: Vec<&str> = if flag(node, "x-kubernetes-int-or-string") {
+        vec!["integer", "string"]
+    } else {
+        node.get("type")
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect()
+    };
+    let format = node.get("format").and_then(Value::as_str).unwrap_or("");
+    if v.is_null() || (types.is_empty() && format.is_empty()) {
+        return None;
+    }
+    let actual = type_name(v);
+    let actual_format = match actual {
+        "integer" => "int64",
+        "number" => "float64",
+        _ => "",
+    };
+    let numeric = types.contains(&"integer") || types.contains(&"number");
+    let float_int = actual == "number" && is_integer(v) && types.contains(&"integer");
+    let int_float = actual == "integer" && types.contains(&"number");
+    let compatible = types.contains(&actual) || float_int || int_float;
+    let scalar = !(v.is_string() || v.is_array());
+    if scalar && !format.is_empty() && !(compatible || actual_format == format) {
+        return Some(type_refusal(format, actual_format, at));
+    }
+    if !format.is_empty() && !numeric && !scalar {
+        return None;
+    }
+    (!types.is_empty() && !compatible).then(|| type_refusal(&types.join(","), actual, at))
+}
+
+/// `Invalid value: "<actual>": <field> in body must be of type <want>: "<actual>"`.
+fn type_refusal(want: &str, actual: &str, at: &At) -> Refusal {
+    let msg = format!("{} in body must be of type {want}: {actual:?}", at.name());
+    at.schema_refusal(format!(
+        "Invalid value: {}: {msg}",
+        render(&Value::String(actual.into()))
+    ))
+}
+
+/// Drops repeated refusals, keeping the first: kube-openapi keeps each error text once, however
+/// many schemas (the members of an `allOf`, say) report it.
+pub(super) fn dedup(refusals: &mut Vec<Refusal>) {
+    let mut seen = std::collections::HashSet::new();
+    refusals.retain(|r| seen.insert((r.field.clone(), r.detail.clone())));
+}
+
+/// The string checks, in kube-openapi's order: the first of maxLength, minLength and pattern that
+/// fails is the only one reported; the format is a check of its own.
 fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Refusal>) {
     let node = table.node(i);
     let chars = s.chars().count() as u64;
-    if let Some(max) = node.get("maxLength").and_then(Value::as_u64) {
-        if chars > max {
-            let unit = if max == 1 { "byte" } else { "bytes" };
-            out.push(at.refusal(format!("Too long: may not be more than {max} {unit}")));
-        }
-    }
-    if let Some(min) = node.get("minLength").and_then(Value::as_u64) {
-        if chars < min {
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body should be at least {min} chars long",
-                render(v),
-                at.name()
-            )));
-        }
-    }
-    if let Some(re) = table.pattern(i) {
+    let too_long = node
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .filter(|max| chars > *max);
+    let too_short = node
+        .get("minLength")
+        .and_then(Value::as_u64)
+        .filter(|min| chars < *min);
+    if let Some(max) = too_long {
+        let unit = if max == 1 { "byte" } else { "bytes" };
+        out.push(at.schema_refusal(format!("Too long: may not be more than {max} {unit}")));
+    } else if let Some(min) = too_short {
+        out.push(at.schema_refusal(format!(
+            "Invalid value: {}: {} in body should be at least {min} chars long",
+            render(v),
+            at.name()
+        )));
+    } else if let Some(re) = table.pattern(i) {
         if !re.is_match(s) {
             let p = node.get("pattern").and_then(Value::as_str).unwrap_or("");
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should match '{p}'",
                 render(v),
                 at.name()
@@ -403,7 +459,7 @@ fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Re
     }
     if let Some(format) = node.get("format").and_then(Value::as_str) {
         if !super::formats::valid(format, s) {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body must be of type {format}: {:?}",
                 render(v),
                 at.name(),
@@ -415,6 +471,27 @@ fn string(table: &Table, i: usize, s: &str, v: &Value, at: &At, out: &mut Vec<Re
 
 fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
     let x = v.as_f64().unwrap_or(0.0);
+    // kube-openapi first checks that the value fits the integer format's range.
+    if node.get("type").and_then(Value::as_str) == Some("integer") {
+        let range = match node.get("format").and_then(Value::as_str) {
+            Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
+            Some("uint32") => Some((0.0, f64::from(u32::MAX))),
+            _ => None,
+        };
+        if let (Some((lo, hi)), Some(format)) = (range, node.get("format").and_then(Value::as_str))
+        {
+            if x < lo || x > hi {
+                out.push(Refusal {
+                    ptr: at.ptr.clone(),
+                    field: "<nil>".to_string(),
+                    detail: format!(
+                        "Invalid value: \"\": Checked value must be of type integer with format {format} in {}",
+                        at.name()
+                    ),
+                });
+            }
+        }
+    }
     let bound = |key: &str| node.get(key).filter(|b| b.is_number());
     let exclusive = |key: &str| flag(node, key);
     if let Some(min) = bound("minimum") {
@@ -425,7 +502,7 @@ fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
             (x < m, "greater than or equal to")
         };
         if bad {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should be {words} {}",
                 render(v),
                 at.name(),
@@ -441,7 +518,7 @@ fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
             (x > m, "less than or equal to")
         };
         if bad {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should be {words} {}",
                 render(v),
                 at.name(),
@@ -451,18 +528,19 @@ fn number(node: &Value, v: &Value, at: &At, out: &mut Vec<Refusal>) {
     }
 }
 
-fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusal>) {
+fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusal>) -> usize {
+    let mut matched = 0;
     let node = table.node(i);
     let n = items.len() as u64;
     if let Some(max) = node.get("maxItems").and_then(Value::as_u64) {
         if n > max {
             let unit = if max == 1 { "item" } else { "items" };
-            out.push(at.refusal(format!("Too many: {n}: must have at most {max} {unit}")));
+            out.push(at.schema_refusal(format!("Too many: {n}: must have at most {max} {unit}")));
         }
     }
     if let Some(min) = node.get("minItems").and_then(Value::as_u64) {
         if n < min {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should have at least {min} items",
                 n,
                 at.name()
@@ -471,11 +549,24 @@ fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusa
     }
     if let Some(s) = index_of(node.get("items")) {
         for (k, item) in items.iter().enumerate() {
-            validate(table, s, item, &at.index(k), out);
+            matched += validate_counted(table, s, item, &at.index(k), out);
         }
     }
     match node.get("x-kubernetes-list-type").and_then(Value::as_str) {
         Some("set") => duplicates(items.iter().cloned(), at, out),
+        Some("map") if items.iter().any(|x| !x.is_null() && !x.is_object()) => {
+            // The first item that is not an object is the list-type check's only error.
+            if let Some((k, bad)) = items
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !x.is_null() && !x.is_object())
+            {
+                out.push(at.index(k).refusal(format!(
+                    "Invalid value: {}: must be an object for an array of list-type map",
+                    render_bad(bad)
+                )));
+            }
+        }
         Some("map") => {
             let keys: Vec<&str> = node
                 .get("x-kubernetes-list-map-keys")
@@ -497,20 +588,21 @@ fn array(table: &Table, i: usize, items: &[Value], at: &At, out: &mut Vec<Refusa
         }
         _ => {}
     }
+    matched
 }
 
-/// `Duplicate value` at every item whose value (or list-map key) an earlier item already has.
+/// `Duplicate value` at the second item with a value (or list-map key) seen before; a third
+/// and later copy is not reported again, as the API server's list-type check does.
 fn duplicates(values: impl Iterator<Item = Value>, at: &At, out: &mut Vec<Refusal>) {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (k, v) in values.enumerate() {
-        let text = v.to_string();
-        if seen.contains(&text) {
+        let times = seen.entry(v.to_string()).or_insert(0);
+        *times += 1;
+        if *times == 2 {
             out.push(
                 at.index(k)
                     .refusal(format!("Duplicate value: {}", render_bad(&v))),
             );
-        } else {
-            seen.push(text);
         }
     }
 }
@@ -523,7 +615,14 @@ fn render_bad(v: &Value) -> String {
     }
 }
 
-fn object(table: &Table, i: usize, map: &Map<String, Value>, at: &At, out: &mut Vec<Refusal>) {
+fn object(
+    table: &Table,
+    i: usize,
+    map: &Map<String, Value>,
+    at: &At,
+    out: &mut Vec<Refusal>,
+) -> usize {
+    let mut matched = 0;
     let node = table.node(i);
     for name in node
         .get("required")
@@ -533,19 +632,19 @@ fn object(table: &Table, i: usize, map: &Map<String, Value>, at: &At, out: &mut 
         .filter_map(Value::as_str)
     {
         if !map.contains_key(name) {
-            out.push(at.child(name).refusal("Required value".to_string()));
+            out.push(at.child(name).schema_refusal("Required value".to_string()));
         }
     }
     let n = map.len() as u64;
     if let Some(max) = node.get("maxProperties").and_then(Value::as_u64) {
         if n > max {
             let unit = if max == 1 { "item" } else { "items" };
-            out.push(at.refusal(format!("Too many: {n}: must have at most {max} {unit}")));
+            out.push(at.schema_refusal(format!("Too many: {n}: must have at most {max} {unit}")));
         }
     }
     if let Some(min) = node.get("minProperties").and_then(Value::as_u64) {
         if n < min {
-            out.push(at.refusal(format!(
+            out.push(at.schema_refusal(format!(
                 "Invalid value: {}: {} in body should have at least {min} properties",
                 n,
                 at.name()
@@ -556,15 +655,20 @@ fn object(table: &Table, i: usize, map: &Map<String, Value>, at: &At, out: &mut 
     let additional = index_of(node.get("additionalProperties"));
     for (key, v) in map {
         if let Some(s) = props.and_then(|p| index_of(p.get(key))) {
-            validate(table, s, v, &at.child(key), out);
+            matched += validate_counted(table, s, v, &at.child(key), out);
         } else if let Some(s) = additional {
-            validate(table, s, v, &at.key(key), out);
+            matched += validate_counted(table, s, v, &at.key(key), out);
         }
     }
+    matched
 }
 
-/// `allOf`, `anyOf`, `oneOf` and `not`: value-only subschemas (no pruning or defaults inside).
-fn combinators(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) {
+/// `allOf`, `anyOf`, `oneOf` and `not`: value-only subschemas (no pruning or defaults inside),
+/// as kube-openapi combines them. `allOf` reports every member's errors; `anyOf`, and `oneOf`
+/// when no member passes, report those of the member that got furthest (the first on a tie).
+/// The combinator's own error names no field: the API server prints it at `<nil>` with the path
+/// in the message. Returns the checks that ran, for an enclosing combinator's choice.
+fn combinators(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusal>) -> usize {
     let node = table.node(i);
     let members = |key: &str| -> Vec<usize> {
         node.get(key)
@@ -574,51 +678,79 @@ fn combinators(table: &Table, i: usize, v: &Value, at: &At, out: &mut Vec<Refusa
             .filter_map(|x| index_of(Some(x)))
             .collect()
     };
-    let check = |s: usize| -> Vec<Refusal> {
+    let check = |s: usize| -> (Vec<Refusal>, usize) {
         let mut errs = Vec::new();
-        validate(table, s, v, at, &mut errs);
-        errs
+        let matched = validate_counted(table, s, v, at, &mut errs);
+        (errs, matched)
     };
-    for s in members("allOf") {
-        out.extend(check(s));
-    }
+    // The alternative whose errors are reported: the highest match count, the first on a tie.
+    let best = |results: Vec<(Vec<Refusal>, usize)>| -> Vec<Refusal> {
+        let mut best: Option<(Vec<Refusal>, usize)> = None;
+        for r in results {
+            if best.as_ref().is_none_or(|b| r.1 > b.1) {
+                best = Some(r);
+            }
+        }
+        best.map(|b| b.0).unwrap_or_default()
+    };
+    let combined = |words: &str| Refusal {
+        ptr: at.ptr.clone(),
+        field: "<nil>".to_string(),
+        detail: format!("Invalid value: \"\": {:?} {words}", at.name()),
+    };
+    let mut matched = 0;
     let any = members("anyOf");
     if !any.is_empty() {
-        let results: Vec<Vec<Refusal>> = any.iter().map(|&s| check(s)).collect();
-        if results.iter().all(|e| !e.is_empty()) {
-            out.extend(results.into_iter().flatten());
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body must validate at least one schema (anyOf)",
-                render_bad(v),
-                at.name()
-            )));
+        let results: Vec<(Vec<Refusal>, usize)> = any.iter().map(|&s| check(s)).collect();
+        matched += results.iter().map(|r| r.1).sum::<usize>();
+        if results.iter().all(|r| !r.0.is_empty()) {
+            out.push(combined("must validate at least one schema (anyOf)"));
+            out.extend(best(results));
         }
     }
     let one = members("oneOf");
     if !one.is_empty() {
-        let passing = one.iter().filter(|&&s| check(s).is_empty()).count();
-        if passing != 1 {
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body must validate one and only one schema (oneOf)",
-                render_bad(v),
-                at.name()
+        let results: Vec<(Vec<Refusal>, usize)> = one.iter().map(|&s| check(s)).collect();
+        matched += results.iter().map(|r| r.1).sum::<usize>();
+        let passing = results.iter().filter(|r| r.0.is_empty()).count();
+        if passing == 0 {
+            out.push(combined(
+                "must validate one and only one schema (oneOf). Found none valid",
+            ));
+            out.extend(best(results));
+        } else if passing > 1 {
+            out.push(combined(&format!(
+                "must validate one and only one schema (oneOf). Found {passing} valid alternatives"
+            )));
+        }
+    }
+    let all = members("allOf");
+    if !all.is_empty() {
+        let mut passing = 0;
+        for &s in &all {
+            let (errs, m) = check(s);
+            matched += m;
+            passing += usize::from(errs.is_empty());
+            out.extend(errs);
+        }
+        if passing != all.len() {
+            let none = if passing == 0 { ". None validated" } else { "" };
+            out.push(combined(&format!(
+                "must validate all the schemas (allOf){none}"
             )));
         }
     }
     if let Some(s) = index_of(node.get("not")) {
-        if check(s).is_empty() {
-            out.push(at.refusal(format!(
-                "Invalid value: {}: {} in body must not validate the schema (not)",
-                render_bad(v),
-                at.name()
-            )));
+        if check(s).0.is_empty() {
+            out.push(combined("must not validate the schema (not)"));
         }
     }
+    matched
 }
 
 /// The schema errors that keep the API server from running CEL rules: an unsupported enum value,
 /// a missing required field, a string or list too long, a wrong type or format.
-fn blocks_rules(r: &Refusal) -> bool {
+pub(super) fn blocks_rules(r: &Refusal) -> bool {
     let d = r.detail.as_str();
     [
         "Unsupported value",
@@ -641,6 +773,7 @@ fn rules(table: &Table, i: usize, v: &Value, at: &At, applied: &mut Applied) {
         match cel::check(rule, v) {
             cel::Verdict::Holds => {}
             cel::Verdict::Fails => applied.refusals.push(rule_refusal(rule, node, v, at)),
+            cel::Verdict::Error(err) => applied.refusals.push(rule_error(rule, node, &err, at)),
             cel::Verdict::NotEvaluated(why) => {
                 if !rule.transition {
                     applied
@@ -671,6 +804,21 @@ fn rules(table: &Table, i: usize, v: &Value, at: &At, applied: &mut Applied) {
         }
         _ => {}
     }
+}
+
+/// The refusal a rule gives when evaluating it raised a CEL runtime error: at the node, quoting
+/// the node's schema type and naming the rule by its message (or its text).
+fn rule_error(rule: &cel::Rule, node: &Value, err: &str, at: &At) -> Refusal {
+    let ty = node.get("type").and_then(Value::as_str).unwrap_or("");
+    let named = if rule.message.starts_with("failed rule: ") {
+        rule.source.trim()
+    } else {
+        rule.message.as_str()
+    };
+    at.refusal(format!(
+        "Invalid value: {}: {err} evaluating rule: {named}",
+        render(&Value::String(ty.to_string()))
+    ))
 }
 
 /// The refusal a failed rule gives: at the node (or its `fieldPath`), worded by its `reason`. An
@@ -720,7 +868,7 @@ mod tests {
     fn run(nodes: Value, root: usize, obj: Value) -> (Vec<String>, Value, Applied) {
         let t = table(nodes);
         let mut map = obj.as_object().cloned().unwrap();
-        let applied = apply(&t, root, &mut map);
+        let applied = apply(&t, root, &mut map, false);
         let lines = applied
             .refusals
             .iter()
@@ -772,12 +920,10 @@ mod tests {
                 "ip: Invalid value: \"10.0.0\": ip in body must be of type ipv4: \"10.0.0\"",
             ]
         );
+        // Of maxLength, minLength and pattern only the first failing one is reported.
         assert_eq!(
             refusals(nodes, json!({"s": ""})),
-            [
-                "s: Invalid value: \"\": s in body should be at least 1 chars long",
-                "s: Invalid value: \"\": s in body should match '^[a-z]+$'"
-            ]
+            ["s: Invalid value: \"\": s in body should be at least 1 chars long"]
         );
     }
 
@@ -851,7 +997,7 @@ mod tests {
                 "labels: Too many: 2: must have at most 1 item"
             ]
         );
-        assert_eq!(refusals(nodes.clone(), json!({"name": "a", "labels": {"k": 1}})), ["labels[k]: Invalid value: \"integer\": labels[k] in body must be of type string: \"integer\""]);
+        assert_eq!(refusals(nodes.clone(), json!({"name": "a", "labels": {"k": 1}})), ["labels.k: Invalid value: \"integer\": labels.k in body must be of type string: \"integer\""]);
         assert_eq!(
             refusals(nodes, json!({"name": "a", "labels": {}})),
             ["labels: Invalid value: 0: labels in body should have at least 1 properties"]
@@ -872,13 +1018,27 @@ mod tests {
         ]);
         assert!(refusals(nodes.clone(), json!({"p": 80, "ip": "::1", "name": "x"})).is_empty());
         assert!(refusals(nodes.clone(), json!({"p": "http"})).is_empty());
-        let r = refusals(nodes.clone(), json!({"p": true}));
+        // A combinator's own error names no field (`<nil>`); the errors of the alternative that
+        // got furthest (the first on a tie) follow it.
         assert_eq!(
-            r.last().map(String::as_str),
-            Some("p: Invalid value: true: p in body must validate at least one schema (anyOf)")
+            refusals(nodes.clone(), json!({"p": true})),
+            [
+                "p: Invalid value: \"boolean\": p in body must be of type integer,string: \"boolean\"",
+                "<nil>: Invalid value: \"\": \"p\" must validate at least one schema (anyOf)",
+                "p: Invalid value: \"boolean\": p in body must be of type integer: \"boolean\""
+            ]
         );
-        assert_eq!(refusals(nodes.clone(), json!({"ip": "x"})), ["ip: Invalid value: \"x\": ip in body must validate one and only one schema (oneOf)"]);
-        assert_eq!(refusals(nodes, json!({"name": "10.0.0.1"})), ["name: Invalid value: \"10.0.0.1\": name in body must not validate the schema (not)"]);
+        assert_eq!(
+            refusals(nodes.clone(), json!({"ip": "x"})),
+            [
+                "<nil>: Invalid value: \"\": \"ip\" must validate one and only one schema (oneOf). Found none valid",
+                "ip: Invalid value: \"x\": ip in body must be of type ipv4: \"x\""
+            ]
+        );
+        assert_eq!(
+            refusals(nodes, json!({"name": "10.0.0.1"})),
+            ["<nil>: Invalid value: \"\": \"name\" must not validate the schema (not)"]
+        );
     }
 
     #[test]

@@ -26,6 +26,9 @@ pub enum Val<'a> {
     Duration(i128),
     /// A named string format (`format.dns1123Label()`).
     Format(&'static str),
+    /// An optional (what a format's `validate` returns): none, or the value held. An optional
+    /// equals only another optional, so `… .validate(x) == null` is always false, as in CEL.
+    Optional(Option<Box<Val<'a>>>),
 }
 
 type R<'a> = Result<Val<'a>, String>;
@@ -101,8 +104,56 @@ impl<'a> Val<'a> {
             Val::Map(_) | Val::Json(_) => "map",
             Val::Duration(_) => "duration",
             Val::Format(_) => "format",
+            Val::Optional(_) => "optional_type",
         }
     }
+}
+
+/// CEL's reserved words that Kubernetes escapes when they name a property (`namespace` is read
+/// as `self.__namespace__`).
+const RESERVED: &[&str] = &[
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+];
+
+/// The property a selected name stands for, undoing Kubernetes' escaping of names CEL cannot
+/// write: a reserved word as `__word__`, and `__underscores__`, `__dot__`, `__dash__`, `__slash__`
+/// for `__`, `.`, `-` and `/`.
+pub fn unescape(name: &str) -> Cow<'_, str> {
+    if !name.contains("__") {
+        return Cow::Borrowed(name);
+    }
+    if let Some(word) = name.strip_prefix("__").and_then(|n| n.strip_suffix("__")) {
+        if RESERVED.contains(&word) {
+            return Cow::Owned(word.to_string());
+        }
+    }
+    Cow::Owned(
+        name.replace("__underscores__", "\u{0}")
+            .replace("__dot__", ".")
+            .replace("__dash__", "-")
+            .replace("__slash__", "/")
+            .replace('\u{0}', "__"),
+    )
 }
 
 fn equal(a: &Val, b: &Val) -> bool {
@@ -114,6 +165,12 @@ fn equal(a: &Val, b: &Val) -> bool {
         (Val::Bool(x), Val::Bool(y)) => x == y,
         (Val::Str(x), Val::Str(y)) => x == y,
         (Val::Duration(x), Val::Duration(y)) => x == y,
+        (Val::Optional(x), Val::Optional(y)) => match (x, y) {
+            (None, None) => true,
+            (Some(p), Some(q)) => equal(p, q),
+            _ => false,
+        },
+        (Val::Optional(_), _) | (_, Val::Optional(_)) => false,
         _ => match (a.items(), b.items()) {
             (Some(x), Some(y)) => x.len() == y.len() && x.iter().zip(&y).all(|(p, q)| equal(p, q)),
             _ => match (a.keys(), b.keys()) {
@@ -173,13 +230,17 @@ impl<'a> Env<'a> {
                     }
                 }
                 let t = self.eval(target)?;
-                lookup(&t, &Val::Str(Cow::Borrowed(field)))
+                let field = unescape(field);
+                lookup(&t, &Val::Str(Cow::Borrowed(&field)))
                     .ok_or_else(|| format!("no such key: {field}"))
             }
             Expr::Has(target, field) => {
                 let t = self.eval(target)?;
+                let field = &unescape(field);
                 match &t {
-                    Val::Json(Value::Object(o)) => Ok(Val::Bool(o.contains_key(field.as_str()))),
+                    Val::Json(Value::Object(o)) => {
+                        Ok(Val::Bool(o.contains_key(field.as_ref() as &str)))
+                    }
                     Val::Map(_) => Ok(Val::Bool(
                         lookup(&t, &Val::Str(Cow::Borrowed(field))).is_some(),
                     )),
@@ -464,7 +525,10 @@ fn function<'a>(name: &str, recv: Val<'a>, args: &[Val<'a>]) -> R<'a> {
             ))
         }
         ("isIP", Some(s)) => Val::Bool(s.parse::<std::net::IpAddr>().is_ok()),
-        ("duration", Some(s)) => Val::Duration(duration(s)?),
+        // CEL's own words when the string is not a duration.
+        ("duration", Some(s)) => Val::Duration(duration(s).map_err(|_| {
+            "type conversion error from 'string' to 'google.protobuf.Duration'".to_string()
+        })?),
         ("string", _) => match &recv {
             Val::Str(_) => recv.clone(),
             Val::Int(i) => Val::Str(Cow::Owned(i.to_string())),
@@ -483,18 +547,27 @@ fn function<'a>(name: &str, recv: Val<'a>, args: &[Val<'a>]) -> R<'a> {
             ),
             v => return Err(format!("no such overload: int({})", v.type_name())),
         },
+        ("hasValue", _) => match recv {
+            Val::Optional(o) => Val::Bool(o.is_some()),
+            v => return Err(format!("no such overload: {}.hasValue", v.type_name())),
+        },
+        ("value", _) => match recv {
+            Val::Optional(Some(v)) => v.as_ref().clone(),
+            Val::Optional(None) => return Err("optional.none() dereference".into()),
+            v => return Err(format!("no such overload: {}.value", v.type_name())),
+        },
         ("validate", _) => match recv {
             Val::Format("dns1123Label") => {
                 let problems = super::super::names::dns1123_label(string_arg(args, 0, name)?);
                 if problems.is_empty() {
-                    Val::Null
+                    Val::Optional(None)
                 } else {
-                    Val::List(
+                    Val::Optional(Some(Box::new(Val::List(
                         problems
                             .into_iter()
                             .map(|p| Val::Str(Cow::Owned(p)))
                             .collect(),
-                    )
+                    ))))
                 }
             }
             v => return Err(format!("no such overload: {}.validate", v.type_name())),
@@ -557,7 +630,7 @@ mod tests {
 
     #[test]
     fn constructs_used_by_the_crds() {
-        let obj = json!({"name": "http", "port": 80, "l": [{"name": "a"}, {"name": "b"}, {"name": "a"}], "m": {"k": "v"}, "t": "5s", "h": "*.example.com"});
+        let obj = json!({"namespace": "ns", "-x-": 1, "name": "http", "port": 80, "l": [{"name": "a"}, {"name": "b"}, {"name": "a"}], "m": {"k": "v"}, "t": "5s", "h": "*.example.com"});
         let cases = [
             ("has(self.name) && !has(self.missing)", true),
             ("size(self.l) == 3 && self.l.size() == 3 && self.name.size() == 4", true),
@@ -576,9 +649,14 @@ mod tests {
             ("self.name.upperAscii() == 'HTTP' && 'HOST'.lowerAscii() == 'host'", true),
             ("'a/b'.split('/')[0].size() < 253", true),
             ("isIP('10.0.0.1') && isIP('::1') && !isIP('example.com')", true),
+            // Property names CEL cannot write are escaped: `namespace` is `__namespace__`.
+            ("has(self.__namespace__) && self.__namespace__ == 'ns' && self.__dash__x__dash__ == 1", true),
             ("duration(self.t) > duration('1s') && duration(self.t) <= duration('1m30s')", true),
             ("{'Auto': 0, '1.2': 3}['1.2'] == 3", true),
-            ("format.dns1123Label().validate('ok') == null && format.dns1123Label().validate('Not OK') != null", true),
+            // `validate` returns an optional: none when valid, never equal to null.
+            ("!format.dns1123Label().validate('ok').hasValue() && format.dns1123Label().validate('Not OK').hasValue()", true),
+            ("format.dns1123Label().validate('ok') == null || format.dns1123Label().validate('Not OK') == null", false),
+            ("format.dns1123Label().validate('Not OK').value().size() > 0", true),
             // An error on one side of && or || is absorbed by the other side's verdict.
             ("has(self.missing) && self.missing.x == 1", false),
             ("!has(self.missing) || self.missing.x == 1", true),

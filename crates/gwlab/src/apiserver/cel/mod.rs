@@ -60,9 +60,24 @@ pub fn compile(rules: &Value) -> Vec<Rule> {
 pub enum Verdict {
     Holds,
     Fails,
-    /// The rule could not be evaluated here (a transition rule, or an evaluation error).
+    /// Evaluating the rule raised one of CEL's own runtime errors (`no such key: x`, `index out of
+    /// bounds: 2`, a failed type conversion): the API server refuses the object with that error.
+    Error(String),
+    /// The rule could not be evaluated here (a transition rule, or a construct this interpreter
+    /// does not support).
     NotEvaluated(String),
 }
+
+/// The runtime errors CEL itself raises on well-typed rules, which the API server reports as a
+/// refusal (`<err> evaluating rule: <message>`); any other error is this interpreter's limit.
+const RUNTIME_ERRORS: &[&str] = &[
+    "no such key",
+    "index out of bounds",
+    "type conversion error",
+    "integer overflow",
+    "division by zero",
+    "modulus by zero",
+];
 
 /// Evaluates `rule` with `self` bound to `this`.
 pub fn check(rule: &Rule, this: &Value) -> Verdict {
@@ -79,6 +94,7 @@ pub fn check(rule: &Rule, this: &Value) -> Verdict {
         Ok(eval::Val::Bool(true)) => Verdict::Holds,
         Ok(eval::Val::Bool(false)) => Verdict::Fails,
         Ok(v) => Verdict::NotEvaluated(format!("rule gave {v:?}, not a bool")),
+        Err(e) if RUNTIME_ERRORS.iter().any(|p| e.starts_with(p)) => Verdict::Error(e),
         Err(e) => Verdict::NotEvaluated(e),
     }
 }
@@ -103,5 +119,31 @@ mod tests {
         assert_eq!(check(&rules[0], &json!({"a": 1})), Verdict::Holds);
         assert!(matches!(check(&rules[2], &this), Verdict::NotEvaluated(_)));
         assert!(matches!(check(&rules[3], &this), Verdict::NotEvaluated(_)));
+    }
+
+    #[test]
+    fn cel_runtime_errors_are_verdicts_of_their_own() {
+        let rules = compile(&json!([
+            {"rule": "self.b == 1", "message": "b must be 1"},
+            {"rule": "duration(self.t) > duration('1s')"},
+            {"rule": "self.l[3] == 1"},
+            {"rule": "has(self.b) && self.b == 1 || self.a == 2"}
+        ]));
+        let this = json!({"a": 2, "t": "5", "l": [1]});
+        assert_eq!(
+            check(&rules[0], &this),
+            Verdict::Error("no such key: b".into())
+        );
+        assert_eq!(
+            check(&rules[1], &this),
+            Verdict::Error(
+                "type conversion error from 'string' to 'google.protobuf.Duration'".into()
+            )
+        );
+        assert_eq!(
+            check(&rules[2], &this),
+            Verdict::Error("index out of bounds: 3".into())
+        );
+        assert_eq!(check(&rules[3], &this), Verdict::Holds);
     }
 }
