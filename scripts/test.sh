@@ -97,6 +97,18 @@ else
   skip "differential check against egctl v1.9.0" "go not found (the oracle is installed with go install; docs/differential.md)"
 fi
 
+# The API server's own validators (oracle/apivalidate, built on k8s.io/apiextensions-apiserver)
+# against gwlab's offline validation: generated violations of every schema constraint and CEL
+# rule, the Gateway API examples, the scenarios (docs/api-validation.md).
+if ! command -v go >/dev/null 2>&1; then
+  skip "API-server validation against k8s.io/apiextensions-apiserver" "go not found (the oracle is built with go; docs/api-validation.md)"
+elif [ ! -d "$crds_dir" ]; then
+  skip "API-server validation against k8s.io/apiextensions-apiserver" "CRDs not found at $crds_dir; set GWLAB_CRDS_DIR"
+else
+  step "API-server validation against k8s.io/apiextensions-apiserver (every case agrees)" \
+    env GWLAB_CRDS_DIR="$crds_dir" scripts/apivalidate.sh --floor 100
+fi
+
 if [ -f scripts/test-web.sh ]; then
   # build-web.sh fails the step when the wasm is over its 600 KB gzipped budget.
   step "web tests (scripts/test-web.sh)" bash scripts/test-web.sh
