@@ -267,11 +267,17 @@ pub fn resolve(model: &Model, opts: &Options) -> Resolved {
             out.routes.push(r.state);
         }
     }
-    overlap::check(model, &out.routes, &paths, &mut route_statuses);
+    out.gateways = gws.iter().map(|g| g.to_state()).collect();
+    overlap::check(
+        model,
+        &out.gateways,
+        &out.routes,
+        &paths,
+        &mut route_statuses,
+    );
     listeners::statuses(&ix, &gws, &mut out.statuses);
     out.statuses.extend(route_statuses);
     backend_tls::statuses(&ix, &pols, &opts.controller_name, &mut out.statuses);
-    out.gateways = gws.iter().map(|g| g.to_state()).collect();
     out
 }
 

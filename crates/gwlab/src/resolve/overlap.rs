@@ -3,7 +3,7 @@
 //! route involved gets `RouteRulesOverlap=True` on that parent. Traffic still goes to the earlier
 //! route (the router's stable precedence order), so the later one is shadowed.
 
-use super::{ObjectStatus, RouteKind, RouteState};
+use super::{Attachment, GatewayState, ObjectStatus, RouteKind, RouteState};
 use crate::fxhash::{FxBuildHasher, FxHashMap, FxHasher};
 use crate::model::{
     Body, GrpcRouteMatch, HttpPathMatch, HttpRouteMatch, Model, Object, ValueMatch,
@@ -264,12 +264,22 @@ fn path_of(m: Option<&HttpRouteMatch>) -> Option<(&str, &str)> {
 /// so full keys are built only for routes that share a (listener, hostname, path hash) with
 /// another route; every other route's matches are unique. On a large configuration that is no
 /// route. `paths` holds the path hashes [`PathHashes::record`] took of `routes`.
+///
+/// Only attachments to programmed listeners count: Envoy Gateway translates no route onto a
+/// listener that is not ready (conflicted, invalid), so nothing can overlap there.
 pub fn check(
     model: &Model,
+    gateways: &[GatewayState],
     routes: &[RouteState],
     paths: &PathHashes,
     statuses: &mut [ObjectStatus],
 ) {
+    let programmed = |a: &&Attachment| {
+        gateways
+            .get(a.gateway)
+            .and_then(|g| g.listeners.get(a.listener))
+            .is_some_and(|l| l.programmed)
+    };
     // Each route's (gateway, listener, hostname) places, numbered once per route rather than
     // hashed again with every match.
     let mut places: FxHashMap<(usize, usize, &str), usize> = FxHashMap::default();
@@ -287,7 +297,7 @@ pub fn check(
         if hashes.is_empty() {
             continue;
         }
-        for a in &r.attachments {
+        for a in r.attachments.iter().filter(programmed) {
             for h in a
                 .hostnames
                 .iter()
@@ -330,7 +340,7 @@ pub fn check(
     // each once: Envoy Gateway's buckets of one translated listener.
     let mut groups: FxHashMap<(usize, usize, &str, &str), Vec<usize>> = FxHashMap::default();
     for (ri, r) in routes.iter().enumerate() {
-        for a in &r.attachments {
+        for a in r.attachments.iter().filter(programmed) {
             // No hostnames: any host, `*`.
             let hosts = a
                 .hostnames
@@ -360,6 +370,7 @@ pub fn check(
             for b in routes[m]
                 .attachments
                 .iter()
+                .filter(programmed)
                 .filter(|b| b.gateway == *gateway && b.listener == *listener)
             {
                 conflicts

@@ -776,7 +776,7 @@ fn route_rules_overlap_survives_path_hash_collisions() {
         }
         assert_eq!(overlaps(&res), [false, false]);
         let forged = super::overlap::PathHashes::forged(vec![7; res.routes.len()]);
-        super::overlap::check(&m, &res.routes, &forged, &mut res.statuses);
+        super::overlap::check(&m, &res.gateways, &res.routes, &forged, &mut res.statuses);
         assert_eq!(overlaps(&res), [want, want], "forged hashes, {p1} {p2}");
     }
 }
@@ -980,5 +980,27 @@ fn route_rules_overlap_across_grpc_and_http_routes_table() {
                 );
             }
         }
+    }
+}
+
+/// Routes on a listener that is not programmed (here both listeners of port 80 conflict on
+/// protocol) are not translated, so they cannot overlap there.
+#[test]
+fn routes_on_a_listener_that_is_not_programmed_do_not_overlap() {
+    let gw = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: apps}\nspec:\n  gatewayClassName: eg\n  listeners:\n  - {name: l1, protocol: TCP, port: 80}\n  - {name: l2, protocol: HTTP, port: 80}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: apps, labels: {team: a}}\n";
+    let r = |name: &str| {
+        format!("---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: {name}, namespace: apps}}\nspec:\n  parentRefs: [{{name: gw}}]\n  rules:\n  - backendRefs: [{{name: svc, port: 8080}}]\n")
+    };
+    let (_, res) = run(&format!("{gw}{}{}", r("r1"), r("r2")));
+    for name in ["r1", "r2"] {
+        let conds = &status(&res, "HTTPRoute", name)["parents"][0]["conditions"];
+        assert!(
+            !conds
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["type"] == "RouteRulesOverlap"),
+            "{name}: {conds}"
+        );
     }
 }
