@@ -92,7 +92,7 @@ fi
 # configurations; floors just below the agreement measured on these seeds (docs/differential.md).
 if command -v go >/dev/null 2>&1; then
   step "differential check against egctl v1.9.0 (seeds 1..300)" \
-    env GWLAB_DIFFERENTIAL_REQUIRED=1 scripts/differential.sh --seeds 300 --floor-status 99.4 --floor-probes 99.5
+    env GWLAB_DIFFERENTIAL_REQUIRED=1 scripts/differential.sh --seeds 300 --floor-status 99.9 --floor-probes 99.9
 else
   skip "differential check against egctl v1.9.0" "go not found (the oracle is installed with go install; docs/differential.md)"
 fi
