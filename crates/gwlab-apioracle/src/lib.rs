@@ -10,6 +10,7 @@ pub mod mutate;
 pub mod oracle;
 pub mod schema;
 pub mod synth;
+pub mod written;
 
 /// The known-failures list: `case id<TAB>reason` lines, `#` comments.
 pub fn parse_known_failures(text: &str) -> std::collections::BTreeMap<String, String> {

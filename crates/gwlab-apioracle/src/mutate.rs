@@ -169,7 +169,7 @@ impl<'a> Generator<'a> {
         }
         if let Some(p) = node.get("pattern").and_then(Value::as_str) {
             let re = regex::Regex::new(p).ok();
-            let bad = ["!!bad value!!", "", " ", "a", "A", "-", "1", "/"]
+            let bad = ["!!bad value!!", "", " ", "a", "A", "-", "1", "/", "\n"]
                 .into_iter()
                 .find(|s| re.as_ref().is_some_and(|r| !r.is_match(s)))
                 .unwrap_or("!!bad value!!");
