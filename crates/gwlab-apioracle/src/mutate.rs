@@ -227,6 +227,8 @@ impl<'a> Generator<'a> {
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
+            // A required field with a default is filled in before validation: no create lacks it.
+            .filter(|name| !self.property_has_default(node, name))
         {
             out.push(schema(
                 &format!("required:{name}"),
@@ -278,6 +280,14 @@ impl<'a> Generator<'a> {
             ));
         }
         out
+    }
+
+    /// Whether the property `name` of `node` has a CRD default.
+    fn property_has_default(&self, node: &Value, name: &str) -> bool {
+        node.get("properties")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_u64)
+            .is_some_and(|c| self.table.node(c as usize).get("default").is_some())
     }
 
     fn too_many_properties(&self, i: usize, max: u64) -> Value {
