@@ -8,6 +8,7 @@ pub mod cases;
 pub mod compare;
 pub mod mutate;
 pub mod oracle;
+pub mod reads;
 pub mod schema;
 pub mod synth;
 pub mod written;
