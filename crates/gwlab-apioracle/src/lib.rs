@@ -8,8 +8,10 @@ pub mod cases;
 pub mod compare;
 pub mod mutate;
 pub mod oracle;
+pub mod reads;
 pub mod schema;
 pub mod synth;
+pub mod written;
 
 /// The known-failures list: `case id<TAB>reason` lines, `#` comments.
 pub fn parse_known_failures(text: &str) -> std::collections::BTreeMap<String, String> {

@@ -4,7 +4,7 @@
 
 use gwlab_apioracle::compare::{self, Outcome};
 use gwlab_apioracle::mutate::{self, Case, Generator, Target};
-use gwlab_apioracle::{cases, oracle, schema};
+use gwlab_apioracle::{cases, oracle, schema, written};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,10 @@ struct Args {
     examples: PathBuf,
     scenarios: PathBuf,
     known_failures: PathBuf,
+    /// Hand-written violations, one per target the generator does not reach.
+    written: PathBuf,
+    /// Targets no create can violate, with the reason.
+    unviolatable: PathBuf,
     floor: f64,
     show: usize,
     report: Option<PathBuf>,
@@ -40,6 +44,8 @@ fn parse_args() -> Result<Args, String> {
         examples: env_path("GWLAB_GATEWAY_API_EXAMPLES", PathBuf::new()),
         scenarios: root.join("scenarios"),
         known_failures: root.join("crates/gwlab-apioracle/known-failures.txt"),
+        written: root.join("crates/gwlab-apioracle/written-cases.yaml"),
+        unviolatable: root.join("crates/gwlab-apioracle/unviolatable.txt"),
         floor: 0.0,
         show: 20,
         report: None,
@@ -195,8 +201,13 @@ fn run(args: &Args) -> Result<bool, String> {
     let served = schema::served(&tables);
     let (real, skipped) = real_cases(args, &served)?;
     let (generated, targets) = generated_cases(&tables, &served, &real);
+    let written = written::load(&args.written, &served, &targets)?;
+    let unviolatable_text = std::fs::read_to_string(&args.unviolatable)
+        .map_err(|e| format!("{}: {e}", args.unviolatable.display()))?;
+    let unviolatable = written::unviolatable(&unviolatable_text, &targets)?;
     let mut all = real;
     all.extend(generated);
+    all.extend(written);
     let mut ids = HashSet::new();
     for c in &mut all {
         let mut n = 1;
@@ -259,6 +270,11 @@ fn run(args: &Args) -> Result<bool, String> {
     let agreeing = outcomes.iter().filter(|o| agree(o)).count();
     let verdicts_agreeing = outcomes.iter().filter(|o| o.verdict_agrees).count();
     let targets_covered = covered.iter().filter(|c| **c).count();
+    let stale_unviolatable: Vec<&Target> = unviolatable
+        .keys()
+        .filter(|&&t| covered[t])
+        .map(|&t| &targets[t])
+        .collect();
     println!();
     println!(
         "cases {}: verdicts agree {} ({:.2}%), verdict+messages+defaults agree {} ({:.2}%); {} disagreements listed as known, {} not listed",
@@ -280,16 +296,26 @@ fn run(args: &Args) -> Result<bool, String> {
         unknown_to_oracle,
         unevaluated
     );
+    println!(
+        "targets no create can violate (listed with the reason in unviolatable.txt): {}",
+        unviolatable.len()
+    );
     let uncovered: Vec<&Target> = targets
         .iter()
-        .zip(&covered)
-        .filter(|(_, c)| !**c)
-        .map(|(t, _)| t)
+        .enumerate()
+        .filter(|(i, _)| !covered[*i] && !unviolatable.contains_key(i))
+        .map(|(_, t)| t)
         .collect();
     for t in uncovered.iter().take(args.show) {
         println!(
             "  not violated by any case: {} {} at {:?}",
             t.crd, t.id, t.field
+        );
+    }
+    for t in &stale_unviolatable {
+        println!(
+            "  listed as unviolatable but violated by a case (remove it): {} {}",
+            t.crd, t.id
         );
     }
     for (c, o) in failing_new.iter().take(args.show) {
@@ -321,6 +347,14 @@ fn run(args: &Args) -> Result<bool, String> {
         println!(
             "FAIL: {} must be accepted by both: gwlab {:?}, oracle {:?}",
             c.id, o.ours, o.theirs
+        );
+    }
+    if !uncovered.is_empty() || !stale_unviolatable.is_empty() {
+        ok = false;
+        println!(
+            "FAIL: {} targets violated by no case and not listed as unviolatable, {} listed but violated",
+            uncovered.len(),
+            stale_unviolatable.len()
         );
     }
     let agreement = pct(agreeing + failing_known, all.len());

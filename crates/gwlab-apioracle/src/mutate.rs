@@ -169,7 +169,7 @@ impl<'a> Generator<'a> {
         }
         if let Some(p) = node.get("pattern").and_then(Value::as_str) {
             let re = regex::Regex::new(p).ok();
-            let bad = ["!!bad value!!", "", " ", "a", "A", "-", "1", "/"]
+            let bad = ["!!bad value!!", "", " ", "a", "A", "-", "1", "/", "\n"]
                 .into_iter()
                 .find(|s| re.as_ref().is_some_and(|r| !r.is_match(s)))
                 .unwrap_or("!!bad value!!");
@@ -227,6 +227,8 @@ impl<'a> Generator<'a> {
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
+            // A required field with a default is filled in before validation: no create lacks it.
+            .filter(|name| !self.property_has_default(node, name))
         {
             out.push(schema(
                 &format!("required:{name}"),
@@ -274,10 +276,92 @@ impl<'a> Generator<'a> {
             out.push((
                 format!("cel{n}"),
                 TargetKind::Cel { message },
-                self.variants(i, &literals(text)),
+                self.combined(i, text)
+                    .into_iter()
+                    .chain(self.variants(i, &literals(text)))
+                    .collect(),
             ));
         }
         out
+    }
+
+    /// The variants of an object that set every field the rule reads of it at once (see
+    /// [`crate::reads`]): once with all of them, once without those tested against a list.
+    fn combined(&self, i: usize, rule: &str) -> Vec<Edit> {
+        let reads = crate::reads::reads(rule);
+        let Value::Object(base) = self.synth.valid(i) else {
+            return Vec::new();
+        };
+        if reads.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for skip_lists in [false, true] {
+            let mut value = Value::Object(base.clone());
+            for read in reads.iter().filter(|r| !(skip_lists && r.in_list)) {
+                self.set_read(&mut value, i, read);
+            }
+            if !out.contains(&value) {
+                out.push(value);
+            }
+        }
+        out.into_iter().map(Edit::Set).collect()
+    }
+
+    /// Sets one read chain in `value` (of node `i`): missing objects on the way are synthesised,
+    /// the leaf gets the compared literal when it fits, `true` for a flag, or a valid value.
+    fn set_read(&self, value: &mut Value, i: usize, read: &crate::reads::Read) {
+        let mut at = value;
+        let mut node_index = i;
+        for (n, name) in read.path.iter().enumerate() {
+            let Some(child) = self
+                .table
+                .node(node_index)
+                .get("properties")
+                .and_then(|p| p.get(name))
+                .and_then(Value::as_u64)
+                .map(|c| c as usize)
+            else {
+                return;
+            };
+            let Value::Object(m) = at else {
+                return;
+            };
+            let child_node = self.table.node(child);
+            let leaf = n + 1 == read.path.len();
+            if leaf {
+                let fits = |v: &Value| match (v, child_node.get("type").and_then(Value::as_str)) {
+                    (Value::String(s), Some("string")) => string_fits(child_node, s),
+                    (Value::Bool(_), Some("boolean")) => true,
+                    (Value::Number(_), Some("integer" | "number")) => true,
+                    _ => false,
+                };
+                let chosen = match &read.equals {
+                    Some(v) if fits(v) => v.clone(),
+                    _ if child_node.get("type").and_then(Value::as_str) == Some("boolean") => {
+                        json!(true)
+                    }
+                    _ => match m.get(name) {
+                        Some(existing) => existing.clone(),
+                        None => self.synth.valid(child),
+                    },
+                };
+                m.insert(name.clone(), chosen);
+                return;
+            }
+            at = m
+                .entry(name.clone())
+                .or_insert_with(|| self.synth.valid(child));
+            node_index = child;
+        }
+    }
+
+    /// Whether the property `name` of `node` has a CRD default.
+    fn property_has_default(&self, node: &Value, name: &str) -> bool {
+        node.get("properties")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_u64)
+            .is_some_and(|c| self.table.node(c as usize).get("default").is_some())
     }
 
     fn too_many_properties(&self, i: usize, max: u64) -> Value {
